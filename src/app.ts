@@ -1,0 +1,180 @@
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger } from '@slack/bolt';
+import { ConsoleLogger } from '@slack/logger';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { Config } from './config.js';
+import { registerApprovals } from './features/approvals/register.js';
+import { registerHome } from './features/home/register.js';
+import { registerTasks } from './features/tasks/register.js';
+import { Background, InFlight, describeError } from './runtime.js';
+import type { Services } from './services.js';
+import { IMPLICIT_EVENT } from './slack/ids.js';
+import { ListenerRegistry } from './slack/registry.js';
+import { UserDirectory } from './slack/users.js';
+import type { Store } from './store/db.js';
+import { DeliveriesRepository } from './store/deliveries.js';
+
+export interface CreateAppOptions {
+  config: Config;
+  store: Store;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface TasklaneApp {
+  app: App;
+  services: Services;
+  registry: ListenerRegistry;
+  /** Starts serving; resolves with the bound port (HTTP mode) once listening. */
+  start(port?: number): Promise<{ port: number | undefined }>;
+  /** Stops accepting requests, then waits (bounded) for in-flight handlers. Does not close the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Web API calls retry a little and give up fast: a user is waiting on most of them. A 429 is
+ * honoured (the client sleeps `Retry-After`) but counts as one of the few retries (SPEC S2).
+ */
+export function webClientOptions(config: Config, logger: Logger): WebClientOptions {
+  return {
+    slackApiUrl: config.slackApiUrl,
+    logger,
+    logLevel: toLogLevel(config.logLevel),
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000, randomize: true },
+    timeout: 10_000,
+  };
+}
+
+const toLogLevel = (level: Config['logLevel']): LogLevel =>
+  ({ debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR })[level];
+
+/** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
+export function createApp({ config, store, logger: given, now = Date.now }: CreateAppOptions): TasklaneApp {
+  const logger = given ?? new ConsoleLogger();
+  logger.setLevel(toLogLevel(config.logLevel));
+  const healthz: CustomRoute = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      const ok = store.ping();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', store: ok ? 'ok' : 'unreachable' }));
+    },
+  };
+
+  const socketMode = config.appToken !== undefined;
+  const receiver = socketMode
+    ? new SocketModeReceiver({
+        appToken: config.appToken as string,
+        customRoutes: [healthz],
+        installerOptions: { port: config.port },
+        logger,
+        logLevel: toLogLevel(config.logLevel),
+      })
+    : new HTTPReceiver({
+        signingSecret: config.signingSecret as string,
+        endpoints: '/slack/events',
+        customRoutes: [healthz],
+        logger,
+        logLevel: toLogLevel(config.logLevel),
+        // ack() answers Slack at once; the rest of a listener runs after, tracked by InFlight.
+        processBeforeResponse: false,
+      });
+
+  const botClient = new WebClient(config.botToken, webClientOptions(config, logger));
+  const app = new App({
+    authorize: botIdentity(botClient, config.botToken),
+    receiver,
+    logger,
+    logLevel: toLogLevel(config.logLevel),
+    clientOptions: webClientOptions(config, logger),
+    // Conversation state is not used; skip Bolt's in-memory store and its per-request lookups.
+    convoStore: false,
+  });
+  const log = app.logger;
+
+  const inFlight = new InFlight();
+  const services: Services = {
+    config,
+    store,
+    logger: log,
+    client: botClient,
+    users: new UserDirectory(botClient),
+    deliveries: new DeliveriesRepository(store),
+    inFlight,
+    background: new Background(inFlight, log),
+    now,
+  };
+
+  // Everything a listener does, including what it does after ack(), is tracked for shutdown.
+  app.use(async ({ next }) => {
+    await inFlight.track(next());
+  });
+
+  // Slack redelivers events it thinks failed (x-slack-retry-num). The first delivery of an
+  // event id wins; a redelivery is acknowledged (Bolt already did) and ignored.
+  app.use(async ({ body, next, logger: reqLog }) => {
+    const b = body as { type?: string; event_id?: string; team_id?: string };
+    if (b.type === 'event_callback' && typeof b.event_id === 'string') {
+      const fresh = await services.deliveries.claim(b.team_id ?? '', `event:${b.event_id}`);
+      if (!fresh) {
+        reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
+        return;
+      }
+    }
+    await next();
+  });
+
+  const registry = new ListenerRegistry(app);
+  registerApprovals(registry, services);
+  registerTasks(registry, services);
+  registerHome(registry, services);
+
+  app.event(IMPLICIT_EVENT.appRateLimited, async ({ body }) => {
+    const b = body as unknown as { team_id?: string; minute_rate_limited?: number };
+    log.warn(`Slack rate-limited event delivery for team ${b.team_id ?? '?'} (minute ${b.minute_rate_limited ?? '?'})`);
+  });
+
+  app.error(async (err) => {
+    log.error(`unhandled listener error: ${describeError(err.original ?? err)}`);
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    services,
+    registry,
+    async start(port = config.port) {
+      const started = (await app.start(port)) as unknown;
+      if (!socketMode) {
+        server = started as Server;
+        return { port: (server.address() as AddressInfo).port };
+      }
+      return { port: undefined };
+    },
+    async stop(graceMs = 10_000) {
+      await app.stop().catch((err: unknown) => log.warn(`stopping the receiver: ${describeError(err)}`));
+      const drained = await inFlight.idle(graceMs);
+      if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);
+    },
+  };
+}
+
+/**
+ * One bot token for every workspace of the org install. Bolt's own token mode calls auth.test
+ * in its constructor and keeps a failed answer forever (an unreachable Slack at boot would crash
+ * the process); this remembers only a successful answer and asks again after a failure.
+ */
+function botIdentity(client: WebClient, botToken: string) {
+  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  return async () => {
+    identity ??= client.auth.test().then((r) => ({ botId: r.bot_id, botUserId: r.user_id }));
+    try {
+      return { botToken, ...(await identity) };
+    } catch (err) {
+      identity = undefined;
+      throw err;
+    }
+  };
+}

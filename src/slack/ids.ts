@@ -1,0 +1,58 @@
+/**
+ * Every id Slack routes on. COMMAND, SHORTCUT, FUNCTION and EVENT must match manifest.json
+ * (test/manifest/registry.test.ts proves it); ACTION/VIEW ids are ours alone.
+ * Never repeat these as string literals elsewhere.
+ */
+export const COMMAND = { task: '/task' } as const;
+
+export const SHORTCUT = {
+  newTask: 'create_task',
+  requestApproval: 'request_approval',
+  taskFromMessage: 'task_from_message',
+} as const;
+
+export const FUNCTION = {
+  requestApproval: 'request_approval',
+  createTask: 'create_task',
+  completeTask: 'complete_task',
+} as const;
+
+export const EVENT = {
+  appHomeOpened: 'app_home_opened',
+  appMention: 'app_mention',
+  reactionAdded: 'reaction_added',
+  functionExecuted: 'function_executed',
+} as const;
+
+/** Sent to every Events API app without a subscription, so it is not in manifest bot_events. */
+export const IMPLICIT_EVENT = { appRateLimited: 'app_rate_limited' } as const;
+
+export const ACTION = {
+  approve: 'approval_approve',
+  reject: 'approval_reject',
+  taskComplete: 'task_complete',
+  taskOpen: 'task_open',
+  homeNewTask: 'home_new_task',
+  homeRequestApproval: 'home_request_approval',
+  homeSearch: 'home_search',
+  homeFilter: 'home_filter',
+  homePrev: 'home_prev',
+  homeNext: 'home_next',
+  homeTaskOverflow: 'home_task_overflow',
+  detailsEdit: 'details_edit',
+  detailsComment: 'details_comment',
+  detailsComplete: 'details_complete',
+  detailsDelete: 'details_delete',
+} as const;
+
+export const VIEW = {
+  rejectReason: 'approval_reject_reason',
+  approveComment: 'approval_approve_comment',
+  newTask: 'task_new',
+  editTask: 'task_edit',
+  taskDetails: 'task_details',
+  commentTask: 'task_comment',
+  deleteTask: 'task_delete_confirm',
+  reassignTask: 'task_reassign',
+  requestApproval: 'approval_request',
+} as const;

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+/** What a write transaction callback receives: the same query API, bound to the transaction. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** The open SQLite store: drizzle for queries, the raw handle for pragmas and health. */
+export interface Store {
+  db: Db;
+  sqlite: Database.Database;
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction (SQLITE_BUSY-safe for writers).
+   * `fn` must be synchronous: better-sqlite3 cannot roll back an async callback.
+   */
+  write<T>(fn: (tx: Tx) => T): T;
+  /** true when the store answers a trivial query. */
+  ping(): boolean;
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * Opens (creating if needed) the SQLite file, applies pending migrations and returns the store.
+ * WAL, busy_timeout and foreign keys per SPEC S2. Foreign keys are switched off around
+ * `migrate()` because drizzle runs each migration inside a transaction, where drizzle-kit's own
+ * `PRAGMA foreign_keys=OFF` for table rebuilds is a no-op and ON DELETE CASCADE would wipe
+ * children (SLACK-FACTS, drizzle-orm #5782); a foreign_key_check afterwards proves nothing broke.
+ */
+export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOLDER): Store {
+  if (databaseUrl !== ':memory:' && !databaseUrl.startsWith('file:')) {
+    mkdirSync(dirname(databaseUrl), { recursive: true });
+  }
+  const sqlite = new Database(databaseUrl);
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('synchronous = NORMAL');
+    const db = drizzle(sqlite, { schema });
+
+    sqlite.pragma('foreign_keys = OFF');
+    migrate(db, { migrationsFolder });
+    const broken = sqlite.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) {
+      throw new Error(`migration left ${broken.length} rows violating foreign keys: ${JSON.stringify(broken.slice(0, 5))}`);
+    }
+    sqlite.pragma('foreign_keys = ON');
+
+    let closed = false;
+    const ping = sqlite.prepare('SELECT 1 AS ok');
+    return {
+      db,
+      sqlite,
+      write: (fn) => db.transaction(fn, { behavior: 'immediate' }),
+      ping() {
+        if (closed) return false;
+        try {
+          return (ping.get() as { ok: number } | undefined)?.ok === 1;
+        } catch {
+          return false;
+        }
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        sqlite.close();
+      },
+      get closed() {
+        return closed;
+      },
+    };
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+}

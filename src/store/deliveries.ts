@@ -1,0 +1,29 @@
+import { lt, sql } from 'drizzle-orm';
+import type { Store } from './db.js';
+import { processedDeliveries } from './schema.js';
+
+/** Remembers which Slack deliveries were handled, so Slack's retries have no second effect (SPEC S9). */
+export class DeliveriesRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Records `key`; returns false when it had been recorded before (a retry or duplicate). */
+  async claim(teamId: string, key: string): Promise<boolean> {
+    const result = this.store.db
+      .insert(processedDeliveries)
+      .values({ key, teamId })
+      .onConflictDoNothing()
+      .run();
+    return result.changes === 1;
+  }
+
+  /** Forgets deliveries older than `maxAgeMs` (Slack stops retrying after minutes). */
+  async prune(maxAgeMs: number): Promise<number> {
+    const cutoff = Date.now() - maxAgeMs;
+    return this.store.db.delete(processedDeliveries).where(lt(processedDeliveries.receivedAt, cutoff)).run().changes;
+  }
+
+  async count(): Promise<number> {
+    const row = this.store.db.select({ n: sql<number>`count(*)` }).from(processedDeliveries).get();
+    return row?.n ?? 0;
+  }
+}

@@ -1,0 +1,192 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The Tasklane store (SPEC S3). Every row carries `team_id`; every query filters on it.
+ * Times are unix milliseconds; due dates are calendar dates `YYYY-MM-DD`.
+ * Change this file, then `npm run db:generate` to add a migration to `migrations/`.
+ */
+
+export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const TASK_ORIGINS = ['command', 'shortcut', 'message', 'workflow', 'home'] as const;
+export type TaskOrigin = (typeof TASK_ORIGINS)[number];
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'failed'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+/** Whether a workflow step bound to a row still has to be completed in Slack. */
+export const STEP_STATES = ['none', 'waiting', 'completing', 'completed', 'failed'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+/** Per-workspace counter: task numbers never repeat, even after a delete. */
+export const teamCounters = sqliteTable('team_counters', {
+  teamId: text('team_id').primaryKey(),
+  lastTaskNumber: integer('last_task_number').notNull().default(0),
+});
+
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    teamId: text('team_id').notNull(),
+    number: integer('number').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status', { enum: TASK_STATUSES }).notNull().default('open'),
+    priority: text('priority', { enum: PRIORITIES }).notNull().default('normal'),
+    assigneeId: text('assignee_id').notNull(),
+    creatorId: text('creator_id').notNull(),
+    dueDate: text('due_date'),
+    origin: text('origin', { enum: TASK_ORIGINS }).notNull(),
+    sourcePermalink: text('source_permalink'),
+    /** Channel the creator asked the card to be posted in (besides the assignee's DM). */
+    channelId: text('channel_id'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+    completedBy: text('completed_by'),
+    completedAt: integer('completed_at'),
+    /** Set when a `create_task` workflow step made this task. */
+    functionExecutionId: text('function_execution_id'),
+    /** `waiting` while a `create_task` step with wait_for_completion awaits this task's completion. */
+    stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
+  },
+  (t) => [
+    uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
+    uniqueIndex('tasks_function_execution_uq').on(t.functionExecutionId),
+    index('tasks_assignee_idx').on(t.teamId, t.assigneeId, t.status, t.dueDate),
+    index('tasks_creator_idx').on(t.teamId, t.creatorId, t.status, t.createdAt),
+    index('tasks_team_status_idx').on(t.teamId, t.status, t.createdAt),
+    index('tasks_team_completed_idx').on(t.teamId, t.status, t.completedAt),
+    index('tasks_step_state_idx').on(t.stepState),
+  ],
+);
+
+/** Slack messages that show a task (assignee DM card, channel card, thread replies are not tracked). */
+export const taskMessages = sqliteTable(
+  'task_messages',
+  {
+    taskId: integer('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    teamId: text('team_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    ts: text('ts').notNull(),
+    kind: text('kind', { enum: ['assignee_dm', 'channel'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.ts] }), index('task_messages_task_idx').on(t.taskId)],
+);
+
+export const taskComments = sqliteTable(
+  'task_comments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: integer('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    text: text('text').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('task_comments_task_idx').on(t.taskId, t.createdAt)],
+);
+
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    teamId: text('team_id').notNull(),
+    title: text('title').notNull(),
+    details: text('details').notNull().default(''),
+    requesterId: text('requester_id'),
+    status: text('status', { enum: APPROVAL_STATUSES }).notNull().default('pending'),
+    decidedBy: text('decided_by'),
+    comment: text('comment'),
+    decidedAt: integer('decided_at'),
+    failureReason: text('failure_reason'),
+    origin: text('origin', { enum: ['workflow', 'shortcut'] }).notNull(),
+    functionExecutionId: text('function_execution_id'),
+    workflowExecutionId: text('workflow_execution_id'),
+    /** `waiting` until the workflow step has been completed in Slack (survives restarts). */
+    stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('approvals_function_execution_uq').on(t.functionExecutionId),
+    index('approvals_team_status_idx').on(t.teamId, t.status, t.createdAt),
+    index('approvals_step_state_idx').on(t.stepState),
+  ],
+);
+
+/** One row per approver: who may decide, and the DM that carries their buttons. */
+export const approvalApprovers = sqliteTable(
+  'approval_approvers',
+  {
+    approvalId: integer('approval_id')
+      .notNull()
+      .references(() => approvals.id, { onDelete: 'cascade' }),
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    channelId: text('channel_id'),
+    messageTs: text('message_ts'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.approvalId, t.userId] }),
+    index('approval_approvers_user_idx').on(t.teamId, t.userId, t.approvalId),
+  ],
+);
+
+/** Append-only: who did what to which task or approval, and when. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    teamId: text('team_id').notNull(),
+    actorId: text('actor_id').notNull(),
+    entity: text('entity', { enum: ['task', 'approval'] }).notNull(),
+    entityId: integer('entity_id').notNull(),
+    action: text('action').notNull(),
+    detail: text('detail'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.createdAt)],
+);
+
+/** Slack deliveries already handled (event ids, step executions, clicks): makes retries harmless (SPEC S9). */
+export const processedDeliveries = sqliteTable(
+  'processed_deliveries',
+  {
+    key: text('key').primaryKey(),
+    teamId: text('team_id').notNull(),
+    receivedAt: integer('received_at').notNull().default(now),
+  },
+  (t) => [index('processed_deliveries_received_idx').on(t.receivedAt)],
+);
+
+/** What each user last chose on their App Home, so republishing keeps it. */
+export const homeState = sqliteTable(
+  'home_state',
+  {
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    filter: text('filter', { enum: ['assigned', 'created', 'all_open', 'recently_done'] })
+      .notNull()
+      .default('assigned'),
+    page: integer('page').notNull().default(0),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
+);
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type NewTaskRow = typeof tasks.$inferInsert;
+export type ApprovalRow = typeof approvals.$inferSelect;
+export type ApproverRow = typeof approvalApprovers.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type CommentRow = typeof taskComments.$inferSelect;
+export type HomeStateRow = typeof homeState.$inferSelect;
+export type HomeFilter = HomeStateRow['filter'];
