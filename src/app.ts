@@ -95,6 +95,7 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
   const log = app.logger;
 
   const inFlight = new InFlight();
+  const startJobs: { name: string; job: () => Promise<void> }[] = [];
   const services: Services = {
     config,
     store,
@@ -147,6 +148,7 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
     registry,
     async start(port = config.port) {
       const started = (await app.start(port)) as unknown;
+      for (const { name, job } of startJobs) services.background.run(name, job);
       if (!socketMode) {
         server = started as Server;
         return { port: (server.address() as AddressInfo).port };

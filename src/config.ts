@@ -68,25 +68,19 @@ const schema = z
       (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
       z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
     ),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message:
-          'SLACK_SIGNING_SECRET is missing: HTTP mode needs the "Signing Secret" from "Basic Information" (or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
   });
 
 /** Validates the environment; throws one ConfigError naming every missing or invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => i.message);
-    throw new ConfigError([...new Set(problems)]);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
+  // Checked apart from the schema so it is reported together with every other problem.
+  if (!env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
+    problems.push(
+      'SLACK_SIGNING_SECRET is missing: HTTP mode needs the "Signing Secret" from "Basic Information" (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     botToken: e.SLACK_BOT_TOKEN,

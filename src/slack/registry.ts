@@ -47,6 +47,10 @@ export class ListenerRegistry {
 
   function(callbackId: string, listener: Middleware<SlackEventMiddlewareArgs<'function_executed'>>): void {
     this.remember('function', callbackId);
+    // Bolt routes the `function_executed` event to these listeners by callback id.
+    if (!this.surfaces.some((s) => s.kind === 'event' && s.id === 'function_executed')) {
+      this.surfaces.push({ kind: 'event', id: 'function_executed' });
+    }
     this.app.function(callbackId, listener);
   }
 

@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../support/fakeSlack.js';
+import { client, modal, platformError, section } from './helpers.js';
+
+let fake: FakeSlack;
+beforeAll(async () => {
+  fake = await FakeSlack.start();
+});
+afterAll(async () => {
+  await fake.stop();
+});
+beforeEach(() => {
+  fake.reset();
+  fake.addUser({ id: 'U1', teamId: 'T1', name: 'alice', tz: 'America/New_York' });
+  fake.addUser({ id: 'U2', teamId: 'T1', name: 'bob' });
+  fake.addUser({ id: 'UBOT2', teamId: 'T1', isBot: true });
+  fake.addUser({ id: 'UNODM', teamId: 'T1', canDm: false });
+  fake.addChannel({ id: 'C1', teamId: 'T1' });
+  fake.addChannel({ id: 'GPRIV', teamId: 'T1', isPrivate: true });
+  fake.addChannel({ id: 'GMEMBER', teamId: 'T1', isPrivate: true, botIsMember: true });
+});
+
+describe('auth', () => {
+  it('auth.test answers for the bot token', async () => {
+    const r = await client(fake).auth.test();
+    expect(r.ok).toBe(true);
+    expect(r.user_id).toBe('UBOT');
+    expect(r.is_enterprise_install).toBe(false);
+    expect(fake.callsTo('auth.test')).toHaveLength(1);
+  });
+
+  it('rejects missing and unknown tokens', async () => {
+    const noToken = await fetch(`${fake.apiUrl}auth.test`, { method: 'POST' });
+    expect(await noToken.json()).toEqual({ ok: false, error: 'not_authed' });
+    expect((await platformError(client(fake, 'xoxb-nope').auth.test()))['error']).toBe('invalid_auth');
+    expect(fake.calls.map((c) => c.response['error'])).toEqual(['not_authed', 'invalid_auth']);
+  });
+
+  it('accepts a token form field and JSON bodies', async () => {
+    const form = await fetch(`${fake.apiUrl}auth.test`, { method: 'POST', body: new URLSearchParams({ token: fake.botToken }) });
+    expect(((await form.json()) as { ok: boolean }).ok).toBe(true);
+    const json = await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${fake.botToken}` },
+      body: JSON.stringify({ channel: 'C1', text: 'hi', blocks: [section('x')] }),
+    });
+    expect(((await json.json()) as { ok: boolean }).ok).toBe(true);
+    expect(fake.messages('C1')[0]?.blocks).toEqual([section('x')]);
+  });
+
+  it('unknown method', async () => {
+    expect((await platformError(client(fake).apiCall('nope.nope')))['error']).toBe('unknown_method');
+  });
+});
+
+describe('chat', () => {
+  it('postMessage to a user id posts in the DM and returns a D channel; ts strictly increases', async () => {
+    const c = client(fake);
+    const r1 = await c.chat.postMessage({ channel: 'U1', text: 'hello' });
+    const r2 = await c.chat.postMessage({ channel: 'U1', text: 'again' });
+    expect(r1.channel).toMatch(/^D/);
+    expect(r1.channel).toBe(fake.dmChannel('U1'));
+    expect(r2.channel).toBe(r1.channel);
+    expect(r1.ts).toMatch(/^\d{10}\.\d{6}$/);
+    expect(Number(r2.ts)).toBeGreaterThan(Number(r1.ts));
+    expect(fake.messages(r1.channel ?? '').map((m) => m.text)).toEqual(['hello', 'again']);
+    expect(fake.messages(fake.dmChannel('U1'))[0]?.postedWithToken).toBe(fake.botToken);
+    const again = await c.chat.postMessage({ channel: fake.dmChannel('U1'), text: 'via D', thread_ts: r1.ts });
+    expect(again.channel).toBe(r1.channel);
+    expect(fake.message(r1.channel ?? '', again.ts ?? '')?.thread_ts).toBe(r1.ts);
+  });
+
+  it('postMessage channel errors', async () => {
+    const c = client(fake);
+    expect((await platformError(c.chat.postMessage({ channel: 'CNOPE', text: 'x' })))['error']).toBe('channel_not_found');
+    expect((await platformError(c.chat.postMessage({ channel: 'GPRIV', text: 'x' })))['error']).toBe('not_in_channel');
+    expect((await platformError(c.chat.postMessage({ channel: 'UNOBODY', text: 'x' })))['error']).toBe('user_not_found');
+    expect((await platformError(c.chat.postMessage({ channel: 'UBOT2', text: 'x' })))['error']).toBe('cannot_dm_bot');
+    expect((await platformError(c.chat.postMessage({ channel: 'UNODM', text: 'x' })))['error']).toBe('messages_tab_disabled');
+    expect((await platformError(c.conversations.open({ users: 'UNODM' })))['error']).toBe('messages_tab_disabled');
+    expect((await platformError(c.apiCall('chat.postMessage', { channel: 'C1' })))['error']).toBe('no_text');
+    expect((await c.chat.postMessage({ channel: 'GMEMBER', text: 'x' })).ok).toBe(true);
+    expect((await c.chat.postMessage({ channel: 'C1', text: 'public, not a member' })).ok).toBe(true);
+  });
+
+  it('message text over 40000 chars is msg_too_long', async () => {
+    expect((await platformError(client(fake).chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_001) })))['error']).toBe('msg_too_long');
+    expect((await client(fake).chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_000) })).ok).toBe(true);
+  });
+
+  it('invalid_blocks with a json-pointer for a 3001-char section', async () => {
+    const data = await platformError(client(fake).chat.postMessage({ channel: 'C1', text: 'fallback', blocks: [section('x'.repeat(3001))] as never }));
+    expect(data['error']).toBe('invalid_blocks');
+    expect(data['errors']).toEqual(['must be less than 3001 characters [json-pointer:/blocks/0/text/text]']);
+    expect(fake.messages('C1')).toHaveLength(0);
+    expect(fake.calls[0]?.response['error']).toBe('invalid_blocks');
+    expect((await client(fake).chat.postMessage({ channel: 'C1', text: 'ok', blocks: [section('x'.repeat(3000))] as never })).ok).toBe(true);
+  });
+
+  it('51 blocks in a message are rejected, 50 are fine', async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => section(`b${i}`));
+    const data = await platformError(client(fake).apiCall('chat.postMessage', { channel: 'C1', text: 't', blocks: many(51) }));
+    expect(data['error']).toBe('invalid_blocks');
+    expect(data['errors']).toEqual(['must provide no more than 50 items [json-pointer:/blocks]']);
+    expect((await client(fake).apiCall('chat.postMessage', { channel: 'C1', text: 't', blocks: many(50) })).ok).toBe(true);
+  });
+
+  it('chat.update, postEphemeral, getPermalink', async () => {
+    const c = client(fake);
+    const p = await c.chat.postMessage({ channel: 'C1', text: 'v1', blocks: [section('one')] as never });
+    const ts = p.ts ?? '';
+    const u = await c.chat.update({ channel: 'C1', ts, text: 'v2' });
+    expect(u.ok).toBe(true);
+    const m = fake.message('C1', ts);
+    expect(m?.text).toBe('v2');
+    expect(m?.blocks).toEqual([section('one')]); // blocks kept when not passed
+    expect(m?.updates).toBe(1);
+    expect((await platformError(c.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' })))['error']).toBe('message_not_found');
+    const bad = await platformError(c.apiCall('chat.update', { channel: 'C1', ts, blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'h' } }] }));
+    expect(bad['error']).toBe('invalid_blocks');
+
+    const e = await c.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'psst' });
+    expect(e.message_ts).toBeTruthy();
+    expect(fake.ephemerals('C1', 'U1').map((x) => x.text)).toEqual(['psst']);
+    expect(fake.ephemerals('C1', 'U2')).toEqual([]);
+
+    const link = await c.chat.getPermalink({ channel: 'C1', message_ts: ts });
+    expect(link.permalink).toBe(`https://fake.slack.com/archives/C1/p${ts.replace('.', '')}`);
+    expect((await platformError(c.chat.getPermalink({ channel: 'C1', message_ts: '1.000002' })))['error']).toBe('message_not_found');
+  });
+
+  it('conversations.open and users.info', async () => {
+    const c = client(fake);
+    const open = await c.conversations.open({ users: 'U1' });
+    expect(open.channel?.id).toBe(fake.dmChannel('U1'));
+    const info = await c.users.info({ user: 'U1' });
+    expect(info.user?.id).toBe('U1');
+    expect(info.user?.team_id).toBe('T1');
+    expect(info.user?.tz).toBe('America/New_York');
+    expect([-18000, -14400]).toContain(info.user?.tz_offset);
+    expect(info.user?.profile?.display_name).toBe('alice');
+    expect((await platformError(c.users.info({ user: 'UNOBODY' })))['error']).toBe('user_not_found');
+  });
+});
+
+describe('faults', () => {
+  it('429 with Retry-After via failNext', async () => {
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 7 });
+    const raw = await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'channel=C1&text=x',
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('retry-after')).toBe('7');
+    expect(await raw.json()).toEqual({ ok: false, error: 'ratelimited' });
+    // next call is fine again
+    expect((await client(fake).chat.postMessage({ channel: 'C1', text: 'x' })).ok).toBe(true);
+
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    const err = await client(fake).chat.postMessage({ channel: 'C1', text: 'x' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 1 });
+    expect(fake.callsTo('chat.postMessage').map((c) => c.status)).toEqual([429, 200, 429]);
+  });
+
+  it('error, 500, and delay faults; times', async () => {
+    fake.failNext('users.info', { error: 'fatal_error', extra: { detail: 'boom' } }, 2);
+    expect(await platformError(client(fake).users.info({ user: 'U1' }))).toMatchObject({ ok: false, error: 'fatal_error', detail: 'boom' });
+    expect((await platformError(client(fake).users.info({ user: 'U1' })))['error']).toBe('fatal_error');
+    expect((await client(fake).users.info({ user: 'U1' })).ok).toBe(true);
+
+    fake.failNext('auth.test', { status: 500 });
+    const e500 = await client(fake).auth.test().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(e500).toMatchObject({ code: 'slack_webapi_http_error', statusCode: 500 });
+
+    fake.failNext('auth.test', { delayMs: 150 });
+    const t0 = Date.now();
+    expect((await client(fake).auth.test()).ok).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('waitFor', () => {
+  it('resolves for past and future calls, rejects with a listing on timeout', async () => {
+    await client(fake).auth.test();
+    await expect(fake.waitFor('auth.test')).resolves.toMatchObject({ method: 'auth.test' });
+    const later = fake.waitFor('chat.postMessage', (c) => c.args['text'] === 'second');
+    await client(fake).chat.postMessage({ channel: 'C1', text: 'first' });
+    await client(fake).chat.postMessage({ channel: 'C1', text: 'second' });
+    expect((await later).args['channel']).toBe('C1');
+    await expect(fake.waitFor('views.open', undefined, 50)).rejects.toThrow(/views\.open.*timed out[\s\S]*chat\.postMessage/);
+  });
+});
+
+describe('views', () => {
+  it('trigger ids: valid 3 s, single use, unknown', async () => {
+    const c = client(fake);
+    const t1 = fake.issueTriggerId('U1');
+    const r = await c.apiCall('views.open', { trigger_id: t1, view: modal() });
+    expect(r.ok).toBe(true);
+    expect((await platformError(c.apiCall('views.open', { trigger_id: t1, view: modal() })))['error']).toBe('exchanged_trigger_id');
+    const t2 = fake.issueTriggerId('U1');
+    fake.advanceClock(3001);
+    expect((await platformError(c.apiCall('views.open', { trigger_id: t2, view: modal() })))['error']).toBe('expired_trigger_id');
+    expect((await platformError(c.apiCall('views.open', { trigger_id: '123.456.abc', view: modal() })))['error']).toBe('invalid_trigger_id');
+    const p = fake.issueInteractivityPointer('U1');
+    expect((await c.apiCall('views.open', { interactivity_pointer: p, view: modal() })).ok).toBe(true);
+    expect((await platformError(c.apiCall('views.open', { interactivity_pointer: p, view: modal() })))['error']).toBe('exchanged_trigger_id');
+  });
+
+  it('an invalid view does not consume the trigger', async () => {
+    const c = client(fake);
+    const t = fake.issueTriggerId('U1');
+    const bad = await platformError(c.apiCall('views.open', { trigger_id: t, view: modal([section('x'.repeat(3001))]) }));
+    expect(bad['error']).toBe('invalid_arguments');
+    expect(bad['response_metadata']).toEqual({ messages: ['[ERROR] must be less than 3001 characters [json-pointer:/view/blocks/0/text/text]'] });
+    expect((await c.apiCall('views.open', { trigger_id: t, view: modal() })).ok).toBe(true);
+  });
+
+  it('open returns a full view; push builds the stack up to 3 then push_limit_reached', async () => {
+    const c = client(fake);
+    const opened = await c.views.open({ trigger_id: fake.issueTriggerId('U1'), view: modal([section('root')], { callback_id: 'cb', private_metadata: 'pm' }) as never });
+    const root = opened.view;
+    expect(root?.id).toMatch(/^V/);
+    expect(root?.hash).toBeTruthy();
+    expect(root?.root_view_id).toBe(root?.id);
+    expect(root?.previous_view_id).toBeNull();
+    expect(root?.callback_id).toBe('cb');
+    expect(root?.private_metadata).toBe('pm');
+    expect(root?.state).toEqual({ values: {} });
+    const p2 = await c.views.push({ trigger_id: fake.issueTriggerId('U1'), view: modal() as never });
+    expect(p2.view?.previous_view_id).toBe(root?.id);
+    expect(p2.view?.root_view_id).toBe(root?.id);
+    const p3 = await c.views.push({ trigger_id: fake.issueTriggerId('U1'), view: modal() as never });
+    expect(p3.view?.previous_view_id).toBe(p2.view?.id);
+    expect(fake.viewStack('U1').map((v) => v.id)).toEqual([root?.id, p2.view?.id, p3.view?.id]);
+    const err = await platformError(c.views.push({ trigger_id: fake.issueTriggerId('U1'), view: modal() as never }));
+    expect(err['error']).toBe('push_limit_reached');
+    expect(fake.viewStack('U1')).toHaveLength(3);
+  });
+
+  it('views.update: hash_conflict, not_found, external_id, new hash', async () => {
+    const c = client(fake);
+    const opened = await c.apiCall('views.open', { trigger_id: fake.issueTriggerId('U1'), view: modal([section('a')], { external_id: 'ext-1' }) });
+    const v = (opened as unknown as { view: { id: string; hash: string } }).view;
+    const u1 = (await c.apiCall('views.update', { view_id: v.id, hash: v.hash, view: modal([section('b')]) })) as unknown as { view: { id: string; hash: string } };
+    expect(u1.view.id).toBe(v.id);
+    expect(u1.view.hash).not.toBe(v.hash);
+    expect((await platformError(c.apiCall('views.update', { view_id: v.id, hash: v.hash, view: modal() })))['error']).toBe('hash_conflict');
+    expect((await platformError(c.apiCall('views.update', { view_id: 'VNOPE', view: modal() })))['error']).toBe('not_found');
+    const byExt = (await c.apiCall('views.update', { external_id: 'ext-1', view: modal([section('c')]) })) as unknown as { view: { id: string } };
+    expect(byExt.view.id).toBe(v.id);
+    expect(fake.view(v.id)?.blocks).toEqual([section('c')]);
+    expect(fake.view(v.id)?.external_id).toBe('ext-1');
+    // closed views are gone
+    fake.closeTopView('U1');
+    expect((await platformError(c.apiCall('views.update', { view_id: v.id, view: modal() })))['error']).toBe('not_found');
+  });
+
+  it('views.publish: home views, stable id, hash_conflict', async () => {
+    const c = client(fake);
+    const home = { type: 'home', blocks: [section('home')] };
+    const r1 = (await c.apiCall('views.publish', { user_id: 'U1', view: home })) as unknown as { view: { id: string; hash: string; type: string } };
+    expect(r1.view.type).toBe('home');
+    const r2 = (await c.apiCall('views.publish', { user_id: 'U1', view: home, hash: r1.view.hash })) as unknown as { view: { id: string; hash: string } };
+    expect(r2.view.id).toBe(r1.view.id);
+    expect((await platformError(c.apiCall('views.publish', { user_id: 'U1', view: home, hash: r1.view.hash })))['error']).toBe('hash_conflict');
+    expect(fake.homeView('U1')?.hash).toBe(r2.view.hash);
+    expect((await platformError(c.apiCall('views.publish', { user_id: 'U1', view: modal() })))['error']).toBe('invalid_arguments');
+  });
+
+  it('view > 100 blocks and view_too_large', async () => {
+    const c = client(fake);
+    const blocks = (n: number) => Array.from({ length: n }, (_, i) => section(`b${i}`));
+    const tooMany = await platformError(c.apiCall('views.publish', { user_id: 'U1', view: { type: 'home', blocks: blocks(101) } }));
+    expect(tooMany['error']).toBe('invalid_arguments');
+    expect(tooMany['response_metadata']).toEqual({ messages: ['[ERROR] must provide no more than 100 items [json-pointer:/view/blocks]'] });
+    expect((await c.apiCall('views.publish', { user_id: 'U1', view: { type: 'home', blocks: blocks(100) } })).ok).toBe(true);
+    const big = Array.from({ length: 90 }, () => section('x'.repeat(2900)));
+    const tooLarge = await platformError(c.apiCall('views.publish', { user_id: 'U1', view: { type: 'home', blocks: big } }));
+    expect(tooLarge['error']).toBe('view_too_large');
+  });
+});
+
+describe('functions', () => {
+  it('completeSuccess once; twice → execution_not_in_running_state; workflow token expires on completion', async () => {
+    const exec = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'create_task', inputs: { title: 'x' } });
+    expect(exec.workflowToken).toMatch(/^xwfp-/);
+    const wf = client(fake, exec.workflowToken);
+    const posted = await wf.chat.postMessage({ channel: 'C1', text: 'from the step' });
+    expect(fake.message('C1', posted.ts ?? '')?.postedWithToken).toBe(exec.workflowToken);
+    const ok = await wf.functions.completeSuccess({ function_execution_id: exec.executionId, outputs: { task_id: '42' } });
+    expect(ok.ok).toBe(true);
+    expect(fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_id: '42' } });
+    expect((await platformError(wf.auth.test()))['error']).toBe('token_expired');
+    const again = await platformError(client(fake).functions.completeSuccess({ function_execution_id: exec.executionId, outputs: {} }));
+    expect(again['error']).toBe('execution_not_in_running_state');
+    const err = await platformError(client(fake).functions.completeError({ function_execution_id: exec.executionId, error: 'nope' }));
+    expect(err['error']).toBe('execution_not_in_running_state');
+  });
+
+  it('bot token completes; unknown execution; bad outputs; completeError', async () => {
+    const c = client(fake);
+    expect((await platformError(c.functions.completeSuccess({ function_execution_id: 'FxNOPE', outputs: {} })))['error']).toBe('function_execution_not_found');
+    const e1 = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'cb', inputs: {} });
+    expect((await platformError(c.apiCall('functions.completeSuccess', { function_execution_id: e1.executionId, outputs: 'not-an-object' })))['error']).toBe(
+      'parameter_validation_failed',
+    );
+    expect((await c.functions.completeError({ function_execution_id: e1.executionId, error: 'declined' })).ok).toBe(true);
+    expect(fake.execution(e1.executionId)).toMatchObject({ state: 'failed', error: 'declined' });
+  });
+
+  it('expired workflow token → token_expired (manual and after 15 minutes); bot token still completes', async () => {
+    const e1 = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'cb', inputs: {} });
+    fake.expireWorkflowToken(e1.workflowToken);
+    const data = await platformError(client(fake, e1.workflowToken).functions.completeSuccess({ function_execution_id: e1.executionId, outputs: {} }));
+    expect(data['error']).toBe('token_expired');
+    const e2 = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'cb', inputs: {} });
+    fake.advanceClock(15 * 60 * 1000 + 1);
+    expect((await platformError(client(fake, e2.workflowToken).chat.postMessage({ channel: 'C1', text: 'late' })))['error']).toBe('token_expired');
+    expect((await client(fake).functions.completeSuccess({ function_execution_id: e1.executionId, outputs: {} })).ok).toBe(true);
+    expect((await platformError(client(fake, 'xwfp-unknown').auth.test()))['error']).toBe('invalid_auth');
+  });
+
+  it("a workflow token cannot complete another execution", async () => {
+    const e1 = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'cb', inputs: {} });
+    const e2 = fake.startFunctionExecution({ teamId: 'T1', callbackId: 'cb', inputs: {} });
+    expect((await platformError(client(fake, e1.workflowToken).functions.completeSuccess({ function_execution_id: e2.executionId, outputs: {} })))['error']).toBe(
+      'function_execution_not_found',
+    );
+  });
+});
+
+describe('response_url', () => {
+  it('accepts 5 posts, then used_url; expires after 30 minutes', async () => {
+    const url = fake.newResponseUrl();
+    const post = (body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (let i = 0; i < 5; i += 1) expect((await post({ text: `r${i}` })).status).toBe(200);
+    const sixth = await post({ text: 'r5' });
+    expect(sixth.status).toBe(404);
+    expect(await sixth.json()).toMatchObject({ error: 'used_url' });
+    expect(fake.responses(url).map((b) => b['text'])).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+
+    const url2 = fake.newResponseUrl();
+    fake.advanceClock(30 * 60 * 1000 + 1);
+    const late = await fetch(url2, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
+    expect(late.status).toBe(404);
+    expect(await late.json()).toMatchObject({ error: 'expired_url' });
+  });
+
+  it('validates blocks and applies replace_original / in_channel / ephemeral', async () => {
+    const posted = await client(fake).chat.postMessage({ channel: 'C1', text: 'orig' });
+    const url = fake.newResponseUrl({ channel: 'C1', messageTs: posted.ts, userId: 'U1' });
+    const post = (body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await post({ blocks: [section('x'.repeat(3001))] });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_blocks' });
+    expect((await post({ replace_original: true, text: 'replaced' })).status).toBe(200);
+    expect(fake.message('C1', posted.ts ?? '')?.text).toBe('replaced');
+    await post({ response_type: 'in_channel', text: 'for all' });
+    expect(fake.messages('C1').map((m) => m.text)).toEqual(['replaced', 'for all']);
+    await post({ text: 'just you' });
+    expect(fake.ephemerals('C1', 'U1').map((e) => e.text)).toEqual(['just you']);
+    expect(fake.responses(url)).toHaveLength(3);
+  });
+});

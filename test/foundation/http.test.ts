@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE } from '../support/driver.js';
+import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
+
+/** Rows in every table of the store, to prove a rejected request changed nothing. */
+function rowCounts(t: TestApp): Record<string, number> {
+  const tables = t.store.sqlite
+    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%'")
+    .all() as { name: string }[];
+  return Object.fromEntries(
+    tables.map(({ name }) => [name, (t.store.sqlite.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
+  );
+}
+
+describe('HTTP receiver: signatures, url_verification, healthz', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    t.fake.addUser({ id: 'U1', teamId: TEAM });
+  });
+  afterAll(async () => t.dispose());
+
+  const homeEvent = () =>
+    JSON.stringify(t.slack.eventEnvelope(TEAM, { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home', event_ts: '1.1' }));
+  const commandBody = () =>
+    new URLSearchParams({ command: '/task', text: 'add Sneaky', team_id: TEAM, user_id: 'U1', channel_id: 'C1', trigger_id: '1.2.3', response_url: `${t.fake.baseUrl}/response/x` }).toString();
+
+  it.each([
+    ['unsigned', { signature: 'none' as const }],
+    ['wrongly signed', { signature: 'bad' as const }],
+    ['stale (6 minutes old)', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
+  ])('%s requests get 401, store nothing and call no Slack method', async (_name, opts) => {
+    const before = rowCounts(t);
+    const callsBefore = t.fake.calls.length;
+
+    const event = await t.slack.send(homeEvent(), JSON_CONTENT_TYPE, {}, opts);
+    const command = await t.slack.send(commandBody(), FORM_CONTENT_TYPE, {}, opts);
+    await t.settle();
+
+    expect(event.status).toBe(401);
+    expect(command.status).toBe(401);
+    expect(rowCounts(t)).toEqual(before);
+    expect(t.fake.calls.slice(callsBefore)).toEqual([]);
+  });
+
+  it('a correctly signed request is accepted (the 401s above are not a broken signer)', async () => {
+    const res = await t.slack.send(homeEvent(), JSON_CONTENT_TYPE);
+    await t.settle();
+    expect(res.status).toBe(200);
+    expect(t.fake.callsTo('views.publish').length).toBeGreaterThan(0);
+  });
+
+  it('answers url_verification with the challenge', async () => {
+    const res = await t.slack.urlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+  });
+
+  it('GET /healthz is 200 while the store answers, 503 once it is closed', async () => {
+    const base = t.url.replace('/slack/events', '');
+    const ok = await fetch(`${base}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ok', store: 'ok' });
+
+    t.store.close();
+    const down = await fetch(`${base}/healthz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'unavailable' });
+  });
+});

@@ -1,0 +1,94 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER, openStore } from '../../src/store/db.js';
+import { DeliveriesRepository } from '../../src/store/deliveries.js';
+
+describe('the SQLite store', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tasklane-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const applied = (db: ReturnType<typeof openStore>) =>
+    (db.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+  const migrationCount = () =>
+    (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+
+  it('migrates a fresh database, with WAL, busy_timeout and foreign keys on', () => {
+    const store = openStore(join(dir, 'nested', 'fresh.db'));
+    expect(applied(store)).toBe(migrationCount());
+    const tables = (store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((r) => r.name);
+    expect(tables).toEqual(expect.arrayContaining(['tasks', 'approvals', 'approval_approvers', 'audit_log', 'processed_deliveries', 'team_counters']));
+    expect(store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+    store.close();
+  });
+
+  it('a second start applies nothing and the data survives the restart', async () => {
+    const path = join(dir, 'restart.db');
+    const first = openStore(path);
+    first.sqlite
+      .prepare("INSERT INTO tasks (team_id, number, title, assignee_id, creator_id, origin) VALUES ('T1', 1, 'Kept', 'U1', 'U1', 'command')")
+      .run();
+    expect(await new DeliveriesRepository(first).claim('T1', 'event:Ev1')).toBe(true);
+    const schemaBefore = first.sqlite.prepare('SELECT sql FROM sqlite_master ORDER BY name').all();
+    first.close();
+
+    const second = openStore(path);
+    expect(applied(second)).toBe(migrationCount());
+    expect(second.sqlite.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(schemaBefore);
+    expect(second.sqlite.prepare('SELECT title FROM tasks').all()).toEqual([{ title: 'Kept' }]);
+    expect(await new DeliveriesRepository(second).claim('T1', 'event:Ev1')).toBe(false);
+    second.close();
+  });
+
+  it('a table-rebuild migration does not cascade-delete children (foreign keys off around migrate)', () => {
+    // A migration shaped like drizzle-kit's table rebuild of the parent `tasks` table.
+    const folder = join(dir, 'migrations');
+    cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const path = join(dir, 'rebuild.db');
+    const before = openStore(path, folder);
+    before.sqlite
+      .prepare("INSERT INTO tasks (id, team_id, number, title, assignee_id, creator_id, origin) VALUES (1, 'T1', 1, 'Parent', 'U1', 'U1', 'command')")
+      .run();
+    before.sqlite.prepare("INSERT INTO task_comments (task_id, team_id, user_id, text) VALUES (1, 'T1', 'U1', 'child row')").run();
+    const createTasks = (before.sqlite.prepare("SELECT sql FROM sqlite_master WHERE name = 'tasks'").get() as { sql: string }).sql;
+    before.close();
+
+    const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
+      entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[];
+    };
+    const tag = '9999_rebuild_tasks';
+    journal.entries.push({ idx: journal.entries.length, version: '6', when: Date.now(), tag, breakpoints: true });
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal));
+    writeFileSync(
+      join(folder, `${tag}.sql`),
+      [
+        'PRAGMA foreign_keys=OFF;',
+        `${createTasks.replace(/^CREATE TABLE [`"]?tasks[`"]?/, 'CREATE TABLE `__new_tasks`')};`,
+        'INSERT INTO `__new_tasks` SELECT * FROM `tasks`;',
+        'DROP TABLE `tasks`;',
+        'ALTER TABLE `__new_tasks` RENAME TO `tasks`;',
+        'PRAGMA foreign_keys=ON;',
+      ].join('--> statement-breakpoint\n'),
+    );
+
+    const after = openStore(path, folder);
+    expect(after.sqlite.prepare('SELECT text FROM task_comments').all()).toEqual([{ text: 'child row' }]);
+    after.close();
+  });
+
+  it('refuses to open when a migration leaves rows that break foreign keys', () => {
+    const folder = join(dir, 'migrations');
+    cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: object[] };
+    journal.entries.push({ idx: journal.entries.length, version: '6', when: Date.now(), tag: '9999_orphan', breakpoints: true });
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal));
+    writeFileSync(join(folder, '9999_orphan.sql'), "INSERT INTO task_comments (task_id, team_id, user_id, text) VALUES (424242, 'T1', 'U1', 'orphan');");
+    expect(() => openStore(join(dir, 'orphan.db'), folder)).toThrow(/foreign keys/);
+  });
+});

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogLevel, type Logger } from '@slack/bolt';
+import { createApp, type TasklaneApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import type { Services } from '../../src/services.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import { SlackDriver } from './driver.js';
+import { FakeSlack } from './fakeSlack.js';
+
+export const SIGNING_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+export const TEAM = 'T0AAAAAAA';
+export const OTHER_TEAM = 'T0BBBBBBB';
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/** A Bolt Logger that keeps every line, so tests can assert on what was (and was not) logged. */
+export class CapturingLogger implements Logger {
+  readonly lines: LogLine[] = [];
+  private level = LogLevel.DEBUG;
+  private push(level: LogLine['level'], msg: unknown[]) {
+    this.lines.push({ level, message: msg.map((m) => (typeof m === 'string' ? m : safeJson(m))).join(' ') });
+    if (process.env.TEST_LOGS) console.log(`[${level}]`, ...msg);
+  }
+  debug(...m: unknown[]) { this.push('debug', m); }
+  info(...m: unknown[]) { this.push('info', m); }
+  warn(...m: unknown[]) { this.push('warn', m); }
+  error(...m: unknown[]) { this.push('error', m); }
+  setLevel(level: LogLevel) { this.level = level; }
+  getLevel() { return this.level; }
+  setName() {}
+  text(): string { return this.lines.map((l) => `${l.level}: ${l.message}`).join('\n'); }
+}
+
+function safeJson(v: unknown): string {
+  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export interface TestApp {
+  url: string;
+  port: number;
+  fake: FakeSlack;
+  slack: SlackDriver;
+  tasklane: TasklaneApp;
+  services: Services;
+  store: Store;
+  dbPath: string;
+  logger: CapturingLogger;
+  /** Waits until every handler and background job the app started has finished. */
+  settle(): Promise<void>;
+  /** Stops the app and closes its store (keeps the fake and the database file). */
+  stop(): Promise<void>;
+  /** Stops this app and starts a new one on the same database file and fake Slack (a restart). */
+  restart(): Promise<TestApp>;
+  /** Stops the app and the fake, deletes the temp folder. */
+  dispose(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  fake?: FakeSlack;
+  dbPath?: string;
+  now?: () => number;
+  config?: Partial<Config>;
+  /** Internal: what a restarted app inherits the duty to clean up on dispose. */
+  owned?: { fake: boolean; tempDir?: string };
+}
+
+/**
+ * Starts the real Tasklane app (createApp, HTTP receiver) on a loopback port, against a real
+ * SQLite file in a temp folder (migrated exactly as in production) and the fake Slack.
+ */
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const ownsFake = opts.owned?.fake ?? !opts.fake;
+  const fake = opts.fake ?? (await FakeSlack.start());
+  const dir = opts.owned?.tempDir ?? (opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'tasklane-test-')));
+  const dbPath = opts.dbPath ?? join(dir as string, 'tasklane.db');
+  const config: Config = {
+    botToken: fake.botToken,
+    signingSecret: SIGNING_SECRET,
+    appToken: undefined,
+    slackApiUrl: fake.apiUrl,
+    port: 0,
+    databaseUrl: dbPath,
+    logLevel: 'debug',
+    ...opts.config,
+  };
+  const store = openStore(dbPath);
+  const logger = new CapturingLogger();
+  const tasklane = createApp({ config, store, logger, now: opts.now });
+  const { port } = await tasklane.start(0);
+  const url = `http://127.0.0.1:${port as number}/slack/events`;
+  const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await tasklane.stop(5_000);
+    store.close();
+  };
+  const testApp: TestApp = {
+    url,
+    port: port as number,
+    fake,
+    slack,
+    tasklane,
+    services: tasklane.services,
+    store,
+    dbPath,
+    logger,
+    async settle() {
+      // Let responses and the microtasks behind them run, then wait for tracked work, twice:
+      // finishing work may schedule more (e.g. a coalesced Home publish).
+      for (let i = 0; i < 2; i++) {
+        await new Promise((r) => setImmediate(r));
+        await tasklane.services.inFlight.idle(10_000);
+      }
+    },
+    stop,
+    async restart() {
+      await stop();
+      return startTestApp({ ...opts, fake, dbPath, owned: { fake: ownsFake, tempDir: dir } });
+    },
+    async dispose() {
+      await stop();
+      if (ownsFake) await fake.stop().catch(() => {});
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return testApp;
+}
