@@ -106,6 +106,9 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
     inFlight,
     background: new Background(inFlight, log),
     now,
+    // Replaced by the App Home feature when it registers.
+    homes: { changed: () => {} },
+    onStart: (name, job) => void startJobs.push({ name, job }),
   };
 
   // Everything a listener does, including what it does after ack(), is tracked for shutdown.

@@ -19,4 +19,18 @@ export interface Services {
   background: Background;
   /** Milliseconds since the epoch; tests may move it. */
   now: () => number;
+  /**
+   * Tells the App Home that these users' dashboards are stale (a task or approval of theirs
+   * changed, from any surface). Cheap and synchronous: the Home feature coalesces and publishes.
+   */
+  homes: HomeRefresher;
+  /**
+   * Registers work to run in the background once the app is listening, e.g. completing
+   * workflow steps whose decision was stored but whose Slack call did not finish before a crash.
+   */
+  onStart(name: string, job: () => Promise<void>): void;
+}
+
+export interface HomeRefresher {
+  changed(teamId: string, userIds: Iterable<string | null | undefined>): void;
 }
