@@ -131,9 +131,10 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
   });
 
   const registry = new ListenerRegistry(app);
+  // Home first: it installs services.homes, which the other features notify.
+  registerHome(registry, services);
   registerApprovals(registry, services);
   registerTasks(registry, services);
-  registerHome(registry, services);
 
   app.event(IMPLICIT_EVENT.appRateLimited, async ({ body }) => {
     const b = body as unknown as { team_id?: string; minute_rate_limited?: number };
