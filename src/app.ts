@@ -68,7 +68,8 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
     ? new SocketModeReceiver({
         appToken: config.appToken as string,
         customRoutes: [healthz],
-        installerOptions: { port: config.port },
+        // clientOptions here reach the socket client's apps.connections.open (SLACK_API_URL).
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slackApiUrl } },
         logger,
         logLevel: toLogLevel(config.logLevel),
       })

@@ -1,0 +1,69 @@
+import { openStore } from '../../src/store/db.js';
+
+export interface SeedOptions {
+  teams: number;
+  tasks: number;
+  /** One user who owns `heavyUserTasks` open tasks, in the first team. */
+  heavyUserTasks: number;
+  /** Pending approvals per team. */
+  pendingApprovalsPerTeam: number;
+}
+
+export const BENCH_TEAMS = (n: number) => Array.from({ length: n }, (_, i) => `TB${String(i).padStart(5, '0')}`);
+export const HEAVY_USER = 'UHEAVY0001';
+export const usersOf = (team: string, n = 50) => Array.from({ length: n }, (_, i) => `U${team.slice(2)}${String(i).padStart(3, '0')}`);
+
+/**
+ * Fills a migrated store with `tasks` tasks spread over `teams` workspaces, in one transaction
+ * with prepared inserts (about a second per 200k rows here). Deterministic: no randomness.
+ */
+export function seedStore(path: string, o: SeedOptions): { seconds: number } {
+  const started = Date.now();
+  const store = openStore(path);
+  const db = store.sqlite;
+  const teams = BENCH_TEAMS(o.teams);
+  const insertTask = db.prepare(
+    `INSERT INTO tasks (team_id, number, title, description, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
+     VALUES (?, ?, ?, '', ?, 'normal', ?, ?, ?, 'command', ?, ?, ?, ?)`,
+  );
+  const insertCounter = db.prepare('INSERT INTO team_counters (team_id, last_task_number) VALUES (?, ?)');
+  const insertApproval = db.prepare(
+    `INSERT INTO approvals (team_id, title, details, requester_id, status, origin, created_at, updated_at) VALUES (?, ?, '', ?, 'pending', 'shortcut', ?, ?)`,
+  );
+  const insertApprover = db.prepare('INSERT INTO approval_approvers (approval_id, team_id, user_id) VALUES (?, ?, ?)');
+  const day = 86_400_000;
+  const base = Date.UTC(2026, 0, 1);
+  const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+  db.transaction(() => {
+    const perTeam = Math.floor((o.tasks - o.heavyUserTasks) / teams.length);
+    teams.forEach((team, ti) => {
+      const users = usersOf(team);
+      let number = 0;
+      const count = ti === 0 ? perTeam + o.heavyUserTasks : perTeam;
+      for (let i = 0; i < count; i++) {
+        number++;
+        const heavy = ti === 0 && i < o.heavyUserTasks;
+        const assignee = heavy ? HEAVY_USER : (users[i % users.length] as string);
+        const creator = users[(i * 7) % users.length] as string;
+        const done = !heavy && i % 3 === 0;
+        const created = base + (i % 300) * day + i;
+        insertTask.run(
+          team, number, `Task ${number} for ${assignee}: prepare the quarterly report section ${i % 97}`,
+          done ? 'done' : 'open', assignee, creator, i % 4 === 0 ? null : isoDay(base + (i % 400) * day),
+          created, created, done ? assignee : null, done ? created + day : null,
+        );
+      }
+      insertCounter.run(team, number);
+      for (let a = 0; a < o.pendingApprovalsPerTeam; a++) {
+        const requester = users[a % users.length] as string;
+        const id = insertApproval.run(team, `Approve expense ${a}`, requester, base + a, base + a).lastInsertRowid;
+        insertApprover.run(id, team, ti === 0 && a % 2 === 0 ? HEAVY_USER : (users[(a + 1) % users.length] as string));
+      }
+    });
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('ANALYZE');
+  store.close();
+  return { seconds: (Date.now() - started) / 1000 };
+}
