@@ -1,0 +1,221 @@
+/**
+ * `npm run bench`: Tasklane against a bare Bolt app, on one machine, in one run.
+ *
+ * 1. Seeds a store of 1,000,000 tasks across 100 workspaces (+ pending approvals).
+ * 2. Starts the fake Slack in this process, Tasklane (`src/main.ts`, HTTP mode) and a bare Bolt
+ *    app (`bench/bareBolt.ts`: same receiver, listeners that only ack) as processes.
+ * 3. Per request kind: 200 req/s for a while (ack latency), then saturation (throughput), on both.
+ * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
+ * 5. Soak: a mixed stream until Tasklane has served 100,000 requests; RSS sampled throughout.
+ * Prints a markdown table (also written to bench/results/latest.md).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { FakeSlack } from '../test/support/fakeSlack.js';
+import { drive, FORM, JSON_CT, percentile, signatureHeaders, startProcess, type LoadResult, type ServerProcess, type SignedRequest } from './lib/load.js';
+import { BENCH_TEAMS, HEAVY_USER, seedStore, usersOf } from './lib/seed.js';
+import { ACTION, FUNCTION } from '../src/slack/ids.js';
+
+const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const QUICK = process.env.BENCH_QUICK === '1';
+const RATE = 200;
+const RATE_SECONDS = QUICK ? 3 : 8;
+const SAT_SECONDS = QUICK ? 3 : 6;
+const EFFECT_SAMPLES = QUICK ? 40 : 150;
+const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
+const TASKS = QUICK ? 100_000 : 1_000_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-'));
+const dbPath = join(dir, 'bench.db');
+const teams = BENCH_TEAMS(100);
+
+console.log(`seeding ${TASKS.toLocaleString()} tasks across ${teams.length} workspaces…`);
+const seeded = seedStore(dbPath, { teams: teams.length, tasks: TASKS, heavyUserTasks: 10_000, pendingApprovalsPerTeam: 20 });
+console.log(`seeded in ${seeded.seconds.toFixed(1)} s`);
+
+// Open tasks to click Complete on, and pending approvals to approve: read from the seeded store.
+const seedDb = new Database(dbPath, { readonly: true });
+const openTasks = seedDb
+  .prepare(`SELECT id, team_id AS teamId, assignee_id AS assignee FROM tasks WHERE status = 'open' AND assignee_id != ? AND id % 7 = 0 LIMIT 400000`)
+  .all(HEAVY_USER) as { id: number; teamId: string; assignee: string }[];
+const pendingApprovals = seedDb
+  .prepare(`SELECT a.id, a.team_id AS teamId, p.user_id AS approver FROM approvals a JOIN approval_approvers p ON p.approval_id = a.id WHERE a.status = 'pending'`)
+  .all() as { id: number; teamId: string; approver: string }[];
+seedDb.close();
+
+const fake = await FakeSlack.start();
+for (const team of teams) for (const u of usersOf(team)) fake.addUser({ id: u, teamId: team, tz: 'Europe/Paris' });
+fake.addUser({ id: HEAVY_USER, teamId: teams[0] as string, tz: 'America/New_York' });
+
+const env = { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, LOG_LEVEL: 'error' };
+const tasklane = await startProcess(['src/main.ts'], { ...env, DATABASE_URL: dbPath }, 3101, 'http://127.0.0.1:3101/healthz');
+const bare = await startProcess(['bench/bareBolt.ts'], env, 3102, 'http://127.0.0.1:3102/slack/events');
+const rssAtStart = tasklane.rssMb();
+const urlOf = (p: ServerProcess) => `http://127.0.0.1:${p.port}/slack/events`;
+
+// ---------------------------------------------------------------- request kinds
+
+let seq = 0;
+const pick = <T>(xs: readonly T[]): T => xs[seq++ % xs.length] as T;
+const teamUser = () => {
+  const team = pick(teams);
+  return { team, user: usersOf(team)[seq % 50] as string };
+};
+
+const command = (text: string): SignedRequest => {
+  const { team, user } = teamUser();
+  const body = new URLSearchParams({
+    token: 'bench', team_id: team, team_domain: team.toLowerCase(), channel_id: fake.dmChannel(user), channel_name: 'directmessage',
+    user_id: user, user_name: user.toLowerCase(), command: '/task', text, api_app_id: fake.appId, is_enterprise_install: 'false',
+    response_url: fake.newResponseUrl(), trigger_id: fake.issueTriggerId(user, team),
+  }).toString();
+  return { body, contentType: FORM };
+};
+
+const blockAction = (team: string, user: string, actionId: string, value: string, channel: string): SignedRequest => {
+  const payload = {
+    type: 'block_actions', team: { id: team, domain: team.toLowerCase() }, user: { id: user, username: user, name: user, team_id: team },
+    api_app_id: fake.appId, token: 'bench', container: { type: 'message', message_ts: '1700000000.000100', channel_id: channel, is_ephemeral: false },
+    trigger_id: fake.issueTriggerId(user, team), channel: { id: channel, name: 'directmessage' },
+    message: { type: 'message', ts: '1700000000.000100', text: 'card', user: fake.botUserId, blocks: [] },
+    response_url: fake.newResponseUrl({ channel, userId: user }),
+    actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: `${Date.now() / 1000}` }],
+    state: { values: {} }, is_enterprise_install: false, enterprise: null,
+  };
+  return { body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), contentType: FORM };
+};
+
+const event = (team: string, ev: Record<string, unknown>): SignedRequest => ({
+  body: JSON.stringify({
+    token: 'bench', team_id: team, api_app_id: fake.appId, type: 'event_callback', event: ev,
+    event_id: `EvB${(seq++).toString(36)}${Date.now().toString(36)}`, event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: team, user_id: fake.botUserId, is_bot: true, is_enterprise_install: false }],
+  }),
+  contentType: JSON_CT,
+});
+
+let taskCursor = 0;
+let approvalCursor = 0;
+const kinds: Record<string, () => SignedRequest> = {
+  '/task add': () => command(`add Bench task ${seq++} due tomorrow`),
+  '/task list': () => command('list mine open'),
+  'Complete click': () => {
+    const t = openTasks[taskCursor++ % openTasks.length] as (typeof openTasks)[number];
+    return blockAction(t.teamId, t.assignee, ACTION.taskComplete, String(t.id), fake.dmChannel(t.assignee));
+  },
+  app_home_opened: () => {
+    const { team, user } = teamUser();
+    return event(team, { type: 'app_home_opened', user, channel: fake.dmChannel(user), tab: 'home', event_ts: `${Date.now() / 1000}` });
+  },
+  request_approval: () => {
+    const { team, user } = teamUser();
+    const approver = usersOf(team)[(seq + 1) % 50] as string;
+    const inputs = { approver, title: `Bench approval ${seq}`, details: 'Please approve', requester: user };
+    const ex = fake.startFunctionExecution({ teamId: team, callbackId: FUNCTION.requestApproval, inputs });
+    return event(team, {
+      type: 'function_executed', function: { id: 'Fn0BENCH', callback_id: FUNCTION.requestApproval, title: 'Request approval', type: 'app', app_id: fake.appId },
+      inputs, function_execution_id: ex.executionId, workflow_execution_id: ex.workflowExecutionId, bot_access_token: ex.workflowToken, event_ts: `${Date.now() / 1000}`,
+    });
+  },
+  'Approve click': () => {
+    const a = pendingApprovals[approvalCursor++ % pendingApprovals.length] as (typeof pendingApprovals)[number];
+    return blockAction(a.teamId, a.approver, ACTION.approve, String(a.id), fake.dmChannel(a.approver));
+  },
+};
+
+// ---------------------------------------------------------------- phases
+
+interface Row { kind: string; rate: { app: LoadResult; bare: LoadResult }; sat: { app: LoadResult; bare: LoadResult }; effect?: { ackP99: number; effectP99: number; publishes: number } }
+const rows: Row[] = [];
+const quiet = async () => new Promise((r) => setTimeout(r, 500));
+
+for (const [kind, next] of Object.entries(kinds)) {
+  process.stdout.write(`${kind}: 200 req/s… `);
+  const rateApp = await drive({ url: urlOf(tasklane), secret: SECRET, next, seconds: RATE_SECONDS, rate: RATE });
+  await quiet();
+  const rateBare = await drive({ url: urlOf(bare), secret: SECRET, next, seconds: RATE_SECONDS, rate: RATE });
+  await quiet();
+  process.stdout.write('saturation… ');
+  const satApp = await drive({ url: urlOf(tasklane), secret: SECRET, next, seconds: SAT_SECONDS });
+  await quiet();
+  const satBare = await drive({ url: urlOf(bare), secret: SECRET, next, seconds: SAT_SECONDS });
+  await quiet();
+  console.log('done');
+  rows.push({ kind, rate: { app: rateApp, bare: rateBare }, sat: { app: satApp, bare: satBare } });
+}
+
+// Time-to-effect for Complete: ack, then the card update and the Home republish reaching Slack.
+{
+  const acks: number[] = [];
+  const effects: number[] = [];
+  const publishesBefore = fake.callsTo('views.publish').length;
+  for (let i = 0; i < EFFECT_SAMPLES; i++) {
+    const t = openTasks[taskCursor++ % openTasks.length] as (typeof openTasks)[number];
+    const req = blockAction(t.teamId, t.assignee, ACTION.taskComplete, String(t.id), fake.dmChannel(t.assignee));
+    const callsBefore = fake.calls.length;
+    const sent = performance.now();
+    const res = await fetch(urlOf(tasklane), { method: 'POST', headers: { 'content-type': req.contentType, ...signatureHeaders(SECRET, req.body) }, body: req.body });
+    await res.text();
+    acks.push(performance.now() - sent);
+    await fake.waitFor('views.publish', (c) => fake.calls.indexOf(c) >= callsBefore && c.args.user_id === t.assignee, 5000).catch(() => undefined);
+    effects.push(performance.now() - sent);
+  }
+  acks.sort((a, b) => a - b);
+  effects.sort((a, b) => a - b);
+  const row = rows.find((r) => r.kind === 'Complete click');
+  if (row) row.effect = { ackP99: percentile(acks, 99), effectP99: percentile(effects, 99), publishes: fake.callsTo('views.publish').length - publishesBefore };
+}
+
+// Soak: mixed requests until Tasklane has served SOAK_REQUESTS; RSS sampled every 2 s.
+const rssSamples: number[] = [];
+const sampler = setInterval(() => rssSamples.push(tasklane.rssMb()), 2000);
+const mix = Object.values(kinds);
+let mixI = 0;
+process.stdout.write(`soak: ${SOAK_REQUESTS.toLocaleString()} mixed requests… `);
+const soak = await drive({ url: urlOf(tasklane), secret: SECRET, next: () => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount: SOAK_REQUESTS, seconds: 600 });
+clearInterval(sampler);
+const rssAfter = tasklane.rssMb();
+console.log(`${soak.requests} in ${soak.seconds.toFixed(0)} s`);
+const half = rssSamples.slice(Math.floor(rssSamples.length / 2));
+const trendMbPerMin = slope(half) * 30; // samples every 2 s
+
+await tasklane.stop();
+await bare.stop();
+await fake.stop();
+
+// ---------------------------------------------------------------- report
+
+const f = (n: number, d = 1) => n.toFixed(d);
+const lines = [
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; store ${TASKS.toLocaleString()} tasks / ${teams.length} workspaces${QUICK ? ' (QUICK)' : ''}`,
+  '',
+  '| request | p50 ms (bare) | p95 ms (bare) | p99 ms (bare) | p99 ratio @200/s | sat. req/s (bare) | throughput ratio | errors |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) =>
+    `| ${r.kind} | ${f(r.rate.app.p50)} (${f(r.rate.bare.p50)}) | ${f(r.rate.app.p95)} (${f(r.rate.bare.p95)}) | ${f(r.rate.app.p99)} (${f(r.rate.bare.p99)}) | ${f(r.rate.app.p99 / Math.max(r.rate.bare.p99, 0.001), 2)}× | ${f(r.sat.app.throughput, 0)} (${f(r.sat.bare.throughput, 0)}) | ${f(r.sat.app.throughput / r.sat.bare.throughput, 2)}× | ${r.rate.app.errors + r.rate.app.non2xx + r.sat.app.errors + r.sat.app.non2xx} |`,
+  ),
+  '',
+  ...rows.filter((r) => r.effect).map((r) => `Time-to-effect (${r.kind}, card + Home republished, ${EFFECT_SAMPLES} sequential): ack p99 ${f(r.effect!.ackP99)} ms, effect p99 ${f(r.effect!.effectP99)} ms (${f(r.effect!.effectP99 / r.effect!.ackP99, 2)}× ack), views.publish calls ${r.effect!.publishes}`),
+  `Soak: ${soak.requests.toLocaleString()} mixed requests at ${f(soak.throughput, 0)} req/s, errors ${soak.errors + soak.non2xx}; RSS ${f(rssAtStart, 0)} MB at start, ${f(rssAfter, 0)} MB after, max ${f(Math.max(...rssSamples, rssAfter), 0)} MB, trend over the second half ${f(trendMbPerMin, 2)} MB/min`,
+];
+console.log(`\n${lines.join('\n')}`);
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'latest.md'), `${lines.join('\n')}\n`);
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
+
+function slope(ys: number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  return num / den;
+}
