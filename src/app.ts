@@ -113,8 +113,19 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
   };
 
   // Everything a listener does, including what it does after ack(), is tracked for shutdown.
-  app.use(async ({ next }) => {
-    await inFlight.track(next());
+  // A payload no listener acknowledged (an unknown action or callback id, a stale button from
+  // an older version) is acknowledged here and logged, instead of Slack waiting 3 s for a 404.
+  app.use(async (args) => {
+    await inFlight.track(args.next());
+    const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
+    if (ack && !socketMode) {
+      try {
+        await ack();
+        log.info(`ignored a request no listener handles: ${describePayload(args.body)}`);
+      } catch {
+        // ReceiverMultipleAckError: a listener acknowledged it, as it should.
+      }
+    }
   });
 
   // Slack redelivers events it thinks failed (x-slack-retry-num). The first delivery of an
@@ -184,4 +195,22 @@ function botIdentity(client: WebClient, botToken: string) {
       throw err;
     }
   };
+}
+
+/** Names what a payload is about, for logs: kinds and ids only, never tokens or user text. */
+export function describePayload(body: unknown): string {
+  const b = body as {
+    type?: string;
+    team?: { id?: string };
+    team_id?: string;
+    command?: string;
+    callback_id?: string;
+    view?: { callback_id?: string };
+    actions?: { action_id?: string }[];
+    action_id?: string;
+    event?: { type?: string };
+  };
+  const kind = b.command ? 'slash_command' : (b.type ?? 'unknown');
+  const id = b.command ?? b.actions?.[0]?.action_id ?? b.action_id ?? b.view?.callback_id ?? b.callback_id ?? b.event?.type ?? '';
+  return `${kind} ${id} (team ${b.team?.id ?? b.team_id ?? '?'})`.replace(/\s+/g, ' ');
 }

@@ -68,3 +68,31 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     expect(await down.json()).toMatchObject({ status: 'unavailable' });
   });
 });
+
+describe('payloads no listener handles', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t.dispose());
+
+  it('an unknown action id is acknowledged at once with 200, logged, and changes nothing', async () => {
+    const payload = {
+      type: 'block_actions',
+      team: { id: TEAM, domain: 'x' },
+      user: { id: 'U1', username: 'u', name: 'u', team_id: TEAM },
+      api_app_id: 'A1',
+      token: 't',
+      container: { type: 'message', message_ts: '1.2', channel_id: 'C1' },
+      trigger_id: '1.2.3',
+      actions: [{ type: 'button', action_id: 'no_such_action_v0', block_id: 'b', value: 'x', action_ts: '1.1' }],
+    };
+    const started = Date.now();
+    const res = await t.slack.sendPayload(payload);
+    await t.settle();
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(t.logger.text()).toContain('ignored a request no listener handles: block_actions no_such_action_v0');
+    expect(t.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+  });
+});
