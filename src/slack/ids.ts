@@ -30,6 +30,7 @@ export const IMPLICIT_EVENT = { appRateLimited: 'app_rate_limited' } as const;
 export const ACTION = {
   approve: 'approval_approve',
   reject: 'approval_reject',
+  approveWithComment: 'approval_approve_with_comment',
   taskComplete: 'task_complete',
   taskOpen: 'task_open',
   homeNewTask: 'home_new_task',
@@ -39,6 +40,8 @@ export const ACTION = {
   homePrev: 'home_prev',
   homeNext: 'home_next',
   homeTaskOverflow: 'home_task_overflow',
+  /** The Home's Complete button (ACTION.taskComplete belongs to task cards in messages). */
+  homeTaskComplete: 'home_task_complete',
   detailsEdit: 'details_edit',
   detailsComment: 'details_comment',
   detailsComplete: 'details_complete',

@@ -1,9 +1,175 @@
+import type { BlockAction, ButtonAction, RespondFn, ViewSubmitAction } from '@slack/bolt';
+import { DomainError, InvalidInputError, NotAllowedError, userMessageFor } from '../../errors.js';
+import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { FUNCTION, SHORTCUT } from '../../slack/ids.js';
+import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
-import { placeholderFunction, placeholderGlobalShortcut } from '../placeholders.js';
+import type { Approval, DecisionOutcome } from '../../store/approvals.js';
+import { placeholderGlobalShortcut } from '../placeholders.js';
+import { ApprovalClosedError, ApprovalService } from './service.js';
+import { INPUT, alreadyDecidedPlain, approveCommentModal, decodeMeta, noticeModal, rejectReasonModal } from './views.js';
 
-export function registerApprovals(reg: ListenerRegistry, _svc: Services): void {
-  placeholderFunction(reg, FUNCTION.requestApproval);
+/**
+ * Approvals' listeners, kept thin: read the payload, call ApprovalService, render, call Slack.
+ * Buttons ack first and never wait on Slack before it; modal submissions validate and record the
+ * decision in the local store before the ack (so errors can show on the input) and call Slack after.
+ * Slack calls go out with the bot token: the workflow token of a function-bound click expires.
+ */
+export function registerApprovals(reg: ListenerRegistry, svc: Services): ApprovalService {
+  const approvals = new ApprovalService(svc);
+  const { app } = reg;
+
+  reg.function(FUNCTION.requestApproval, async ({ event, body, client }) => {
+    await approvals.requestFromWorkflow({
+      teamId: body.team_id,
+      functionExecutionId: event.function_execution_id,
+      workflowExecutionId: event.workflow_execution_id,
+      inputs: event.inputs as Record<string, unknown>,
+      client,
+    });
+  });
+
+  // Built by a later issue (SPEC S6); `approvals.requestApproval` is ready for it.
   placeholderGlobalShortcut(reg, SHORTCUT.requestApproval, 'Request approval');
+
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
+    await ack();
+    const click = clickOf(body, action);
+    try {
+      await approvals.decide({ ...click, outcome: 'approved', comment: '' });
+    } catch (err) {
+      await explain(svc, click, err, body.response_url ? respond : undefined);
+    }
+  });
+
+  const openDecisionModal = (outcome: DecisionOutcome) =>
+    async function openModal({ ack, body, action, respond }: DecisionClickArgs): Promise<void> {
+      await ack();
+      const click = clickOf(body, action);
+      let approval: Approval;
+      try {
+        approval = await approvals.decidable(click.teamId, click.approvalId, click.userId);
+      } catch (err) {
+        await explain(svc, click, err, body.response_url ? respond : undefined);
+        return;
+      }
+      const view = outcome === 'rejected' ? rejectReasonModal(approval) : approveCommentModal(approval);
+      try {
+        await openView(svc, click, view);
+      } catch (err) {
+        svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not open the ${outcome} form for ${click.userId}: ${describeError(err)}`);
+        await tell(svc, click, 'Slack could not open the form in time. Please click the button again.', body.response_url ? respond : undefined);
+      }
+    };
+  app.action<BlockAction<ButtonAction>>(ACTION.reject, openDecisionModal('rejected'));
+  app.action<BlockAction<ButtonAction>>(ACTION.approveWithComment, openDecisionModal('approved'));
+
+  const submitDecision = (outcome: DecisionOutcome) =>
+    async function submit({ ack, body, view }: DecisionSubmitArgs): Promise<void> {
+      const input = outcome === 'rejected' ? INPUT.reason : INPUT.comment;
+      const teamId = body.team?.id ?? body.user.team_id ?? body.view.team_id;
+      const userId = body.user.id;
+      const approvalId = decodeMeta(view.private_metadata)?.approvalId ?? Number.NaN;
+      const comment = view.state.values[input.block]?.[input.action]?.value ?? '';
+      let approval: Approval;
+      try {
+        // Local store only: validation and the decision itself, so an error can go back on the input.
+        approval = await approvals.recordDecision({ teamId, approvalId, userId, outcome, comment });
+      } catch (err) {
+        if (!(err instanceof DomainError)) {
+          svc.logger.error(`approval ${approvalId} (team ${teamId}): recording ${userId}'s decision failed: ${describeError(err)}`);
+        }
+        await ack({ response_action: 'errors', errors: { [input.block]: modalErrorText(err, input.action) } });
+        return;
+      }
+      await ack();
+      await approvals.announceDecision(approval);
+    };
+  app.view<ViewSubmitAction>(VIEW.rejectReason, submitDecision('rejected'));
+  app.view<ViewSubmitAction>(VIEW.approveComment, submitDecision('approved'));
+
+  svc.onStart('approvals: complete workflow steps left waiting', async () => {
+    await approvals.completeWaitingSteps();
+  });
+
+  return approvals;
+}
+
+type ClickBody = BlockAction<ButtonAction> & {
+  /** Present on clicks of messages posted with a workflow token (no trigger_id then). */
+  interactivity?: { interactivity_pointer?: string };
+};
+interface DecisionClickArgs {
+  ack: () => Promise<void>;
+  body: BlockAction<ButtonAction>;
+  action: ButtonAction;
+  respond: RespondFn;
+}
+interface DecisionSubmitArgs {
+  ack: (response?: { response_action: 'errors'; errors: Record<string, string> }) => Promise<void>;
+  body: ViewSubmitAction;
+  view: ViewSubmitAction['view'];
+}
+
+/** What a click on an approval button tells us, whatever surface it came from (DM, App Home). */
+interface Click {
+  teamId: string;
+  userId: string;
+  approvalId: number;
+  /** The channel of the clicked message; absent for clicks in a view (App Home, modal). */
+  channelId: string | undefined;
+  triggerId: string | undefined;
+  interactivityPointer: string | undefined;
+}
+
+function clickOf(body: ClickBody, action: ButtonAction): Click {
+  const container = body.container as { channel_id?: unknown };
+  const channelId = body.channel?.id ?? (typeof container.channel_id === 'string' ? container.channel_id : undefined);
+  return {
+    teamId: body.team?.id ?? body.user.team_id ?? '',
+    userId: body.user.id,
+    approvalId: /^\d+$/.test(action.value ?? '') ? Number(action.value) : Number.NaN,
+    channelId,
+    // Function-bound clicks carry no trigger_id, but an interactivity pointer that opens modals as well.
+    triggerId: body.trigger_id || undefined,
+    interactivityPointer: body.interactivity?.interactivity_pointer || undefined,
+  };
+}
+
+async function openView(svc: Services, click: Click, view: ReturnType<typeof noticeModal>): Promise<void> {
+  if (click.triggerId) await svc.client.views.open({ trigger_id: click.triggerId, view });
+  else if (click.interactivityPointer) await svc.client.views.open({ interactivity_pointer: click.interactivityPointer, view });
+  else throw new Error('the click carries neither trigger_id nor interactivity_pointer');
+}
+
+/**
+ * Tells the clicker something only they should see: through response_url when Slack gave one,
+ * else an ephemeral in the clicked message's channel, else (a click in the App Home) a small modal.
+ */
+async function tell(svc: Services, click: Click, text: string, respond: RespondFn | undefined): Promise<void> {
+  try {
+    if (respond) await respond({ response_type: 'ephemeral', replace_original: false, text });
+    else if (click.channelId) await svc.client.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
+    else await openView(svc, click, noticeModal(text));
+  } catch (err) {
+    svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} "${text.slice(0, 60)}": ${describeError(err)}`);
+  }
+}
+
+/** Domain errors become their user message; anything else is logged and gets the generic apology. */
+async function explain(svc: Services, click: Click, err: unknown, respond: RespondFn | undefined): Promise<void> {
+  if (!(err instanceof DomainError)) {
+    svc.logger.error(`approval ${click.approvalId} (team ${click.teamId}): ${click.userId}'s click failed: ${describeError(err)}`);
+  } else {
+    svc.logger.info(`approval ${click.approvalId} (team ${click.teamId}): ${click.userId}'s click refused: ${err.message}`);
+  }
+  await tell(svc, click, userMessageFor(err), respond);
+}
+
+/** A modal input error is plain text: no mentions or dates, which would not render there. */
+function modalErrorText(err: unknown, field: string): string {
+  if (err instanceof InvalidInputError) return err.fields[field] ?? Object.values(err.fields)[0] ?? err.userMessage;
+  if (err instanceof ApprovalClosedError) return alreadyDecidedPlain(err.approval);
+  if (err instanceof NotAllowedError) return 'Only the approvers of this request can decide on it.';
+  return userMessageFor(err);
 }

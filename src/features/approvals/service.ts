@@ -1,0 +1,444 @@
+import type { WebClient } from '@slack/web-api';
+import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { ApprovalsRepository, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
+import {
+  MAX_COMMENT,
+  alreadyDecidedText,
+  decidedCardBlocks,
+  decidedCardText,
+  failedCardBlocks,
+  failedCardText,
+  onlyApproversText,
+  requestCardBlocks,
+  requestCardText,
+  requesterNoticeBlocks,
+  requesterNoticeText,
+} from './views.js';
+
+/**
+ * The one place approvals are requested and decided (SPEC S4), whatever the surface: the
+ * `request_approval` workflow step, DM buttons and modals, the App Home, the shortcut.
+ *
+ * Order of work, always: the store first (one transaction, conditional on `status='pending'`, so
+ * exactly one decision wins), then Slack. The workflow step is completed with the bot token and
+ * the stored execution id, never the workflow token, which expires; `step_state` records whether
+ * Slack has been told, so a crash in between is repaired at the next start.
+ */
+
+/** A click or submission on a request that is no longer pending (decided, or cancelled). */
+export class ApprovalClosedError extends AlreadyDoneError {
+  constructor(readonly approval: Approval) {
+    super(`approval ${approval.id} is ${approval.status}`, alreadyDecidedText(approval));
+  }
+}
+
+export const MAX_APPROVERS = 25;
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+export interface ApprovalRequestInput {
+  approverIds: string[];
+  title: string;
+  details: string;
+  requesterId: string | null;
+}
+
+/**
+ * Validates what a request needs, from any surface. Approvers are de-duplicated (first one
+ * keeps its place). Throws InvalidInputError whose `fields` are keyed approvers/title/details.
+ */
+export function parseApprovalRequest(input: {
+  approverIds: readonly unknown[];
+  title: unknown;
+  details?: unknown;
+  requesterId?: unknown;
+}): ApprovalRequestInput {
+  const fields: Record<string, string> = {};
+  const approverIds = [...new Set(input.approverIds.filter((v) => v !== undefined && v !== null && v !== ''))];
+  const badIds = approverIds.filter((v) => typeof v !== 'string' || !USER_ID.test(v));
+  if (approverIds.length === 0) fields.approvers = 'Choose at least one approver.';
+  else if (badIds.length > 0) fields.approvers = `These are not Slack user ids: ${badIds.map((v) => JSON.stringify(v)).join(', ')}.`;
+  else if (approverIds.length > MAX_APPROVERS) fields.approvers = `Choose at most ${MAX_APPROVERS} approvers (there are ${approverIds.length}).`;
+
+  const title = typeof input.title === 'string' ? input.title.trim() : '';
+  if (title === '') fields.title = 'Give the request a title.';
+
+  let details = '';
+  if (input.details !== undefined && input.details !== null) {
+    if (typeof input.details !== 'string') fields.details = 'Details must be text.';
+    else details = input.details.trim();
+  }
+
+  let requesterId: string | null = null;
+  if (input.requesterId !== undefined && input.requesterId !== null && input.requesterId !== '') {
+    if (typeof input.requesterId !== 'string' || !USER_ID.test(input.requesterId)) {
+      fields.requester = `The requester is not a Slack user id: ${JSON.stringify(input.requesterId)}.`;
+    } else requesterId = input.requesterId;
+  }
+
+  const problems = Object.values(fields);
+  if (problems.length > 0) throw new InvalidInputError(problems.join(' '), fields);
+  return { approverIds: approverIds as string[], title, details, requesterId };
+}
+
+/** The `request_approval` step's inputs (manifest `input_parameters`) as a request; errors worded for the step. */
+export function parseStepInputs(inputs: Record<string, unknown>): ApprovalRequestInput {
+  const approver = inputs['approver'];
+  const others = inputs['other_approvers'];
+  const otherIds: unknown[] = others === undefined || others === null ? [] : Array.isArray(others) ? others : [others];
+  const missingApprover = approver === undefined || approver === null || approver === '';
+  let parsed: ApprovalRequestInput | undefined;
+  let fields: Record<string, string> = {};
+  try {
+    parsed = parseApprovalRequest({ approverIds: [approver, ...otherIds], title: inputs['title'], details: inputs['details'], requesterId: inputs['requester'] });
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    fields = { ...err.fields };
+  }
+  if (missingApprover) fields.approvers = 'The "Approver" input is required.';
+  if (fields.title) fields.title = 'The "Title" input is required and cannot be blank.';
+  const problems = Object.values(fields);
+  if (problems.length > 0 || !parsed) throw new InvalidInputError(problems.join(' '), fields);
+  return parsed;
+}
+
+/** A decision's comment: trimmed; a rejection needs one; ≤ 2000 characters either way. */
+export function parseComment(outcome: DecisionOutcome, raw: string | null | undefined): string {
+  const comment = (raw ?? '').trim();
+  const field = outcome === 'rejected' ? 'reason' : 'comment';
+  if (outcome === 'rejected' && comment === '') {
+    throw new InvalidInputError('a rejection needs a reason', { reason: 'Please give a reason for rejecting.' });
+  }
+  if (comment.length > MAX_COMMENT) {
+    const what = outcome === 'rejected' ? 'reason' : 'comment';
+    throw new InvalidInputError(`${what} too long`, {
+      [field]: `Keep the ${what} to ${MAX_COMMENT} characters or fewer (it has ${comment.length}).`,
+    });
+  }
+  return comment;
+}
+
+/** The step's outputs, exactly the manifest's `output_parameters`. */
+export function stepOutputs(a: Approval): { approved: boolean; decided_by: string; comment: string; approval_id: string } {
+  return { approved: a.status === 'approved', decided_by: a.decidedBy ?? '', comment: a.comment ?? '', approval_id: String(a.id) };
+}
+
+/** Slack's error code from a Web API failure (`data.error`), or undefined for transport errors. */
+function slackError(err: unknown): string | undefined {
+  const code = (err as { data?: { error?: unknown } }).data?.error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** completeSuccess/completeError answers that no retry can change. */
+const STEP_REFUSED_FOR_GOOD = new Set(['function_execution_not_found', 'parameter_validation_failed', 'invalid_arguments']);
+
+const DM_FAILURE: Record<string, string> = {
+  messages_tab_disabled: 'they do not accept direct messages from apps',
+  cannot_dm_bot: 'it is a bot',
+  user_disabled: 'their account is deactivated',
+  account_inactive: 'their account is deactivated',
+  user_not_found: 'Slack does not know this user',
+  channel_not_found: 'Slack does not know this user',
+  user_not_visible: 'Tasklane cannot see this user',
+};
+
+export type WorkflowRequestResult =
+  | { kind: 'sent'; approval: Approval }
+  | { kind: 'duplicate'; approval: Approval }
+  | { kind: 'failed'; approval: Approval; error: string };
+
+export interface DecisionRequest {
+  teamId: string;
+  approvalId: number;
+  userId: string;
+  outcome: DecisionOutcome;
+  /** Optional for an approval, required for a rejection (the reason). */
+  comment?: string | null;
+}
+
+export class ApprovalService {
+  readonly repo: ApprovalsRepository;
+  /** Claims on step completion older than this belong to a previous process (see recovery). */
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly svc: Services,
+    repo?: ApprovalsRepository,
+  ) {
+    this.repo = repo ?? new ApprovalsRepository(svc.store, svc.now);
+    this.startedAt = svc.now();
+  }
+
+  // ------------------------------------------------------------------ requesting
+
+  /**
+   * The `request_approval` step: records the approval keyed by its execution id and DMs every
+   * approver with `client` (the workflow token, so clicks carry `function_data`). A second
+   * delivery of the same execution sends nothing. Invalid inputs or an approver who cannot be
+   * messaged fail the step with a clear error and leave the approval `failed`.
+   */
+  async requestFromWorkflow(req: {
+    teamId: string;
+    functionExecutionId: string;
+    workflowExecutionId: string;
+    inputs: Record<string, unknown>;
+    client: WebClient;
+  }): Promise<WorkflowRequestResult> {
+    const { teamId, functionExecutionId } = req;
+    const log = this.svc.logger;
+    let input: ApprovalRequestInput | undefined;
+    let invalid: InvalidInputError | undefined;
+    try {
+      input = parseStepInputs(req.inputs);
+    } catch (err) {
+      if (!(err instanceof InvalidInputError)) throw err;
+      invalid = err;
+    }
+
+    const { approval, created } = await this.repo.create({
+      teamId,
+      title: input?.title ?? (typeof req.inputs['title'] === 'string' ? req.inputs['title'] : ''),
+      details: input?.details ?? '',
+      requesterId: input?.requesterId ?? null,
+      approverIds: input?.approverIds ?? [],
+      origin: 'workflow',
+      functionExecutionId,
+      workflowExecutionId: req.workflowExecutionId,
+      actorId: input?.requesterId ?? 'workflow',
+    });
+    if (!created) {
+      log.info(`request_approval: execution ${functionExecutionId} (team ${teamId}) already recorded as approval ${approval.id}; not sending again`);
+      return { kind: 'duplicate', approval };
+    }
+    if (invalid || !input) {
+      const error = `Tasklane could not request approval: ${invalid?.message ?? 'the inputs are invalid.'}`;
+      log.warn(`request_approval: execution ${functionExecutionId} (team ${teamId}) has invalid inputs: ${invalid?.message ?? '?'}`);
+      const failed = await this.fail(approval, error);
+      return { kind: 'failed', approval: failed, error };
+    }
+    log.info(`approval ${approval.id} requested by workflow execution ${functionExecutionId} (team ${teamId}) from ${input.approverIds.join(', ')}`);
+    return this.send(approval, req.client);
+  }
+
+  /**
+   * A request made outside Workflow Builder (the "Request approval" shortcut): no execution id,
+   * DMs sent with the bot token. Throws InvalidInputError (fields approvers/title/details) before
+   * anything is stored; otherwise returns the approval as it ended up (`pending`, or `failed`
+   * with `failureReason` when an approver could not be messaged).
+   */
+  async requestApproval(req: {
+    teamId: string;
+    requesterId: string;
+    approverIds: readonly string[];
+    title: string;
+    details?: string;
+  }): Promise<Approval> {
+    const input = parseApprovalRequest({ ...req });
+    const { approval } = await this.repo.create({
+      teamId: req.teamId,
+      ...input,
+      origin: 'shortcut',
+      actorId: req.requesterId,
+    });
+    this.svc.logger.info(`approval ${approval.id} requested by ${req.requesterId} (team ${req.teamId}) from ${input.approverIds.join(', ')}`);
+    const result = await this.send(approval, this.svc.client);
+    return result.approval;
+  }
+
+  /** DMs every approver; when any DM fails, cancels the request everywhere it did arrive. */
+  private async send(approval: Approval, client: WebClient): Promise<WorkflowRequestResult> {
+    const { teamId, id } = approval;
+    const blocks = requestCardBlocks(approval);
+    const text = requestCardText(approval);
+    const results = await Promise.all(
+      approval.approvers.map(async ({ userId }) => {
+        try {
+          const res = await client.chat.postMessage({ channel: userId, text, blocks });
+          if (res.channel && res.ts) await this.repo.recordMessage(teamId, id, userId, res.channel, res.ts);
+          return { userId, ok: true as const };
+        } catch (err) {
+          this.svc.logger.warn(`approval ${id} (team ${teamId}): could not DM approver ${userId}: ${describeError(err)}`);
+          return { userId, ok: false as const, code: slackError(err) ?? 'network_error' };
+        }
+      }),
+    );
+    const failures = results.filter((r) => !r.ok);
+    if (failures.length === 0) {
+      this.svc.homes.changed(teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+      return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
+    }
+    const reasons = failures.map((f) => `user ${f.userId} (${DM_FAILURE[f.code ?? ''] ?? `Slack answered "${f.code ?? 'error'}"`})`);
+    const error = `Tasklane could not send the approval request to ${reasons.join(', ')}. The request was cancelled; check the approvers and try again.`;
+    const failed = await this.fail(approval, error);
+    return { kind: 'failed', approval: failed, error };
+  }
+
+  /** pending → failed; approvers who got the DM see it cancelled; the step fails with `error`. */
+  private async fail(approval: Approval, error: string): Promise<Approval> {
+    const { teamId, id } = approval;
+    const marked = await this.repo.markFailed(teamId, id, error, approval.requesterId ?? 'workflow');
+    const current = (await this.repo.get(teamId, id)) ?? approval;
+    if (!marked) {
+      // Someone decided in the instant between the DMs and this: that decision stands.
+      this.svc.logger.info(`approval ${id} (team ${teamId}) was ${current.status} before it could be cancelled`);
+      return current;
+    }
+    await this.updateApproverMessages(current);
+    await this.completeStep(current);
+    this.svc.homes.changed(teamId, [...current.approvers.map((a) => a.userId), current.requesterId]);
+    return current;
+  }
+
+  // ------------------------------------------------------------------ deciding
+
+  /**
+   * The approval, if `userId` may decide it now. Throws NotFoundError (no such approval in this
+   * team), NotAllowedError (not an approver: "Only @a or @b can decide…"), ApprovalClosedError
+   * (already decided: "Already approved by @x on …"). Reads the local store only.
+   */
+  async decidable(teamId: string, approvalId: number, userId: string): Promise<Approval> {
+    const approval = Number.isSafeInteger(approvalId) ? await this.repo.get(teamId, approvalId) : undefined;
+    if (!approval) {
+      throw new NotFoundError(`approval ${approvalId} not found in team ${teamId}`, 'This approval request no longer exists.');
+    }
+    if (!approval.approvers.some((a) => a.userId === userId)) {
+      throw new NotAllowedError(`user ${userId} is not an approver of approval ${approvalId}`, onlyApproversText(approval));
+    }
+    if (approval.status !== 'pending') throw new ApprovalClosedError(approval);
+    return approval;
+  }
+
+  /**
+   * Records a decision in the store, and nothing else: safe before a view_submission ack. Exactly
+   * one concurrent decision wins; the others get ApprovalClosedError. Also throws what
+   * `decidable` throws, and InvalidInputError (fields `reason`/`comment`) for a bad comment.
+   * Follow with `announceDecision` once Slack has its ack.
+   */
+  async recordDecision(req: DecisionRequest): Promise<Approval> {
+    const comment = parseComment(req.outcome, req.comment);
+    await this.decidable(req.teamId, req.approvalId, req.userId);
+    const { decided, approval } = await this.repo.decide({
+      teamId: req.teamId,
+      id: req.approvalId,
+      outcome: req.outcome,
+      deciderId: req.userId,
+      comment,
+    });
+    if (!approval) throw new NotFoundError(`approval ${req.approvalId} vanished`, 'This approval request no longer exists.');
+    if (!decided) throw new ApprovalClosedError(approval);
+    this.svc.logger.info(`approval ${approval.id} (team ${req.teamId}) ${req.outcome} by ${req.userId}`);
+    return approval;
+  }
+
+  /**
+   * Tells Slack about a recorded decision: completes the workflow step (bot token, stored
+   * execution id), turns every approver's DM into the outcome, DMs the requester, refreshes Homes.
+   * Each part is attempted even when another fails; failures are logged, the store stays right.
+   */
+  async announceDecision(approval: Approval): Promise<void> {
+    await this.completeStep(approval);
+    await this.updateApproverMessages(approval);
+    await this.notifyRequester(approval);
+    this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+  }
+
+  /** `recordDecision` then `announceDecision`: for surfaces that already acked (buttons, Home). */
+  async decide(req: DecisionRequest): Promise<Approval> {
+    const approval = await this.recordDecision(req);
+    await this.announceDecision(approval);
+    return approval;
+  }
+
+  // ------------------------------------------------------------------ Slack follow-ups
+
+  /**
+   * Completes the workflow step once: `completeSuccess` with the outputs for a decision,
+   * `completeError` for a cancelled request. Claims the step in the store first, so no two paths
+   * complete it; `execution_not_in_running_state` means Slack already has it.
+   */
+  private async completeStep(approval: Approval, staleBefore?: number): Promise<void> {
+    const { teamId, id, functionExecutionId } = approval;
+    if (!functionExecutionId || approval.status === 'pending') return;
+    if (!(await this.repo.claimStep(teamId, id, staleBefore))) return;
+    let end: StepEnd = 'completed';
+    try {
+      if (approval.status === 'failed') {
+        await this.svc.client.functions.completeError({
+          function_execution_id: functionExecutionId,
+          error: approval.failureReason ?? 'Tasklane could not request approval.',
+        });
+      } else {
+        await this.svc.client.functions.completeSuccess({ function_execution_id: functionExecutionId, outputs: stepOutputs(approval) });
+      }
+      this.svc.logger.info(`approval ${id} (team ${teamId}): completed step ${functionExecutionId} (${approval.status})`);
+    } catch (err) {
+      const code = slackError(err);
+      if (code === 'execution_not_in_running_state') {
+        this.svc.logger.info(`approval ${id} (team ${teamId}): step ${functionExecutionId} was already completed`);
+      } else if (code !== undefined && STEP_REFUSED_FOR_GOOD.has(code)) {
+        end = 'failed';
+        this.svc.logger.error(`approval ${id} (team ${teamId}): Slack refused to complete step ${functionExecutionId}: ${describeError(err)}`);
+      } else {
+        end = 'waiting';
+        this.svc.logger.warn(`approval ${id} (team ${teamId}): completing step ${functionExecutionId} failed; will retry at next start: ${describeError(err)}`);
+      }
+    }
+    await this.repo.finishStep(teamId, id, end);
+  }
+
+  private async updateApproverMessages(approval: Approval): Promise<void> {
+    const cancelled = approval.status === 'failed';
+    const blocks = cancelled ? failedCardBlocks(approval) : decidedCardBlocks(approval);
+    const text = cancelled ? failedCardText(approval) : decidedCardText(approval);
+    await Promise.all(
+      approval.approvers.map(async ({ userId, channelId, messageTs }) => {
+        if (!channelId || !messageTs) return;
+        try {
+          await this.svc.client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
+        } catch (err) {
+          this.svc.logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s message: ${describeError(err)}`);
+        }
+      }),
+    );
+  }
+
+  /** At most once per approval (a delivery key survives restarts), and not to the decider themself. */
+  private async notifyRequester(approval: Approval): Promise<void> {
+    const { requesterId, teamId, id } = approval;
+    if (!requesterId || requesterId === approval.decidedBy) return;
+    if (!(await this.svc.deliveries.claim(teamId, `approval-outcome:${teamId}:${id}`))) return;
+    try {
+      await this.svc.client.chat.postMessage({ channel: requesterId, text: requesterNoticeText(approval), blocks: requesterNoticeBlocks(approval) });
+    } catch (err) {
+      this.svc.logger.warn(`approval ${id} (team ${teamId}): could not tell requester ${requesterId}: ${describeError(err)}`);
+    }
+  }
+
+  /**
+   * Start-up recovery: finishes what a previous process stored but did not get to tell Slack
+   * (crash, Slack down): completes steps still `waiting` (or stuck `completing`) and refreshes
+   * the approvers' messages. Returns how many approvals it looked at.
+   */
+  async completeWaitingSteps(): Promise<number> {
+    const rows = await this.repo.stepsToComplete();
+    for (const approval of rows) {
+      await this.completeStep(approval, this.startedAt);
+      await this.updateApproverMessages(approval);
+      if (approval.status !== 'failed') await this.notifyRequester(approval);
+      this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+    }
+    if (rows.length > 0) this.svc.logger.info(`approvals: recovered ${rows.length} workflow step(s) left waiting`);
+    return rows.length;
+  }
+
+  // ------------------------------------------------------------------ queries (App Home)
+
+  listPendingForApprover(teamId: string, userId: string, limit: number, offset: number): Promise<Approval[]> {
+    return this.repo.listPendingForApprover(teamId, userId, limit, offset);
+  }
+
+  countPendingForApprover(teamId: string, userId: string): Promise<number> {
+    return this.repo.countPendingForApprover(teamId, userId);
+  }
+}

@@ -1,0 +1,263 @@
+import type { types } from '@slack/bolt';
+import { ACTION, VIEW } from '../../slack/ids.js';
+import { LIMIT, mention, plain, slackDate, userText } from '../../slack/mrkdwn.js';
+import type { Approval } from '../../store/approvals.js';
+
+/**
+ * Pure builders for everything approvals show in Slack: data in, Block Kit out, no I/O. Every
+ * user-typed string goes through `userText` (escaped for mrkdwn, cut to the Block Kit limit) or
+ * `plain` (plain_text, cut), so a title can neither ping `@channel` nor break a call (SPEC S9/S10).
+ */
+
+type KnownBlock = types.KnownBlock;
+type ModalView = types.ModalView;
+
+/** Block and action ids of our modal inputs (ours alone, never in the manifest). */
+export const INPUT = {
+  reason: { block: 'approval_reason', action: 'reason' },
+  comment: { block: 'approval_comment', action: 'comment' },
+} as const;
+
+/** What a decision or rejection reason may hold (SPEC S4). */
+export const MAX_COMMENT = 2000;
+/** Title and details as long as Slack lets one section show them (what is stored is never cut). */
+const TITLE_MAX = 300;
+
+const BLOCK = {
+  title: 'approval_title',
+  details: 'approval_details',
+  meta: 'approval_meta',
+  actions: 'approval_actions',
+  outcome: 'approval_outcome',
+} as const;
+
+/** What a modal carries from the click to its submission (`private_metadata`). */
+export interface ApprovalModalMeta {
+  approvalId: number;
+}
+
+export function encodeMeta(meta: ApprovalModalMeta): string {
+  return JSON.stringify(meta);
+}
+
+export function decodeMeta(raw: string | undefined): ApprovalModalMeta | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw ?? '');
+    if (typeof parsed === 'object' && parsed !== null && Number.isSafeInteger((parsed as ApprovalModalMeta).approvalId)) {
+      return { approvalId: (parsed as ApprovalModalMeta).approvalId };
+    }
+  } catch {
+    // fall through: not ours
+  }
+  return undefined;
+}
+
+/** "<@A>", "<@A> or <@B>", "<@A>, <@B> or <@C>". */
+export function mentionList(userIds: readonly string[], conjunction = 'or'): string {
+  const m = userIds.map(mention);
+  if (m.length <= 1) return m.join('');
+  return `${m.slice(0, -1).join(', ')} ${conjunction} ${m[m.length - 1] as string}`;
+}
+
+const approverIds = (a: Approval): string[] => a.approvers.map((r) => r.userId);
+
+// ---------------------------------------------------------------- what users are told
+
+export function onlyApproversText(a: Approval): string {
+  return `Only ${mentionList(approverIds(a))} can decide on this request.`;
+}
+
+/** The ephemeral answer to a click on a request that is no longer pending. */
+export function alreadyDecidedText(a: Approval): string {
+  if (a.status === 'failed') return 'This request could not be sent to every approver and was cancelled; it can no longer be decided.';
+  const when = a.decidedAt !== null ? ` on ${slackDate(a.decidedAt)}` : '';
+  const who = a.decidedBy ? ` by ${mention(a.decidedBy)}` : '';
+  return `Already ${a.status}${who}${when}.`;
+}
+
+/** The same, for a modal's input error (plain text: mentions and dates would not render there). */
+export function alreadyDecidedPlain(a: Approval): string {
+  if (a.status === 'failed') return 'This request was cancelled and can no longer be decided.';
+  return `This request was already ${a.status} by someone else while the form was open.`;
+}
+
+// ---------------------------------------------------------------- messages
+
+function titleBlock(a: Approval, lead: string): KnownBlock {
+  return {
+    type: 'section',
+    block_id: BLOCK.title,
+    text: { type: 'mrkdwn', text: `${lead}\n*${userText(a.title, TITLE_MAX)}*` },
+  };
+}
+
+function detailsBlocks(a: Approval): KnownBlock[] {
+  if (a.details.trim() === '') return [];
+  return [{ type: 'section', block_id: BLOCK.details, text: { type: 'mrkdwn', text: userText(a.details, LIMIT.sectionText) } }];
+}
+
+function metaBlock(a: Approval): KnownBlock {
+  const from = a.requesterId ? `Requested by ${mention(a.requesterId)}` : 'Requested by a workflow';
+  const ids = approverIds(a);
+  const who = ids.length > 1 ? `Any one of ${mentionList(ids)} can decide` : `Approver: ${mentionList(ids)}`;
+  // Only user ids (validated as such) and our own words: nothing here is user-typed text.
+  return { type: 'context', block_id: BLOCK.meta, elements: [{ type: 'mrkdwn', text: `${from} · ${who}` }] };
+}
+
+/** The DM each approver gets: title, details, requester, and the decision buttons. */
+export function requestCardBlocks(a: Approval): KnownBlock[] {
+  const value = String(a.id);
+  return [
+    titleBlock(a, ':raised_hand: *Approval requested*'),
+    ...detailsBlocks(a),
+    metaBlock(a),
+    {
+      type: 'actions',
+      block_id: BLOCK.actions,
+      elements: [
+        { type: 'button', action_id: ACTION.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
+        { type: 'button', action_id: ACTION.approveWithComment, text: { type: 'plain_text', text: 'Approve with comment…' }, value },
+        { type: 'button', action_id: ACTION.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
+      ],
+    },
+  ];
+}
+
+export function requestCardText(a: Approval): string {
+  return `Approval requested: ${userText(a.title, TITLE_MAX)}`;
+}
+
+/** A comment as a mrkdwn quote, every line quoted, escaped and cut. */
+function quote(comment: string, max: number): string {
+  return userText(comment, max)
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+}
+
+function outcomeLine(a: Approval): string {
+  const icon = a.status === 'approved' ? ':white_check_mark:' : ':x:';
+  const verb = a.status === 'approved' ? 'Approved' : 'Rejected';
+  const who = a.decidedBy ? ` by ${mention(a.decidedBy)}` : '';
+  const when = a.decidedAt !== null ? ` on ${slackDate(a.decidedAt)}` : '';
+  const label = a.status === 'rejected' ? 'Reason' : 'Comment';
+  const comment = a.comment ? `\n*${label}:*\n${quote(a.comment, MAX_COMMENT + 200)}` : '';
+  return `${icon} *${verb}*${who}${when}${comment}`;
+}
+
+/** What every approver's DM becomes once someone decided: outcome, who, when, comment; no buttons. */
+export function decidedCardBlocks(a: Approval): KnownBlock[] {
+  return [
+    titleBlock(a, ':ballot_box_with_check: *Approval request*'),
+    ...detailsBlocks(a),
+    metaBlock(a),
+    { type: 'section', block_id: BLOCK.outcome, text: { type: 'mrkdwn', text: outcomeLine(a) } },
+  ];
+}
+
+export function decidedCardText(a: Approval): string {
+  return `${a.status === 'approved' ? 'Approved' : 'Rejected'}: ${userText(a.title, TITLE_MAX)}`;
+}
+
+/** What approvers who did get the request see when it could not reach the others. */
+export function failedCardBlocks(a: Approval): KnownBlock[] {
+  const reason = a.failureReason ? `\n${userText(a.failureReason, 2000)}` : '';
+  return [
+    titleBlock(a, ':warning: *Approval request cancelled*'),
+    ...detailsBlocks(a),
+    {
+      type: 'section',
+      block_id: BLOCK.outcome,
+      text: { type: 'mrkdwn', text: `This request could not be sent to every approver, so nobody needs to decide on it.${reason}` },
+    },
+  ];
+}
+
+export function failedCardText(a: Approval): string {
+  return `Approval request cancelled: ${userText(a.title, TITLE_MAX)}`;
+}
+
+/** The requester's DM once an approver decided. */
+export function requesterNoticeBlocks(a: Approval): KnownBlock[] {
+  const verb = a.status === 'approved' ? 'approved' : 'rejected';
+  return [
+    {
+      type: 'section',
+      block_id: BLOCK.title,
+      text: { type: 'mrkdwn', text: `Your request *${userText(a.title, TITLE_MAX)}* was ${verb}.` },
+    },
+    { type: 'section', block_id: BLOCK.outcome, text: { type: 'mrkdwn', text: outcomeLine(a) } },
+  ];
+}
+
+export function requesterNoticeText(a: Approval): string {
+  return `Your request "${userText(a.title, TITLE_MAX)}" was ${a.status === 'approved' ? 'approved' : 'rejected'}.`;
+}
+
+// ---------------------------------------------------------------- modals
+
+function summaryBlock(a: Approval): KnownBlock {
+  const details = a.details.trim() === '' ? '' : `\n${userText(a.details, 1000)}`;
+  return { type: 'section', block_id: BLOCK.title, text: { type: 'mrkdwn', text: `*${userText(a.title, TITLE_MAX)}*${details}` } };
+}
+
+/** Reject: a required reason, ≤ 2000 characters (checked again on submit). */
+export function rejectReasonModal(a: Approval): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.rejectReason,
+    private_metadata: encodeMeta({ approvalId: a.id }),
+    title: { type: 'plain_text', text: 'Reject request' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      summaryBlock(a),
+      {
+        type: 'input',
+        block_id: INPUT.reason.block,
+        label: { type: 'plain_text', text: 'Reason' },
+        hint: { type: 'plain_text', text: `The requester sees this. Up to ${MAX_COMMENT} characters.` },
+        element: {
+          type: 'plain_text_input',
+          action_id: INPUT.reason.action,
+          multiline: true,
+          max_length: MAX_COMMENT,
+          placeholder: { type: 'plain_text', text: 'Why is this rejected?' },
+        },
+      },
+    ],
+  };
+}
+
+/** Approve with an optional comment. */
+export function approveCommentModal(a: Approval): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.approveComment,
+    private_metadata: encodeMeta({ approvalId: a.id }),
+    title: { type: 'plain_text', text: 'Approve request' },
+    submit: { type: 'plain_text', text: 'Approve' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      summaryBlock(a),
+      {
+        type: 'input',
+        block_id: INPUT.comment.block,
+        optional: true,
+        label: { type: 'plain_text', text: 'Comment' },
+        hint: { type: 'plain_text', text: `Optional; the requester sees it. Up to ${MAX_COMMENT} characters.` },
+        element: { type: 'plain_text_input', action_id: INPUT.comment.action, multiline: true, max_length: MAX_COMMENT },
+      },
+    ],
+  };
+}
+
+/** A one-message modal, for telling someone something when a click came from a view (App Home). */
+export function noticeModal(text: string): ModalView {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: plain('Tasklane', LIMIT.modalTitle) },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: plain(text, LIMIT.sectionText) } }],
+  };
+}

@@ -1,0 +1,296 @@
+import { and, asc, count, desc, eq, inArray, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
+import { appendAudit } from './audit.js';
+import type { Store, Tx } from './db.js';
+import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
+
+/** An approval with the people who may decide it (and the DM that carries each one's buttons). */
+export interface Approval extends ApprovalRow {
+  approvers: ApproverRow[];
+}
+
+export interface NewApproval {
+  teamId: string;
+  title: string;
+  details: string;
+  requesterId: string | null;
+  approverIds: string[];
+  origin: 'workflow' | 'shortcut';
+  functionExecutionId?: string;
+  workflowExecutionId?: string;
+  /** Who the audit row names: the requester, or `workflow` when a step has none. */
+  actorId: string;
+}
+
+export type DecisionOutcome = 'approved' | 'rejected';
+
+export interface DecisionInput {
+  teamId: string;
+  id: number;
+  outcome: DecisionOutcome;
+  deciderId: string;
+  comment: string;
+}
+
+/** How a claimed step ends: told to Slack (`completed`), refused for good (`failed`), or to retry (`waiting`). */
+export type StepEnd = Extract<StepState, 'completed' | 'failed' | 'waiting'>;
+
+/**
+ * Approvals and their approvers (SPEC S3). The only code that speaks SQL about approvals. Every
+ * method is one whole transaction and filters on `team_id`, so a payload from workspace B can
+ * never read or change workspace A's rows, whatever ids it carries.
+ */
+export class ApprovalsRepository {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A consistent snapshot for reads (deferred: takes no write lock). */
+  private read<T>(fn: (tx: Tx) => T): T {
+    return this.store.db.transaction(fn, { behavior: 'deferred' });
+  }
+
+  /**
+   * Records a new approval with its approvers and an audit row. A workflow approval is keyed by
+   * its `function_execution_id` (unique): when that execution was already recorded (Slack retried
+   * `function_executed`), nothing is written and the existing approval comes back with
+   * `created: false`.
+   */
+  async create(input: NewApproval): Promise<{ approval: Approval; created: boolean }> {
+    return this.store.write((tx) => {
+      const at = this.now();
+      const inserted = tx
+        .insert(approvals)
+        .values({
+          teamId: input.teamId,
+          title: input.title,
+          details: input.details,
+          requesterId: input.requesterId,
+          origin: input.origin,
+          functionExecutionId: input.functionExecutionId ?? null,
+          workflowExecutionId: input.workflowExecutionId ?? null,
+          stepState: input.functionExecutionId ? 'waiting' : 'none',
+          createdAt: at,
+          updatedAt: at,
+        })
+        .onConflictDoNothing({ target: approvals.functionExecutionId })
+        .returning()
+        .get();
+      if (!inserted) {
+        const existing = tx
+          .select()
+          .from(approvals)
+          .where(eq(approvals.functionExecutionId, input.functionExecutionId ?? ''))
+          .get();
+        if (!existing) throw new Error('approval insert conflicted but no row holds that execution id');
+        return { approval: withApprovers(tx, existing), created: false };
+      }
+      for (const userId of input.approverIds) {
+        tx.insert(approvalApprovers).values({ approvalId: inserted.id, teamId: input.teamId, userId }).run();
+      }
+      appendAudit(tx, {
+        teamId: input.teamId,
+        actorId: input.actorId,
+        entity: 'approval',
+        entityId: inserted.id,
+        action: 'requested',
+        detail: { approvers: input.approverIds, origin: input.origin },
+      });
+      return { approval: withApprovers(tx, inserted), created: true };
+    });
+  }
+
+  async get(teamId: string, id: number): Promise<Approval | undefined> {
+    return this.read((tx) => {
+      const row = tx
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId)))
+        .get();
+      return row ? withApprovers(tx, row) : undefined;
+    });
+  }
+
+  async getByExecution(teamId: string, functionExecutionId: string): Promise<Approval | undefined> {
+    return this.read((tx) => {
+      const row = tx
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.functionExecutionId, functionExecutionId), eq(approvals.teamId, teamId)))
+        .get();
+      return row ? withApprovers(tx, row) : undefined;
+    });
+  }
+
+  /** Remembers the DM that carries an approver's buttons, so the decision can update it. */
+  async recordMessage(teamId: string, approvalId: number, userId: string, channelId: string, ts: string): Promise<void> {
+    this.store.write((tx) => {
+      tx.update(approvalApprovers)
+        .set({ channelId, messageTs: ts })
+        .where(
+          and(
+            eq(approvalApprovers.approvalId, approvalId),
+            eq(approvalApprovers.teamId, teamId),
+            eq(approvalApprovers.userId, userId),
+          ),
+        )
+        .run();
+    });
+  }
+
+  /**
+   * Moves `pending → approved|rejected` with a conditional UPDATE and writes the audit row, in one
+   * transaction. Exactly one caller wins a race: the others get `decided: false` and the row as
+   * the winner left it.
+   */
+  async decide(input: DecisionInput): Promise<{ decided: boolean; approval: Approval | undefined }> {
+    return this.store.write((tx) => {
+      const at = this.now();
+      const result = tx
+        .update(approvals)
+        .set({ status: input.outcome, decidedBy: input.deciderId, comment: input.comment, decidedAt: at, updatedAt: at })
+        .where(and(eq(approvals.id, input.id), eq(approvals.teamId, input.teamId), eq(approvals.status, 'pending')))
+        .run();
+      const decided = result.changes === 1;
+      if (decided) {
+        appendAudit(tx, {
+          teamId: input.teamId,
+          actorId: input.deciderId,
+          entity: 'approval',
+          entityId: input.id,
+          action: input.outcome,
+          detail: input.comment ? { comment: input.comment } : undefined,
+        });
+      }
+      const row = tx
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.id, input.id), eq(approvals.teamId, input.teamId)))
+        .get();
+      return { decided, approval: row ? withApprovers(tx, row) : undefined };
+    });
+  }
+
+  /**
+   * `pending → failed` with the reason (the request could not reach its approvers, or the step's
+   * inputs were unusable). False when someone decided first.
+   */
+  async markFailed(teamId: string, id: number, reason: string, actorId: string): Promise<boolean> {
+    return this.store.write((tx) => {
+      const at = this.now();
+      const result = tx
+        .update(approvals)
+        .set({ status: 'failed', failureReason: reason, updatedAt: at })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending')))
+        .run();
+      if (result.changes !== 1) return false;
+      appendAudit(tx, { teamId, actorId, entity: 'approval', entityId: id, action: 'failed', detail: { reason } });
+      return true;
+    });
+  }
+
+  /**
+   * Claims the right to complete this approval's workflow step in Slack (`waiting → completing`),
+   * so two paths (a decision and the start-up recovery) never complete it twice. A `completing`
+   * claim older than `staleBefore` (left by a process that died mid-call) may be taken over.
+   */
+  async claimStep(teamId: string, id: number, staleBefore?: number): Promise<boolean> {
+    return this.store.write((tx) => {
+      const claimable =
+        staleBefore === undefined
+          ? eq(approvals.stepState, 'waiting')
+          : or(
+              eq(approvals.stepState, 'waiting'),
+              and(eq(approvals.stepState, 'completing'), lt(approvals.updatedAt, staleBefore)),
+            );
+      const result = tx
+        .update(approvals)
+        .set({ stepState: 'completing', updatedAt: this.now() })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), ne(approvals.status, 'pending'), claimable))
+        .run();
+      return result.changes === 1;
+    });
+  }
+
+  /** Ends a claim: `completed`/`failed` for good, or back to `waiting` for a later retry. */
+  async finishStep(teamId: string, id: number, state: StepEnd): Promise<void> {
+    this.store.write((tx) => {
+      tx.update(approvals)
+        .set({ stepState: state, updatedAt: this.now() })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.stepState, 'completing')))
+        .run();
+    });
+  }
+
+  /** Workflow approvals whose outcome is stored but whose step Slack has not been told about. */
+  async stepsToComplete(limit = 500): Promise<Approval[]> {
+    return this.read((tx) =>
+      tx
+        .select()
+        .from(approvals)
+        .where(
+          and(
+            ne(approvals.status, 'pending'),
+            inArray(approvals.stepState, ['waiting', 'completing']),
+            isNotNull(approvals.functionExecutionId),
+          ),
+        )
+        .orderBy(asc(approvals.id))
+        .limit(limit)
+        .all()
+        .map((row) => withApprovers(tx, row)),
+    );
+  }
+
+  /** Pending approvals this user may decide, newest first (App Home "Waiting on you"). */
+  async listPendingForApprover(teamId: string, userId: string, limit: number, offset: number): Promise<Approval[]> {
+    return this.read((tx) =>
+      tx
+        .select({ approval: approvals })
+        .from(approvalApprovers)
+        .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
+        .where(
+          and(
+            eq(approvalApprovers.teamId, teamId),
+            eq(approvalApprovers.userId, userId),
+            eq(approvals.teamId, teamId),
+            eq(approvals.status, 'pending'),
+          ),
+        )
+        .orderBy(desc(approvals.createdAt), desc(approvals.id))
+        .limit(limit)
+        .offset(offset)
+        .all()
+        .map(({ approval }) => withApprovers(tx, approval)),
+    );
+  }
+
+  async countPendingForApprover(teamId: string, userId: string): Promise<number> {
+    return this.read((tx) => {
+      const row = tx
+        .select({ n: count() })
+        .from(approvalApprovers)
+        .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
+        .where(
+          and(
+            eq(approvalApprovers.teamId, teamId),
+            eq(approvalApprovers.userId, userId),
+            eq(approvals.teamId, teamId),
+            eq(approvals.status, 'pending'),
+          ),
+        )
+        .get();
+      return row?.n ?? 0;
+    });
+  }
+}
+
+function withApprovers(tx: Tx, row: ApprovalRow): Approval {
+  const approvers = tx
+    .select()
+    .from(approvalApprovers)
+    .where(and(eq(approvalApprovers.approvalId, row.id), eq(approvalApprovers.teamId, row.teamId)))
+    .orderBy(sql`rowid`)
+    .all();
+  return { ...row, approvers };
+}

@@ -1,0 +1,255 @@
+// The approval rules and the repository, without Slack: a real migrated SQLite store in memory.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../src/errors.js';
+import {
+  MAX_APPROVERS,
+  parseApprovalRequest,
+  parseComment,
+  parseStepInputs,
+  stepOutputs,
+} from '../../src/features/approvals/service.js';
+import {
+  alreadyDecidedText,
+  approveCommentModal,
+  decidedCardBlocks,
+  failedCardBlocks,
+  onlyApproversText,
+  rejectReasonModal,
+  requestCardBlocks,
+  requesterNoticeBlocks,
+} from '../../src/features/approvals/views.js';
+import { ApprovalsRepository, type Approval } from '../../src/store/approvals.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import { validateMessage, validateView } from '../support/blockKit.js';
+
+const T = 'T0AAAAAAA';
+const OTHER = 'T0BBBBBBB';
+
+function fieldsOf(fn: () => unknown): Record<string, string> {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof InvalidInputError) return err.fields;
+    throw err;
+  }
+  throw new Error('expected InvalidInputError');
+}
+
+describe('parseApprovalRequest / parseStepInputs', () => {
+  it('de-duplicates approvers keeping the first, trims title and details', () => {
+    expect(parseStepInputs({ approver: 'U1AAA', other_approvers: ['U2BBB', 'U1AAA', 'U2BBB'], title: '  Hi ', details: ' d ', requester: 'U3CCC' })).toEqual({
+      approverIds: ['U1AAA', 'U2BBB'],
+      title: 'Hi',
+      details: 'd',
+      requesterId: 'U3CCC',
+    });
+  });
+
+  it('optional inputs may be absent, null or empty', () => {
+    expect(parseStepInputs({ approver: 'U1AAA', title: 'x', other_approvers: null, details: null, requester: '' })).toEqual({
+      approverIds: ['U1AAA'],
+      title: 'x',
+      details: '',
+      requesterId: null,
+    });
+  });
+
+  it('the approver input is required even when other approvers are given', () => {
+    expect(fieldsOf(() => parseStepInputs({ other_approvers: ['U2BBB'], title: 'x' }))).toEqual({ approvers: 'The "Approver" input is required.' });
+  });
+
+  it('names every problem at once', () => {
+    const f = fieldsOf(() => parseStepInputs({ approver: 'U1AAA', other_approvers: [42], title: '', details: 7, requester: 'someone' }));
+    expect(Object.keys(f).sort()).toEqual(['approvers', 'details', 'requester', 'title']);
+  });
+
+  it(`caps approvers at ${MAX_APPROVERS}`, () => {
+    const ids = Array.from({ length: MAX_APPROVERS + 1 }, (_, i) => `U${String(i).padStart(5, '0')}`);
+    expect(fieldsOf(() => parseApprovalRequest({ approverIds: ids, title: 'x' })).approvers).toMatch(/at most 25/);
+    expect(parseApprovalRequest({ approverIds: ids.slice(1), title: 'x' }).approverIds).toHaveLength(MAX_APPROVERS);
+  });
+});
+
+describe('parseComment', () => {
+  it('a rejection needs a non-blank reason of at most 2000 characters', () => {
+    expect(fieldsOf(() => parseComment('rejected', ' \n '))).toEqual({ reason: 'Please give a reason for rejecting.' });
+    expect(fieldsOf(() => parseComment('rejected', 'r'.repeat(2001))).reason).toMatch(/2000 characters or fewer/);
+    expect(parseComment('rejected', `  ${'r'.repeat(2000)}  `)).toHaveLength(2000);
+  });
+
+  it('an approval comment is optional, also at most 2000', () => {
+    expect(parseComment('approved', undefined)).toBe('');
+    expect(parseComment('approved', null)).toBe('');
+    expect(fieldsOf(() => parseComment('approved', 'c'.repeat(2001))).comment).toMatch(/comment to 2000/);
+  });
+});
+
+describe('ApprovalsRepository', () => {
+  let store: Store;
+  let repo: ApprovalsRepository;
+  let clock = 1_700_000_000_000;
+  beforeEach(() => {
+    store = openStore(':memory:');
+    repo = new ApprovalsRepository(store, () => clock);
+  });
+  afterEach(() => store.close());
+
+  const create = (over: Partial<Parameters<ApprovalsRepository['create']>[0]> = {}) =>
+    repo.create({
+      teamId: T,
+      title: 'Title',
+      details: '',
+      requesterId: 'U3CCC',
+      approverIds: ['U1AAA', 'U2BBB'],
+      origin: 'workflow',
+      functionExecutionId: `Fx${Math.random().toString(36).slice(2, 10)}`,
+      workflowExecutionId: 'Wx1',
+      actorId: 'U3CCC',
+      ...over,
+    });
+
+  it('one approval per function execution id', async () => {
+    const first = await create({ functionExecutionId: 'FxSAME' });
+    const again = await create({ functionExecutionId: 'FxSAME', title: 'Other' });
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ created: false, approval: { id: first.approval.id, title: 'Title' } });
+    expect(store.sqlite.prepare('SELECT count(*) AS n FROM approval_approvers').get()).toEqual({ n: 2 });
+    expect(store.sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'requested'`).get()).toEqual({ n: 1 });
+  });
+
+  it('shortcut approvals (no execution id) do not collide with each other', async () => {
+    const a = await create({ origin: 'shortcut', functionExecutionId: undefined });
+    const b = await create({ origin: 'shortcut', functionExecutionId: undefined });
+    expect(a.created && b.created).toBe(true);
+    expect(a.approval.stepState).toBe('none');
+  });
+
+  it('decide: the first decision wins, later ones change nothing and see the winner', async () => {
+    const { approval } = await create();
+    const decisions = await Promise.all([
+      repo.decide({ teamId: T, id: approval.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' }),
+      repo.decide({ teamId: T, id: approval.id, outcome: 'rejected', deciderId: 'U2BBB', comment: 'no' }),
+    ]);
+    expect(decisions.map((d) => d.decided)).toEqual([true, false]);
+    expect(decisions[1]?.approval).toMatchObject({ status: 'approved', decidedBy: 'U1AAA', decidedAt: clock });
+    expect(store.sqlite.prepare(`SELECT action, actor_id AS actor FROM audit_log ORDER BY id`).all()).toEqual([
+      { action: 'requested', actor: 'U3CCC' },
+      { action: 'approved', actor: 'U1AAA' },
+    ]);
+    expect(await repo.markFailed(T, approval.id, 'late', 'x')).toBe(false);
+  });
+
+  it('everything is scoped by team: another workspace cannot read or decide', async () => {
+    const { approval } = await create();
+    expect(await repo.get(OTHER, approval.id)).toBeUndefined();
+    expect(await repo.decide({ teamId: OTHER, id: approval.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' })).toEqual({
+      decided: false,
+      approval: undefined,
+    });
+    expect(await repo.claimStep(OTHER, approval.id)).toBe(false);
+    expect((await repo.get(T, approval.id))?.status).toBe('pending');
+  });
+
+  it('claimStep: only decided approvals, only once, a stale claim can be taken over', async () => {
+    const { approval } = await create();
+    expect(await repo.claimStep(T, approval.id)).toBe(false); // still pending
+    await repo.decide({ teamId: T, id: approval.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' });
+    expect(await repo.claimStep(T, approval.id)).toBe(true);
+    expect(await repo.claimStep(T, approval.id)).toBe(false);
+    expect(await repo.claimStep(T, approval.id, clock)).toBe(false); // claimed now, not stale
+    clock += 1000;
+    expect(await repo.claimStep(T, approval.id, clock)).toBe(true);
+    await repo.finishStep(T, approval.id, 'completed');
+    expect((await repo.get(T, approval.id))?.stepState).toBe('completed');
+    expect(await repo.stepsToComplete()).toEqual([]);
+  });
+
+  it('stepsToComplete lists decided or failed workflow approvals still waiting', async () => {
+    const pending = await create();
+    const decided = await create();
+    const failed = await create();
+    await create({ origin: 'shortcut', functionExecutionId: undefined });
+    await repo.decide({ teamId: T, id: decided.approval.id, outcome: 'rejected', deciderId: 'U1AAA', comment: 'r' });
+    await repo.markFailed(T, failed.approval.id, 'could not DM', 'workflow');
+    expect((await repo.stepsToComplete()).map((a) => a.id)).toEqual([decided.approval.id, failed.approval.id]);
+    expect(pending.approval.status).toBe('pending');
+  });
+
+  it('lists and counts pending approvals per approver, newest first, paged', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock += 1;
+      ids.push((await create({ approverIds: i % 2 === 0 ? ['U1AAA'] : ['U1AAA', 'U2BBB'] })).approval.id);
+    }
+    await repo.decide({ teamId: T, id: ids[4] as number, outcome: 'approved', deciderId: 'U1AAA', comment: '' });
+    await create({ teamId: OTHER, approverIds: ['U1AAA'] });
+    expect(await repo.countPendingForApprover(T, 'U1AAA')).toBe(4);
+    expect(await repo.countPendingForApprover(T, 'U2BBB')).toBe(2);
+    expect((await repo.listPendingForApprover(T, 'U1AAA', 2, 0)).map((a) => a.id)).toEqual([ids[3], ids[2]]);
+    expect((await repo.listPendingForApprover(T, 'U1AAA', 2, 2)).map((a) => a.id)).toEqual([ids[1], ids[0]]);
+    const [first] = await repo.listPendingForApprover(T, 'U2BBB', 1, 0);
+    expect(first?.approvers.map((r) => r.userId)).toEqual(['U1AAA', 'U2BBB']);
+  });
+});
+
+describe('views stay inside Block Kit limits and escape user text', () => {
+  const nasty = `<!channel> & <https://x|y> ${'é🙂'.repeat(3000)}`;
+  const approval = (over: Partial<Approval> = {}): Approval => ({
+    id: 7,
+    teamId: T,
+    title: nasty,
+    details: nasty,
+    requesterId: 'U3CCC',
+    status: 'pending',
+    decidedBy: null,
+    comment: null,
+    decidedAt: null,
+    failureReason: null,
+    origin: 'workflow',
+    functionExecutionId: 'Fx1',
+    workflowExecutionId: 'Wx1',
+    stepState: 'waiting',
+    createdAt: 0,
+    updatedAt: 0,
+    approvers: Array.from({ length: MAX_APPROVERS }, (_, i) => ({ approvalId: 7, teamId: T, userId: `U${String(i).padStart(8, '0')}`, channelId: null, messageTs: null })),
+    ...over,
+  });
+  const decided = approval({ status: 'rejected', decidedBy: 'U1AAA', decidedAt: 1_700_000_000_000, comment: `${'<!here>\n'.repeat(300)}` });
+  const failed = approval({ status: 'failed', failureReason: nasty });
+
+  it.each([
+    ['request card', requestCardBlocks(approval())],
+    ['decided card', decidedCardBlocks(decided)],
+    ['failed card', failedCardBlocks(failed)],
+    ['requester notice', requesterNoticeBlocks(decided)],
+  ])('%s', (_name, blocks) => {
+    expect(validateMessage({ blocks })).toEqual([]);
+    const json = JSON.stringify(blocks);
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<!here>');
+    expect(json).not.toContain('<https://x');
+  });
+
+  it.each([
+    ['reject modal', rejectReasonModal(approval())],
+    ['approve modal', approveCommentModal(approval())],
+  ])('%s', (_name, view) => {
+    expect(validateView(view, 'modal')).toEqual({ ok: true });
+    expect(JSON.stringify(view)).not.toContain('<!channel>');
+  });
+
+  it('what users are told', () => {
+    const a = approval({ approvers: ['UA', 'UB', 'UC'].map((userId) => ({ approvalId: 7, teamId: T, userId, channelId: null, messageTs: null })) });
+    expect(onlyApproversText(a)).toBe('Only <@UA>, <@UB> or <@UC> can decide on this request.');
+    expect(alreadyDecidedText(decided)).toBe(`Already rejected by <@U1AAA> on <!date^1700000000^{date_short_pretty} at {time}|2023-11-14 22:13 UTC>.`);
+  });
+
+  it('stepOutputs has the manifest shape, comment empty when none', () => {
+    expect(stepOutputs(approval({ status: 'approved', decidedBy: 'U1AAA', comment: null }))).toEqual({
+      approved: true,
+      decided_by: 'U1AAA',
+      comment: '',
+      approval_id: '7',
+    });
+  });
+});
