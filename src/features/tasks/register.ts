@@ -1,14 +1,38 @@
 import type { Services } from '../../services.js';
-import { COMMAND, EVENT, FUNCTION, SHORTCUT } from '../../slack/ids.js';
+import { SHORTCUT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
-import { placeholderCommand, placeholderFunction, placeholderGlobalShortcut, placeholderMessageShortcut } from '../placeholders.js';
+import { placeholderMessageShortcut } from '../placeholders.js';
+import { registerTaskCardActions } from './cardActions.js';
+import { registerTaskCommand } from './command.js';
+import { registerTaskEvents } from './events.js';
+import { openNewTaskModal, registerNewTaskModal } from './modal.js';
+import { TaskService } from './service.js';
+import { registerTaskSteps } from './steps.js';
 
-export function registerTasks(reg: ListenerRegistry, _svc: Services): void {
-  placeholderCommand(reg, COMMAND.task);
-  placeholderFunction(reg, FUNCTION.createTask);
-  placeholderFunction(reg, FUNCTION.completeTask);
-  placeholderGlobalShortcut(reg, SHORTCUT.newTask, 'New task');
+/**
+ * Tasks: `/task`, task cards and their buttons, ✅ reactions, @mentions, the New task modal and
+ * the `create_task` / `complete_task` steps. Listeners are thin; the rules live in TaskService.
+ * Returns the service so later features (App Home, full modals) share the one instance.
+ */
+export function registerTasks(reg: ListenerRegistry, svc: Services): TaskService {
+  const tasks = new TaskService(svc);
+
+  registerTaskCommand(reg, svc, tasks);
+  registerTaskCardActions(reg.app, svc, tasks);
+  registerTaskEvents(reg, svc, tasks);
+  registerTaskSteps(reg, svc, tasks);
+  registerNewTaskModal(reg.app, svc, tasks);
+
+  reg.globalShortcut(SHORTCUT.newTask, async ({ ack, shortcut, client }) => {
+    await ack();
+    await openNewTaskModal(client, svc, { triggerId: shortcut.trigger_id, userId: shortcut.user.id, origin: 'shortcut' });
+  });
+  // The modals issue prefills the New task modal from the message and keeps its permalink.
   placeholderMessageShortcut(reg, SHORTCUT.taskFromMessage, 'Make a task');
-  reg.event(EVENT.appMention, async () => {});
-  reg.event(EVENT.reactionAdded, async () => {});
+
+  // Steps whose task was completed while the process was down (or whose Slack call failed).
+  svc.onStart('tasks: complete pending create_task steps', async () => {
+    await tasks.recoverSteps();
+  });
+  return tasks;
 }

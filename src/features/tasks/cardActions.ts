@@ -1,0 +1,60 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { DomainError, userMessageFor } from '../../errors.js';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { ACTION } from '../../slack/ids.js';
+import type { TaskService } from './service.js';
+import { noticeModal, taskDetailsModal } from './views.js';
+
+/**
+ * The buttons on a task card: Complete (assignee or creator; anyone else gets an ephemeral
+ * note and nothing changes) and Open (read-only details modal; the modals issue extends it).
+ * The card itself is updated in place by the service once the change is stored.
+ */
+export function registerTaskCardActions(app: App, svc: Services, tasks: TaskService): void {
+  app.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, context, respond, client }) => {
+    await ack();
+    const teamId = context.teamId ?? body.team?.id ?? '';
+    const userId = body.user.id;
+    const id = taskIdOf(action.value);
+    const note = ephemeralNote(client, body, respond);
+    if (id === undefined) return;
+    try {
+      await tasks.complete({ teamId, userId, tell: note }, { id });
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`complete button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
+      await note(userMessageFor(err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client }) => {
+    await ack();
+    const teamId = context.teamId ?? body.team?.id ?? '';
+    const id = taskIdOf(action.value);
+    // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
+    const pointer = (body as { interactivity?: { interactivity_pointer?: string } }).interactivity?.interactivity_pointer;
+    const trigger = body.trigger_id ? { trigger_id: body.trigger_id } : { interactivity_pointer: pointer };
+    const task = id === undefined ? undefined : await tasks.find(teamId, { id });
+    const view = task
+      ? taskDetailsModal({ ...(await tasks.details(teamId, { id: task.id })), today: await tasks.todayFor(body.user.id) })
+      : noticeModal('Task not found', 'That task no longer exists. It may have been deleted.');
+    await client.views.open({ ...trigger, view } as Parameters<WebClient['views']['open']>[0]);
+  });
+}
+
+function taskIdOf(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** An ephemeral reply to the clicker, under the card (response_url), or in the channel when there is none. */
+function ephemeralNote(client: WebClient, body: BlockAction, respond: RespondFn | undefined) {
+  return async (text: string): Promise<void> => {
+    if (body.response_url && respond) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text });
+    } else if (body.channel?.id) {
+      await client.chat.postEphemeral({ channel: body.channel.id, user: body.user.id, text });
+    }
+  };
+}

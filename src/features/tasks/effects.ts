@@ -1,0 +1,228 @@
+import type { types } from '@slack/bolt';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { mention } from '../../slack/mrkdwn.js';
+import type { TaskRow } from '../../store/schema.js';
+import type { TaskMessage, TasksRepository } from '../../store/tasks.js';
+import { assignedText, completedNoticeText, deletedCardBlocks, taskCardBlocks, taskCardText, taskLabel } from './views.js';
+
+/**
+ * What a task change means in Slack, run after the store transaction committed and off the
+ * request path (SPEC S9: the store first, then Slack; a failed call never loses the change).
+ * Cards are updated in place, the assignee gets a DM card, a waiting workflow step completes.
+ * Calls use the bot token (`svc.client`): workflow tokens expire long before most tasks are done.
+ */
+
+export interface Teller {
+  /** Tells the acting user what did not reach Slack. */
+  (text: string): Promise<void>;
+}
+
+/** Slack's error code on a failed Web API call (`not_in_channel`, …), if it was one. */
+export function slackErrorCode(err: unknown): string | undefined {
+  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */
+export function stepOutputs(task: TaskRow): Record<string, string | number> {
+  return {
+    task_id: externalTaskId(task.id),
+    task_number: task.number,
+    ...(task.status === 'done' && task.completedBy ? { completed_by: task.completedBy } : {}),
+    ...(task.status === 'done' && task.completedAt ? { completed_at: Math.floor(task.completedAt / 1000) } : {}),
+  };
+}
+
+/**
+ * The `task_id` a workflow sees: `task-17`. Prefixed so that `complete_task` can tell an id
+ * from a number (`17` / `#17`) when the id output of one step is fed into the next.
+ */
+export function externalTaskId(id: number): string {
+  return `task-${id}`;
+}
+
+export class TaskEffects {
+  constructor(
+    private readonly svc: Services,
+    private readonly repo: TasksRepository,
+  ) {}
+
+  private get log() {
+    return this.svc.logger;
+  }
+
+  async created(task: TaskRow, tell: Teller): Promise<void> {
+    const problems: string[] = [];
+    await Promise.all([
+      this.sendAssigneeCard(task, task.creatorId).catch((err: unknown) => {
+        problems.push(`I couldn’t send ${mention(task.assigneeId)} the task in a DM (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
+      }),
+      task.channelId
+        ? this.postCard(task, task.channelId, 'channel', taskCardText(task, 'New task')).catch((err: unknown) => {
+            const code = slackErrorCode(err);
+            const why = code === 'not_in_channel' || code === 'channel_not_found' ? 'invite me to the channel first' : code ?? 'Slack did not answer';
+            problems.push(`I couldn’t post the task card in <#${task.channelId}> (${why}).`);
+          })
+        : Promise.resolve(),
+    ]);
+    if (problems.length > 0) await this.tellSafely(tell, `${taskLabel(task)} was saved, but: ${problems.join(' ')}`);
+    this.homesChanged(task);
+  }
+
+  async assigned(task: TaskRow, previousAssigneeId: string, actorId: string, tell: Teller): Promise<void> {
+    await this.refreshCards(task);
+    await this.sendAssigneeCard(task, actorId).catch(async (err: unknown) => {
+      await this.tellSafely(tell, `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
+    });
+    this.homesChanged(task, previousAssigneeId);
+  }
+
+  async completed(task: TaskRow): Promise<void> {
+    await Promise.all([
+      this.refreshCards(task),
+      this.finishStep(task),
+      task.completedBy !== task.creatorId && task.origin !== 'workflow'
+        ? this.dm(task.creatorId, completedNoticeText(task)).catch((err: unknown) => {
+            this.log.warn(`task ${task.id} (team ${task.teamId}): could not tell the creator it was completed: ${describeError(err)}`);
+          })
+        : Promise.resolve(),
+    ]);
+    this.homesChanged(task, task.completedBy);
+  }
+
+  async reopened(task: TaskRow, actorId: string): Promise<void> {
+    await Promise.all([
+      this.refreshCards(task),
+      actorId !== task.assigneeId
+        ? this.dm(task.assigneeId, `${mention(actorId)} reopened ${taskLabel(task)}`).catch((err: unknown) => {
+            this.log.warn(`task ${task.id} (team ${task.teamId}): could not tell the assignee it was reopened: ${describeError(err)}`);
+          })
+        : Promise.resolve(),
+    ]);
+    this.homesChanged(task);
+  }
+
+  async edited(task: TaskRow): Promise<void> {
+    await this.refreshCards(task);
+    this.homesChanged(task);
+  }
+
+  async removed(task: TaskRow, messages: TaskMessage[], actorId: string): Promise<void> {
+    await Promise.all([
+      ...messages.map((m) =>
+        this.svc.client.chat
+          .update({ channel: m.channelId, ts: m.ts, text: `Deleted: ${taskLabel(task)}`, blocks: deletedCardBlocks(task, actorId) })
+          .catch((err: unknown) => this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`)),
+      ),
+      task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')
+        ? this.failStep(task.functionExecutionId, `Task #${task.number} was deleted before it was completed.`)
+        : Promise.resolve(),
+    ]);
+    this.homesChanged(task);
+  }
+
+  /**
+   * The people whose App Home shows this task. A workflow's task was "created" by the app's bot
+   * user, which has no Home; and `complete_task` may record the bot as the completer.
+   */
+  private homesChanged(task: TaskRow, ...others: (string | null | undefined)[]): void {
+    const creator = task.origin === 'workflow' ? undefined : task.creatorId;
+    const people = [task.assigneeId, creator, ...others.filter((o) => !(task.origin === 'workflow' && o === task.creatorId))];
+    this.svc.homes.changed(task.teamId, people);
+  }
+
+  // ------------------------------------------------------------ cards
+
+  /** chat.update on every card of the task; a card Slack no longer has is forgotten. */
+  async refreshCards(task: TaskRow): Promise<void> {
+    const messages = await this.repo.messages(task.teamId, task.id);
+    await Promise.all(
+      messages.map(async (m) => {
+        try {
+          await this.svc.client.chat.update({ channel: m.channelId, ts: m.ts, text: taskCardText(task), blocks: taskCardBlocks(task) });
+        } catch (err) {
+          if (slackErrorCode(err) === 'message_not_found' || slackErrorCode(err) === 'channel_not_found') {
+            await this.repo.forgetMessage(task.teamId, m.channelId, m.ts);
+          } else {
+            this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`);
+          }
+        }
+      }),
+    );
+  }
+
+  private async sendAssigneeCard(task: TaskRow, byUserId: string): Promise<void> {
+    await this.postCard(task, task.assigneeId, 'assignee_dm', assignedText(task, byUserId));
+  }
+
+  private async postCard(task: TaskRow, channel: string, kind: TaskMessage['kind'], text: string): Promise<void> {
+    const res = await this.svc.client.chat.postMessage({ channel, text, blocks: taskCardBlocks(task) as types.KnownBlock[] });
+    if (res.channel && res.ts) await this.repo.recordMessage(task.teamId, task.id, { channelId: res.channel, ts: res.ts, kind });
+  }
+
+  private async dm(userId: string, text: string): Promise<void> {
+    await this.svc.client.chat.postMessage({ channel: userId, text });
+  }
+
+  private async tellSafely(tell: Teller, text: string): Promise<void> {
+    try {
+      await tell(text);
+    } catch (err) {
+      this.log.warn(`could not tell the user: ${describeError(err)} (${text.slice(0, 120)})`);
+    }
+  }
+
+  // ------------------------------------------------------------ workflow steps
+
+  /**
+   * Completes the `create_task` step bound to `task`, once: the step_state claim
+   * (waiting|completing → completing → completed) makes concurrent paths (a click racing the
+   * start-up recovery) call Slack at most once each, and `execution_not_in_running_state`
+   * from a second call means it is already done. On a transient failure the state goes back to
+   * `waiting` so the next start-up retries.
+   */
+  async finishStep(task: TaskRow): Promise<void> {
+    if (!task.functionExecutionId) return;
+    const wantsCompletion = task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done');
+    if (!wantsCompletion) return;
+    if (task.stepState === 'waiting' && !(await this.repo.transitionStep(task.teamId, task.id, ['waiting'], 'completing'))) return;
+    const latest = (await this.repo.findById(task.teamId, task.id)) ?? task;
+    try {
+      await this.svc.client.functions.completeSuccess({ function_execution_id: task.functionExecutionId, outputs: stepOutputs(latest) });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code === 'execution_not_in_running_state') {
+        this.log.debug(`task ${task.id}: step ${task.functionExecutionId} was already completed`);
+      } else if (code === 'function_execution_not_found' || code === 'parameter_validation_failed') {
+        this.log.error(`task ${task.id} (team ${task.teamId}): cannot complete step ${task.functionExecutionId}: ${describeError(err)}`);
+        await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'failed');
+        return;
+      } else {
+        await this.repo.transitionStep(task.teamId, task.id, ['completing'], task.status === 'done' ? 'waiting' : 'completing');
+        throw err;
+      }
+    }
+    await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'completed');
+  }
+
+  /** Fails a step with a message the workflow's owner will read; a step already finished is left alone. */
+  async failStep(functionExecutionId: string, error: string): Promise<void> {
+    try {
+      await this.svc.client.functions.completeError({ function_execution_id: functionExecutionId, error });
+    } catch (err) {
+      if (slackErrorCode(err) === 'execution_not_in_running_state') return;
+      throw err;
+    }
+  }
+
+  /** Completes a step with these outputs; already completed counts as success. */
+  async completeStep(functionExecutionId: string, outputs: Record<string, unknown>): Promise<void> {
+    try {
+      await this.svc.client.functions.completeSuccess({ function_execution_id: functionExecutionId, outputs });
+    } catch (err) {
+      if (slackErrorCode(err) === 'execution_not_in_running_state') return;
+      throw err;
+    }
+  }
+}

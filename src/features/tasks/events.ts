@@ -1,0 +1,44 @@
+import { AlreadyDoneError, NotAllowedError, userMessageFor } from '../../errors.js';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { EVENT } from '../../slack/ids.js';
+import type { ListenerRegistry } from '../../slack/registry.js';
+import type { TaskService } from './service.js';
+import { mentionReplyText } from './views.js';
+
+/** A ✅ on a task card completes it (SPEC S8). */
+export const COMPLETE_REACTION = 'white_check_mark';
+
+export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
+  /** ✅ on a card (found by channel + ts) completes the task when the reactor may; others get a quiet note. */
+  reg.event(EVENT.reactionAdded, async ({ event, body, context, client }) => {
+    if (event.reaction !== COMPLETE_REACTION || event.item.type !== 'message') return;
+    const teamId = context.teamId ?? body.team_id;
+    const task = await tasks.findByMessage(teamId, event.item.channel, event.item.ts);
+    if (!task || task.status !== 'open') return;
+    try {
+      await tasks.complete({ teamId, userId: event.user }, { id: task.id });
+    } catch (err) {
+      if (err instanceof AlreadyDoneError) return;
+      if (err instanceof NotAllowedError) {
+        await client.chat
+          .postEphemeral({ channel: event.item.channel, user: event.user, text: userMessageFor(err) })
+          .catch((e: unknown) => svc.logger.debug(`reaction note to ${event.user} not sent: ${describeError(e)}`));
+        return;
+      }
+      svc.logger.error(`reaction on task ${task.id} (team ${teamId}, user ${event.user}): ${describeError(err)}`);
+    }
+  });
+
+  /** @Tasklane → a threaded reply with short help and the mentioner's open task count. */
+  reg.event(EVENT.appMention, async ({ event, body, context, client }) => {
+    if (!event.user || event.bot_id) return;
+    const teamId = context.teamId ?? body.team_id;
+    const open = await tasks.openCount(teamId, event.user);
+    await client.chat.postMessage({
+      channel: event.channel,
+      thread_ts: event.thread_ts ?? event.ts,
+      text: mentionReplyText(event.user, open),
+    });
+  });
+}

@@ -1,0 +1,361 @@
+import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { mention } from '../../slack/mrkdwn.js';
+import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
+import { TasksRepository, type TaskListQuery, type TaskPage, type TaskPatch } from '../../store/tasks.js';
+import { isIsoDate, todayIn } from './dates.js';
+import { TaskEffects, type Teller } from './effects.js';
+import { taskLabel } from './views.js';
+
+/**
+ * The rules for tasks (SPEC S3, S9) and the one API every surface calls: the `/task` command,
+ * cards, reactions and workflow steps today; the New/Edit/Details modals and the App Home next.
+ * Each change is one store transaction; what it means in Slack (cards, DMs, steps, Home) runs
+ * after it, in the background, never before the user's ack.
+ */
+
+export const TITLE_MAX = 150;
+export const DESCRIPTION_MAX = 3000;
+export const COMMENT_MAX = 3000;
+
+/** Who is acting. */
+export interface Actor {
+  teamId: string;
+  userId: string;
+  /** The actor's IANA time zone, when the caller knows it (a modal carries it); else asked of Slack. */
+  timeZone?: string;
+  /**
+   * A workflow step, not a person: permission checks do not apply (the workflow's owner set it
+   * up), and `userId` is who the change is recorded as (the bot, or a user the step named).
+   */
+  system?: boolean;
+  /** How to tell the actor what did not reach Slack; default a DM from the app (nothing for `system`). */
+  tell?: Teller;
+}
+
+/** A task by its database id (buttons, workflows) or by its per-workspace number (`#12`). */
+export type TaskRef = { id: number } | { number: number };
+
+export interface CreateTaskInput {
+  title: string;
+  description?: string;
+  /** default: the actor */
+  assigneeId?: string;
+  /** `YYYY-MM-DD`; must not be before the actor's today */
+  dueDate?: string | null;
+  priority?: Priority;
+  /** also post the card in this channel */
+  channelId?: string | null;
+  origin: TaskOrigin;
+  sourcePermalink?: string | null;
+}
+
+/** The `create_task` workflow step a task is bound to. */
+export interface StepBinding {
+  functionExecutionId: string;
+  waitForCompletion: boolean;
+}
+
+export type TaskFieldErrors = Partial<Record<'title' | 'description' | 'dueDate' | 'assignee', string>>;
+
+/**
+ * Field rules, pure: title 1–150 characters once trimmed, description ≤ 3000, due date a real
+ * `YYYY-MM-DD` not before `today`. Modals call this before their ack (no Slack call needed).
+ */
+export function validateTaskFields(fields: { title?: string; description?: string; dueDate?: string | null }, today: string): TaskFieldErrors {
+  const errors: TaskFieldErrors = {};
+  if (fields.title !== undefined) {
+    const title = fields.title.trim();
+    if (title === '') errors.title = 'The task needs a title.';
+    else if (title.length > TITLE_MAX) errors.title = `The title is ${title.length} characters long; keep it to ${TITLE_MAX}.`;
+  }
+  if (fields.description !== undefined && fields.description.length > DESCRIPTION_MAX) {
+    errors.description = `The description is ${fields.description.length} characters long; keep it to ${DESCRIPTION_MAX}.`;
+  }
+  if (fields.dueDate) {
+    if (!isIsoDate(fields.dueDate)) errors.dueDate = `"${fields.dueDate}" is not a date like 2025-03-14.`;
+    else if (fields.dueDate < today) errors.dueDate = 'The due date can’t be in the past.';
+  }
+  return errors;
+}
+
+function throwIfInvalid(errors: TaskFieldErrors): void {
+  const messages = Object.values(errors);
+  if (messages.length > 0) throw new InvalidInputError(messages.join(' '), errors as Record<string, string>);
+}
+
+export function mayChange(task: TaskRow, actor: Actor): boolean {
+  return actor.system === true || actor.userId === task.assigneeId || actor.userId === task.creatorId;
+}
+
+export function mayDelete(task: TaskRow, actor: Actor): boolean {
+  return actor.system === true || actor.userId === task.creatorId;
+}
+
+export class TaskService {
+  readonly repo: TasksRepository;
+  readonly effects: TaskEffects;
+
+  constructor(
+    private readonly svc: Services,
+    repo?: TasksRepository,
+  ) {
+    this.repo = repo ?? new TasksRepository(svc.store);
+    this.effects = new TaskEffects(svc, this.repo);
+  }
+
+  // ------------------------------------------------------------ changes
+
+  /**
+   * Creates a task and, after the commit, DMs the assignee a card, posts the card in
+   * `input.channelId`, and completes or parks the workflow step. With a `step` whose execution
+   * already made a task (a retried delivery), returns that task with `created: false` and does
+   * nothing else.
+   */
+  async create(actor: Actor, input: CreateTaskInput, step?: StepBinding): Promise<{ task: TaskRow; created: boolean }> {
+    if (step) {
+      const existing = await this.repo.findByExecutionId(actor.teamId, step.functionExecutionId);
+      if (existing) return { task: existing, created: false };
+    }
+    const title = input.title.trim();
+    const description = (input.description ?? '').trim();
+    const assigneeId = input.assigneeId ?? actor.userId;
+    const dueDate = input.dueDate || null;
+    const errors = validateTaskFields({ title, description, dueDate: null }, '');
+    const assigneeError = await this.checkAssignee(actor, assigneeId);
+    if (assigneeError) errors.assignee = assigneeError;
+    if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, await this.today(actor, assigneeId)));
+    throwIfInvalid(errors);
+
+    const { task, created } = await this.repo.create(
+      {
+        teamId: actor.teamId,
+        title,
+        description,
+        priority: input.priority,
+        assigneeId,
+        creatorId: actor.userId,
+        dueDate,
+        origin: input.origin,
+        sourcePermalink: input.sourcePermalink ?? null,
+        channelId: input.channelId ?? null,
+        functionExecutionId: step?.functionExecutionId ?? null,
+        stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
+      },
+      this.svc.now(),
+    );
+    if (created) {
+      this.after(`task ${task.id} created`, async () => {
+        await Promise.all([this.effects.created(task, this.teller(actor)), this.effects.finishStep(task)]);
+      });
+    }
+    return { task, created };
+  }
+
+  /** Changes title, description, due date or priority (assignee or creator). */
+  async edit(actor: Actor, ref: TaskRef, patch: TaskPatch): Promise<TaskRow> {
+    const task = await this.get(actor.teamId, ref);
+    if (!mayChange(task, actor)) throw this.notAllowed(task, 'edit');
+    const clean: TaskPatch = { ...patch };
+    if (clean.title !== undefined) clean.title = clean.title.trim();
+    if (clean.description !== undefined) clean.description = clean.description.trim();
+    if (clean.dueDate === '') clean.dueDate = null;
+    const errors = validateTaskFields({ title: clean.title, description: clean.description }, '');
+    // An unchanged due date may be in the past by now; only a new one must not be.
+    if (clean.dueDate && clean.dueDate !== task.dueDate) Object.assign(errors, validateTaskFields({ dueDate: clean.dueDate }, await this.today(actor)));
+    throwIfInvalid(errors);
+    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, this.svc.now());
+    if (!result) throw this.gone(ref);
+    if (result.changed) this.after(`task ${task.id} edited`, () => this.effects.edited(result.task));
+    return result.task;
+  }
+
+  /** Gives the task to someone else (assignee or creator); the new assignee gets a DM card. */
+  async assign(actor: Actor, ref: TaskRef, assigneeId: string): Promise<TaskRow> {
+    const task = await this.get(actor.teamId, ref);
+    if (!mayChange(task, actor)) throw this.notAllowed(task, 'reassign');
+    const problem = await this.checkAssignee(actor, assigneeId);
+    if (problem) throw new InvalidInputError(problem, { assignee: problem });
+    if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
+    const result = await this.repo.assign(actor.teamId, task.id, actor.userId, assigneeId, this.svc.now());
+    if (!result) throw this.gone(ref);
+    if (result.changed) {
+      this.after(`task ${task.id} assigned`, () => this.effects.assigned(result.task, result.previousAssigneeId, actor.userId, this.teller(actor)));
+    }
+    return result.task;
+  }
+
+  /**
+   * Marks the task done (assignee or creator). Of two racing completions exactly one wins; the
+   * other gets AlreadyDoneError naming who did it. Completes a waiting workflow step.
+   */
+  async complete(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.get(actor.teamId, ref);
+    if (task.status === 'done') throw this.alreadyDone(task);
+    if (!mayChange(task, actor)) throw this.notAllowed(task, 'complete');
+    const result = await this.repo.complete(actor.teamId, task.id, actor.userId, this.svc.now());
+    if (!result) throw this.gone(ref);
+    if (!result.changed) throw this.alreadyDone(result.task);
+    this.after(`task ${task.id} completed`, () => this.effects.completed(result.task));
+    return result.task;
+  }
+
+  async reopen(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.get(actor.teamId, ref);
+    if (!mayChange(task, actor)) throw this.notAllowed(task, 'reopen');
+    if (task.status !== 'done') throw new AlreadyDoneError(`${taskLabel(task)} is already open.`);
+    const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
+    if (!result) throw this.gone(ref);
+    if (!result.changed) throw new AlreadyDoneError(`${taskLabel(result.task)} is already open.`);
+    this.after(`task ${task.id} reopened`, () => this.effects.reopened(result.task, actor.userId));
+    return result.task;
+  }
+
+  /** Deletes the task (creator only). Its cards say so; a step still waiting on it fails. */
+  async remove(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.get(actor.teamId, ref);
+    if (!mayDelete(task, actor)) {
+      throw new NotAllowedError(`user ${actor.userId} may not delete task ${task.id}`, `Only ${mention(task.creatorId)}, who created ${taskLabel(task)}, can delete it.`);
+    }
+    const result = await this.repo.delete(actor.teamId, task.id, actor.userId);
+    if (!result) throw this.gone(ref);
+    this.after(`task ${task.id} deleted`, () => this.effects.removed(result.task, result.messages, actor.userId));
+    return result.task;
+  }
+
+  /** Anyone in the workspace may comment. */
+  async comment(actor: Actor, ref: TaskRef, text: string): Promise<CommentRow> {
+    const task = await this.get(actor.teamId, ref);
+    const body = text.trim();
+    if (body === '') throw new InvalidInputError('The comment is empty.', { comment: 'Write something first.' });
+    if (body.length > COMMENT_MAX) throw new InvalidInputError(`Keep comments to ${COMMENT_MAX} characters.`, { comment: `Keep it to ${COMMENT_MAX} characters.` });
+    const comment = await this.repo.addComment(actor.teamId, task.id, actor.userId, body, this.svc.now());
+    if (!comment) throw this.gone(ref);
+    return comment;
+  }
+
+  // ------------------------------------------------------------ reads (always within one workspace)
+
+  async get(teamId: string, ref: TaskRef): Promise<TaskRow> {
+    const task = 'id' in ref ? await this.repo.findById(teamId, ref.id) : await this.repo.findByNumber(teamId, ref.number);
+    if (!task) throw this.gone(ref);
+    return task;
+  }
+
+  async find(teamId: string, ref: TaskRef): Promise<TaskRow | undefined> {
+    return 'id' in ref ? this.repo.findById(teamId, ref.id) : this.repo.findByNumber(teamId, ref.number);
+  }
+
+  /** The task a card (channel + ts) shows. */
+  async findByMessage(teamId: string, channelId: string, ts: string): Promise<TaskRow | undefined> {
+    return this.repo.findByMessage(teamId, channelId, ts);
+  }
+
+  async list(teamId: string, query: TaskListQuery): Promise<TaskPage> {
+    return this.repo.list(teamId, { ...query, limit: Math.min(Math.max(query.limit, 1), 100) });
+  }
+
+  async openCount(teamId: string, userId: string): Promise<number> {
+    return this.repo.count(teamId, { scope: 'mine', status: 'open', userId });
+  }
+
+  /** App Home "Your tasks": open tasks assigned to the user, overdue first then by due date. */
+  async openAssignedTo(teamId: string, userId: string, today: string, page: { limit: number; offset?: number }): Promise<TaskPage & { overdue: number }> {
+    return this.repo.openAssignedTo(teamId, userId, today, page);
+  }
+
+  /** Title (or `#n`) search within the workspace, at most 100. */
+  async search(teamId: string, query: string, limit = 100): Promise<TaskRow[]> {
+    return this.repo.search(teamId, query, limit);
+  }
+
+  /** Comments (oldest first) and audit history for the details view. */
+  async details(teamId: string, ref: TaskRef): Promise<{ task: TaskRow; comments: CommentRow[]; history: AuditRow[] }> {
+    const task = await this.get(teamId, ref);
+    const [comments, history] = await Promise.all([this.repo.comments(teamId, task.id), this.repo.history(teamId, task.id)]);
+    return { task, comments, history };
+  }
+
+  /** Today (`YYYY-MM-DD`) for this user, in their time zone. */
+  async todayFor(userId: string, timeZone?: string): Promise<string> {
+    return todayIn(timeZone ?? (await this.svc.users.timeZone(userId)), this.svc.now());
+  }
+
+  // ------------------------------------------------------------ workflow steps
+
+  /**
+   * Start-up recovery: completes the steps of tasks that were done while their step waited, or
+   * whose completion call was cut short (crash, Slack unreachable). Safe to run while live
+   * traffic completes steps too: the step_state claim decides.
+   */
+  async recoverSteps(): Promise<number> {
+    const pending = await this.repo.pendingSteps();
+    let done = 0;
+    for (const task of pending) {
+      try {
+        await this.effects.finishStep(task);
+        done += 1;
+      } catch (err) {
+        this.svc.logger.warn(`task ${task.id} (team ${task.teamId}): step ${task.functionExecutionId ?? '?'} still pending: ${describeError(err)}`);
+      }
+    }
+    if (pending.length > 0) this.svc.logger.info(`completed ${done} of ${pending.length} pending create_task step(s)`);
+    return done;
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private after(what: string, job: () => Promise<unknown>): void {
+    this.svc.background.run(what, job);
+  }
+
+  private teller(actor: Actor): Teller {
+    if (actor.tell) return actor.tell;
+    if (actor.system) return async (text) => this.svc.logger.warn(`workflow task (team ${actor.teamId}): ${text}`);
+    return async (text) => {
+      await this.svc.client.chat.postMessage({ channel: actor.userId, text });
+    };
+  }
+
+  private async today(actor: Actor, assigneeId?: string): Promise<string> {
+    // A workflow has no person whose "today" counts; the assignee's is the one that matters.
+    const whose = actor.system && assigneeId ? assigneeId : actor.userId;
+    return this.todayFor(whose, actor.system ? undefined : actor.timeZone);
+  }
+
+  /** Why `assigneeId` cannot be given a task, or undefined. Slack being unreachable does not block. */
+  private async checkAssignee(actor: Actor, assigneeId: string): Promise<string | undefined> {
+    if (!/^[UW][A-Z0-9]+$/.test(assigneeId)) return 'Pick a person to assign the task to.';
+    if (assigneeId === actor.userId && !actor.system) return undefined;
+    try {
+      const user = await this.svc.users.get(assigneeId);
+      if (!user) return 'I can’t find that person in Slack.';
+      if (user.isBot) return `${mention(assigneeId)} is an app or bot; tasks need a person.`;
+      if (user.deleted) return `${mention(assigneeId)} is deactivated; pick someone else.`;
+      return undefined;
+    } catch (err) {
+      this.svc.logger.warn(`could not look up assignee ${assigneeId} (team ${actor.teamId}): ${describeError(err)}`);
+      return undefined;
+    }
+  }
+
+  private gone(ref: TaskRef): NotFoundError {
+    return 'id' in ref
+      ? new NotFoundError(`task id ${ref.id} not found`, 'That task no longer exists.')
+      : new NotFoundError(`task #${ref.number} not found`, `There is no task #${ref.number} in this workspace.`);
+  }
+
+  private alreadyDone(task: TaskRow): AlreadyDoneError {
+    const by = task.completedBy ? ` by ${mention(task.completedBy)}` : '';
+    return new AlreadyDoneError(`task ${task.id} already done`, `${taskLabel(task)} was already completed${by}.`);
+  }
+
+  private notAllowed(task: TaskRow, verb: string): NotAllowedError {
+    const who =
+      task.assigneeId === task.creatorId
+        ? mention(task.creatorId)
+        : `the assignee (${mention(task.assigneeId)}) or the creator (${mention(task.creatorId)})`;
+    return new NotAllowedError(`not allowed to ${verb} task ${task.id}`, `Only ${who} can ${verb} ${taskLabel(task)}.`);
+  }
+}

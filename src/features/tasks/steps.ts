@@ -1,0 +1,143 @@
+import { AlreadyDoneError, DomainError, userMessageFor } from '../../errors.js';
+import { describeError } from '../../runtime.js';
+import type { Services } from '../../services.js';
+import { FUNCTION } from '../../slack/ids.js';
+import type { ListenerRegistry } from '../../slack/registry.js';
+import { isIsoDate } from './dates.js';
+import type { TaskRef, TaskService } from './service.js';
+
+/**
+ * The `create_task` and `complete_task` Workflow Builder steps (SPEC S4). Bolt acks the
+ * `function_executed` event; the step is completed or failed with the bot token and the
+ * execution id (the same path a completion days later takes), so a retried delivery or an
+ * expired workflow token makes no difference. Redelivery of the same event id is dropped by the
+ * app's delivery middleware; a new event for the same execution finds the task it already made
+ * (unique `function_execution_id`) and only makes sure the step got its outputs.
+ */
+
+type Inputs = Record<string, unknown>;
+
+export interface CreateStepInputs {
+  title: string;
+  assigneeId: string;
+  description?: string;
+  dueDate?: string;
+  channelId?: string;
+  waitForCompletion: boolean;
+}
+
+/** Reads and checks `create_task` inputs; the error text is what the workflow's owner sees. */
+export function readCreateInputs(inputs: Inputs): { ok: true; value: CreateStepInputs } | { ok: false; error: string } {
+  const title = typeof inputs['title'] === 'string' ? inputs['title'].trim() : '';
+  if (title === '') return { ok: false, error: 'The "Title" input is empty: the task needs a title.' };
+  const assignee = inputs['assignee'];
+  if (typeof assignee !== 'string' || !/^[UW][A-Z0-9]+$/.test(assignee)) {
+    return { ok: false, error: 'The "Assignee" input must be a person (a Slack user).' };
+  }
+  const description = optionalString(inputs['description']);
+  const dueDate = optionalString(inputs['due_date']);
+  if (dueDate !== undefined && !isIsoDate(dueDate)) return { ok: false, error: `The "Due date" input "${dueDate}" is not a date like 2025-03-14.` };
+  const channel = optionalString(inputs['channel']);
+  if (channel !== undefined && !/^[CGD][A-Z0-9]+$/.test(channel)) return { ok: false, error: `The "Channel" input "${channel}" is not a channel.` };
+  const wait = inputs['wait_for_completion'];
+  return {
+    ok: true,
+    value: {
+      title,
+      assigneeId: assignee,
+      ...(description !== undefined ? { description } : {}),
+      ...(dueDate !== undefined ? { dueDate } : {}),
+      ...(channel !== undefined ? { channelId: channel } : {}),
+      waitForCompletion: wait === true || wait === 'true',
+    },
+  };
+}
+
+/**
+ * `complete_task`'s `task` input: `#42` or `42` is a task number (what people see), `task-17`
+ * is the `task_id` output of `create_task` (so the two steps chain without ambiguity).
+ */
+export function readTaskRef(value: unknown): TaskRef | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const byNumber = /^#?(\d{1,9})$/.exec(text);
+  if (byNumber) return Number(byNumber[1]) > 0 ? { number: Number(byNumber[1]) } : undefined;
+  const byId = /^task-(\d{1,12})$/i.exec(text);
+  if (byId) return { id: Number(byId[1]) };
+  return undefined;
+}
+
+function optionalString(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+/** Domain messages are mrkdwn for Slack surfaces; a step's error is plain text. */
+export function plainText(mrkdwn: string): string {
+  return mrkdwn
+    .replace(/<@([UW][A-Z0-9]+)>/g, '$1')
+    .replace(/<#([CGD][A-Z0-9]+)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
+  reg.function(FUNCTION.createTask, async ({ inputs, event, body, context }) => {
+    const teamId = context.teamId ?? body.team_id;
+    const executionId = event.function_execution_id;
+    const read = readCreateInputs(inputs as Inputs);
+    if (!read.ok) {
+      await tasks.effects.failStep(executionId, read.error);
+      return;
+    }
+    const i = read.value;
+    try {
+      // No person runs a step: the task is created by the app (its bot user).
+      const actor = { teamId, userId: context.botUserId ?? 'USLACKBOT', system: true };
+      const { task, created } = await tasks.create(
+        actor,
+        { title: i.title, assigneeId: i.assigneeId, description: i.description, dueDate: i.dueDate, channelId: i.channelId, origin: 'workflow' },
+        { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
+      );
+      // A repeated execution: the task exists; make sure its step got what it is owed.
+      if (!created) await tasks.effects.finishStep(task);
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+      await tasks.effects.failStep(executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+    }
+  });
+
+  /**
+   * Completes a task as a workflow. Recorded as completed by the optional `user` input (e.g. the
+   * person who ran the workflow), else by the app's bot user. Permissions do not apply: the
+   * workflow's owner decided. A task already done succeeds with whoever completed it.
+   */
+  reg.function(FUNCTION.completeTask, async ({ inputs, event, body, context }) => {
+    const teamId = context.teamId ?? body.team_id;
+    const executionId = event.function_execution_id;
+    const raw = (inputs as Inputs)['task'];
+    const ref = readTaskRef(raw);
+    if (!ref) {
+      await tasks.effects.failStep(executionId, `"${String(raw ?? '')}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+      return;
+    }
+    const user = optionalString((inputs as Inputs)['user']);
+    const completer = user && /^[UW][A-Z0-9]+$/.test(user) ? user : context.botUserId ?? 'USLACKBOT';
+    try {
+      let completedBy: string;
+      try {
+        const task = await tasks.complete({ teamId, userId: completer, system: true }, ref);
+        completedBy = task.completedBy ?? completer;
+      } catch (err) {
+        if (!(err instanceof AlreadyDoneError)) throw err;
+        const task = await tasks.get(teamId, ref);
+        completedBy = task.completedBy ?? completer;
+      }
+      await tasks.effects.completeStep(executionId, { completed_by: completedBy });
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+      await tasks.effects.failStep(executionId, plainText(userMessageFor(err)));
+    }
+  });
+}

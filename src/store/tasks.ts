@@ -1,0 +1,423 @@
+import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { appendAudit } from './audit.js';
+import type { Store, Tx } from './db.js';
+import {
+  auditLog,
+  taskComments,
+  taskMessages,
+  tasks,
+  teamCounters,
+  type AuditRow,
+  type CommentRow,
+  type Priority,
+  type StepState,
+  type TaskOrigin,
+  type TaskRow,
+} from './schema.js';
+
+/**
+ * The only SQL for tasks (SPEC S3). Every method is one whole transaction (writes through
+ * `store.write`, BEGIN IMMEDIATE) and filters on `team_id`, so an id from workspace B never
+ * resolves in workspace A. Every change appends an audit row in the same transaction.
+ * Async on purpose: a PostgreSQL implementation can slot in behind the same interface.
+ */
+
+export interface NewTask {
+  teamId: string;
+  title: string;
+  description?: string;
+  priority?: Priority;
+  assigneeId: string;
+  creatorId: string;
+  dueDate?: string | null;
+  origin: TaskOrigin;
+  sourcePermalink?: string | null;
+  channelId?: string | null;
+  functionExecutionId?: string | null;
+  stepState?: StepState;
+}
+
+export interface TaskPatch {
+  title?: string;
+  description?: string;
+  dueDate?: string | null;
+  priority?: Priority;
+}
+
+export type TaskMessageKind = 'assignee_dm' | 'channel';
+export interface TaskMessage {
+  channelId: string;
+  ts: string;
+  kind: TaskMessageKind;
+}
+
+export type TaskScope = 'mine' | 'created' | 'all';
+export type TaskListStatus = 'open' | 'done';
+export interface TaskListQuery {
+  scope: TaskScope;
+  status: TaskListStatus;
+  /** whose "mine"/"created" */
+  userId: string;
+  limit: number;
+  offset?: number;
+}
+export interface TaskPage {
+  tasks: TaskRow[];
+  total: number;
+}
+
+/** Result of a conditional change: `changed` false when the task was already in the wanted state. */
+export interface Transition {
+  task: TaskRow;
+  changed: boolean;
+}
+
+export class TasksRepository {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Creates a task with the workspace's next number. The counter row is upserted and incremented
+   * inside the same IMMEDIATE transaction as the insert, so concurrent creates get distinct,
+   * consecutive numbers, and a deleted task's number is never handed out again.
+   * With a `functionExecutionId` already used (a retried `function_executed`), returns that task
+   * with `created: false` and changes nothing.
+   */
+  async create(input: NewTask, at: number): Promise<{ task: TaskRow; created: boolean }> {
+    return this.store.write((tx) => {
+      if (input.functionExecutionId) {
+        const existing = tx
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, input.teamId), eq(tasks.functionExecutionId, input.functionExecutionId)))
+          .get();
+        if (existing) return { task: existing, created: false };
+      }
+      const counter = tx
+        .insert(teamCounters)
+        .values({ teamId: input.teamId, lastTaskNumber: 1 })
+        .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
+        .returning({ n: teamCounters.lastTaskNumber })
+        .get();
+      const task = tx
+        .insert(tasks)
+        .values({
+          teamId: input.teamId,
+          number: counter.n,
+          title: input.title,
+          description: input.description ?? '',
+          priority: input.priority ?? 'normal',
+          assigneeId: input.assigneeId,
+          creatorId: input.creatorId,
+          dueDate: input.dueDate ?? null,
+          origin: input.origin,
+          sourcePermalink: input.sourcePermalink ?? null,
+          channelId: input.channelId ?? null,
+          functionExecutionId: input.functionExecutionId ?? null,
+          stepState: input.stepState ?? 'none',
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning()
+        .get();
+      appendAudit(tx, {
+        teamId: task.teamId,
+        actorId: input.creatorId,
+        entity: 'task',
+        entityId: task.id,
+        action: 'created',
+        detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}) },
+      });
+      return { task, created: true };
+    });
+  }
+
+  async findById(teamId: string, id: number): Promise<TaskRow | undefined> {
+    return this.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).get();
+  }
+
+  async findByNumber(teamId: string, number: number): Promise<TaskRow | undefined> {
+    return this.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.number, number))).get();
+  }
+
+  async findByExecutionId(teamId: string, functionExecutionId: string): Promise<TaskRow | undefined> {
+    return this.store.db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.teamId, teamId), eq(tasks.functionExecutionId, functionExecutionId)))
+      .get();
+  }
+
+  /** Changes the given fields; the audit row names the fields that really changed. */
+  async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number): Promise<Transition | undefined> {
+    return this.store.write((tx) => {
+      const before = this.get(tx, teamId, id);
+      if (!before) return undefined;
+      const changes: Record<string, unknown> = {};
+      for (const key of ['title', 'description', 'dueDate', 'priority'] as const) {
+        if (patch[key] !== undefined && patch[key] !== before[key]) changes[key] = patch[key];
+      }
+      if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const task = tx
+        .update(tasks)
+        .set({ ...changes, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)))
+        .returning()
+        .get();
+      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'edited', detail: { fields: Object.keys(changes) } });
+      return { task, changed: true };
+    });
+  }
+
+  async assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
+    return this.store.write((tx) => {
+      const before = this.get(tx, teamId, id);
+      if (!before) return undefined;
+      if (before.assigneeId === assigneeId) return { task: before, changed: false, previousAssigneeId: before.assigneeId };
+      const task = tx
+        .update(tasks)
+        .set({ assigneeId, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)))
+        .returning()
+        .get();
+      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'assigned', detail: { from: before.assigneeId, to: assigneeId } });
+      return { task, changed: true, previousAssigneeId: before.assigneeId };
+    });
+  }
+
+  /** open → done, conditionally: of two racing completions exactly one has `changed: true`. */
+  async complete(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
+    return this.store.write((tx) => {
+      const task = tx
+        .update(tasks)
+        .set({ status: 'done', completedBy: actorId, completedAt: at, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id), eq(tasks.status, 'open')))
+        .returning()
+        .get();
+      if (!task) {
+        const current = this.get(tx, teamId, id);
+        return current ? { task: current, changed: false } : undefined;
+      }
+      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'completed' });
+      return { task, changed: true };
+    });
+  }
+
+  /** done → open, conditionally. */
+  async reopen(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
+    return this.store.write((tx) => {
+      const task = tx
+        .update(tasks)
+        .set({ status: 'open', completedBy: null, completedAt: null, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id), eq(tasks.status, 'done')))
+        .returning()
+        .get();
+      if (!task) {
+        const current = this.get(tx, teamId, id);
+        return current ? { task: current, changed: false } : undefined;
+      }
+      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'reopened' });
+      return { task, changed: true };
+    });
+  }
+
+  /**
+   * Deletes the task with its comments and card records (ON DELETE CASCADE) and returns what it
+   * was, with its card messages (so they can be updated). The audit rows stay: the log is append-only.
+   */
+  async delete(teamId: string, id: number, actorId: string): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
+    return this.store.write((tx) => {
+      const task = this.get(tx, teamId, id);
+      if (!task) return undefined;
+      const messages = this.messagesOf(tx, teamId, id);
+      tx.delete(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
+      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'deleted', detail: { number: task.number, title: task.title } });
+      return { task, messages };
+    });
+  }
+
+  async addComment(teamId: string, taskId: number, userId: string, text: string, at: number): Promise<CommentRow | undefined> {
+    return this.store.write((tx) => {
+      if (!this.get(tx, teamId, taskId)) return undefined;
+      const comment = tx.insert(taskComments).values({ taskId, teamId, userId, text, createdAt: at }).returning().get();
+      tx.update(tasks).set({ updatedAt: at }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, taskId))).run();
+      appendAudit(tx, { teamId, actorId: userId, entity: 'task', entityId: taskId, action: 'commented', detail: { comment: comment.id } });
+      return comment;
+    });
+  }
+
+  /** Oldest first. */
+  async comments(teamId: string, taskId: number): Promise<CommentRow[]> {
+    return this.store.db
+      .select()
+      .from(taskComments)
+      .where(and(eq(taskComments.teamId, teamId), eq(taskComments.taskId, taskId)))
+      .orderBy(asc(taskComments.createdAt), asc(taskComments.id))
+      .all();
+  }
+
+  /** The task's audit trail, oldest first. */
+  async history(teamId: string, taskId: number): Promise<AuditRow[]> {
+    return this.store.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.entity, 'task'), eq(auditLog.entityId, taskId), eq(auditLog.teamId, teamId)))
+      .orderBy(asc(auditLog.createdAt), asc(auditLog.id))
+      .all();
+  }
+
+  // ------------------------------------------------------------ task cards
+
+  /** Remembers a Slack message that shows the task (idempotent on channel + ts). */
+  async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
+    this.store.write((tx) => {
+      if (!this.get(tx, teamId, taskId)) return;
+      tx.insert(taskMessages).values({ teamId, taskId, ...message }).onConflictDoNothing().run();
+    });
+  }
+
+  async messages(teamId: string, taskId: number): Promise<TaskMessage[]> {
+    return this.messagesOf(this.store.db, teamId, taskId);
+  }
+
+  /** Forgets a card Slack no longer has (`message_not_found` on update). */
+  async forgetMessage(teamId: string, channelId: string, ts: string): Promise<void> {
+    this.store.write((tx) => {
+      tx.delete(taskMessages).where(and(eq(taskMessages.teamId, teamId), eq(taskMessages.channelId, channelId), eq(taskMessages.ts, ts))).run();
+    });
+  }
+
+  /** The task a card (channel + ts) shows, in this workspace only — e.g. for a reaction on it. */
+  async findByMessage(teamId: string, channelId: string, ts: string): Promise<TaskRow | undefined> {
+    const row = this.store.db
+      .select({ task: tasks })
+      .from(taskMessages)
+      .innerJoin(tasks, eq(tasks.id, taskMessages.taskId))
+      .where(and(eq(taskMessages.channelId, channelId), eq(taskMessages.ts, ts), eq(taskMessages.teamId, teamId), eq(tasks.teamId, teamId)))
+      .get();
+    return row?.task;
+  }
+
+  // ------------------------------------------------------------ lists
+
+  /** "mine / created / all × open / done", newest first (done: most recently completed first). */
+  async list(teamId: string, q: TaskListQuery): Promise<TaskPage> {
+    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q.scope, q.userId));
+    const newest = q.status === 'done' ? tasks.completedAt : tasks.createdAt;
+    // One person's list must search the person's index (assignee or creator), far narrower than
+    // the team-wide index SQLite would otherwise pick just because it is already in this order.
+    // `+column` makes the sort key an expression, which no index can provide, so selectivity decides.
+    const personal = q.scope === 'mine' || (q.scope === 'created' && q.status === 'done');
+    const order = [personal ? sql`+${newest} DESC` : desc(newest), desc(tasks.id)];
+    const rows = this.store.db
+      .select()
+      .from(tasks)
+      .where(where)
+      .orderBy(...order)
+      .limit(q.limit)
+      .offset(q.offset ?? 0)
+      .all();
+    const total = this.store.db.select({ n: count() }).from(tasks).where(where).get()?.n ?? 0;
+    return { tasks: rows, total };
+  }
+
+  /** How many tasks a `list` query would return, without loading them. */
+  async count(teamId: string, q: Pick<TaskListQuery, 'scope' | 'status' | 'userId'>): Promise<number> {
+    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q.scope, q.userId));
+    return this.store.db.select({ n: count() }).from(tasks).where(where).get()?.n ?? 0;
+  }
+
+  /**
+   * Open tasks assigned to `userId` for the App Home: overdue first, then by due date (tasks
+   * without one last), newest first among equals. Since an overdue date sorts before every other
+   * date, "overdue first, then by due date" is one ascending order on due_date, nulls last.
+   */
+  async openAssignedTo(teamId: string, userId: string, today: string, page: { limit: number; offset?: number }): Promise<TaskPage & { overdue: number }> {
+    const where = and(eq(tasks.teamId, teamId), eq(tasks.assigneeId, userId), eq(tasks.status, 'open'));
+    const rows = this.store.db
+      .select()
+      .from(tasks)
+      .where(where)
+      .orderBy(sql`${tasks.dueDate} IS NULL`, asc(tasks.dueDate), desc(tasks.id))
+      .limit(page.limit)
+      .offset(page.offset ?? 0)
+      .all();
+    const counts = this.store.db
+      .select({ total: count(), overdue: sql<number>`coalesce(sum(${tasks.dueDate} < ${today}), 0)` })
+      .from(tasks)
+      .where(where)
+      .get();
+    return { tasks: rows, total: counts?.total ?? 0, overdue: counts?.overdue ?? 0 };
+  }
+
+  /** Title search for a workspace (App Home search, options endpoint): open tasks first, newest first, at most 100. */
+  async search(teamId: string, query: string, limit = 100): Promise<TaskRow[]> {
+    const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const byNumber = /^#?(\d{1,9})$/.exec(query.trim());
+    const match = byNumber
+      ? sql`(${tasks.title} LIKE ${pattern} ESCAPE '\\' OR ${tasks.number} = ${Number(byNumber[1])})`
+      : sql`${tasks.title} LIKE ${pattern} ESCAPE '\\'`;
+    return this.store.db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.teamId, teamId), match))
+      .orderBy(sql`${tasks.status} <> 'open'`, desc(tasks.id))
+      .limit(Math.min(Math.max(limit, 1), 100))
+      .all();
+  }
+
+  // ------------------------------------------------------------ workflow steps
+
+  /**
+   * Tasks whose `create_task` step still has to be completed in Slack (restart recovery): done
+   * while their step waited, or caught between claiming the completion and confirming it.
+   */
+  async pendingSteps(): Promise<TaskRow[]> {
+    return this.store.db
+      .select()
+      .from(tasks)
+      .where(or(eq(tasks.stepState, 'completing'), and(eq(tasks.stepState, 'waiting'), eq(tasks.status, 'done'))))
+      .all();
+  }
+
+  /** Tasks whose step is waiting, done or not. */
+  async waitingSteps(teamId?: string): Promise<TaskRow[]> {
+    const conds: SQL[] = [eq(tasks.stepState, 'waiting')];
+    if (teamId) conds.push(eq(tasks.teamId, teamId));
+    return this.store.db.select().from(tasks).where(and(...conds)).all();
+  }
+
+  /** Moves step_state from one of `from` to `to`; false when another path got there first. */
+  async transitionStep(teamId: string, id: number, from: StepState[], to: StepState): Promise<boolean> {
+    return this.store.write((tx) => {
+      const r = tx
+        .update(tasks)
+        .set({ stepState: to })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id), inArray(tasks.stepState, from)))
+        .run();
+      if (r.changes === 1 && (to === 'completed' || to === 'failed')) {
+        appendAudit(tx, { teamId, actorId: 'system', entity: 'task', entityId: id, action: `step_${to}` });
+      }
+      return r.changes === 1;
+    });
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private get(tx: Tx | Store['db'], teamId: string, id: number): TaskRow | undefined {
+    return tx.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).get();
+  }
+
+  private messagesOf(tx: Tx | Store['db'], teamId: string, taskId: number): TaskMessage[] {
+    return tx
+      .select({ channelId: taskMessages.channelId, ts: taskMessages.ts, kind: taskMessages.kind })
+      .from(taskMessages)
+      .where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.teamId, teamId)))
+      .all();
+  }
+
+  private scopeFilter(scope: TaskScope, userId: string): SQL[] {
+    if (scope === 'mine') return [eq(tasks.assigneeId, userId)];
+    if (scope === 'created') return [eq(tasks.creatorId, userId)];
+    return [];
+  }
+}

@@ -1,0 +1,81 @@
+import { expect } from 'vitest';
+import { and, eq } from 'drizzle-orm';
+import { auditLog, taskMessages, tasks, type TaskRow } from '../../src/store/schema.js';
+import type { FakeMessage } from '../support/fakeSlack.js';
+import { OTHER_TEAM, TEAM, type TestApp } from '../support/harness.js';
+
+/** People in workspace A (TEAM) and B (OTHER_TEAM). */
+export const ANN = 'UANN00001';
+export const BOB = 'UBOB00002';
+export const CAT = 'UCAT00003';
+export const EVE = 'UEVE00004'; // a stranger to most tasks
+export const BOT = 'UROBOT005';
+export const GONE = 'UGONE0006';
+export const BEA = 'UBEA00007'; // workspace B
+export const CHANNEL = 'CGENERAL1';
+
+export function addPeople(t: TestApp): void {
+  t.fake.addUser({ id: ANN, teamId: TEAM, name: 'ann', tz: 'Europe/Paris' });
+  t.fake.addUser({ id: BOB, teamId: TEAM, name: 'bob', tz: 'America/New_York' });
+  t.fake.addUser({ id: CAT, teamId: TEAM, name: 'cat' });
+  t.fake.addUser({ id: EVE, teamId: TEAM, name: 'eve' });
+  t.fake.addUser({ id: BOT, teamId: TEAM, name: 'robot', isBot: true });
+  t.fake.addUser({ id: GONE, teamId: TEAM, name: 'gone', deleted: true });
+  t.fake.addUser({ id: BEA, teamId: OTHER_TEAM, name: 'bea' });
+  t.fake.addChannel({ id: CHANNEL, teamId: TEAM, name: 'general', botIsMember: true });
+}
+
+/** Runs `/task <text>` and waits for everything it caused; returns the ephemeral replies. */
+export async function slash(t: TestApp, userId: string, text: string, teamId = TEAM, channelId?: string) {
+  const { response, responseUrl, triggerId } = await t.slack.command({ teamId, userId, text, ...(channelId ? { channelId } : {}) });
+  expect(response.status).toBe(200);
+  await t.settle();
+  const bodies = t.fake.responses(responseUrl);
+  for (const b of bodies) expect(b['response_type'] ?? 'ephemeral').toBe('ephemeral');
+  return { response, bodies, text: bodies.map((b) => String(b['text'] ?? '')).join('\n'), triggerId, responseUrl };
+}
+
+export function taskByNumber(t: TestApp, n: number, teamId = TEAM): TaskRow {
+  const row = t.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.number, n))).get();
+  if (!row) throw new Error(`no task #${n} in ${teamId}`);
+  return row;
+}
+
+export function allTasks(t: TestApp, teamId = TEAM): TaskRow[] {
+  return t.store.db.select().from(tasks).where(eq(tasks.teamId, teamId)).all();
+}
+
+export function cardsOf(t: TestApp, taskId: number) {
+  return t.store.db.select().from(taskMessages).where(eq(taskMessages.taskId, taskId)).all();
+}
+
+export function auditOf(t: TestApp, taskId: number): string[] {
+  return t.store.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'task'), eq(auditLog.entityId, taskId)))
+    .all()
+    .map((r) => r.action);
+}
+
+/** The DM card the assignee got for a task (channel + ts recorded in task_messages). */
+export function dmCard(t: TestApp, taskId: number): FakeMessage {
+  const row = cardsOf(t, taskId).find((c) => c.kind === 'assignee_dm');
+  if (!row) throw new Error(`task ${taskId} has no DM card`);
+  const m = t.fake.message(row.channelId, row.ts);
+  if (!m) throw new Error(`the fake has no message ${row.channelId}/${row.ts}`);
+  return m;
+}
+
+/** All button action_ids in a message's blocks. */
+export function buttons(blocks: unknown[] | undefined): string[] {
+  return (blocks ?? []).flatMap((b) => {
+    const block = b as { type?: string; elements?: { action_id?: string }[] };
+    return block.type === 'actions' ? (block.elements ?? []).map((e) => e.action_id ?? '') : [];
+  });
+}
+
+/** Messages and ephemerals the fake holds, as one JSON string, to search. */
+export function everythingSent(t: TestApp): string {
+  return JSON.stringify({ calls: t.fake.calls.map((c) => ({ m: c.method, a: c.args })), responses: t.fake.allResponses() });
+}

@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { TaskService } from '../../src/features/tasks/service.js';
+import { ACTION, FUNCTION } from '../../src/slack/ids.js';
+import { tasks, type TaskRow } from '../../src/store/schema.js';
+import { OTHER_TEAM, startTestApp, TEAM, type TestApp } from '../support/harness.js';
+import { addPeople, allTasks, ANN, auditOf, BEA, BOB, BOT, CHANNEL, dmCard, EVE, slash, taskByNumber } from './helpers.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  addPeople(t);
+});
+afterAll(async () => t?.dispose());
+
+async function createStep(inputs: Record<string, unknown>, opts: { executionId?: string; eventId?: string; retryNum?: number; teamId?: string } = {}) {
+  const exec = await t.slack.functionExecuted({ teamId: opts.teamId ?? TEAM, callbackId: FUNCTION.createTask, inputs, ...opts });
+  expect(exec.response.status).toBe(200);
+  await t.settle();
+  return exec;
+}
+
+async function completeStep(inputs: Record<string, unknown>, teamId = TEAM) {
+  const exec = await t.slack.functionExecuted({ teamId, callbackId: FUNCTION.completeTask, inputs });
+  expect(exec.response.status).toBe(200);
+  await t.settle();
+  return { ...exec, state: t.fake.execution(exec.executionId)! };
+}
+
+function taskOf(executionId: string): TaskRow {
+  const row = t.store.db.select().from(tasks).where(eq(tasks.functionExecutionId, executionId)).get();
+  if (!row) throw new Error(`no task for ${executionId}`);
+  return row;
+}
+
+const completions = (executionId: string) =>
+  t.fake.calls.filter((c) => c.method.startsWith('functions.complete') && c.args['function_execution_id'] === executionId);
+
+describe('create_task', () => {
+  it('without wait_for_completion: creates, DMs the assignee, posts in the channel and completes at once', async () => {
+    const exec = await createStep({ title: 'Prepare the offsite', assignee: BOB, description: 'Venue & food', due_date: '2099-05-01', channel: CHANNEL });
+    const task = taskOf(exec.executionId);
+    expect(task).toMatchObject({ title: 'Prepare the offsite', assigneeId: BOB, creatorId: t.fake.botUserId, description: 'Venue & food', dueDate: '2099-05-01', origin: 'workflow', channelId: CHANNEL, stepState: 'completed' });
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_id: `task-${task.id}`, task_number: task.number } });
+    expect(dmCard(t, task.id).text).toContain('Prepare the offsite');
+    expect(t.fake.messages(CHANNEL).some((m) => m.text === `New task: #${task.number} Prepare the offsite`)).toBe(true);
+    // Completing the task later does not touch the finished step again.
+    await slash(t, BOB, `done #${task.number}`);
+    expect(completions(exec.executionId)).toHaveLength(1);
+  });
+
+  it('with wait_for_completion: waits, then completes once when the card’s Complete button is clicked, with the bot token', async () => {
+    const exec = await createStep({ title: 'Sign the NDA', assignee: BOB, wait_for_completion: true });
+    const task = taskOf(exec.executionId);
+    expect(task.stepState).toBe('waiting');
+    expect(t.fake.execution(exec.executionId)?.state).toBe('running');
+    expect(completions(exec.executionId)).toHaveLength(0);
+
+    t.fake.expireWorkflowToken(exec.workflowToken);
+    const card = dmCard(t, task.id);
+    await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts });
+    await t.settle();
+    const done = taskOf(exec.executionId);
+    expect(done).toMatchObject({ status: 'done', stepState: 'completed' });
+    const outputs = t.fake.execution(exec.executionId)?.outputs;
+    expect(outputs).toEqual({ task_id: `task-${task.id}`, task_number: task.number, completed_by: BOB, completed_at: Math.floor(done.completedAt! / 1000) });
+    expect(Number.isInteger(outputs?.['completed_at'])).toBe(true);
+    expect(completions(exec.executionId).map((c) => c.token)).toEqual([t.fake.botToken]);
+
+    // Reopen and complete again: the step stays completed, Slack is not asked again.
+    expect((await slash(t, BOB, `reopen #${task.number}`)).text).toContain('Reopened');
+    await slash(t, BOB, `done #${task.number}`);
+    expect(completions(exec.executionId)).toHaveLength(1);
+    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
+  });
+
+  it('with wait_for_completion: completes from /task done', async () => {
+    const exec = await createStep({ title: 'Via command', assignee: BOB, wait_for_completion: true });
+    await slash(t, BOB, `done #${taskOf(exec.executionId).number}`);
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+  });
+
+  it('with wait_for_completion: completes from a ✅ reaction on the card', async () => {
+    const exec = await createStep({ title: 'Via reaction', assignee: BOB, wait_for_completion: true });
+    const card = dmCard(t, taskOf(exec.executionId).id);
+    await t.slack.event(TEAM, { type: 'reaction_added', user: BOB, reaction: 'white_check_mark', item_user: 'UBOT', item: { type: 'message', channel: card.channel, ts: card.ts }, event_ts: '1.1' });
+    await t.settle();
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+  });
+
+  it('with wait_for_completion: completes from the complete_task step', async () => {
+    const exec = await createStep({ title: 'Via another step', assignee: BOB, wait_for_completion: 'true' });
+    const task = taskOf(exec.executionId);
+    const other = await completeStep({ task: `task-${task.id}`, user: ANN });
+    expect(other.state).toMatchObject({ state: 'completed', outputs: { completed_by: ANN } });
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: ANN } });
+  });
+
+  it('a retried delivery (same event id, retry headers) or a new event for the same execution has no second effect', async () => {
+    const inputs = { title: 'Only once', assignee: BOB, wait_for_completion: true };
+    const first = await createStep(inputs, { eventId: 'EvSTEP00001' });
+    const before = { tasks: allTasks(t).length, posts: t.fake.callsTo('chat.postMessage').length };
+    await createStep(inputs, { eventId: 'EvSTEP00001', executionId: first.executionId, retryNum: 1, });
+    await createStep(inputs, { eventId: 'EvSTEP00002', executionId: first.executionId });
+    expect(allTasks(t)).toHaveLength(before.tasks);
+    expect(t.fake.callsTo('chat.postMessage')).toHaveLength(before.posts);
+    expect(taskOf(first.executionId).stepState).toBe('waiting');
+    expect(t.fake.execution(first.executionId)?.state).toBe('running');
+    expect(completions(first.executionId)).toHaveLength(0);
+
+    // Without waiting: the repeat finds the task and only re-confirms the (already finished) step.
+    const quick = await createStep({ title: 'Quick once', assignee: BOB });
+    const n = allTasks(t).length;
+    await createStep({ title: 'Quick once', assignee: BOB }, { executionId: quick.executionId });
+    expect(allTasks(t)).toHaveLength(n);
+    expect(t.fake.execution(quick.executionId)?.state).toBe('completed');
+  });
+
+  it.each([
+    [{ title: '  ', assignee: BOB }, 'The "Title" input is empty: the task needs a title.'],
+    [{ title: 'x', assignee: 'not-a-user' }, 'The "Assignee" input must be a person (a Slack user).'],
+    [{ title: 'x', assignee: BOT }, `Could not create the task: ${BOT} is an app or bot; tasks need a person.`],
+    [{ title: 'x', assignee: BOB, due_date: '2020-01-01' }, 'Could not create the task: The due date can’t be in the past.'],
+    [{ title: 'x', assignee: BOB, due_date: 'soon' }, 'The "Due date" input "soon" is not a date like 2025-03-14.'],
+    [{ title: 'x'.repeat(151), assignee: BOB }, 'Could not create the task: The title is 151 characters long; keep it to 150.'],
+  ])('fails clearly on invalid inputs %#', async (inputs, error) => {
+    const before = allTasks(t).length;
+    const exec = await createStep(inputs);
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'failed', error });
+    expect(allTasks(t)).toHaveLength(before);
+  });
+
+  it('a step whose task is deleted fails instead of waiting forever; only the creator may delete', async () => {
+    // No surface deletes yet (the details modal will): drive the service the modal will call.
+    const service = new TaskService(t.services);
+    const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Doomed <@${BOB}|bob>`)).text)![1]);
+    const card = dmCard(t, taskByNumber(t, n).id);
+    await expect(service.remove({ teamId: TEAM, userId: BOB }, { number: n })).rejects.toThrow(/may not delete/);
+    await service.remove({ teamId: TEAM, userId: ANN }, { number: n });
+    await t.settle();
+    const deleted = t.fake.message(card.channel, card.ts)!;
+    expect(deleted.text).toBe(`Deleted: #${n} Doomed`);
+    expect(JSON.stringify(deleted.blocks)).toContain(`Deleted by <@${ANN}>`);
+    expect(JSON.stringify(deleted.blocks)).not.toContain(ACTION.taskComplete);
+
+    const exec = await createStep({ title: 'Waiting then deleted', assignee: BOB, wait_for_completion: true });
+    await service.remove({ teamId: TEAM, userId: t.fake.botUserId, system: true }, { id: taskOf(exec.executionId).id });
+    await t.settle();
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'failed', error: expect.stringContaining('was deleted before it was completed') });
+  });
+});
+
+describe('complete_task', () => {
+  it('completes by #n, n or task id, records the user input or the app, and finishes', async () => {
+    const a = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step one <@${BOB}|bob>`)).text)![1]);
+    const b = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step two <@${BOB}|bob>`)).text)![1]);
+    const c = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step three <@${BOB}|bob>`)).text)![1]);
+
+    expect((await completeStep({ task: `#${a}` })).state).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
+    expect(taskByNumber(t, a)).toMatchObject({ status: 'done', completedBy: t.fake.botUserId });
+    expect((await completeStep({ task: String(b), user: EVE })).state).toMatchObject({ state: 'completed', outputs: { completed_by: EVE } });
+    expect(taskByNumber(t, b).completedBy).toBe(EVE);
+    expect((await completeStep({ task: `task-${taskByNumber(t, c).id}` })).state.state).toBe('completed');
+    expect(taskByNumber(t, c).status).toBe('done');
+    // The card was updated and the creator told.
+    expect(dmCard(t, taskByNumber(t, a).id).updates).toBe(1);
+  });
+
+  it('a task already done completes the step with whoever completed it', async () => {
+    const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Done before <@${BOB}|bob>`)).text)![1]);
+    await slash(t, BOB, `done #${n}`);
+    expect((await completeStep({ task: n })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+    expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created', 'completed']);
+  });
+
+  it('fails clearly for a task that does not exist in that workspace', async () => {
+    expect((await completeStep({ task: '#99999' })).state).toMatchObject({ state: 'failed', error: 'There is no task #99999 in this workspace.' });
+    expect((await completeStep({ task: 'banana' })).state).toMatchObject({ state: 'failed', error: expect.stringContaining('"banana" is not a task') });
+    await slash(t, BEA, 'add Only in B', OTHER_TEAM);
+    const bTask = taskByNumber(t, 1, OTHER_TEAM);
+    const r = await completeStep({ task: `task-${bTask.id}` });
+    expect(r.state).toMatchObject({ state: 'failed', error: 'That task no longer exists.' });
+    expect(taskByNumber(t, 1, OTHER_TEAM).status).toBe('open');
+  });
+});
+
+describe('after a restart', () => {
+  it('a task done while its step could not be completed gets its step completed on start-up, exactly once', async () => {
+    const exec = await createStep({ title: 'Survive a crash', assignee: BOB, wait_for_completion: true });
+    const task = taskOf(exec.executionId);
+    // Slack is unreachable for the completion call (the client retries twice).
+    t.fake.failNext('functions.completeSuccess', { status: 500 }, 3);
+    await slash(t, BOB, `done #${task.number}`);
+    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'waiting' });
+    expect(t.fake.execution(exec.executionId)?.state).toBe('running');
+
+    // A second one, caught between claiming and confirming (the process died mid-call).
+    const exec2 = await createStep({ title: 'Died mid-call', assignee: BOB, wait_for_completion: true });
+    await slash(t, BOB, `done #${taskOf(exec2.executionId).number}`);
+    t.store.db.update(tasks).set({ stepState: 'completing' }).where(eq(tasks.id, taskOf(exec2.executionId).id)).run();
+    // Pretend Slack never got it.
+    const fake2 = t.fake.execution(exec2.executionId)!;
+    expect(fake2.state).toBe('completed');
+
+    const before = completions(exec.executionId).length;
+    t = await t.restart();
+    await t.settle();
+    expect(taskOf(exec.executionId).stepState).toBe('completed');
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB, task_number: task.number } });
+    expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
+    expect(completions(exec.executionId).length).toBeGreaterThan(before);
+    // Already completed in Slack: execution_not_in_running_state counts as done.
+    expect(taskOf(exec2.executionId).stepState).toBe('completed');
+
+    // Another restart does nothing more.
+    const calls = completions(exec.executionId).length;
+    t = await t.restart();
+    await t.settle();
+    expect(completions(exec.executionId)).toHaveLength(calls);
+  });
+
+  it('a task completed after a restart still completes its waiting step (the store, not memory, holds it)', async () => {
+    const exec = await createStep({ title: 'Long wait', assignee: BOB, wait_for_completion: true });
+    t = await t.restart();
+    await t.settle();
+    expect(t.fake.execution(exec.executionId)?.state).toBe('running');
+    await slash(t, BOB, `done #${taskOf(exec.executionId).number}`);
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+  });
+});
