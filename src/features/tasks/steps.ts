@@ -109,9 +109,9 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
   });
 
   /**
-   * Completes a task as a workflow. Recorded as completed by the optional `user` input (e.g. the
-   * person who ran the workflow), else by the app's bot user. Permissions do not apply: the
-   * workflow's owner decided. A task already done succeeds with whoever completed it.
+   * Completes a task as a workflow, recorded as completed by the app's bot user (no person runs a
+   * step). Permissions do not apply: the workflow's owner decided. A task already done succeeds
+   * with whoever completed it.
    */
   reg.function(FUNCTION.completeTask, async ({ inputs, event, body, context }) => {
     const teamId = context.teamId ?? body.team_id;
@@ -122,8 +122,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
       await tasks.effects.failStep(executionId, `"${String(raw ?? '')}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
       return;
     }
-    const user = optionalString((inputs as Inputs)['user']);
-    const completer = user && /^[UW][A-Z0-9]+$/.test(user) ? user : context.botUserId ?? 'USLACKBOT';
+    const completer = context.botUserId ?? 'USLACKBOT';
     try {
       let completedBy: string;
       try {
