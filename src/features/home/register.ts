@@ -1,14 +1,257 @@
+import type {
+  BlockAction,
+  BlockSuggestion,
+  ButtonAction,
+  ExternalSelectAction,
+  OverflowAction,
+  StaticSelectAction,
+  ViewSubmitAction,
+  types,
+} from '@slack/bolt';
+import { DomainError, NotFoundError, userMessageFor } from '../../errors.js';
+import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { EVENT } from '../../slack/ids.js';
+import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
+import { LIMIT } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { DashboardReadModel } from '../../store/dashboard.js';
+import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
 import { COMING_SOON } from '../placeholders.js';
+import { openNewTaskModal } from '../tasks/modal.js';
+import { TaskService } from '../tasks/service.js';
+import { taskDetailsModal } from '../tasks/views.js';
+import { HomePublisher } from './publisher.js';
+import {
+  REASSIGN_INPUT,
+  decodeTaskMeta,
+  deleteConfirmModal,
+  noticeModal,
+  parsePageValue,
+  parseTaskMenuValue,
+  reassignModal,
+  searchOptions,
+} from './views.js';
 
-export function registerHome(reg: ListenerRegistry, _svc: Services): void {
-  reg.event(EVENT.appHomeOpened, async ({ event, client }) => {
-    if (event.tab !== 'home') return;
-    await client.views.publish({
-      user_id: event.user,
-      view: { type: 'home', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Tasklane*\n${COMING_SOON}` } }] },
-    });
+/**
+ * The App Home (SPEC S7). Listeners stay thin: ack, read the payload, call a service or the
+ * home_state repository, then let the publisher redraw. Approve / Reject on the Home use the
+ * approvals feature's own ACTION.approve / ACTION.reject listeners, which serve view containers.
+ *
+ * Installs `svc.homes` (the publisher) so that every feature's changes refresh the Homes of
+ * the users they affect; createApp registers this feature first for that reason.
+ */
+export function registerHome(reg: ListenerRegistry, svc: Services): HomePublisher {
+  const homeState = new HomeStateRepository(svc.store);
+  const dashboard = new DashboardReadModel(svc.store);
+  const tasks = new TaskService(svc);
+  const publisher = new HomePublisher({
+    client: svc.client,
+    dashboard,
+    homeState,
+    users: svc.users,
+    background: svc.background,
+    logger: svc.logger,
+    now: svc.now,
   });
+  svc.homes = publisher;
+  const { app } = reg;
+
+  reg.event(EVENT.appHomeOpened, async ({ event, body, context }) => {
+    // Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
+    if (event.tab !== 'home') return;
+    const teamId = context.teamId ?? body.team_id;
+    await homeState.touch(teamId, event.user);
+    publisher.publishNow(teamId, event.user);
+  });
+
+  // ---------------------------------------------------------------- filter and pages
+
+  app.action<BlockAction<StaticSelectAction>>(ACTION.homeFilter, async ({ ack, body, action }) => {
+    await ack();
+    const click = clickOf(body);
+    const filter = action.selected_option?.value;
+    if (!isHomeFilter(filter)) return;
+    await homeState.save(click.teamId, click.userId, { filter, page: 0 });
+    publisher.publishNow(click.teamId, click.userId);
+  });
+
+  const turnPage = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction }) => {
+    await ack();
+    const click = clickOf(body);
+    const target = parsePageValue(action.value);
+    if (!target || !isHomeFilter(target.filter)) return;
+    // The button says which filter it was drawn for: a click on a stale Home cannot page another list.
+    await homeState.save(click.teamId, click.userId, { filter: target.filter, page: target.page });
+    publisher.publishNow(click.teamId, click.userId);
+  };
+  app.action<BlockAction<ButtonAction>>(ACTION.homePrev, turnPage);
+  app.action<BlockAction<ButtonAction>>(ACTION.homeNext, turnPage);
+
+  // ---------------------------------------------------------------- header
+
+  app.action<BlockAction<ButtonAction>>(ACTION.homeNewTask, async ({ ack, body }) => {
+    await ack();
+    const click = clickOf(body);
+    if (!click.triggerId) return;
+    try {
+      // The tasks feature's New task modal; its submission creates the task (origin "home").
+      await openNewTaskModal(svc.client, svc, { triggerId: click.triggerId, userId: click.userId, origin: 'home' });
+    } catch (err) {
+      svc.logger.warn(`home: could not open the New task modal for ${click.userId} (team ${click.teamId}): ${describeError(err)}`);
+    }
+  });
+
+  // The Request approval modal is a later issue (SPEC S6); the approvals shortcut is a placeholder too.
+  app.action<BlockAction<ButtonAction>>(ACTION.homeRequestApproval, async ({ ack, body }) => {
+    await ack();
+    await openModal(svc, clickOf(body), noticeModal('Request approval', `Requesting approvals from the Home: ${COMING_SOON}`));
+  });
+
+  // Search: options come from the local store only (Slack waits 3 s for them), one workspace only.
+  app.options<'block_suggestion'>(ACTION.homeSearch, async ({ ack, body }) => {
+    const b = body as BlockSuggestion;
+    const teamId = b.team?.id ?? b.user.team_id ?? '';
+    const hits = teamId === '' ? [] : await dashboard.searchTasks(teamId, b.value.slice(0, 200), LIMIT.staticOptions);
+    await ack({ options: searchOptions(hits) });
+  });
+
+  app.action<BlockAction<ExternalSelectAction>>(ACTION.homeSearch, async ({ ack, body, action }) => {
+    await ack();
+    const taskId = Number(action.selected_option?.value);
+    if (!Number.isSafeInteger(taskId)) return;
+    await openTask(clickOf(body), taskId);
+  });
+
+  // ---------------------------------------------------------------- a task's buttons
+
+  app.action<BlockAction<ButtonAction>>(ACTION.homeTaskComplete, async ({ ack, body, action }) => {
+    await ack();
+    const click = clickOf(body);
+    const taskId = Number(action.value);
+    if (!Number.isSafeInteger(taskId)) return;
+    try {
+      // The service republishes the Homes of everyone the change affects (svc.homes).
+      await tasks.complete(actorOf(click), { id: taskId });
+    } catch (err) {
+      await explain(click, err, `completing task ${taskId}`);
+    }
+  });
+
+  app.action<BlockAction<OverflowAction>>(ACTION.homeTaskOverflow, async ({ ack, body, action }) => {
+    await ack();
+    const click = clickOf(body);
+    const choice = parseTaskMenuValue(action.selected_option?.value);
+    if (!choice) return;
+    const ref = { id: choice.taskId };
+    try {
+      switch (choice.verb) {
+        case 'open':
+          await openTask(click, choice.taskId);
+          return;
+        case 'reopen':
+          await tasks.reopen(actorOf(click), ref);
+          return;
+        case 'edit':
+          await openModal(svc, click, noticeModal('Edit task', 'Editing tasks from the Home is coming soon. Meanwhile, `/task` in any channel can change who a task is for, or mark it done.'));
+          return;
+        case 'reassign':
+          await openModal(svc, click, reassignModal(await tasks.get(click.teamId, ref)));
+          return;
+        case 'delete':
+          // The confirmation's submit asks the service, which lets only the creator delete.
+          await openModal(svc, click, deleteConfirmModal(await tasks.get(click.teamId, ref)));
+          return;
+      }
+    } catch (err) {
+      await explain(click, err, `${choice.verb} task ${choice.taskId}`);
+    }
+  });
+
+  app.view<ViewSubmitAction>(VIEW.reassignTask, async ({ ack, body, view }) => {
+    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
+    const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
+    const assigneeId = view.state.values[REASSIGN_INPUT.block]?.[REASSIGN_INPUT.action]?.selected_user ?? undefined;
+    if (!assigneeId) {
+      await ack({ response_action: 'errors', errors: { [REASSIGN_INPUT.block]: 'Pick the person who should do this task.' } });
+      return;
+    }
+    // Before the ack only the local store is read; who the assignee is (bot? deactivated?) needs
+    // Slack, so the service checks that after the ack and the modal shows the outcome.
+    const task = taskId === undefined ? undefined : await tasks.find(actor.teamId, { id: taskId });
+    if (!task) {
+      await ack({ response_action: 'update', view: noticeModal('Reassign task', 'That task no longer exists.') });
+      return;
+    }
+    if (task.assigneeId === assigneeId) {
+      await ack({ response_action: 'errors', errors: { [REASSIGN_INPUT.block]: 'The task is already assigned to this person.' } });
+      return;
+    }
+    await ack({ response_action: 'update', view: noticeModal('Reassign task', `Reassigning *#${task.number}*…`) });
+    let outcome: string;
+    try {
+      const updated = await tasks.assign(actor, { id: task.id }, assigneeId);
+      outcome = `*#${updated.number}* is now assigned to <@${updated.assigneeId}>.`;
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`home: reassigning task ${task.id} (team ${actor.teamId}) failed: ${describeError(err)}`);
+      outcome = userMessageFor(err);
+    }
+    await svc.client.views
+      .update({ view_id: view.id, view: noticeModal('Reassign task', outcome) })
+      .catch((err: unknown) => svc.logger.warn(`home: could not show the reassign outcome to ${actor.userId}: ${describeError(err)}`));
+  });
+
+  app.view<ViewSubmitAction>(VIEW.deleteTask, async ({ ack, body, view }) => {
+    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
+    const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
+    try {
+      // Local store only (the Slack follow-ups run in the background), so it may decide the ack.
+      if (taskId === undefined) throw new NotFoundError('no task id in the delete confirmation', 'That task no longer exists.');
+      await tasks.remove(actor, { id: taskId });
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`home: deleting task ${String(taskId)} (team ${actor.teamId}) failed: ${describeError(err)}`);
+      await ack({ response_action: 'update', view: noticeModal('Delete task', userMessageFor(err)) });
+      return;
+    }
+    await ack({ response_action: 'clear' });
+  });
+
+  async function openTask(click: Click, taskId: number): Promise<void> {
+    try {
+      const details = await tasks.details(click.teamId, { id: taskId });
+      const today = await tasks.todayFor(click.userId);
+      await openModal(svc, click, taskDetailsModal({ ...details, today }));
+    } catch (err) {
+      await explain(click, err, `opening task ${taskId}`);
+    }
+  }
+
+  /** Domain errors become their user message in a small modal (a Home has no channel to answer in). */
+  async function explain(click: Click, err: unknown, what: string): Promise<void> {
+    if (err instanceof DomainError) svc.logger.info(`home: ${click.userId} (team ${click.teamId}) ${what}: ${err.message}`);
+    else svc.logger.error(`home: ${click.userId} (team ${click.teamId}) ${what} failed: ${describeError(err)}`);
+    await openModal(svc, click, noticeModal('Tasklane', userMessageFor(err)));
+  }
+
+  return publisher;
+}
+
+interface Click {
+  teamId: string;
+  userId: string;
+  triggerId: string | undefined;
+}
+
+function clickOf(body: BlockAction): Click {
+  return { teamId: body.team?.id ?? body.user.team_id ?? '', userId: body.user.id, triggerId: body.trigger_id || undefined };
+}
+
+const actorOf = (click: Click) => ({ teamId: click.teamId, userId: click.userId });
+
+async function openModal(svc: Services, click: Click, view: types.ModalView): Promise<void> {
+  if (!click.triggerId) return;
+  try {
+    await svc.client.views.open({ trigger_id: click.triggerId, view });
+  } catch (err) {
+    svc.logger.warn(`home: could not open a modal for ${click.userId} (team ${click.teamId}): ${describeError(err)}`);
+  }
 }
