@@ -35,51 +35,48 @@ export interface HomePublisherDeps {
   background: Background;
   logger: Logger;
   now: () => number;
-  /** Quiet time after the last change before publishing (a burst becomes one publish). */
-  debounceMs?: number;
-  /** A steady stream of changes still publishes at least this often. */
-  maxWaitMs?: number;
+  /** At most one publish per user per this interval; changes in between are coalesced. */
+  minIntervalMs?: number;
 }
 
 interface Pending {
   teamId: string;
   userId: string;
-  /** Set while a publish is scheduled (debounce running). */
+  /** Set while a publish is scheduled. */
   timer?: NodeJS.Timeout;
-  /** When the first change of the scheduled burst arrived. */
-  firstAt: number;
   /** A views.publish is running for this user. */
   publishing: boolean;
-  /** Changes arrived while publishing: publish once more afterwards, after this delay. */
-  dirtyDelayMs?: number;
+  /** Changes arrived while publishing: publish once more afterwards (`urgent`: without waiting). */
+  dirty?: { urgent: boolean };
   /** Resolves the background job that keeps InFlight (shutdown, tests) waiting for this user. */
   release?: () => void;
 }
 
 /**
- * Keeps App Homes current (SPEC S7), cheaply:
+ * Keeps App Homes current (SPEC S7), fast and cheaply:
  *
- * - `changed(team, users)` (any feature, after a committed change) coalesces per (team, user):
- *   a publish waits `debounceMs` of quiet, but never more than `maxWaitMs` after the first change
- *   of a burst; at most one publish per user is in flight, and changes that arrive during it
- *   cause exactly one more. A burst of 100 changes in a second is 1–3 publishes.
- * - `publishNow(team, user)` (the user opened the Home or clicked on it) skips the wait.
+ * - `changed(team, users)` (any feature, after a committed change) publishes at once when that
+ *   user's Home was not published in the last `minIntervalMs` (leading edge: a single change
+ *   shows up as fast as Slack answers). Changes that arrive while a publish is scheduled or
+ *   running are coalesced into one more publish, no sooner than `minIntervalMs` after the last:
+ *   a burst of 100 changes in a second is a handful of publishes, never 100.
+ * - `publishNow(team, user)` (the user opened the Home or clicked on it) skips the interval.
  * - Only users who have opened the Home (a `home_state` row) are republished on change: Slack
  *   would accept a publish for anyone, but a Home nobody has looked at is drawn fresh by
  *   `app_home_opened` on the first visit anyway, so those calls would be wasted (Tier 4 budget).
  *
  * Every scheduled publish is a tracked background job from the moment it is scheduled, so
- * shutdown and `t.settle()` wait for the debounce timer and the publish behind it.
- * The store is the truth: each publish reads it afresh, so a coalesced publish is never stale.
+ * shutdown and `t.settle()` wait for it. The store is the truth: each publish reads it afresh,
+ * so a coalesced publish is never stale.
  */
 export class HomePublisher implements HomeRefresher {
   private readonly pending = new Map<string, Pending>();
-  private readonly debounceMs: number;
-  private readonly maxWaitMs: number;
+  /** When each user's Home was last published (pruned as it grows). */
+  private readonly lastPublished = new Map<string, number>();
+  private readonly minIntervalMs: number;
 
   constructor(private readonly deps: HomePublisherDeps) {
-    this.debounceMs = deps.debounceMs ?? 200;
-    this.maxWaitMs = deps.maxWaitMs ?? 1_000;
+    this.minIntervalMs = deps.minIntervalMs ?? 250;
   }
 
   changed(teamId: string, userIds: Iterable<string | null | undefined>): void {
@@ -87,34 +84,31 @@ export class HomePublisher implements HomeRefresher {
     for (const userId of userIds) {
       if (!userId || seen.has(userId)) continue;
       seen.add(userId);
-      this.schedule(teamId, userId, this.debounceMs);
+      this.schedule(teamId, userId, false);
     }
   }
 
   /** Publishes as soon as possible (after any publish already running for the user). */
   publishNow(teamId: string, userId: string): void {
-    this.schedule(teamId, userId, 0);
+    this.schedule(teamId, userId, true);
   }
 
-  private schedule(teamId: string, userId: string, delayMs: number): void {
+  private schedule(teamId: string, userId: string, urgent: boolean): void {
     const key = `${teamId}:${userId}`;
     let p = this.pending.get(key);
     if (!p) {
-      p = { teamId, userId, firstAt: this.deps.now(), publishing: false };
+      p = { teamId, userId, publishing: false };
       this.pending.set(key, p);
     }
     if (p.publishing) {
-      p.dirtyDelayMs = Math.min(p.dirtyDelayMs ?? delayMs, delayMs);
+      p.dirty = { urgent: urgent || (p.dirty?.urgent ?? false) };
       return;
     }
-    const now = this.deps.now();
-    if (p.timer) {
-      clearTimeout(p.timer);
-    } else {
-      p.firstAt = now;
-      this.track(p);
-    }
-    const delay = Math.max(0, Math.min(delayMs, p.firstAt + this.maxWaitMs - now));
+    if (p.timer && !urgent) return; // the scheduled publish will read the latest state
+    if (p.timer) clearTimeout(p.timer);
+    else this.track(p);
+    const sinceLast = this.deps.now() - (this.lastPublished.get(key) ?? Number.NEGATIVE_INFINITY);
+    const delay = urgent ? 0 : Math.max(0, this.minIntervalMs - sinceLast);
     const entry = p;
     entry.timer = setTimeout(() => void this.fire(key, entry), delay);
   }
@@ -132,18 +126,27 @@ export class HomePublisher implements HomeRefresher {
     } catch (err) {
       this.deps.logger.warn(`home: could not publish the Home of ${p.userId} (team ${p.teamId}): ${describeError(err)}`);
     } finally {
+      this.remember(key);
       p.publishing = false;
       const release = p.release;
       p.release = undefined;
-      const again = p.dirtyDelayMs;
-      if (again !== undefined) {
-        p.dirtyDelayMs = undefined;
+      const again = p.dirty;
+      p.dirty = undefined;
+      if (again) {
         // Registers the follow-up job before releasing this one, so InFlight never looks idle in between.
-        this.schedule(p.teamId, p.userId, again);
+        this.schedule(p.teamId, p.userId, again.urgent);
       } else {
         this.pending.delete(key);
       }
       release?.();
+    }
+  }
+
+  private remember(key: string): void {
+    const now = this.deps.now();
+    this.lastPublished.set(key, now);
+    if (this.lastPublished.size > 10_000) {
+      for (const [k, at] of this.lastPublished) if (now - at > this.minIntervalMs) this.lastPublished.delete(k);
     }
   }
 
