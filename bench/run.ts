@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { findElement } from '../test/support/driver.js';
 import { FakeSlack } from '../test/support/fakeSlack.js';
 import { drive, FORM, JSON_CT, percentile, signatureHeaders, startProcess, type LoadResult, type ServerProcess, type SignedRequest } from './lib/load.js';
 import { BENCH_TEAMS, HEAVY_USER, seedStore, usersOf } from './lib/seed.js';
@@ -66,20 +67,24 @@ const teamUser = () => {
 
 const command = (text: string): SignedRequest => {
   const { team, user } = teamUser();
+  return signedCommand(team, user, text);
+};
+
+function signedCommand(team: string, user: string, text: string): SignedRequest {
   const body = new URLSearchParams({
     token: 'bench', team_id: team, team_domain: team.toLowerCase(), channel_id: fake.dmChannel(user), channel_name: 'directmessage',
     user_id: user, user_name: user.toLowerCase(), command: '/task', text, api_app_id: fake.appId, is_enterprise_install: 'false',
     response_url: fake.newResponseUrl(), trigger_id: fake.issueTriggerId(user, team),
   }).toString();
   return { body, contentType: FORM };
-};
+}
 
-const blockAction = (team: string, user: string, actionId: string, value: string, channel: string): SignedRequest => {
+const blockAction = (team: string, user: string, actionId: string, value: string, channel: string, ts = '1700000000.000100'): SignedRequest => {
   const payload = {
     type: 'block_actions', team: { id: team, domain: team.toLowerCase() }, user: { id: user, username: user, name: user, team_id: team },
-    api_app_id: fake.appId, token: 'bench', container: { type: 'message', message_ts: '1700000000.000100', channel_id: channel, is_ephemeral: false },
+    api_app_id: fake.appId, token: 'bench', container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
     trigger_id: fake.issueTriggerId(user, team), channel: { id: channel, name: 'directmessage' },
-    message: { type: 'message', ts: '1700000000.000100', text: 'card', user: fake.botUserId, blocks: [] },
+    message: { type: 'message', ts, text: 'card', user: fake.botUserId, blocks: [] },
     response_url: fake.newResponseUrl({ channel, userId: user }),
     actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: `${Date.now() / 1000}` }],
     state: { values: {} }, is_enterprise_install: false, enterprise: null,
@@ -146,20 +151,35 @@ for (const [kind, next] of Object.entries(kinds)) {
   rows.push({ kind, rate: { app: rateApp, bare: rateBare }, sat: { app: satApp, bare: satBare } });
 }
 
-// Time-to-effect for Complete: ack, then the card update and the Home republish reaching Slack.
+// Time-to-effect for Complete, on real cards: `/task add` makes a task and its DM card; the
+// click is timed from sending until the fake Slack has both the card update and the Home publish.
 {
   const acks: number[] = [];
   const effects: number[] = [];
   const publishesBefore = fake.callsTo('views.publish').length;
+  const team = teams[1] as string;
   for (let i = 0; i < EFFECT_SAMPLES; i++) {
-    const t = openTasks[taskCursor++ % openTasks.length] as (typeof openTasks)[number];
-    const req = blockAction(t.teamId, t.assignee, ACTION.taskComplete, String(t.id), fake.dmChannel(t.assignee));
+    const user = usersOf(team)[i % 50] as string;
+    const title = `Effect probe ${i} ${Date.now()}`;
+    const add = signedCommand(team, user, `add "${title}"`);
+    await fetch(urlOf(tasklane), { method: 'POST', headers: { 'content-type': add.contentType, ...signatureHeaders(SECRET, add.body) }, body: add.body });
+    const card = await fake.waitFor('chat.postMessage', (c) => JSON.stringify(c.args).includes(title), 5000);
+    const channel = card.response.channel as string;
+    const ts = card.response.ts as string;
+    const id = (findElement(card.args.blocks, ACTION.taskComplete)?.element as { value?: string } | undefined)?.value;
+    if (!id) throw new Error('no Complete button on the card');
+    await new Promise((r) => setTimeout(r, 300)); // let the creation's own Home publish pass
+    const req = blockAction(team, user, ACTION.taskComplete, id, channel, ts);
     const callsBefore = fake.calls.length;
     const sent = performance.now();
     const res = await fetch(urlOf(tasklane), { method: 'POST', headers: { 'content-type': req.contentType, ...signatureHeaders(SECRET, req.body) }, body: req.body });
     await res.text();
     acks.push(performance.now() - sent);
-    await fake.waitFor('views.publish', (c) => fake.calls.indexOf(c) >= callsBefore && c.args.user_id === t.assignee, 5000).catch(() => undefined);
+    const after = (c: { method: string }) => fake.calls.indexOf(c as never) >= callsBefore;
+    await Promise.all([
+      fake.waitFor('chat.update', (c) => after(c) && c.args.ts === ts, 5000),
+      fake.waitFor('views.publish', (c) => after(c) && c.args.user_id === user, 5000),
+    ]);
     effects.push(performance.now() - sent);
   }
   acks.sort((a, b) => a - b);

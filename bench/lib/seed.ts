@@ -31,6 +31,8 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
     `INSERT INTO approvals (team_id, title, details, requester_id, status, origin, created_at, updated_at) VALUES (?, ?, '', ?, 'pending', 'shortcut', ?, ?)`,
   );
   const insertApprover = db.prepare('INSERT INTO approval_approvers (approval_id, team_id, user_id) VALUES (?, ?, ?)');
+  // Everyone has opened the Home once, so every change republishes someone's Home.
+  const insertHome = db.prepare('INSERT INTO home_state (team_id, user_id) VALUES (?, ?)');
   const day = 86_400_000;
   const base = Date.UTC(2026, 0, 1);
   const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -55,6 +57,8 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
         );
       }
       insertCounter.run(team, number);
+      for (const u of users) insertHome.run(team, u);
+      if (ti === 0) insertHome.run(team, HEAVY_USER);
       for (let a = 0; a < o.pendingApprovalsPerTeam; a++) {
         const requester = users[a % users.length] as string;
         const id = insertApproval.run(team, `Approve expense ${a}`, requester, base + a, base + a).lastInsertRowid;

@@ -43,6 +43,7 @@ export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOL
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
+    cacheStatements(sqlite);
     const db = drizzle(sqlite, { schema });
 
     sqlite.pragma('foreign_keys = OFF');
@@ -80,4 +81,28 @@ export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOL
     sqlite.close();
     throw err;
   }
+}
+
+/**
+ * drizzle asks better-sqlite3 to prepare (compile) every query's SQL again on every call, which
+ * was the largest cost of a request in the benchmark profile. Repositories build the same SQL
+ * text over and over, so compiled statements are kept, most recently used first, up to a bound
+ * (queries such as `IN (?, ?, …)` vary in text). A statement's raw mode is sticky in
+ * better-sqlite3 and drizzle only ever switches it on, so it is switched off again on reuse.
+ */
+function cacheStatements(sqlite: Database.Database, max = 500): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source); // re-inserted below: most recently used last
+      if (stmt.reader) stmt.raw(false);
+    } else {
+      stmt = prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  }) as typeof sqlite.prepare;
 }

@@ -91,4 +91,26 @@ describe('the SQLite store', () => {
     writeFileSync(join(folder, '9999_orphan.sql'), "INSERT INTO task_comments (task_id, team_id, user_id, text) VALUES (424242, 'T1', 'U1', 'orphan');");
     expect(() => openStore(join(dir, 'orphan.db'), folder)).toThrow(/foreign keys/);
   });
+
+  it('reuses compiled statements, resetting the raw mode drizzle may have left on', () => {
+    const store = openStore(':memory:');
+    const first = store.sqlite.prepare('SELECT 1 AS one');
+    first.raw(true);
+    expect(first.get()).toEqual([1]);
+    const again = store.sqlite.prepare('SELECT 1 AS one');
+    expect(again).toBe(first);
+    expect(again.get()).toEqual({ one: 1 });
+    // Writers have no raw mode; reusing them must not throw.
+    const insert = "INSERT INTO team_counters (team_id, last_task_number) VALUES ('T9', 1)";
+    expect(store.sqlite.prepare(insert)).toBe(store.sqlite.prepare(insert));
+    store.close();
+  });
+
+  it('keeps a bounded number of statements', () => {
+    const store = openStore(':memory:');
+    const oldest = store.sqlite.prepare('SELECT 0 AS n');
+    for (let i = 1; i <= 600; i++) store.sqlite.prepare(`SELECT ${i} AS n`);
+    expect(store.sqlite.prepare('SELECT 0 AS n')).not.toBe(oldest);
+    store.close();
+  });
 });
