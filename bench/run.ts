@@ -9,6 +9,7 @@
  * 5. Soak: a mixed stream until Tasklane has served 100,000 requests; RSS sampled throughout.
  * Prints a markdown table (also written to bench/results/latest.md).
  */
+import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,9 @@ for (const team of teams) for (const u of usersOf(team)) fake.addUser({ id: u, t
 fake.addUser({ id: HEAVY_USER, teamId: teams[0] as string, tz: 'America/New_York' });
 
 const env = { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, LOG_LEVEL: 'error' };
-const tasklane = await startProcess(['src/main.ts'], { ...env, DATABASE_URL: dbPath }, 3101, 'http://127.0.0.1:3101/healthz');
+// Exactly what `npm start` runs: the compiled app.
+execSync('npm run build', { cwd: join(import.meta.dirname, '..'), stdio: 'ignore' });
+const tasklane = await startProcess(['--enable-source-maps', 'dist/main.js'], { ...env, DATABASE_URL: dbPath }, 3101, 'http://127.0.0.1:3101/healthz');
 const bare = await startProcess(['bench/bareBolt.ts'], env, 3102, 'http://127.0.0.1:3102/slack/events');
 const rssAtStart = tasklane.rssMb();
 const urlOf = (p: ServerProcess) => `http://127.0.0.1:${p.port}/slack/events`;

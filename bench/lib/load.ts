@@ -94,9 +94,13 @@ export interface ServerProcess {
   output(): string;
 }
 
-/** Starts `args` with node + tsx as a separate process and waits until `readyUrl` answers. */
+/**
+ * Starts `node args…` as a separate process and waits until `readyUrl` answers. TypeScript
+ * entry points (`.ts`) run through tsx; compiled ones (`dist/…js`, what `npm start` runs) as is.
+ */
 export async function startProcess(args: string[], env: Record<string, string>, port: number, readyUrl: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const loader = args.some((a) => a.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
