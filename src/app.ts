@@ -11,6 +11,7 @@ import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
 import { ListenerRegistry } from './slack/registry.js';
+import { rejectMalformedRequests } from './slack/requestGuard.js';
 import { UserDirectory } from './slack/users.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
@@ -20,6 +21,8 @@ export interface CreateAppOptions {
   store: Store;
   logger?: Logger;
   now?: () => number;
+  /** How often recovery jobs (`services.onStart`) run again while the app runs; default 30 s. */
+  recoveryEveryMs?: number;
 }
 
 export interface TasklaneApp {
@@ -50,7 +53,7 @@ const toLogLevel = (level: Config['logLevel']): LogLevel =>
   ({ debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR })[level];
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store, logger: given, now = Date.now }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000 }: CreateAppOptions): TasklaneApp {
   const logger = given ?? new ConsoleLogger();
   logger.setLevel(toLogLevel(config.logLevel));
   const healthz: CustomRoute = {
@@ -82,6 +85,9 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
         // ack() answers Slack at once; the rest of a listener runs after, tracked by InFlight.
         processBeforeResponse: false,
       });
+  if (receiver instanceof HTTPReceiver) {
+    rejectMalformedRequests(receiver, { signingSecret: config.signingSecret as string, endpoints: ['/slack/events'], logger });
+  }
 
   const botClient = new WebClient(config.botToken, webClientOptions(config, logger));
   const app = new App({
@@ -129,10 +135,13 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
   });
 
   // Slack redelivers events it thinks failed (x-slack-retry-num). The first delivery of an
-  // event id wins; a redelivery is acknowledged (Bolt already did) and ignored.
+  // event id wins; a redelivery is acknowledged (Bolt already did) and ignored. Not so for
+  // function_executed: its listeners are idempotent by function_execution_id (unique in the
+  // store), and a redelivery after a crash mid-step must reach them to finish what was cut short
+  // (e.g. approval cards not yet sent), whatever the event id says.
   app.use(async ({ body, next, logger: reqLog }) => {
-    const b = body as { type?: string; event_id?: string; team_id?: string };
-    if (b.type === 'event_callback' && typeof b.event_id === 'string') {
+    const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
+    if (b.type === 'event_callback' && typeof b.event_id === 'string' && b.event?.type !== 'function_executed') {
       const fresh = await services.deliveries.claim(b.team_id ?? '', `event:${b.event_id}`);
       if (!fresh) {
         reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
@@ -157,6 +166,18 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
     log.error(`unhandled listener error: ${describeError(err.original ?? err)}`);
   });
 
+  // Recovery jobs run once listening, then every `recoveryEveryMs` (a step Slack failed to take
+  // is retried without waiting for a restart). A job still running is not started again.
+  let recoveryTimer: NodeJS.Timeout | undefined;
+  const runningJobs = new Set<string>();
+  const runRecovery = () => {
+    for (const { name, job } of startJobs) {
+      if (runningJobs.has(name)) continue;
+      runningJobs.add(name);
+      services.background.run(name, () => job().finally(() => runningJobs.delete(name)));
+    }
+  };
+
   let server: Server | undefined;
   return {
     app,
@@ -164,7 +185,9 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
     registry,
     async start(port = config.port) {
       const started = (await app.start(port)) as unknown;
-      for (const { name, job } of startJobs) services.background.run(name, job);
+      runRecovery();
+      recoveryTimer = setInterval(runRecovery, recoveryEveryMs);
+      recoveryTimer.unref();
       if (!socketMode) {
         server = started as Server;
         return { port: (server.address() as AddressInfo).port };
@@ -172,6 +195,7 @@ export function createApp({ config, store, logger: given, now = Date.now }: Crea
       return { port: undefined };
     },
     async stop(graceMs = 10_000) {
+      clearInterval(recoveryTimer);
       await app.stop().catch((err: unknown) => log.warn(`stopping the receiver: ${describeError(err)}`));
       const drained = await inFlight.idle(graceMs);
       if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);

@@ -25,8 +25,10 @@ export interface Services {
    */
   homes: HomeRefresher;
   /**
-   * Registers work to run in the background once the app is listening, e.g. completing
-   * workflow steps whose decision was stored but whose Slack call did not finish before a crash.
+   * Registers recovery work to run in the background once the app is listening, and again every
+   * so often while it runs (never two runs of one job at once): e.g. completing workflow steps
+   * whose decision was stored but whose Slack call did not finish (a crash, Slack down). Jobs
+   * must be safe to repeat.
    */
   onStart(name: string, job: () => Promise<void>): void;
 }

@@ -46,6 +46,8 @@ export const ACTION = {
   detailsComment: 'details_comment',
   detailsComplete: 'details_complete',
   detailsDelete: 'details_delete',
+  /** The New/Edit task form's assignee select (dispatch_action): warms the user cache for the submit. */
+  taskFormAssignee: 'task_assignee',
 } as const;
 
 export const VIEW = {
@@ -55,7 +57,12 @@ export const VIEW = {
   editTask: 'task_edit',
   taskDetails: 'task_details',
   commentTask: 'task_comment',
+  /** The App Home's delete confirmation. */
   deleteTask: 'task_delete_confirm',
+  /** The delete confirmation pushed from the task details modal (its submit clears the stack). */
+  detailsDeleteTask: 'task_details_delete_confirm',
+  /** A placeholder modal opened at once with a fresh trigger id, then replaced by views.update. */
+  loading: 'tasklane_loading',
   reassignTask: 'task_reassign',
   requestApproval: 'approval_request',
 } as const;

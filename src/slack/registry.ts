@@ -45,13 +45,22 @@ export class ListenerRegistry {
     this.app.shortcut<MessageShortcut>({ type: 'message_action', callback_id: callbackId }, listener);
   }
 
-  function(callbackId: string, listener: Middleware<SlackEventMiddlewareArgs<'function_executed'>>): void {
+  /**
+   * A custom step. Bolt acknowledges `function_executed` before the listener runs, unless
+   * `autoAcknowledge: false`: then the listener calls `ack()` itself (e.g. once the execution is
+   * recorded, so a crash before that makes Slack redeliver it).
+   */
+  function(
+    callbackId: string,
+    listener: Middleware<SlackEventMiddlewareArgs<'function_executed'>>,
+    options: { autoAcknowledge: boolean } = { autoAcknowledge: true },
+  ): void {
     this.remember('function', callbackId);
     // Bolt routes the `function_executed` event to these listeners by callback id.
     if (!this.surfaces.some((s) => s.kind === 'event' && s.id === 'function_executed')) {
       this.surfaces.push({ kind: 'event', id: 'function_executed' });
     }
-    this.app.function(callbackId, listener);
+    this.app.function(callbackId, options, listener);
   }
 
   event<E extends string>(name: E, listener: Middleware<SlackEventMiddlewareArgs<E>>): void {

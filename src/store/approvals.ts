@@ -242,6 +242,29 @@ export class ApprovalsRepository {
     );
   }
 
+  /**
+   * Pending approvals created before `createdBefore` with an approver whose card was never
+   * recorded: the process sending the cards died part-way (a failed DM fails the approval).
+   */
+  async pendingWithUnsentCards(createdBefore: number, limit = 200): Promise<Approval[]> {
+    return this.read((tx) =>
+      tx
+        .select()
+        .from(approvals)
+        .where(
+          and(
+            eq(approvals.status, 'pending'),
+            lt(approvals.createdAt, createdBefore),
+            sql`EXISTS (SELECT 1 FROM ${approvalApprovers} WHERE ${approvalApprovers.approvalId} = ${approvals.id} AND ${approvalApprovers.messageTs} IS NULL)`,
+          ),
+        )
+        .orderBy(asc(approvals.id))
+        .limit(limit)
+        .all()
+        .map((row) => withApprovers(tx, row)),
+    );
+  }
+
   /** Pending approvals this user may decide, newest first (App Home "Waiting on you"). */
   async listPendingForApprover(teamId: string, userId: string, limit: number, offset: number): Promise<Approval[]> {
     return this.read((tx) =>

@@ -242,6 +242,8 @@ export class FakeSlack {
   readonly appId: string;
 
   calls: RecordedCall[] = [];
+  /** Bodies posted to a response_url that Slack refused (too long, invalid blocks, bad payload), in order. */
+  responseUrlRejections: { url: string; status: number; error: string; body: Record<string, unknown> }[] = [];
 
   private readonly server: http.Server;
   private readonly users = new Map<string, FakeUser>();
@@ -534,6 +536,7 @@ export class FakeSlack {
 
   reset(): void {
     this.calls = [];
+    this.responseUrlRejections = [];
     this.msgs = new Map();
     this.ephems = [];
     this.views = new Map();
@@ -1023,6 +1026,21 @@ export class FakeSlack {
   // ---------------------------------------------------------------- response_url
 
   private handleResponseUrl(url: string, raw: string, contentType: string | undefined): { status: number; body: Obj } {
+    const result = this.answerResponseUrl(url, raw, contentType);
+    if (result.status !== 200) {
+      let posted: Obj = {};
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (isObj(parsed)) posted = parsed;
+      } catch {
+        posted = { raw: raw.slice(0, 200) };
+      }
+      this.responseUrlRejections.push({ url, status: result.status, error: String(result.body['error']), body: posted });
+    }
+    return result;
+  }
+
+  private answerResponseUrl(url: string, raw: string, contentType: string | undefined): { status: number; body: Obj } {
     const rec = this.responseUrls.get(url);
     if (!rec) return { status: 404, body: fail('invalid_url') };
     if (this.now() - rec.issuedAt > RESPONSE_URL_TTL_MS) return { status: 404, body: fail('expired_url') };

@@ -70,6 +70,8 @@ export interface TestAppOptions {
   dbPath?: string;
   now?: () => number;
   config?: Partial<Config>;
+  /** How often the app's recovery jobs run again (createApp's default: 30 s). */
+  recoveryEveryMs?: number;
   /** Internal: what a restarted app inherits the duty to clean up on dispose. */
   owned?: { fake: boolean; tempDir?: string };
 }
@@ -95,7 +97,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const store = openStore(dbPath);
   const logger = new CapturingLogger();
-  const tasklane = createApp({ config, store, logger, now: opts.now });
+  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs });
   const { port } = await tasklane.start(0);
   const url = `http://127.0.0.1:${port as number}/slack/events`;
   const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });

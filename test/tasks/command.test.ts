@@ -47,7 +47,7 @@ describe('/task add', () => {
     const before = allTasks(t).length;
     const r = await slash(t, ANN, text);
     expect(r.text).toContain(fragment);
-    expect(r.text).toContain('*Usage:* `/task add <title> [@assignee] [due <date>]`');
+    expect(r.text).toContain('*Usage:* `/task add &lt;title&gt; [@assignee] [due &lt;date&gt;]`');
     expect(allTasks(t)).toHaveLength(before);
   });
 

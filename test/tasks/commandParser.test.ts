@@ -114,7 +114,7 @@ describe('parseTaskCommand', () => {
     ])('explains %j', (text, fragment) => {
       const r = invalid(parse(text));
       expect(r.message).toContain(fragment);
-      expect(r.usage).toContain('/task add <title> [@assignee] [due <date>]');
+      expect(r.usage).toContain('/task add &lt;title&gt; [@assignee] [due &lt;date&gt;]');
     });
 
     it('suggests quotes when "due" may belong to the title', () => {

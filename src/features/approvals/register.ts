@@ -3,11 +3,22 @@ import { DomainError, InvalidInputError, NotAllowedError, userMessageFor } from 
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
+import { rowIdOf } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import type { Approval, DecisionOutcome } from '../../store/approvals.js';
-import { placeholderGlobalShortcut } from '../placeholders.js';
-import { ApprovalClosedError, ApprovalService } from './service.js';
-import { INPUT, alreadyDecidedPlain, approveCommentModal, decodeMeta, noticeModal, rejectReasonModal } from './views.js';
+import { ApprovalClosedError, ApprovalService, MAX_APPROVERS, parseApprovalRequest } from './service.js';
+import {
+  INPUT,
+  REQUEST_INPUT,
+  alreadyDecidedPlain,
+  approveCommentModal,
+  decodeMeta,
+  noticeModal,
+  rejectReasonModal,
+  requestApprovalModal,
+  requestFailedText,
+  requestSentText,
+} from './views.js';
 
 /**
  * Approvals' listeners, kept thin: read the payload, call ApprovalService, render, call Slack.
@@ -19,27 +30,79 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   const approvals = new ApprovalService(svc);
   const { app } = reg;
 
-  reg.function(FUNCTION.requestApproval, async ({ event, body, client }) => {
-    await approvals.requestFromWorkflow({
-      teamId: body.team_id,
-      functionExecutionId: event.function_execution_id,
-      workflowExecutionId: event.workflow_execution_id,
-      inputs: event.inputs as Record<string, unknown>,
-      client,
-    });
+  // Slack hears "received" only once the execution is recorded (a local store write): a crash
+  // before that makes Slack redeliver it, instead of a workflow waiting forever on a lost step.
+  reg.function(
+    FUNCTION.requestApproval,
+    async ({ event, body, client, ack }) => {
+      await approvals.requestFromWorkflow({
+        teamId: body.team_id,
+        functionExecutionId: event.function_execution_id,
+        workflowExecutionId: event.workflow_execution_id,
+        inputs: event.inputs as Record<string, unknown>,
+        client,
+        recorded: async () => ack?.(),
+      });
+    },
+    { autoAcknowledge: false },
+  );
+
+  // "Request approval" outside Workflow Builder (SPEC S6): a form, then the same service.
+  reg.globalShortcut(SHORTCUT.requestApproval, async ({ ack, shortcut }) => {
+    await ack();
+    const userId = shortcut.user.id;
+    try {
+      await openRequestApprovalModal(svc, { triggerId: shortcut.trigger_id });
+    } catch (err) {
+      svc.logger.warn(`request approval shortcut (user ${userId}): could not open the modal: ${describeError(err)}`);
+      const stale = /trigger_id/.test(slackError(err) ?? '');
+      await dm(svc, userId, stale ? 'Slack took too long to open the Request approval form, so it did not open. Please try again.' : 'I couldn’t open the Request approval form. Please try again.');
+    }
   });
 
-  // Built by a later issue (SPEC S6); `approvals.requestApproval` is ready for it.
-  placeholderGlobalShortcut(reg, SHORTCUT.requestApproval, 'Request approval');
-
-  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
-    await ack();
-    const click = clickOf(body, action);
+  app.view<ViewSubmitAction>(VIEW.requestApproval, async ({ ack, body, view }) => {
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    const userId = body.user.id;
+    const values = view.state.values;
+    const request = {
+      approverIds: values[REQUEST_INPUT.approvers.block]?.[REQUEST_INPUT.approvers.action]?.selected_users ?? [],
+      title: values[REQUEST_INPUT.title.block]?.[REQUEST_INPUT.title.action]?.value ?? '',
+      details: values[REQUEST_INPUT.details.block]?.[REQUEST_INPUT.details.action]?.value ?? '',
+    };
+    // The shape checks decide the answer before the ack; the DMs to approvers go out after it.
     try {
-      await approvals.decide({ ...click, outcome: 'approved', comment: '' });
+      parseApprovalRequest({ ...request, requesterId: userId });
     } catch (err) {
-      await explain(svc, click, err, body.response_url ? respond : undefined);
+      if (!(err instanceof InvalidInputError)) throw err;
+      await ack({ response_action: 'errors', errors: requestErrors(err) });
+      return;
     }
+    await ack();
+    try {
+      const approval = await approvals.requestApproval({ teamId, requesterId: userId, ...request });
+      // The outcome reaches the requester when an approver decides (the service DMs it).
+      await dm(svc, userId, approval.status === 'failed' ? requestFailedText(approval) : requestSentText(approval));
+    } catch (err) {
+      if (!(err instanceof DomainError)) svc.logger.error(`request approval (team ${teamId}, user ${userId}): ${describeError(err)}`);
+      await dm(svc, userId, `Your approval request was not sent: ${userMessageFor(err)}`);
+    }
+  });
+
+  // The decision is a local store write, made before the ack: a click Slack saw accepted is never
+  // lost to a crash. Everything that calls Slack (the step, the cards, the requester) comes after.
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
+    const click = clickOf(body, action);
+    const respondFn = body.response_url ? respond : undefined;
+    let approval: Approval;
+    try {
+      approval = await approvals.recordDecision({ ...click, outcome: 'approved', comment: '' });
+    } catch (err) {
+      await ack();
+      await explain(svc, click, err, respondFn);
+      return;
+    }
+    await ack();
+    await approvals.announceDecision(approval, (text) => tell(svc, click, text, respondFn));
   });
 
   const openDecisionModal = (outcome: DecisionOutcome) =>
@@ -88,11 +151,48 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   app.view<ViewSubmitAction>(VIEW.rejectReason, submitDecision('rejected'));
   app.view<ViewSubmitAction>(VIEW.approveComment, submitDecision('approved'));
 
-  svc.onStart('approvals: complete workflow steps left waiting', async () => {
+  svc.onStart('approvals: complete workflow steps left waiting, send cards left unsent', async () => {
     await approvals.completeWaitingSteps();
+    await approvals.sendUnsentCards();
   });
 
   return approvals;
+}
+
+/**
+ * Opens the Request approval form (the shortcut; the App Home's header button may use it too).
+ * Throws what views.open throws, e.g. `expired_trigger_id`.
+ */
+export async function openRequestApprovalModal(svc: Services, trigger: { triggerId?: string; interactivityPointer?: string }): Promise<void> {
+  const view = requestApprovalModal(MAX_APPROVERS);
+  if (trigger.triggerId) await svc.client.views.open({ trigger_id: trigger.triggerId, view });
+  else if (trigger.interactivityPointer) await svc.client.views.open({ interactivity_pointer: trigger.interactivityPointer, view });
+  else throw new Error('openRequestApprovalModal needs a trigger id or an interactivity pointer');
+}
+
+/** parseApprovalRequest's fields (approvers, title, details) keyed by the form's block ids. */
+function requestErrors(err: InvalidInputError): Record<string, string> {
+  const blocks: Record<string, string> = {
+    approvers: REQUEST_INPUT.approvers.block,
+    title: REQUEST_INPUT.title.block,
+    details: REQUEST_INPUT.details.block,
+  };
+  const out: Record<string, string> = {};
+  for (const [field, message] of Object.entries(err.fields)) out[blocks[field] ?? REQUEST_INPUT.title.block] = message;
+  return out;
+}
+
+function slackError(err: unknown): string | undefined {
+  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+async function dm(svc: Services, userId: string, text: string): Promise<void> {
+  try {
+    await svc.client.chat.postMessage({ channel: userId, text });
+  } catch (err) {
+    svc.logger.warn(`could not DM ${userId}: ${describeError(err)}`);
+  }
 }
 
 type ClickBody = BlockAction<ButtonAction> & {
@@ -128,7 +228,7 @@ function clickOf(body: ClickBody, action: ButtonAction): Click {
   return {
     teamId: body.team?.id ?? body.user.team_id ?? '',
     userId: body.user.id,
-    approvalId: /^\d+$/.test(action.value ?? '') ? Number(action.value) : Number.NaN,
+    approvalId: rowIdOf(action.value) ?? Number.NaN,
     channelId,
     // Function-bound clicks carry no trigger_id, but an interactivity pointer that opens modals as well.
     triggerId: body.trigger_id || undefined,

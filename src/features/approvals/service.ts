@@ -2,11 +2,14 @@ import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
+import { mention } from '../../slack/mrkdwn.js';
 import { ApprovalsRepository, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
+import type { Store } from '../../store/db.js';
 import {
   MAX_COMMENT,
   alreadyDecidedText,
   decidedCardBlocks,
+  decisionUndeliveredText,
   decidedCardText,
   failedCardBlocks,
   failedCardText,
@@ -133,6 +136,26 @@ function slackError(err: unknown): string | undefined {
 /** completeSuccess/completeError answers that no retry can change. */
 const STEP_REFUSED_FOR_GOOD = new Set(['function_execution_not_found', 'parameter_validation_failed', 'invalid_arguments']);
 
+/** The workflow token was refused (expired: ~15 min, or the step already ended): post with the bot token. */
+const TOKEN_REFUSED = new Set(['token_expired', 'invalid_auth', 'token_revoked', 'not_authed']);
+
+/** Card updates that fail because the card is gone (deleted by its reader): nothing to tell anyone. */
+const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
+
+/**
+ * A pending approval whose cards are not all recorded is repaired by the recovery job only once
+ * it is this old (or older than the process): younger ones may still be sending.
+ */
+const UNSENT_GRACE_MS = 60_000;
+
+/**
+ * Approvals whose cards are being sent right now, per store (so per process): a twin delivery of
+ * the same execution, or the recovery job, leaves them alone. Keys: `fx:<execution id>` or `id:<id>`.
+ */
+const sendingByStore = new WeakMap<Store, Set<string>>();
+const sendKey = (a: { id: number; functionExecutionId: string | null }): string =>
+  a.functionExecutionId ? `fx:${a.functionExecutionId}` : `id:${a.id}`;
+
 const DM_FAILURE: Record<string, string> = {
   messages_tab_disabled: 'they do not accept direct messages from apps',
   cannot_dm_bot: 'it is a bot',
@@ -146,7 +169,23 @@ const DM_FAILURE: Record<string, string> = {
 export type WorkflowRequestResult =
   | { kind: 'sent'; approval: Approval }
   | { kind: 'duplicate'; approval: Approval }
+  /** Another delivery of the same execution is being handled right now. */
+  | { kind: 'busy' }
   | { kind: 'failed'; approval: Approval; error: string };
+
+export interface WorkflowRequest {
+  teamId: string;
+  functionExecutionId: string;
+  workflowExecutionId: string;
+  inputs: Record<string, unknown>;
+  /** The workflow-token client Bolt built for this execution (the bot token is the fallback). */
+  client: WebClient;
+  /** Called once the execution is recorded in the store (the listener acknowledges Slack then). */
+  recorded?: () => Promise<void>;
+}
+
+/** Tells the person who acted something only they see. */
+export type Tell = (text: string) => Promise<void>;
 
 export interface DecisionRequest {
   teamId: string;
@@ -155,12 +194,20 @@ export interface DecisionRequest {
   outcome: DecisionOutcome;
   /** Optional for an approval, required for a rejection (the reason). */
   comment?: string | null;
+  /**
+   * How to tell the decider what of the decision did not reach Slack; default an ephemeral in
+   * their DM with the app (where their card is).
+   */
+  tell?: Tell;
 }
 
 export class ApprovalService {
   readonly repo: ApprovalsRepository;
   /** Claims on step completion older than this belong to a previous process (see recovery). */
   private readonly startedAt: number;
+  /** The recovery job has run once in this process (the first run also redoes the Slack follow-ups). */
+  private recoveredOnce = false;
+  private readonly sending: Set<string>;
 
   constructor(
     private readonly svc: Services,
@@ -168,23 +215,44 @@ export class ApprovalService {
   ) {
     this.repo = repo ?? new ApprovalsRepository(svc.store, svc.now);
     this.startedAt = svc.now();
+    let sending = sendingByStore.get(svc.store);
+    if (!sending) sendingByStore.set(svc.store, (sending = new Set()));
+    this.sending = sending;
+  }
+
+  /** Takes the right to send this approval's cards in this process; false when someone has it. */
+  private lockSending(key: string): boolean {
+    if (this.sending.has(key)) return false;
+    this.sending.add(key);
+    return true;
   }
 
   // ------------------------------------------------------------------ requesting
 
   /**
    * The `request_approval` step: records the approval keyed by its execution id and DMs every
-   * approver with `client` (the workflow token, so clicks carry `function_data`). A second
-   * delivery of the same execution sends nothing. Invalid inputs or an approver who cannot be
-   * messaged fail the step with a clear error and leave the approval `failed`.
+   * approver with `client` (the workflow token, so clicks carry `function_data`; the bot token
+   * when Slack refuses it). Another delivery of the same execution records nothing and, while the
+   * request is pending, sends only the cards a previous attempt did not get to send (a crash
+   * part-way); never a second card to an approver who has one. Invalid inputs or an approver who
+   * cannot be messaged fail the step with a clear error and leave the approval `failed`.
+   * `recorded` is called once the execution is in the store (before any Slack call).
    */
-  async requestFromWorkflow(req: {
-    teamId: string;
-    functionExecutionId: string;
-    workflowExecutionId: string;
-    inputs: Record<string, unknown>;
-    client: WebClient;
-  }): Promise<WorkflowRequestResult> {
+  async requestFromWorkflow(req: WorkflowRequest): Promise<WorkflowRequestResult> {
+    const key = sendKey({ id: 0, functionExecutionId: req.functionExecutionId });
+    if (!this.lockSending(key)) {
+      this.svc.logger.info(`request_approval: execution ${req.functionExecutionId} (team ${req.teamId}) is being handled already; ignoring this delivery`);
+      await req.recorded?.();
+      return { kind: 'busy' };
+    }
+    try {
+      return await this.recordAndSend(req);
+    } finally {
+      this.sending.delete(key);
+    }
+  }
+
+  private async recordAndSend(req: WorkflowRequest): Promise<WorkflowRequestResult> {
     const { teamId, functionExecutionId } = req;
     const log = this.svc.logger;
     let input: ApprovalRequestInput | undefined;
@@ -207,9 +275,15 @@ export class ApprovalService {
       workflowExecutionId: req.workflowExecutionId,
       actorId: input?.requesterId ?? 'workflow',
     });
+    await req.recorded?.();
     if (!created) {
-      log.info(`request_approval: execution ${functionExecutionId} (team ${teamId}) already recorded as approval ${approval.id}; not sending again`);
-      return { kind: 'duplicate', approval };
+      const unsent = approval.status === 'pending' ? approval.approvers.filter((a) => !a.messageTs).map((a) => a.userId) : [];
+      if (unsent.length === 0) {
+        log.info(`request_approval: execution ${functionExecutionId} (team ${teamId}) already recorded as approval ${approval.id}; not sending again`);
+        return { kind: 'duplicate', approval };
+      }
+      log.info(`request_approval: execution ${functionExecutionId} (team ${teamId}) redelivered; approval ${approval.id} still owes cards to ${unsent.join(', ')}`);
+      return this.send(approval, req.client);
     }
     if (invalid || !input) {
       const error = `Tasklane could not request approval: ${invalid?.message ?? 'the inputs are invalid.'}`;
@@ -242,33 +316,62 @@ export class ApprovalService {
       actorId: req.requesterId,
     });
     this.svc.logger.info(`approval ${approval.id} requested by ${req.requesterId} (team ${req.teamId}) from ${input.approverIds.join(', ')}`);
-    const result = await this.send(approval, this.svc.client);
-    return result.approval;
+    const key = sendKey(approval);
+    this.sending.add(key);
+    try {
+      const result = await this.send(approval, this.svc.client);
+      return result.kind === 'busy' ? approval : result.approval;
+    } finally {
+      this.sending.delete(key);
+    }
   }
 
-  /** DMs every approver; when any DM fails, cancels the request everywhere it did arrive. */
+  /**
+   * DMs every approver who has no recorded card yet (all of them for a new request); when any DM
+   * fails, cancels the request everywhere it did arrive. The caller holds the approval's send lock.
+   */
   private async send(approval: Approval, client: WebClient): Promise<WorkflowRequestResult> {
     const { teamId, id } = approval;
     const blocks = requestCardBlocks(approval);
     const text = requestCardText(approval);
-    const results = await Promise.all(
-      approval.approvers.map(async ({ userId }) => {
-        try {
-          const res = await client.chat.postMessage({ channel: userId, text, blocks });
-          if (res.channel && res.ts) await this.repo.recordMessage(teamId, id, userId, res.channel, res.ts);
-          return { userId, ok: true as const };
-        } catch (err) {
-          this.svc.logger.warn(`approval ${id} (team ${teamId}): could not DM approver ${userId}: ${describeError(err)}`);
-          return { userId, ok: false as const, code: slackError(err) ?? 'network_error' };
+    let poster = client;
+    const post = async (channel: string) => {
+      const used = poster;
+      try {
+        return await used.chat.postMessage({ channel, text, blocks });
+      } catch (err) {
+        const code = slackError(err);
+        if (used === this.svc.client || code === undefined || !TOKEN_REFUSED.has(code)) throw err;
+        // The workflow token expired (or the step ended): the bot token still reaches the approver.
+        if (poster !== this.svc.client) {
+          this.svc.logger.info(`approval ${id} (team ${teamId}): the workflow token was refused (${code}); sending cards with the bot token`);
+          poster = this.svc.client;
         }
-      }),
+        return this.svc.client.chat.postMessage({ channel, text, blocks });
+      }
+    };
+    const results = await Promise.all(
+      approval.approvers
+        .filter((a) => !a.messageTs)
+        .map(async ({ userId }) => {
+          try {
+            const res = await post(userId);
+            if (res.channel && res.ts) await this.repo.recordMessage(teamId, id, userId, res.channel, res.ts);
+            return { userId, ok: true as const };
+          } catch (err) {
+            this.svc.logger.warn(`approval ${id} (team ${teamId}): could not DM approver ${userId}: ${describeError(err)}`);
+            return { userId, ok: false as const, code: slackError(err) };
+          }
+        }),
     );
     const failures = results.filter((r) => !r.ok);
     if (failures.length === 0) {
       this.svc.homes.changed(teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
       return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
     }
-    const reasons = failures.map((f) => `user ${f.userId} (${DM_FAILURE[f.code ?? ''] ?? `Slack answered "${f.code ?? 'error'}"`})`);
+    const why = (code: string | undefined) =>
+      code === undefined ? 'Slack did not answer; try again later' : (DM_FAILURE[code] ?? `Slack answered "${code}"`);
+    const reasons = failures.map((f) => `user ${f.userId} (${why(f.code)})`);
     const error = `Tasklane could not send the approval request to ${reasons.join(', ')}. The request was cancelled; check the approvers and try again.`;
     const failed = await this.fail(approval, error);
     return { kind: 'failed', approval: failed, error };
@@ -336,18 +439,38 @@ export class ApprovalService {
    * execution id), turns every approver's DM into the outcome, DMs the requester, refreshes Homes.
    * Each part is attempted even when another fails; failures are logged, the store stays right.
    */
-  async announceDecision(approval: Approval): Promise<void> {
-    await this.completeStep(approval);
-    await this.updateApproverMessages(approval);
-    await this.notifyRequester(approval);
+  async announceDecision(approval: Approval, tell?: Tell): Promise<void> {
+    const step = await this.completeStep(approval);
+    const notUpdated = await this.updateApproverMessages(approval);
+    const requesterTold = await this.notifyRequester(approval);
     this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+
+    // The decider is waiting to see the outcome: say what did not reach Slack (SPEC S9).
+    const problems: string[] = [];
+    if (step === 'waiting') problems.push('Slack did not answer, so the workflow has not heard of it yet; Tasklane keeps trying.');
+    if (step === 'failed') problems.push('Slack refused to finish the workflow step, so the workflow will not go on.');
+    if (notUpdated.length > 0) problems.push(`I couldn’t update the request message of ${notUpdated.map(mention).join(', ')}; it may still show the buttons.`);
+    if (!requesterTold && approval.requesterId) problems.push(`I couldn’t tell ${mention(approval.requesterId)} about it.`);
+    if (problems.length > 0) await this.tellDecider(approval, decisionUndeliveredText(approval, problems), tell);
   }
 
   /** `recordDecision` then `announceDecision`: for surfaces that already acked (buttons, Home). */
   async decide(req: DecisionRequest): Promise<Approval> {
     const approval = await this.recordDecision(req);
-    await this.announceDecision(approval);
+    await this.announceDecision(approval, req.tell);
     return approval;
+  }
+
+  private async tellDecider(approval: Approval, text: string, tell: Tell | undefined): Promise<void> {
+    const { id, teamId, decidedBy } = approval;
+    try {
+      if (tell) return await tell(text);
+      const channel = approval.approvers.find((a) => a.userId === decidedBy)?.channelId;
+      if (decidedBy && channel) await this.svc.client.chat.postEphemeral({ channel, user: decidedBy, text });
+      else this.svc.logger.warn(`approval ${id} (team ${teamId}): nowhere to tell the decider: ${text.slice(0, 120)}`);
+    } catch (err) {
+      this.svc.logger.warn(`approval ${id} (team ${teamId}): could not tell ${decidedBy ?? '?'} what did not reach Slack: ${describeError(err)}`);
+    }
   }
 
   // ------------------------------------------------------------------ Slack follow-ups
@@ -357,10 +480,10 @@ export class ApprovalService {
    * `completeError` for a cancelled request. Claims the step in the store first, so no two paths
    * complete it; `execution_not_in_running_state` means Slack already has it.
    */
-  private async completeStep(approval: Approval, staleBefore?: number): Promise<void> {
+  private async completeStep(approval: Approval, staleBefore?: number): Promise<StepEnd | undefined> {
     const { teamId, id, functionExecutionId } = approval;
-    if (!functionExecutionId || approval.status === 'pending') return;
-    if (!(await this.repo.claimStep(teamId, id, staleBefore))) return;
+    if (!functionExecutionId || approval.status === 'pending') return undefined;
+    if (!(await this.repo.claimStep(teamId, id, staleBefore))) return undefined;
     let end: StepEnd = 'completed';
     try {
       if (approval.status === 'failed') {
@@ -385,12 +508,15 @@ export class ApprovalService {
       }
     }
     await this.repo.finishStep(teamId, id, end);
+    return end;
   }
 
-  private async updateApproverMessages(approval: Approval): Promise<void> {
+  /** Turns every approver's card into the outcome; returns whose card could not be updated. */
+  private async updateApproverMessages(approval: Approval): Promise<string[]> {
     const cancelled = approval.status === 'failed';
     const blocks = cancelled ? failedCardBlocks(approval) : decidedCardBlocks(approval);
     const text = cancelled ? failedCardText(approval) : decidedCardText(approval);
+    const failed: string[] = [];
     await Promise.all(
       approval.approvers.map(async ({ userId, channelId, messageTs }) => {
         if (!channelId || !messageTs) return;
@@ -398,38 +524,77 @@ export class ApprovalService {
           await this.svc.client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
         } catch (err) {
           this.svc.logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s message: ${describeError(err)}`);
+          if (!CARD_GONE.has(slackError(err) ?? '')) failed.push(userId);
         }
       }),
     );
+    return failed;
   }
 
-  /** At most once per approval (a delivery key survives restarts), and not to the decider themself. */
-  private async notifyRequester(approval: Approval): Promise<void> {
+  /**
+   * At most once per approval (a delivery key survives restarts), and not to the decider themself.
+   * False when the notice was due and could not be sent.
+   */
+  private async notifyRequester(approval: Approval): Promise<boolean> {
     const { requesterId, teamId, id } = approval;
-    if (!requesterId || requesterId === approval.decidedBy) return;
-    if (!(await this.svc.deliveries.claim(teamId, `approval-outcome:${teamId}:${id}`))) return;
+    if (!requesterId || requesterId === approval.decidedBy) return true;
+    if (!(await this.svc.deliveries.claim(teamId, `approval-outcome:${teamId}:${id}`))) return true;
     try {
       await this.svc.client.chat.postMessage({ channel: requesterId, text: requesterNoticeText(approval), blocks: requesterNoticeBlocks(approval) });
+      return true;
     } catch (err) {
       this.svc.logger.warn(`approval ${id} (team ${teamId}): could not tell requester ${requesterId}: ${describeError(err)}`);
+      return false;
     }
   }
 
   /**
-   * Start-up recovery: finishes what a previous process stored but did not get to tell Slack
-   * (crash, Slack down): completes steps still `waiting` (or stuck `completing`) and refreshes
-   * the approvers' messages. Returns how many approvals it looked at.
+   * Recovery (at start, then periodically): completes steps still `waiting` (Slack failed, or a
+   * crash before the call) or stuck `completing` by a previous process. The first run in a process
+   * also refreshes the approvers' messages and tells the requester, which a crash may have cut
+   * short; later runs only retry the steps (the live path told people already). Returns how many
+   * approvals it looked at.
    */
   async completeWaitingSteps(): Promise<number> {
+    const first = !this.recoveredOnce;
+    this.recoveredOnce = true;
     const rows = await this.repo.stepsToComplete();
     for (const approval of rows) {
       await this.completeStep(approval, this.startedAt);
+      if (!first) continue;
       await this.updateApproverMessages(approval);
       if (approval.status !== 'failed') await this.notifyRequester(approval);
       this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
     }
-    if (rows.length > 0) this.svc.logger.info(`approvals: recovered ${rows.length} workflow step(s) left waiting`);
+    if (rows.length > 0) this.svc.logger.info(`approvals: retried ${rows.length} workflow step(s) left waiting`);
     return rows.length;
+  }
+
+  /**
+   * Recovery: sends the cards of pending approvals that a process died while sending (approvers
+   * with no recorded card), as a redelivery of the step would. Approvals being sent right now in
+   * this process are left alone. Cards go out with the bot token (workflow tokens are not stored).
+   * Returns how many approvals it sent cards for.
+   */
+  async sendUnsentCards(): Promise<number> {
+    const cutoff = Math.max(this.startedAt, this.svc.now() - UNSENT_GRACE_MS);
+    const rows = await this.repo.pendingWithUnsentCards(cutoff);
+    let repaired = 0;
+    for (const row of rows) {
+      const key = sendKey(row);
+      if (!this.lockSending(key)) continue;
+      try {
+        const approval = await this.repo.get(row.teamId, row.id);
+        if (!approval || approval.status !== 'pending' || approval.approvers.every((a) => a.messageTs)) continue;
+        const unsent = approval.approvers.filter((a) => !a.messageTs).map((a) => a.userId);
+        this.svc.logger.info(`approval ${approval.id} (team ${approval.teamId}): sending the cards a previous attempt did not send, to ${unsent.join(', ')}`);
+        await this.send(approval, this.svc.client);
+        repaired += 1;
+      } finally {
+        this.sending.delete(key);
+      }
+    }
+    return repaired;
   }
 
   // ------------------------------------------------------------------ queries (App Home)

@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { LIMIT, mention, plain, slackDate, userText } from '../../slack/mrkdwn.js';
+import { LIMIT, escapeMrkdwn, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import type { Approval } from '../../store/approvals.js';
 
 /**
@@ -81,6 +81,14 @@ export function alreadyDecidedPlain(a: Approval): string {
   return `This request was already ${a.status} by someone else while the form was open.`;
 }
 
+/**
+ * Tells the decider which parts of announcing their decision did not reach Slack (the decision
+ * itself is stored). `problems` are our own sentences, with mentions but no user text.
+ */
+export function decisionUndeliveredText(a: Approval, problems: readonly string[]): string {
+  return `Your decision on *${userText(a.title, TITLE_MAX)}* is saved (${a.status}), but: ${problems.join(' ')}`;
+}
+
 // ---------------------------------------------------------------- messages
 
 function titleBlock(a: Approval, lead: string): KnownBlock {
@@ -127,12 +135,17 @@ export function requestCardText(a: Approval): string {
   return `Approval requested: ${userText(a.title, TITLE_MAX)}`;
 }
 
-/** A comment as a mrkdwn quote, every line quoted, escaped and cut. */
+/**
+ * A comment as a mrkdwn quote, every line quoted, escaped, and cut to `max` *with* the `>` marks:
+ * a 2000-character comment of short lines gains one mark per line, which would push the section
+ * past Block Kit's 3000 characters if the cut came before the marks.
+ */
 function quote(comment: string, max: number): string {
-  return userText(comment, max)
+  const quoted = escapeMrkdwn(comment)
     .split('\n')
     .map((line) => `>${line}`)
     .join('\n');
+  return truncate(quoted, max);
 }
 
 function outcomeLine(a: Approval): string {
@@ -260,4 +273,68 @@ export function noticeModal(text: string): ModalView {
     close: { type: 'plain_text', text: 'Close' },
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: plain(text, LIMIT.sectionText) } }],
   };
+}
+
+// ---------------------------------------------------------------- requesting outside Workflow Builder
+
+/** Block and action ids of the Request approval modal; errors are keyed by the block ids. */
+export const REQUEST_INPUT = {
+  approvers: { block: 'approval_request_approvers', action: 'approvers' },
+  title: { block: 'approval_request_title', action: 'title' },
+  details: { block: 'approval_request_details', action: 'details' },
+} as const;
+
+/** Longest title the form accepts (what a card shows in full). */
+export const REQUEST_TITLE_MAX = 200;
+export const REQUEST_DETAILS_MAX = 3000;
+
+/** The "Request approval" shortcut's form: approvers (any one decides), title, details. */
+export function requestApprovalModal(maxApprovers: number): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.requestApproval,
+    title: { type: 'plain_text', text: 'Request approval' },
+    submit: { type: 'plain_text', text: 'Send request' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: REQUEST_INPUT.approvers.block,
+        label: { type: 'plain_text', text: 'Approvers' },
+        hint: { type: 'plain_text', text: 'Each gets the request in a DM; the first to decide settles it.' },
+        element: { type: 'multi_users_select', action_id: REQUEST_INPUT.approvers.action, max_selected_items: maxApprovers },
+      },
+      {
+        type: 'input',
+        block_id: REQUEST_INPUT.title.block,
+        label: { type: 'plain_text', text: 'What needs approving?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: REQUEST_INPUT.title.action,
+          max_length: REQUEST_TITLE_MAX,
+          placeholder: { type: 'plain_text', text: 'e.g. Budget for the Q3 offsite' },
+        },
+      },
+      {
+        type: 'input',
+        block_id: REQUEST_INPUT.details.block,
+        optional: true,
+        label: { type: 'plain_text', text: 'Details' },
+        element: { type: 'plain_text_input', action_id: REQUEST_INPUT.details.action, multiline: true, max_length: REQUEST_DETAILS_MAX },
+      },
+    ],
+  };
+}
+
+/** The requester's DM once the request went out (the outcome comes in another DM, requesterNotice*). */
+export function requestSentText(a: Approval): string {
+  const ids = approverIds(a);
+  const to = ids.length > 1 ? `${mentionList(ids, 'and')}; the first of them to decide settles it` : mentionList(ids);
+  return `:outbox_tray: Your approval request *${userText(a.title, TITLE_MAX)}* went to ${to}. I’ll tell you here when it is decided.`;
+}
+
+/** The requester's DM when the request could not reach every approver and was cancelled. */
+export function requestFailedText(a: Approval): string {
+  const why = a.failureReason ? ` ${userText(a.failureReason, 2000)}` : '';
+  return `:warning: Your approval request *${userText(a.title, TITLE_MAX)}* was not sent.${why}`;
 }

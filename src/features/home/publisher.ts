@@ -121,12 +121,15 @@ export class HomePublisher implements HomeRefresher {
   private async fire(key: string, p: Pending): Promise<void> {
     p.timer = undefined;
     p.publishing = true;
+    // Only a publish that reached Slack (or tried to) spaces the next one out: a user who never
+    // opened the Home costs one store read per change, not a 250 ms wait that holds up shutdown.
+    let published = true;
     try {
-      await this.publish(p.teamId, p.userId);
+      published = await this.publish(p.teamId, p.userId);
     } catch (err) {
       this.deps.logger.warn(`home: could not publish the Home of ${p.userId} (team ${p.teamId}): ${describeError(err)}`);
     } finally {
-      this.remember(key);
+      if (published) this.remember(key);
       p.publishing = false;
       const release = p.release;
       p.release = undefined;
@@ -150,16 +153,18 @@ export class HomePublisher implements HomeRefresher {
     }
   }
 
-  private async publish(teamId: string, userId: string): Promise<void> {
+  /** Publishes the user's Home; false when there was none to publish (never opened). */
+  private async publish(teamId: string, userId: string): Promise<boolean> {
     const { deps } = this;
     const prefs = await deps.homeState.get(teamId, userId);
     if (!prefs) {
       deps.logger.debug(`home: ${userId} (team ${teamId}) never opened the Home; not publishing`);
-      return;
+      return false;
     }
     const timeZone = await deps.users.timeZone(userId);
     const now = deps.now();
     const view = await buildHome(deps.dashboard, { teamId, userId, prefs, today: todayIn(timeZone, now), now });
     await deps.client.views.publish({ user_id: userId, view });
+    return true;
   }
 }

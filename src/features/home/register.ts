@@ -13,6 +13,7 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
 import { LIMIT } from '../../slack/mrkdwn.js';
+import { rowIdOf } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { DashboardReadModel } from '../../store/dashboard.js';
 import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
@@ -117,8 +118,8 @@ export function registerHome(reg: ListenerRegistry, svc: Services): HomePublishe
 
   app.action<BlockAction<ExternalSelectAction>>(ACTION.homeSearch, async ({ ack, body, action }) => {
     await ack();
-    const taskId = Number(action.selected_option?.value);
-    if (!Number.isSafeInteger(taskId)) return;
+    const taskId = rowIdOf(action.selected_option?.value);
+    if (taskId === undefined) return;
     await openTask(clickOf(body), taskId);
   });
 
@@ -127,8 +128,8 @@ export function registerHome(reg: ListenerRegistry, svc: Services): HomePublishe
   app.action<BlockAction<ButtonAction>>(ACTION.homeTaskComplete, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
-    const taskId = Number(action.value);
-    if (!Number.isSafeInteger(taskId)) return;
+    const taskId = rowIdOf(action.value);
+    if (taskId === undefined) return;
     try {
       // The service republishes the Homes of everyone the change affects (svc.homes).
       await tasks.complete(actorOf(click), { id: taskId });

@@ -4,12 +4,14 @@ import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION } from '../../slack/ids.js';
+import { rowIdOf } from '../../slack/values.js';
+import { openTaskDetails } from './details.js';
+import { couldNotOpenText } from './modal.js';
 import type { TaskService } from './service.js';
-import { noticeModal, taskDetailsModal } from './views.js';
 
 /**
  * The buttons on a task card: Complete (assignee or creator; anyone else gets an ephemeral
- * note and nothing changes) and Open (read-only details modal; the modals issue extends it).
+ * note and nothing changes) and Open (the task details modal, details.ts).
  * The card itself is updated in place by the service once the change is stored.
  */
 export function registerTaskCardActions(app: App, svc: Services, tasks: TaskService): void {
@@ -28,24 +30,25 @@ export function registerTaskCardActions(app: App, svc: Services, tasks: TaskServ
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client, respond }) => {
     await ack();
     const teamId = context.teamId ?? body.team?.id ?? '';
+    const userId = body.user.id;
     const id = taskIdOf(action.value);
+    if (id === undefined) return;
     // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
     const pointer = (body as { interactivity?: { interactivity_pointer?: string } }).interactivity?.interactivity_pointer;
-    const trigger = body.trigger_id ? { trigger_id: body.trigger_id } : { interactivity_pointer: pointer };
-    const task = id === undefined ? undefined : await tasks.find(teamId, { id });
-    const view = task
-      ? taskDetailsModal({ ...(await tasks.details(teamId, { id: task.id })), today: await tasks.todayFor(body.user.id) })
-      : noticeModal('Task not found', 'That task no longer exists. It may have been deleted.');
-    await client.views.open({ ...trigger, view } as Parameters<WebClient['views']['open']>[0]);
+    try {
+      await openTaskDetails(svc, tasks, { teamId, userId, taskId: id, triggerId: body.trigger_id || undefined, interactivityPointer: pointer });
+    } catch (err) {
+      svc.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
+      await ephemeralNote(client, body, respond)(couldNotOpenText('the task’s details', err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
+    }
   });
 }
 
 function taskIdOf(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return rowIdOf(value);
 }
 
 /** An ephemeral reply to the clicker, under the card (response_url), or in the channel when there is none. */

@@ -7,7 +7,7 @@ import { mention } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { FULL_USAGE, parseTaskCommand, USAGE, type TaskCommand } from './commandParser.js';
 import { formatDueDate } from './dates.js';
-import { openNewTaskModal } from './modal.js';
+import { couldNotOpenText, openNewTaskModal } from './modal.js';
 import type { Actor, TaskService } from './service.js';
 import { taskLabel, taskListBlocks, taskListText } from './views.js';
 
@@ -15,19 +15,36 @@ import { taskLabel, taskListBlocks, taskListText } from './views.js';
 const LIST_LIMIT = 20;
 
 /**
- * `/task` (SPEC S5). Acks at once with nothing, then does the work and answers ephemerally
- * through `respond` (response_url): the user's time zone (users.info) and the Slack calls a
- * change causes would not fit in Slack's 3 seconds.
+ * `/task` (SPEC S5). Acks with nothing, then does the work and answers ephemerally through
+ * `respond` (response_url): the user's time zone (users.info) and the Slack calls a change causes
+ * would not fit in Slack's 3 seconds. Only a `/task add` that needs no Slack lookup is stored
+ * before the ack (a local write), so that an acknowledged command is never lost to a crash.
  */
 export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   reg.command(COMMAND.task, async ({ command, ack, respond, client }) => {
-    await ack();
+    // `/task add` that needs nothing from Slack is stored before the ack (SPEC S9 allows work on
+    // the local store there), so a 200 means the task exists even if the process dies right
+    // after. Everything else is acknowledged at once; any reply acknowledges first.
+    let acked = false;
+    const ackOnce = async () => {
+      if (acked) return;
+      acked = true;
+      await ack();
+    };
+    if (!storableBeforeAck(command.text, command.user_id, svc)) await ackOnce();
+    const reply = async (text: string, blocks?: types.KnownBlock[]) => {
+      await ackOnce();
+      await respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });
+    };
     if (command.text.trim() === '') {
-      await openNewTaskModal(client, svc, { triggerId: command.trigger_id, userId: command.user_id, origin: 'command' });
+      try {
+        await openNewTaskModal(client, svc, { triggerId: command.trigger_id, userId: command.user_id, origin: 'command' });
+      } catch (err) {
+        svc.logger.warn(`/task (team ${command.team_id}, user ${command.user_id}): could not open the New task modal: ${describeError(err)}`);
+        await reply(couldNotOpenText('the New task form', err)).catch((e: unknown) => svc.logger.warn(`/task: could not reply: ${describeError(e)}`));
+      }
       return;
     }
-    const reply = (text: string, blocks?: types.KnownBlock[]) =>
-      respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) }).then(() => undefined);
     let parsed: TaskCommand | undefined;
     try {
       // Only a due date depends on the user's time zone; skip the users.info call otherwise.
@@ -43,7 +60,21 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
       const usage = err instanceof InvalidInputError && parsed && parsed.kind in USAGE ? `\n*Usage:* ${USAGE[parsed.kind as keyof typeof USAGE]}` : '';
       await reply(`${userMessageFor(err)}${usage}`).catch((e: unknown) => svc.logger.warn(`/task: could not reply: ${describeError(e)}`));
     }
+    await ackOnce();
   });
+}
+
+/**
+ * Whether this `/task` text is an `add` that the local store alone can decide: the assignee is
+ * the user or already known (cached), and a due date, if any, can be read in a cached time zone.
+ */
+function storableBeforeAck(text: string, userId: string, svc: Services): boolean {
+  if (text.trim() === '') return false;
+  const cachedTz = svc.users.peek(userId)?.tz;
+  if (/\bdue\b/i.test(text) && cachedTz === undefined) return false;
+  const parsed = parseTaskCommand(text, { now: svc.now(), timeZone: cachedTz ?? 'UTC' });
+  if (parsed.kind !== 'add') return false;
+  return !parsed.assigneeId || parsed.assigneeId === userId || svc.users.peek(parsed.assigneeId) !== undefined;
 }
 
 type Reply = (text: string, blocks?: types.KnownBlock[]) => Promise<void>;

@@ -53,8 +53,12 @@ const ALIASES: Record<string, Subcommand> = {
   '?': 'help',
 };
 
+/**
+ * Usage lines are mrkdwn: the placeholders' angle brackets are written as entities, or Slack
+ * would read `<title>` as a link (even inside backticks) and show "title" without them.
+ */
 export const USAGE: Record<Subcommand, string> = {
-  add: `\`${C} add <title> [@assignee] [due <date>]\` — e.g. \`${C} add "Send the contract" @maria due friday\``,
+  add: `\`${C} add &lt;title&gt; [@assignee] [due &lt;date&gt;]\` — e.g. \`${C} add "Send the contract" @maria due friday\``,
   list: `\`${C} list [mine|created|all] [open|done]\` — e.g. \`${C} list created done\``,
   done: `\`${C} done #n\` — mark task #n as done`,
   reopen: `\`${C} reopen #n\` — open a done task again`,
@@ -222,7 +226,7 @@ function parseAddOptions(
     }
     if (dueWords === undefined) {
       if (token.text.toLowerCase() !== 'due') {
-        return { error: `I didn’t understand "${echo(raw.slice(token.start))}" after the title. Only an @assignee and \`due <date>\` may follow it.` };
+        return { error: `I didn’t understand "${echo(raw.slice(token.start))}" after the title. Only an @assignee and \`due &lt;date&gt;\` may follow it.` };
       }
       dueWords = [];
       continue;

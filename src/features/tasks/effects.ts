@@ -4,7 +4,7 @@ import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { TaskRow } from '../../store/schema.js';
 import type { TaskMessage, TasksRepository } from '../../store/tasks.js';
-import { assignedText, completedNoticeText, deletedCardBlocks, taskCardBlocks, taskCardText, taskLabel } from './views.js';
+import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
 
 /**
  * What a task change means in Slack, run after the store transaction committed and off the
@@ -42,6 +42,15 @@ export function externalTaskId(id: number): string {
   return `task-${id}`;
 }
 
+/**
+ * `create_task` executions whose completion call is running in this process (per store): the
+ * periodic recovery and a redelivery leave them alone rather than call Slack a second time.
+ */
+const completingByStore = new WeakMap<object, Set<string>>();
+
+/** Card updates that fail because the card is gone; the card row is forgotten, nobody is told. */
+const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
+
 export class TaskEffects {
   constructor(
     private readonly svc: Services,
@@ -52,9 +61,23 @@ export class TaskEffects {
     return this.svc.logger;
   }
 
-  async created(task: TaskRow, tell: Teller): Promise<void> {
+  /**
+   * A new task: the assignee's DM card, the channel card when asked for, and (made from a message)
+   * a reply in that message's thread. What fails is told to the creator in one note.
+   */
+  async created(task: TaskRow, tell: Teller, opts: { thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Promise<void> {
     const problems: string[] = [];
+    const thread = opts.thread;
     await Promise.all([
+      thread
+        ? this.svc.client.chat
+            .postMessage({ channel: thread.channelId, thread_ts: thread.threadTs ?? thread.ts, text: madeFromMessageText(task) })
+            .catch((err: unknown) => {
+              const code = slackErrorCode(err);
+              const why = code === 'not_in_channel' || code === 'channel_not_found' ? 'I’m not in that channel; invite me to reply there' : code ?? 'Slack did not answer';
+              problems.push(`I couldn’t reply in the message’s thread (${why}).`);
+            })
+        : Promise.resolve(),
       this.sendAssigneeCard(task, task.creatorId).catch((err: unknown) => {
         problems.push(`I couldn’t send ${mention(task.assigneeId)} the task in a DM (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
       }),
@@ -78,9 +101,14 @@ export class TaskEffects {
     this.homesChanged(task, previousAssigneeId);
   }
 
-  async completed(task: TaskRow): Promise<void> {
+  /** `tell`: the person who completed it is waiting on the card; told when it could not be updated. */
+  async completed(task: TaskRow, tell?: Teller): Promise<void> {
     await Promise.all([
-      this.refreshCards(task),
+      this.refreshCards(task).then(async (failed) => {
+        if (failed.length === 0 || !tell) return;
+        const cards = failed.length === 1 ? 'its card' : `${failed.length} of its cards`;
+        await this.tellSafely(tell, `${taskLabel(task)} is completed, but I couldn’t update ${cards} (${[...new Set(failed)].join(', ')}); it may still show the buttons.`);
+      }),
       this.finishStep(task),
       task.completedBy !== task.creatorId && task.origin !== 'workflow'
         ? this.dm(task.creatorId, completedNoticeText(task)).catch((err: unknown) => {
@@ -134,22 +162,29 @@ export class TaskEffects {
 
   // ------------------------------------------------------------ cards
 
-  /** chat.update on every card of the task; a card Slack no longer has is forgotten. */
-  async refreshCards(task: TaskRow): Promise<void> {
+  /**
+   * chat.update on every card of the task; a card Slack no longer has is forgotten. Returns why
+   * each card that still exists could not be updated (Slack's error code, or "Slack did not answer").
+   */
+  async refreshCards(task: TaskRow): Promise<string[]> {
     const messages = await this.repo.messages(task.teamId, task.id);
+    const failed: string[] = [];
     await Promise.all(
       messages.map(async (m) => {
         try {
           await this.svc.client.chat.update({ channel: m.channelId, ts: m.ts, text: taskCardText(task), blocks: taskCardBlocks(task) });
         } catch (err) {
-          if (slackErrorCode(err) === 'message_not_found' || slackErrorCode(err) === 'channel_not_found') {
+          const code = slackErrorCode(err);
+          if (code !== undefined && CARD_GONE.has(code)) {
             await this.repo.forgetMessage(task.teamId, m.channelId, m.ts);
           } else {
             this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`);
+            failed.push(code ?? 'Slack did not answer');
           }
         }
       }),
     );
+    return failed;
   }
 
   private async sendAssigneeCard(task: TaskRow, byUserId: string): Promise<void> {
@@ -180,30 +215,42 @@ export class TaskEffects {
    * (waiting|completing → completing → completed) makes concurrent paths (a click racing the
    * start-up recovery) call Slack at most once each, and `execution_not_in_running_state`
    * from a second call means it is already done. On a transient failure the state goes back to
-   * `waiting` so the next start-up retries.
+   * `waiting` (or stays `completing`) and the recovery job retries. A completion already running
+   * in this process is not started twice. False when the step still has to be completed.
    */
-  async finishStep(task: TaskRow): Promise<void> {
-    if (!task.functionExecutionId) return;
+  async finishStep(task: TaskRow): Promise<boolean> {
+    const executionId = task.functionExecutionId;
+    if (!executionId) return true;
     const wantsCompletion = task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done');
-    if (!wantsCompletion) return;
-    if (task.stepState === 'waiting' && !(await this.repo.transitionStep(task.teamId, task.id, ['waiting'], 'completing'))) return;
-    const latest = (await this.repo.findById(task.teamId, task.id)) ?? task;
+    if (!wantsCompletion) return true;
+    let running = completingByStore.get(this.svc.store);
+    if (!running) completingByStore.set(this.svc.store, (running = new Set()));
+    if (running.has(executionId)) return false;
+    running.add(executionId);
     try {
-      await this.svc.client.functions.completeSuccess({ function_execution_id: task.functionExecutionId, outputs: stepOutputs(latest) });
-    } catch (err) {
-      const code = slackErrorCode(err);
-      if (code === 'execution_not_in_running_state') {
-        this.log.debug(`task ${task.id}: step ${task.functionExecutionId} was already completed`);
-      } else if (code === 'function_execution_not_found' || code === 'parameter_validation_failed') {
-        this.log.error(`task ${task.id} (team ${task.teamId}): cannot complete step ${task.functionExecutionId}: ${describeError(err)}`);
-        await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'failed');
-        return;
-      } else {
-        await this.repo.transitionStep(task.teamId, task.id, ['completing'], task.status === 'done' ? 'waiting' : 'completing');
-        throw err;
+      if (task.stepState === 'waiting' && !(await this.repo.transitionStep(task.teamId, task.id, ['waiting'], 'completing'))) return true;
+      const latest = (await this.repo.findById(task.teamId, task.id)) ?? task;
+      try {
+        await this.svc.client.functions.completeSuccess({ function_execution_id: executionId, outputs: stepOutputs(latest) });
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (code === 'execution_not_in_running_state') {
+          this.log.debug(`task ${task.id}: step ${executionId} was already completed`);
+        } else if (code === 'function_execution_not_found' || code === 'parameter_validation_failed') {
+          this.log.error(`task ${task.id} (team ${task.teamId}): cannot complete step ${executionId}: ${describeError(err)}`);
+          await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'failed');
+          return true;
+        } else {
+          await this.repo.transitionStep(task.teamId, task.id, ['completing'], latest.status === 'done' ? 'waiting' : 'completing');
+          this.log.warn(`task ${task.id} (team ${task.teamId}): completing step ${executionId} failed; the recovery job will retry: ${describeError(err)}`);
+          return false;
+        }
       }
+      await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'completed');
+      return true;
+    } finally {
+      running.delete(executionId);
     }
-    await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'completed');
   }
 
   /** Fails a step with a message the workflow's owner will read; a step already finished is left alone. */

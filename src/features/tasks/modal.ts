@@ -1,92 +1,113 @@
-import type { App } from '@slack/bolt';
+import type { App, BlockAction, UsersSelectAction, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { VIEW } from '../../slack/ids.js';
+import { ACTION, VIEW } from '../../slack/ids.js';
 import { userText } from '../../slack/mrkdwn.js';
-import type { TaskOrigin } from '../../store/schema.js';
-import { todayIn } from './dates.js';
-import { validateTaskFields, type TaskFieldErrors, type TaskService } from './service.js';
-import { NEW_TASK_FIELD, newTaskModal, type NewTaskMetadata } from './views.js';
+import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
+import { slackErrorCode } from './effects.js';
+import type { TaskService } from './service.js';
+import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
+import { newTaskModal, type NewTaskMetadata } from './views.js';
 
 /**
- * The New task modal, minimal for now (title, assignee, due date, description); the modals
- * issue adds priority, channel and the Edit variant. Its submission is validated before the ack
- * with the store-free rules (the creator's time zone travels in private_metadata), then the task
- * is created after the ack.
+ * The New task modal (SPEC S6), opened by `/task`, the New task shortcut, the App Home and —
+ * prefilled — Make a task. The submission is checked before the ack (store, payload, cached
+ * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
  */
 
-interface Metadata extends NewTaskMetadata {
-  origin: TaskOrigin;
+/** Slack's answers when a trigger id (3 s, single use) can no longer open a view. */
+const STALE_TRIGGER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_trigger_id']);
+
+export function isStaleTrigger(err: unknown): boolean {
+  return STALE_TRIGGER.has(slackErrorCode(err) ?? '');
 }
 
+/** What the user is told when Slack refused to open `what` ("the New task form"): a trigger too old, mostly. */
+export function couldNotOpenText(what: string, err: unknown): string {
+  return isStaleTrigger(err)
+    ? `Slack took too long to open ${what}, so it did not open. Please try again.`
+    : `I couldn’t open ${what} (${slackErrorCode(err) ?? 'Slack did not answer'}). Please try again.`;
+}
+
+/**
+ * Opens the New task modal at once: nothing is awaited before `views.open`, so the 3-second
+ * trigger id is used while fresh. The user's time zone goes in the metadata when the cache has
+ * it; otherwise the user is looked up meanwhile, for the submission to find in the cache.
+ * Throws what views.open throws (see `couldNotOpenText`).
+ */
 export async function openNewTaskModal(
   client: WebClient,
   svc: Services,
   opts: { triggerId: string; userId: string; origin: TaskOrigin; title?: string; description?: string },
 ): Promise<void> {
-  const tz = await svc.users.timeZone(opts.userId);
-  const metadata: Metadata = { tz, origin: opts.origin };
+  const tz = svc.users.peek(opts.userId)?.tz;
+  warmUser(svc, opts.userId);
+  const metadata: NewTaskMetadata = { origin: opts.origin, ...(tz ? { tz } : {}) };
   await client.views.open({
     trigger_id: opts.triggerId,
     view: newTaskModal({ userId: opts.userId, metadata, title: opts.title, description: opts.description }),
   });
 }
 
-function readMetadata(raw: string): Metadata {
+export function readNewTaskMetadata(raw: string): NewTaskMetadata {
   try {
-    const m = JSON.parse(raw) as Partial<Metadata>;
-    return { tz: typeof m.tz === 'string' ? m.tz : 'UTC', origin: m.origin ?? 'shortcut' };
+    const m = JSON.parse(raw) as Partial<NewTaskMetadata> | null;
+    const origin = TASK_ORIGINS.find((o) => o === m?.origin) ?? 'shortcut';
+    const s = m?.source;
+    const source =
+      s && typeof s.channelId === 'string' && typeof s.ts === 'string'
+        ? { channelId: s.channelId, ts: s.ts, ...(typeof s.threadTs === 'string' ? { threadTs: s.threadTs } : {}) }
+        : undefined;
+    return { origin, ...(typeof m?.tz === 'string' && m.tz !== '' ? { tz: m.tz } : {}), ...(source ? { source } : {}) };
   } catch {
-    return { tz: 'UTC', origin: 'shortcut' };
+    return { origin: 'shortcut' };
   }
 }
 
-const FIELD_BLOCK: Record<keyof TaskFieldErrors, string> = {
-  title: NEW_TASK_FIELD.title,
-  description: NEW_TASK_FIELD.description,
-  dueDate: NEW_TASK_FIELD.dueDate,
-  assignee: NEW_TASK_FIELD.assignee,
-};
-
-function toBlockErrors(errors: TaskFieldErrors): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [field, message] of Object.entries(errors) as [keyof TaskFieldErrors, string][]) out[FIELD_BLOCK[field]] = message;
-  return out;
-}
-
 export function registerNewTaskModal(app: App, svc: Services, tasks: TaskService): void {
-  app.view(VIEW.newTask, async ({ ack, view, body, context }) => {
+  // The assignee select dispatches each choice (dispatch_action): look the person up now, so
+  // the submission can tell a bot or a deactivated account from the cache, before its ack.
+  app.action<BlockAction<UsersSelectAction>>(ACTION.taskFormAssignee, async ({ ack, action }) => {
+    await ack();
+    warmUser(svc, action.selected_user);
+  });
+
+  app.view<ViewSubmitAction>(VIEW.newTask, async ({ ack, view, body, context }) => {
     const teamId = context.teamId ?? body.team?.id ?? view.team_id;
     const userId = body.user.id;
-    const meta = readMetadata(view.private_metadata);
-    const values = view.state.values;
-    const title = values[NEW_TASK_FIELD.title]?.[NEW_TASK_FIELD.title]?.value ?? '';
-    const assigneeId = values[NEW_TASK_FIELD.assignee]?.[NEW_TASK_FIELD.assignee]?.selected_user ?? undefined;
-    const dueDate = values[NEW_TASK_FIELD.dueDate]?.[NEW_TASK_FIELD.dueDate]?.selected_date ?? null;
-    const description = values[NEW_TASK_FIELD.description]?.[NEW_TASK_FIELD.description]?.value ?? '';
+    const meta = readNewTaskMetadata(view.private_metadata);
+    const form = readTaskForm(view.state.values);
 
-    // Decided before the ack, from the payload alone (SPEC S9).
-    const errors = validateTaskFields({ title, description, dueDate }, todayIn(meta.tz, svc.now()));
-    if (!assigneeId) errors.assignee = 'Pick who should do it.';
+    // Decided before the ack, from the payload, the store and cached users (SPEC S9).
+    const { errors, timeZone } = await checkTaskForm(svc, { userId, form, timeZone: meta.tz, checkDue: true, checkAssignee: true });
     if (Object.keys(errors).length > 0) {
-      await ack({ response_action: 'errors', errors: toBlockErrors(errors) });
+      await ack({ response_action: 'errors', errors });
       return;
     }
     await ack();
 
     try {
       await tasks.create(
-        { teamId, userId, timeZone: meta.tz },
-        { title, description, assigneeId, dueDate, origin: meta.origin },
+        { teamId, userId, ...(timeZone ? { timeZone } : {}) },
+        {
+          title: form.title,
+          description: form.description,
+          assigneeId: form.assigneeId,
+          dueDate: form.dueDate,
+          priority: form.priority,
+          channelId: form.channelId ?? null,
+          origin: meta.origin,
+          ...(meta.source ? { sourceMessage: meta.source } : {}),
+        },
       );
     } catch (err) {
       if (!(err instanceof DomainError)) svc.logger.error(`new task modal (team ${teamId}, user ${userId}): ${describeError(err)}`);
       // The modal is gone by now: say what went wrong in a DM, with what they typed.
       const what = err instanceof InvalidInputError ? 'I couldn’t create the task' : 'The task was not created';
       await svc.client.chat
-        .postMessage({ channel: userId, text: `${what} “${userText(title.trim(), 150)}”: ${userMessageFor(err)}` })
+        .postMessage({ channel: userId, text: `${what} “${userText(form.title.trim(), 150)}”: ${userMessageFor(err)}` })
         .catch((e: unknown) => svc.logger.warn(`could not DM ${userId}: ${describeError(e)}`));
     }
   });

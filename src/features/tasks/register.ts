@@ -1,17 +1,20 @@
+import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { SHORTCUT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
-import { placeholderMessageShortcut } from '../placeholders.js';
 import { registerTaskCardActions } from './cardActions.js';
 import { registerTaskCommand } from './command.js';
+import { registerTaskDetails } from './details.js';
 import { registerTaskEvents } from './events.js';
-import { openNewTaskModal, registerNewTaskModal } from './modal.js';
+import { registerTaskFromMessage } from './fromMessage.js';
+import { couldNotOpenText, openNewTaskModal, registerNewTaskModal } from './modal.js';
 import { TaskService } from './service.js';
 import { registerTaskSteps } from './steps.js';
 
 /**
- * Tasks: `/task`, task cards and their buttons, ✅ reactions, @mentions, the New task modal and
- * the `create_task` / `complete_task` steps. Listeners are thin; the rules live in TaskService.
+ * Tasks: `/task`, task cards and their buttons, ✅ reactions, @mentions, the New task modal,
+ * Make a task, the task details stack (Edit / Comment / Complete / Delete) and the
+ * `create_task` / `complete_task` steps. Listeners are thin; the rules live in TaskService.
  * Returns the service so later features (App Home, full modals) share the one instance.
  */
 export function registerTasks(reg: ListenerRegistry, svc: Services): TaskService {
@@ -22,13 +25,22 @@ export function registerTasks(reg: ListenerRegistry, svc: Services): TaskService
   registerTaskEvents(reg, svc, tasks);
   registerTaskSteps(reg, svc, tasks);
   registerNewTaskModal(reg.app, svc, tasks);
+  registerTaskDetails(reg.app, svc, tasks);
+  registerTaskFromMessage(reg, svc);
 
   reg.globalShortcut(SHORTCUT.newTask, async ({ ack, shortcut, client }) => {
     await ack();
-    await openNewTaskModal(client, svc, { triggerId: shortcut.trigger_id, userId: shortcut.user.id, origin: 'shortcut' });
+    const userId = shortcut.user.id;
+    try {
+      await openNewTaskModal(client, svc, { triggerId: shortcut.trigger_id, userId, origin: 'shortcut' });
+    } catch (err) {
+      // A global shortcut has no channel or response_url: the app's DM is the private place.
+      svc.logger.warn(`new task shortcut (user ${userId}): could not open the modal: ${describeError(err)}`);
+      await client.chat
+        .postMessage({ channel: userId, text: couldNotOpenText('the New task form', err) })
+        .catch((e: unknown) => svc.logger.warn(`could not DM ${userId}: ${describeError(e)}`));
+    }
   });
-  // The modals issue prefills the New task modal from the message and keeps its permalink.
-  placeholderMessageShortcut(reg, SHORTCUT.taskFromMessage, 'Make a task');
 
   // Steps whose task was completed while the process was down (or whose Slack call failed).
   svc.onStart('tasks: complete pending create_task steps', async () => {

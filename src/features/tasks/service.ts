@@ -2,10 +2,12 @@ import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } f
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
+import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
 import { TasksRepository, type TaskListQuery, type TaskPage, type TaskPatch } from '../../store/tasks.js';
 import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects, type Teller } from './effects.js';
+import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
 
 /**
@@ -15,9 +17,7 @@ import { taskLabel } from './views.js';
  * after it, in the background, never before the user's ack.
  */
 
-export const TITLE_MAX = 150;
-export const DESCRIPTION_MAX = 3000;
-export const COMMENT_MAX = 3000;
+export { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 
 /** Who is acting. */
 export interface Actor {
@@ -49,6 +49,12 @@ export interface CreateTaskInput {
   channelId?: string | null;
   origin: TaskOrigin;
   sourcePermalink?: string | null;
+  /**
+   * The message the task was made from ("Make a task"): its permalink is asked of Slack and
+   * stored with the task (unless `sourcePermalink` is given), and a reply in its thread says the
+   * task exists. Either failing does not stop the task; the actor is told what did not happen.
+   */
+  sourceMessage?: { channelId: string; ts: string; threadTs?: string };
 }
 
 /** The `create_task` workflow step a task is bound to. */
@@ -80,6 +86,18 @@ export function validateTaskFields(fields: { title?: string; description?: strin
   return errors;
 }
 
+/**
+ * Why this Slack user cannot be given a task, or undefined: unknown to Slack, a bot or app, or
+ * deactivated. `who` names them in the message (a mention in messages, a plain name in a modal's
+ * input error, where mentions do not render).
+ */
+export function assigneeProblem(user: SlackUser | undefined, who: string): string | undefined {
+  if (!user) return 'I can’t find that person in Slack.';
+  if (user.isBot) return `${who} is an app or bot; tasks need a person.`;
+  if (user.deleted) return `${who} is deactivated; pick someone else.`;
+  return undefined;
+}
+
 function throwIfInvalid(errors: TaskFieldErrors): void {
   const messages = Object.values(errors);
   if (messages.length > 0) throw new InvalidInputError(messages.join(' '), errors as Record<string, string>);
@@ -91,6 +109,18 @@ export function mayChange(task: TaskRow, actor: Actor): boolean {
 
 export function mayDelete(task: TaskRow, actor: Actor): boolean {
   return actor.system === true || actor.userId === task.creatorId;
+}
+
+/** The refusal when `mayChange` (or, for delete, `mayDelete`) says no: who may, in words. */
+export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'complete' | 'reopen' | 'delete'): NotAllowedError {
+  if (verb === 'delete') {
+    return new NotAllowedError(`may not delete task ${task.id}`, `Only ${mention(task.creatorId)}, who created ${taskLabel(task)}, can delete it.`);
+  }
+  const who =
+    task.assigneeId === task.creatorId
+      ? mention(task.creatorId)
+      : `the assignee (${mention(task.assigneeId)}) or the creator (${mention(task.creatorId)})`;
+  return new NotAllowedError(`not allowed to ${verb} task ${task.id}`, `Only ${who} can ${verb} ${taskLabel(task)}.`);
 }
 
 export class TaskService {
@@ -128,6 +158,8 @@ export class TaskService {
     if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, await this.today(actor, assigneeId)));
     throwIfInvalid(errors);
 
+    const source = input.sourceMessage;
+    const sourcePermalink = input.sourcePermalink ?? (source ? await this.permalinkOf(actor, source) : null);
     const { task, created } = await this.repo.create(
       {
         teamId: actor.teamId,
@@ -138,7 +170,7 @@ export class TaskService {
         creatorId: actor.userId,
         dueDate,
         origin: input.origin,
-        sourcePermalink: input.sourcePermalink ?? null,
+        sourcePermalink,
         channelId: input.channelId ?? null,
         functionExecutionId: step?.functionExecutionId ?? null,
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
@@ -147,7 +179,7 @@ export class TaskService {
     );
     if (created) {
       this.after(`task ${task.id} created`, async () => {
-        await Promise.all([this.effects.created(task, this.teller(actor)), this.effects.finishStep(task)]);
+        await Promise.all([this.effects.created(task, this.teller(actor), { thread: source }), this.effects.finishStep(task)]);
       });
     }
     return { task, created };
@@ -156,7 +188,7 @@ export class TaskService {
   /** Changes title, description, due date or priority (assignee or creator). */
   async edit(actor: Actor, ref: TaskRef, patch: TaskPatch): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
-    if (!mayChange(task, actor)) throw this.notAllowed(task, 'edit');
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'edit');
     const clean: TaskPatch = { ...patch };
     if (clean.title !== undefined) clean.title = clean.title.trim();
     if (clean.description !== undefined) clean.description = clean.description.trim();
@@ -174,7 +206,7 @@ export class TaskService {
   /** Gives the task to someone else (assignee or creator); the new assignee gets a DM card. */
   async assign(actor: Actor, ref: TaskRef, assigneeId: string): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
-    if (!mayChange(task, actor)) throw this.notAllowed(task, 'reassign');
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'reassign');
     const problem = await this.checkAssignee(actor, assigneeId);
     if (problem) throw new InvalidInputError(problem, { assignee: problem });
     if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
@@ -193,17 +225,17 @@ export class TaskService {
   async complete(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
     if (task.status === 'done') throw this.alreadyDone(task);
-    if (!mayChange(task, actor)) throw this.notAllowed(task, 'complete');
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'complete');
     const result = await this.repo.complete(actor.teamId, task.id, actor.userId, this.svc.now());
     if (!result) throw this.gone(ref);
     if (!result.changed) throw this.alreadyDone(result.task);
-    this.after(`task ${task.id} completed`, () => this.effects.completed(result.task));
+    this.after(`task ${task.id} completed`, () => this.effects.completed(result.task, actor.tell));
     return result.task;
   }
 
   async reopen(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
-    if (!mayChange(task, actor)) throw this.notAllowed(task, 'reopen');
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'reopen');
     if (task.status !== 'done') throw new AlreadyDoneError(`${taskLabel(task)} is already open.`);
     const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
     if (!result) throw this.gone(ref);
@@ -215,9 +247,7 @@ export class TaskService {
   /** Deletes the task (creator only). Its cards say so; a step still waiting on it fails. */
   async remove(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
-    if (!mayDelete(task, actor)) {
-      throw new NotAllowedError(`user ${actor.userId} may not delete task ${task.id}`, `Only ${mention(task.creatorId)}, who created ${taskLabel(task)}, can delete it.`);
-    }
+    if (!mayDelete(task, actor)) throw notAllowedError(task, 'delete');
     const result = await this.repo.delete(actor.teamId, task.id, actor.userId);
     if (!result) throw this.gone(ref);
     this.after(`task ${task.id} deleted`, () => this.effects.removed(result.task, result.messages, actor.userId));
@@ -294,8 +324,7 @@ export class TaskService {
     let done = 0;
     for (const task of pending) {
       try {
-        await this.effects.finishStep(task);
-        done += 1;
+        if (await this.effects.finishStep(task)) done += 1;
       } catch (err) {
         this.svc.logger.warn(`task ${task.id} (team ${task.teamId}): step ${task.functionExecutionId ?? '?'} still pending: ${describeError(err)}`);
       }
@@ -329,14 +358,21 @@ export class TaskService {
     if (!/^[UW][A-Z0-9]+$/.test(assigneeId)) return 'Pick a person to assign the task to.';
     if (assigneeId === actor.userId && !actor.system) return undefined;
     try {
-      const user = await this.svc.users.get(assigneeId);
-      if (!user) return 'I can’t find that person in Slack.';
-      if (user.isBot) return `${mention(assigneeId)} is an app or bot; tasks need a person.`;
-      if (user.deleted) return `${mention(assigneeId)} is deactivated; pick someone else.`;
-      return undefined;
+      return assigneeProblem(await this.svc.users.get(assigneeId), mention(assigneeId));
     } catch (err) {
       this.svc.logger.warn(`could not look up assignee ${assigneeId} (team ${actor.teamId}): ${describeError(err)}`);
       return undefined;
+    }
+  }
+
+  /** The permalink of a message, or null when Slack will not give it (the task is made anyway). */
+  private async permalinkOf(actor: Actor, message: { channelId: string; ts: string }): Promise<string | null> {
+    try {
+      const res = await this.svc.client.chat.getPermalink({ channel: message.channelId, message_ts: message.ts });
+      return res.permalink ?? null;
+    } catch (err) {
+      this.svc.logger.warn(`no permalink for ${message.channelId}/${message.ts} (team ${actor.teamId}): ${describeError(err)}`);
+      return null;
     }
   }
 
@@ -349,13 +385,5 @@ export class TaskService {
   private alreadyDone(task: TaskRow): AlreadyDoneError {
     const by = task.completedBy ? ` by ${mention(task.completedBy)}` : '';
     return new AlreadyDoneError(`task ${task.id} already done`, `${taskLabel(task)} was already completed${by}.`);
-  }
-
-  private notAllowed(task: TaskRow, verb: string): NotAllowedError {
-    const who =
-      task.assigneeId === task.creatorId
-        ? mention(task.creatorId)
-        : `the assignee (${mention(task.assigneeId)}) or the creator (${mention(task.creatorId)})`;
-    return new NotAllowedError(`not allowed to ${verb} task ${task.id}`, `Only ${who} can ${verb} ${taskLabel(task)}.`);
   }
 }

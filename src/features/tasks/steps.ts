@@ -4,6 +4,7 @@ import type { Services } from '../../services.js';
 import { FUNCTION } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { isIsoDate } from './dates.js';
+import { slackErrorCode } from './effects.js';
 import type { TaskRef, TaskService } from './service.js';
 
 /**
@@ -82,13 +83,44 @@ export function plainText(mrkdwn: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** Slack errors worth another attempt later; any other error code is final. */
+const TRANSIENT = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+/** Pauses before further attempts to hand a step its result (each attempt already retries twice). */
+export const STEP_RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
+
+/**
+ * Hands Slack a step's result, trying again after a pause while Slack does not answer: a step
+ * that did its work must not hang, nor be reported failed because Slack was briefly down. A final
+ * refusal is logged. (`complete_task` keeps no row of its own to retry from after a restart.)
+ */
+export async function reportStep(svc: Services, what: string, executionId: string, call: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await call();
+      return;
+    } catch (err) {
+      const code = slackErrorCode(err);
+      const delay = STEP_RETRY_DELAYS_MS[attempt];
+      if ((code !== undefined && !TRANSIENT.has(code)) || delay === undefined) {
+        svc.logger.error(`${what} ${executionId}: Slack did not take the step's result: ${describeError(err)}`);
+        return;
+      }
+      svc.logger.warn(`${what} ${executionId}: Slack did not take the step's result (${describeError(err)}); trying again in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
+  const failStep = (what: string, executionId: string, error: string) =>
+    reportStep(svc, what, executionId, () => tasks.effects.failStep(executionId, error));
+
   reg.function(FUNCTION.createTask, async ({ inputs, event, body, context }) => {
     const teamId = context.teamId ?? body.team_id;
     const executionId = event.function_execution_id;
     const read = readCreateInputs(inputs as Inputs);
     if (!read.ok) {
-      await tasks.effects.failStep(executionId, read.error);
+      await failStep('create_task', executionId, read.error);
       return;
     }
     const i = read.value;
@@ -104,7 +136,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
       if (!created) await tasks.effects.finishStep(task);
     } catch (err) {
       if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-      await tasks.effects.failStep(executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+      await failStep('create_task', executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
     }
   });
 
@@ -119,12 +151,12 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
     const raw = (inputs as Inputs)['task'];
     const ref = readTaskRef(raw);
     if (!ref) {
-      await tasks.effects.failStep(executionId, `"${String(raw ?? '')}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+      await failStep('complete_task', executionId, `"${String(raw ?? '')}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
       return;
     }
     const completer = context.botUserId ?? 'USLACKBOT';
+    let completedBy: string;
     try {
-      let completedBy: string;
       try {
         const task = await tasks.complete({ teamId, userId: completer, system: true }, ref);
         completedBy = task.completedBy ?? completer;
@@ -133,10 +165,13 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
         const task = await tasks.get(teamId, ref);
         completedBy = task.completedBy ?? completer;
       }
-      await tasks.effects.completeStep(executionId, { completed_by: completedBy });
     } catch (err) {
       if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-      await tasks.effects.failStep(executionId, plainText(userMessageFor(err)));
+      await failStep('complete_task', executionId, plainText(userMessageFor(err)));
+      return;
     }
+    // The task is done: the step succeeds, however long Slack takes to accept it (a redelivery
+    // finds the task done and reports the same).
+    await reportStep(svc, 'complete_task', executionId, () => tasks.effects.completeStep(executionId, { completed_by: completedBy }));
   });
 }

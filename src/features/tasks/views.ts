@@ -1,10 +1,11 @@
 import type { types } from '@slack/bolt';
-import { BlockCollection, Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
+import { BlockCollection, Bits, Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, COMMAND, VIEW } from '../../slack/ids.js';
-import { LIMIT, mention, plain, slackDate, userText } from '../../slack/mrkdwn.js';
-import type { CommentRow, TaskRow } from '../../store/schema.js';
+import { LIMIT, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { PRIORITIES, type CommentRow, type Priority, type TaskOrigin, type TaskRow } from '../../store/schema.js';
 import type { TaskListStatus, TaskScope } from '../../store/tasks.js';
 import { formatDueDate } from './dates.js';
+import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 
 /**
  * Pure view builders for tasks: data in, Block Kit out, no I/O. Every user string goes through
@@ -15,7 +16,6 @@ import { formatDueDate } from './dates.js';
 type KnownBlock = types.KnownBlock;
 type ModalView = types.ModalView;
 
-const TITLE_MAX = 150;
 const CARD_DESCRIPTION_MAX = 600;
 
 function blocks(...builders: (BlockBuilder | undefined | false)[]): KnownBlock[] {
@@ -93,6 +93,11 @@ export function assignedText(task: TaskRow, by: string): string {
     : taskCardText(task, `${mention(by)} assigned you a task`);
 }
 
+/** The thread reply under a message a task was made from ("Make a task"). */
+export function madeFromMessageText(task: TaskRow): string {
+  return `:memo: ${mention(task.creatorId)} made this a task: *${taskLabel(task)}*, assigned to ${mention(task.assigneeId)}.`;
+}
+
 export function completedNoticeText(task: TaskRow): string {
   return `:white_check_mark: ${task.completedBy ? mention(task.completedBy) : 'Someone'} completed ${taskLabel(task)}`;
 }
@@ -109,7 +114,7 @@ export function taskListBlocks(tasks: TaskRow[], total: number, scope: TaskScope
   if (tasks.length === 0) {
     const hint =
       status === 'open' && scope === 'mine'
-        ? `Nothing on your plate. Add one with \`${COMMAND.task} add <title>\`.`
+        ? `Nothing on your plate. Add one with \`${COMMAND.task} add &lt;title&gt;\`.`
         : `Nothing here. Try \`${COMMAND.task} list all\` or \`${COMMAND.task} list mine done\`.`;
     return blocks(Blocks.Section({ text: `*${title}*\n${hint}` }));
   }
@@ -145,7 +150,7 @@ export function mentionReplyText(userId: string, openCount: number): string {
     openCount === 0 ? 'You have no open tasks.' : openCount === 1 ? 'You have *1* open task.' : `You have *${openCount}* open tasks.`;
   return [
     `Hi ${mention(userId)}! ${count}`,
-    `• \`${COMMAND.task} add <title> [@assignee] [due <date>]\` creates a task`,
+    `• \`${COMMAND.task} add &lt;title&gt; [@assignee] [due &lt;date&gt;]\` creates a task`,
     `• \`${COMMAND.task} list\` shows yours, \`${COMMAND.task} done #n\` completes one`,
     `• \`${COMMAND.task} help\` for everything else, or open my App Home.`,
   ].join('\n');
@@ -153,43 +158,191 @@ export function mentionReplyText(userId: string, openCount: number): string {
 
 // ---------------------------------------------------------------- modals
 
-/** Block and action ids of the New task modal; field errors are keyed by these block ids. */
+/**
+ * Block ids of the New/Edit task form; each input's action id is the same string. Field errors
+ * (`response_action: "errors"`) are keyed by these block ids.
+ */
 export const NEW_TASK_FIELD = {
   title: 'task_title',
-  assignee: 'task_assignee',
+  assignee: ACTION.taskFormAssignee,
   dueDate: 'task_due',
+  priority: 'task_priority',
+  channel: 'task_channel',
   description: 'task_description',
 } as const;
 
+/** The Comment modal's one input. */
+export const COMMENT_FIELD = 'task_comment_text';
+
+const PRIORITY_LABEL: Record<Priority, string> = { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' };
+
+/**
+ * What the New task modal carries from opening to submission: ids only. `tz` is the creator's
+ * IANA zone when it was known at opening (so "not before today" needs no Slack call at submit);
+ * `source` is the message a task is made from (channel + ts).
+ */
 export interface NewTaskMetadata {
-  /** the creator's IANA time zone, so the submission can check "not before today" without a Slack call */
-  tz: string;
-  channelId?: string;
+  origin: TaskOrigin;
+  tz?: string;
+  source?: { channelId: string; ts: string; threadTs?: string };
 }
 
-export function newTaskModal(opts: { userId: string; metadata: NewTaskMetadata; title?: string; description?: string }): ModalView {
-  const metadata = JSON.stringify(opts.metadata);
-  return Modal({ title: 'New task', submit: 'Create', close: 'Cancel', callbackId: VIEW.newTask, privateMetaData: metadata })
-    .blocks(
-      Blocks.Input({ label: 'Title', blockId: NEW_TASK_FIELD.title }).element(
-        Elements.TextInput({ actionId: NEW_TASK_FIELD.title, maxLength: TITLE_MAX, placeholder: 'e.g. Send the contract to legal' }).initialValue(
-          opts.title ? plain(opts.title, TITLE_MAX) : undefined,
-        ),
+/**
+ * Where a modal of the task details stack sits (SPEC S6, Slack's 3-view stack): the task, its
+ * depth (1 = opened with views.open), and — for a view pushed on top of the details — the details
+ * view's id and the hash it had when this view was pushed, to refresh it after the submission.
+ */
+export interface StackMeta {
+  taskId: number;
+  depth: number;
+  parentId?: string;
+  parentHash?: string;
+}
+
+export const MAX_STACK = 3;
+
+export function encodeStackMeta(meta: StackMeta): string {
+  return JSON.stringify(meta);
+}
+
+export function decodeStackMeta(raw: string | undefined): StackMeta | undefined {
+  try {
+    const m = JSON.parse(raw ?? '') as Partial<StackMeta> | null;
+    if (!m || typeof m.taskId !== 'number' || !Number.isSafeInteger(m.taskId)) return undefined;
+    const depth = typeof m.depth === 'number' && m.depth >= 1 && m.depth <= MAX_STACK ? Math.floor(m.depth) : 1;
+    return {
+      taskId: m.taskId,
+      depth,
+      ...(typeof m.parentId === 'string' && m.parentId !== '' ? { parentId: m.parentId } : {}),
+      ...(typeof m.parentHash === 'string' && m.parentHash !== '' ? { parentHash: m.parentHash } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const isoToDate = (date: string): Date => new Date(`${date}T00:00:00Z`);
+
+function priorityOption(p: Priority) {
+  return Bits.Option({ text: PRIORITY_LABEL[p], value: p });
+}
+
+interface TaskFormInitial {
+  title?: string;
+  description?: string;
+  assigneeId: string;
+  dueDate?: string | null;
+  priority?: Priority;
+}
+
+/**
+ * The inputs shared by New and Edit. Initial values are cut to the input's max_length (Slack
+ * refuses a view whose initial_value is longer). The assignee select dispatches its choice, so
+ * the app can look the person up before the form is submitted.
+ */
+function taskFormBlocks(initial: TaskFormInitial, withChannel: boolean): BlockBuilder[] {
+  const list: BlockBuilder[] = [
+    Blocks.Input({ label: 'Title', blockId: NEW_TASK_FIELD.title }).element(
+      Elements.TextInput({ actionId: NEW_TASK_FIELD.title, maxLength: TITLE_MAX, placeholder: 'e.g. Send the contract to legal' }).initialValue(
+        initial.title ? plain(initial.title, TITLE_MAX) : undefined,
       ),
-      Blocks.Input({ label: 'Assignee', blockId: NEW_TASK_FIELD.assignee }).element(
-        Elements.UserSelect({ actionId: NEW_TASK_FIELD.assignee, initialUser: opts.userId }),
-      ),
-      Blocks.Input({ label: 'Due date', blockId: NEW_TASK_FIELD.dueDate })
-        .optional(true)
-        .element(Elements.DatePicker({ actionId: NEW_TASK_FIELD.dueDate })),
-      Blocks.Input({ label: 'Description', blockId: NEW_TASK_FIELD.description })
+    ),
+    Blocks.Input({ label: 'Assignee', blockId: NEW_TASK_FIELD.assignee })
+      .dispatchAction(true)
+      .element(Elements.UserSelect({ actionId: NEW_TASK_FIELD.assignee, initialUser: initial.assigneeId })),
+    Blocks.Input({ label: 'Due date', blockId: NEW_TASK_FIELD.dueDate })
+      .optional(true)
+      .element(Elements.DatePicker({ actionId: NEW_TASK_FIELD.dueDate }).initialDate(initial.dueDate ? isoToDate(initial.dueDate) : undefined)),
+    Blocks.Input({ label: 'Priority', blockId: NEW_TASK_FIELD.priority }).element(
+      Elements.StaticSelect({ actionId: NEW_TASK_FIELD.priority })
+        .options(...PRIORITIES.map(priorityOption))
+        .initialOption(priorityOption(initial.priority ?? 'normal')),
+    ),
+  ];
+  if (withChannel) {
+    list.push(
+      Blocks.Input({ label: 'Post the task in a channel', blockId: NEW_TASK_FIELD.channel, hint: 'Optional. The assignee gets it in a DM either way.' })
         .optional(true)
         .element(
-          Elements.TextInput({ actionId: NEW_TASK_FIELD.description, multiline: true, maxLength: LIMIT.inputMax }).initialValue(
-            opts.description ? plain(opts.description, LIMIT.inputMax) : undefined,
-          ),
+          Elements.ConversationSelect({ actionId: NEW_TASK_FIELD.channel, placeholder: 'Pick a channel' }).filter('public', 'private').excludeBotUsers(true),
         ),
+    );
+  }
+  list.push(
+    Blocks.Input({ label: 'Description', blockId: NEW_TASK_FIELD.description })
+      .optional(true)
+      .element(
+        Elements.TextInput({ actionId: NEW_TASK_FIELD.description, multiline: true, maxLength: DESCRIPTION_MAX }).initialValue(
+          initial.description ? plain(initial.description, DESCRIPTION_MAX) : undefined,
+        ),
+      ),
+  );
+  return list;
+}
+
+/** New task: title, assignee (default: the user), due date, priority, channel, description. */
+export function newTaskModal(opts: { userId: string; metadata: NewTaskMetadata; title?: string; description?: string }): ModalView {
+  const fromMessage = opts.metadata.source !== undefined;
+  return Modal({ title: 'New task', submit: 'Create', close: 'Cancel', callbackId: VIEW.newTask, privateMetaData: JSON.stringify(opts.metadata) })
+    .blocks(
+      fromMessage ? Blocks.Context().elements('Made from a message: the task links back to it, and I’ll reply in its thread.') : undefined,
+      ...taskFormBlocks({ title: opts.title, description: opts.description, assigneeId: opts.userId }, true),
     )
+    .buildToObject() as unknown as ModalView;
+}
+
+/** Edit task (pushed on the details view, or in its place when the stack is full). */
+export function editTaskModal(task: TaskRow, meta: StackMeta): ModalView {
+  return Modal({
+    title: plain(`Edit task #${task.number}`, LIMIT.modalTitle),
+    submit: 'Save',
+    close: 'Back',
+    callbackId: VIEW.editTask,
+    privateMetaData: encodeStackMeta(meta),
+  })
+    .blocks(
+      ...taskFormBlocks(
+        { title: task.title, description: task.description, assigneeId: task.assigneeId, dueDate: task.dueDate, priority: task.priority },
+        false,
+      ),
+    )
+    .buildToObject() as unknown as ModalView;
+}
+
+export function commentTaskModal(task: TaskRow, meta: StackMeta): ModalView {
+  return Modal({
+    title: plain(`Comment on #${task.number}`, LIMIT.modalTitle),
+    submit: 'Comment',
+    close: 'Back',
+    callbackId: VIEW.commentTask,
+    privateMetaData: encodeStackMeta(meta),
+  })
+    .blocks(
+      Blocks.Section({ text: `*${taskLabel(task)}*` }),
+      Blocks.Input({ label: 'Comment', blockId: COMMENT_FIELD }).element(
+        Elements.TextInput({ actionId: COMMENT_FIELD, multiline: true, maxLength: COMMENT_MAX, placeholder: 'Everyone who opens the task sees it.' }),
+      ),
+    )
+    .buildToObject() as unknown as ModalView;
+}
+
+/** Delete confirmation from the details view; its submit deletes and closes the whole stack. */
+export function deleteTaskConfirmModal(task: TaskRow, meta: StackMeta): ModalView {
+  return Modal({
+    title: plain(`Delete task #${task.number}`, LIMIT.modalTitle),
+    submit: 'Delete',
+    close: 'Back',
+    callbackId: VIEW.detailsDeleteTask,
+    privateMetaData: encodeStackMeta(meta),
+  })
+    .blocks(Blocks.Section({ text: `Delete *${taskLabel(task)}*? Its comments go with it. This cannot be undone.` }))
+    .buildToObject() as unknown as ModalView;
+}
+
+/** Opened at once with a fresh trigger id, then replaced (views.update) when the real modal is ready. */
+export function loadingModal(title: string): ModalView {
+  return Modal({ title: plain(title, LIMIT.modalTitle), close: 'Cancel', callbackId: VIEW.loading })
+    .blocks(Blocks.Section({ text: ':hourglass_flowing_sand: Loading…' }))
     .buildToObject() as unknown as ModalView;
 }
 
@@ -199,47 +352,84 @@ const ACTION_WORDS: Record<string, string> = {
   assigned: 'reassigned the task',
   completed: 'completed the task',
   reopened: 'reopened the task',
-  commented: 'commented',
 };
+
+/** How many history lines (audit + comments) the details view shows. */
+export const DETAILS_HISTORY_SHOWN = 15;
+
+/** What the viewer may do with the task (decided by the service's rules, not here). */
+export interface DetailsPermissions {
+  edit: boolean;
+  complete: boolean;
+  delete: boolean;
+}
 
 export interface DetailsData {
   task: TaskRow;
   comments: CommentRow[];
   history: { actorId: string; action: string; createdAt: number }[];
   today?: string;
+  /** With it, the view shows Edit / Comment / Complete / Delete as allowed; without, it is read-only. */
+  can?: DetailsPermissions;
+  /** Where the view sits in the modal stack (default 1). */
+  depth?: number;
+  /** A line at the top, e.g. why a click did nothing. Our own mrkdwn (already escaped). */
+  notice?: string;
 }
 
-/** Read-only task details (a later issue adds Edit / Comment / Complete / Delete). */
-export function taskDetailsModal({ task, comments, history, today }: DetailsData): ModalView {
-  const shownComments = comments.slice(-10);
-  const shownHistory = history.filter((h) => ACTION_WORDS[h.action]).slice(-8);
+type TimelineEntry = { at: number; text: string };
+
+function timeline(comments: CommentRow[], history: DetailsData['history']): TimelineEntry[] {
+  const entries: TimelineEntry[] = [
+    ...history
+      .filter((h) => ACTION_WORDS[h.action] !== undefined)
+      .map((h) => ({ at: h.createdAt, text: `${mention(h.actorId)} ${ACTION_WORDS[h.action] as string} · ${slackDate(h.createdAt)}` })),
+    ...comments.map((c) => ({ at: c.createdAt, text: `:speech_balloon: ${mention(c.userId)} · ${slackDate(c.createdAt)}\n${userText(c.text, 1500)}` })),
+  ];
+  return entries.sort((a, b) => a.at - b.at);
+}
+
+/** Task details: fields, the latest history (audit and comments), and what the viewer may do. */
+export function taskDetailsModal({ task, comments, history, today, can, depth = 1, notice }: DetailsData): ModalView {
+  const entries = timeline(comments, history);
+  const shown = entries.slice(-DETAILS_HISTORY_SHOWN);
+  const value = String(task.id);
+  const buttons = can
+    ? [
+        can.complete && task.status === 'open' ? Elements.Button({ text: 'Complete', actionId: ACTION.detailsComplete, value }).primary() : undefined,
+        can.edit ? Elements.Button({ text: 'Edit', actionId: ACTION.detailsEdit, value }) : undefined,
+        Elements.Button({ text: 'Comment', actionId: ACTION.detailsComment, value }),
+        can.delete ? Elements.Button({ text: 'Delete', actionId: ACTION.detailsDelete, value }).danger() : undefined,
+      ].filter((b) => b !== undefined)
+    : [];
   return Modal({
     title: plain(`Task #${task.number}`, LIMIT.modalTitle),
     close: 'Close',
     callbackId: VIEW.taskDetails,
-    privateMetaData: JSON.stringify({ taskId: task.id }),
+    privateMetaData: encodeStackMeta({ taskId: task.id, depth }),
   })
     .blocks(
       Blocks.Section({ text: `*${taskLabel(task)}*` }),
+      notice ? Blocks.Context().elements(truncate(`:warning: ${notice}`, LIMIT.sectionText)) : undefined,
       Blocks.Section().fields(
         `*Assignee*\n${mention(task.assigneeId)}`,
         `*Due*\n${dueText(task, today)}`,
         `*Status*\n${statusText(task)}`,
         `*Created by*\n${mention(task.creatorId)}`,
-        `*Priority*\n${task.priority}`,
+        `*Priority*\n${PRIORITY_LABEL[task.priority]}`,
         `*Created*\n${slackDate(task.createdAt, '{date_short_pretty}')}`,
       ),
       task.description.trim() !== '' ? Blocks.Section({ text: userText(task.description, LIMIT.sectionText) }) : undefined,
       task.sourcePermalink ? Blocks.Context().elements(`<${task.sourcePermalink}|Source message>`) : undefined,
+      buttons.length > 0 ? Blocks.Actions({ blockId: 'task_details_actions' }).elements(...buttons) : undefined,
       Blocks.Divider(),
-      Blocks.Section({ text: shownComments.length === 0 ? '*Comments*\nNo comments yet.' : `*Comments* (${comments.length})` }),
-      ...shownComments.map((c) => Blocks.Context().elements(`${mention(c.userId)} ${slackDate(c.createdAt)}: ${userText(c.text, 1500)}`)),
-      shownHistory.length > 0 ? Blocks.Divider() : undefined,
-      shownHistory.length > 0
-        ? Blocks.Context().elements(
-            ...shownHistory.slice(-LIMIT.contextElements).map((h) => `${mention(h.actorId)} ${ACTION_WORDS[h.action] ?? h.action} ${slackDate(h.createdAt)}`),
-          )
-        : undefined,
+      Blocks.Section({
+        text:
+          entries.length === 0
+            ? '*History*\nNothing yet.'
+            : `*History*${entries.length > shown.length ? ` (latest ${shown.length} of ${entries.length})` : ''}`,
+      }),
+      ...shown.map((e) => Blocks.Context().elements(e.text)),
     )
     .buildToObject() as unknown as ModalView;
 }
@@ -247,7 +437,6 @@ export function taskDetailsModal({ task, comments, history, today }: DetailsData
 /** A one-section modal for "that task is gone" and similar. */
 export function noticeModal(title: string, text: string): ModalView {
   return Modal({ title: plain(title, LIMIT.modalTitle), close: 'Close' })
-    .blocks(Blocks.Section({ text }))
+    .blocks(Blocks.Section({ text: truncate(text, LIMIT.sectionText) }))
     .buildToObject() as unknown as ModalView;
 }
-
