@@ -360,7 +360,17 @@ describe('App Home', () => {
     ]);
     await openHome(ALICE);
     await click(ALICE, ACTION.homeTaskOverflow, { blockId: `home_task_${open}`, selectedOption: { value: `open:${open}` } });
-    expect(t.fake.topView(ALICE)?.callback_id).toBe(VIEW.taskDetails);
+    const details = t.fake.topView(ALICE) as FakeView;
+    expect(details.callback_id).toBe(VIEW.taskDetails);
+    // The full details modal: the assignee may edit, comment and complete (not delete: Bob made it).
+    const buttons = JSON.stringify(details.blocks);
+    for (const id of [ACTION.detailsEdit, ACTION.detailsComment, ACTION.detailsComplete]) expect(buttons).toContain(id);
+    expect(buttons).not.toContain(ACTION.detailsDelete);
+    t.fake.clearViews(ALICE);
+
+    // Edit opens the edit form at once; saving it changes the task.
+    await click(ALICE, ACTION.homeTaskOverflow, { blockId: `home_task_${open}`, selectedOption: { value: `edit:${open}` } });
+    expect(t.fake.topView(ALICE)?.callback_id).toBe(VIEW.editTask);
     t.fake.clearViews(ALICE);
 
     await click(ALICE, ACTION.homeFilter, { selectedOption: { value: 'recently_done' } });
@@ -388,8 +398,21 @@ describe('App Home', () => {
 
     t.fake.clearViews(ALICE);
     await click(ALICE, ACTION.homeRequestApproval);
-    expect(t.fake.topView(ALICE)?.type).toBe('modal');
+    expect(t.fake.topView(ALICE)?.callback_id).toBe(VIEW.requestApproval);
     expect(errors()).toEqual([]);
+  });
+
+  it('refuses Edit from the Home to someone who is neither assignee nor creator', async () => {
+    const [theirs] = seedTasks(t.store, TEAM, [{ assigneeId: BOB, creatorId: CAROL, title: 'Not yours' }]);
+    await openHome(ALICE);
+    await click(ALICE, ACTION.homeFilter, { selectedOption: { value: 'all_open' } });
+    // The menu offers Edit only to those who may; a stale or forged click is refused all the same.
+    expect(JSON.stringify(home(ALICE).blocks)).not.toContain(`edit:${theirs}`);
+    await t.slack.blockAction({ teamId: TEAM, userId: ALICE, actionId: ACTION.homeTaskOverflow, container: 'view', viewId: home(ALICE).id, blockId: `home_task_${theirs}`, selectedOption: { value: `edit:${theirs}` }, unchecked: true });
+    await t.settle();
+    const notice = t.fake.topView(ALICE) as FakeView;
+    expect(notice.callback_id).not.toBe(VIEW.editTask);
+    expect(viewText(notice.blocks)).toMatch(/assignee|creator/i);
   });
 
   it('stays within Block Kit limits with 10,000 tasks, 3,000-character titles and 200 approvals', async () => {

@@ -17,10 +17,10 @@ import { rowIdOf } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { DashboardReadModel } from '../../store/dashboard.js';
 import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
-import { COMING_SOON } from '../placeholders.js';
+import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
 import { TaskService } from '../tasks/service.js';
-import { taskDetailsModal } from '../tasks/views.js';
+import { openEditTask, openTaskDetails } from '../tasks/details.js';
 import { HomePublisher } from './publisher.js';
 import {
   REASSIGN_INPUT,
@@ -102,10 +102,14 @@ export function registerHome(reg: ListenerRegistry, svc: Services): HomePublishe
     }
   });
 
-  // The Request approval modal is a later issue (SPEC S6); the approvals shortcut is a placeholder too.
+  // The same modal as the Request approval shortcut.
   app.action<BlockAction<ButtonAction>>(ACTION.homeRequestApproval, async ({ ack, body }) => {
     await ack();
-    await openModal(svc, clickOf(body), noticeModal('Request approval', `Requesting approvals from the Home: ${COMING_SOON}`));
+    const click = clickOf(body);
+    if (!click.triggerId) return;
+    await openRequestApprovalModal(svc, { triggerId: click.triggerId }).catch((err: unknown) =>
+      svc.logger.warn(`home: could not open the Request approval modal for ${click.userId} (team ${click.teamId}): ${describeError(err)}`),
+    );
   });
 
   // Search: options come from the local store only (Slack waits 3 s for them), one workspace only.
@@ -153,7 +157,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services): HomePublishe
           await tasks.reopen(actorOf(click), ref);
           return;
         case 'edit':
-          await openModal(svc, click, noticeModal('Edit task', 'Editing tasks from the Home is coming soon. Meanwhile, `/task` in any channel can change who a task is for, or mark it done.'));
+          if (click.triggerId) await openEditTask(svc, tasks, { ...actorOf(click), taskId: choice.taskId, triggerId: click.triggerId });
           return;
         case 'reassign':
           await openModal(svc, click, reassignModal(await tasks.get(click.teamId, ref)));
@@ -217,10 +221,10 @@ export function registerHome(reg: ListenerRegistry, svc: Services): HomePublishe
   });
 
   async function openTask(click: Click, taskId: number): Promise<void> {
+    if (!click.triggerId) return;
     try {
-      const details = await tasks.details(click.teamId, { id: taskId });
-      const today = await tasks.todayFor(click.userId);
-      await openModal(svc, click, taskDetailsModal({ ...details, today }));
+      // The tasks feature's details modal, with the buttons this user may use (Edit, Comment, …).
+      await openTaskDetails(svc, tasks, { ...actorOf(click), taskId, triggerId: click.triggerId });
     } catch (err) {
       await explain(click, err, `opening task ${taskId}`);
     }

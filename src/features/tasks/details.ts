@@ -4,6 +4,7 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
+import { rowIdOf } from '../../slack/values.js';
 import { todayIn } from './dates.js';
 import { slackErrorCode } from './effects.js';
 import { couldNotOpenText } from './modal.js';
@@ -80,6 +81,18 @@ export async function openTaskDetails(svc: Services, tasks: TaskService, req: Op
   } else {
     await showDetails(svc, tasks, req, req.taskId, { id: req.from.id, hash: req.from.hash }, { depth: below });
   }
+}
+
+/**
+ * Opens a task's Edit form as a new modal (the App Home's "Edit"): only the assignee or the
+ * creator may; saving shows the task's details in the form's place. Throws domain errors for the
+ * caller to explain, and what Slack throws.
+ */
+export async function openEditTask(svc: Services, tasks: TaskService, req: { teamId: string; userId: string; taskId: number; triggerId: string }): Promise<void> {
+  const task = await tasks.get(req.teamId, { id: req.taskId });
+  if (!mayChange(task, req)) throw notAllowedError(task, 'edit');
+  warmUser(svc, req.userId);
+  await svc.client.views.open({ trigger_id: req.triggerId, view: editTaskModal(task, { taskId: task.id, depth: 1 }) });
 }
 
 /**
@@ -187,8 +200,7 @@ async function placeOnTop(
 }
 
 function taskIdOf(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return rowIdOf(value);
 }
 
 type DetailsClick = BlockAction<ButtonAction> & { view?: ViewOutput };
