@@ -236,6 +236,22 @@ describe('/task help, unknown text and the modal', () => {
 });
 
 describe('concurrency and workspaces', () => {
+  it('answers what the store alone can answer in the ack itself, with no response_url call', async () => {
+    const help = await slash(t, ANN, 'help');
+    expect((help.response.json as { text?: string }).text).toContain('/task add');
+    expect(t.fake.responses(help.responseUrl)).toEqual([]);
+
+    const added = await slash(t, ANN, 'add Answered in the ack');
+    expect((added.response.json as { text?: string }).text).toMatch(/Created #\d+/);
+    expect(t.fake.responses(added.responseUrl)).toEqual([]);
+
+    // The list needs the user's time zone: once it is known (cached), the list comes in the ack too.
+    await t.services.users.get(ANN);
+    const list = await slash(t, ANN, 'list');
+    expect((list.response.json as { text?: string }).text).toBeTruthy();
+    expect(t.fake.responses(list.responseUrl)).toEqual([]);
+  });
+
   it('50 concurrent /task add in one workspace get 50 distinct consecutive numbers', async () => {
     const team = 'T0CCCCCCC';
     const user = 'UCONC0001';
@@ -245,7 +261,10 @@ describe('concurrency and workspaces', () => {
     await t.settle();
     const numbers = allTasks(t, team).map((x) => x.number).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const replies = results.flatMap((r) => t.fake.responses(r.responseUrl).map((b) => String(b['text'])));
+    // Each reply came in the ack's body or through response_url.
+    const replies = results.flatMap((r) =>
+      [r.response.json as Record<string, unknown> | undefined, ...t.fake.responses(r.responseUrl)].filter((b) => b && typeof b === 'object').map((b) => String(b?.['text'])),
+    );
     expect(new Set(replies.map((x) => /#(\d+)/.exec(x)?.[1])).size).toBe(50);
   });
 

@@ -30,7 +30,9 @@ export async function slash(t: TestApp, userId: string, text: string, teamId = T
   const { response, responseUrl, triggerId } = await t.slack.command({ teamId, userId, text, ...(channelId ? { channelId } : {}) });
   expect(response.status).toBe(200);
   await t.settle();
-  const bodies = t.fake.responses(responseUrl);
+  // What the user sees: the ack's body, if it had one, then what came through response_url.
+  const ackBody = response.json && typeof response.json === 'object' ? [response.json as Record<string, unknown>] : [];
+  const bodies = [...ackBody, ...t.fake.responses(responseUrl)];
   for (const b of bodies) expect(b['response_type'] ?? 'ephemeral').toBe('ephemeral');
   return { response, bodies, text: bodies.map((b) => String(b['text'] ?? '')).join('\n'), triggerId, responseUrl };
 }

@@ -15,26 +15,31 @@ import { taskLabel, taskListBlocks, taskListText } from './views.js';
 const LIST_LIMIT = 20;
 
 /**
- * `/task` (SPEC S5). Acks with nothing, then does the work and answers ephemerally through
- * `respond` (response_url): the user's time zone (users.info) and the Slack calls a change causes
- * would not fit in Slack's 3 seconds. Only a `/task add` that needs no Slack lookup is stored
- * before the ack (a local write), so that an acknowledged command is never lost to a crash.
+ * `/task` (SPEC S5). What the local store alone can answer is answered in the ack itself (help,
+ * usage errors, a list when the user's time zone is known, an `add` that needs no Slack lookup —
+ * stored before the ack, so an acknowledged command is never lost to a crash): the reply is
+ * there at once and costs no response_url call. Anything that needs Slack (users.info) acks
+ * first and answers ephemerally through `respond` (response_url) when done.
  */
 export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   reg.command(COMMAND.task, async ({ command, ack, respond, client }) => {
-    // `/task add` that needs nothing from Slack is stored before the ack (SPEC S9 allows work on
-    // the local store there), so a 200 means the task exists even if the process dies right
-    // after. Everything else is acknowledged at once; any reply acknowledges first.
+    // SPEC S9 allows work on the local store before the ack; anything else acks at once. The
+    // first reply made before the ack travels in the ack's body, later ones through response_url.
     let acked = false;
     const ackOnce = async () => {
       if (acked) return;
       acked = true;
       await ack();
     };
-    if (!storableBeforeAck(command.text, command.user_id, svc)) await ackOnce();
+    if (!answerableBeforeAck(command.text, command.user_id, svc)) await ackOnce();
     const reply = async (text: string, blocks?: types.KnownBlock[]) => {
-      await ackOnce();
-      await respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });
+      const message = { response_type: 'ephemeral' as const, text, ...(blocks ? { blocks } : {}) };
+      if (acked) {
+        await respond(message);
+        return;
+      }
+      acked = true;
+      await ack(message);
     };
     if (command.text.trim() === '') {
       try {
@@ -65,16 +70,26 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
 }
 
 /**
- * Whether this `/task` text is an `add` that the local store alone can decide: the assignee is
- * the user or already known (cached), and a due date, if any, can be read in a cached time zone.
+ * Whether the local store alone can answer this `/task` text (no Slack lookup): help and usage
+ * errors; a list when the user's time zone is cached (it decides what is overdue); an `add` whose
+ * assignee is the user or already known (cached), with a due date read in a cached time zone.
  */
-function storableBeforeAck(text: string, userId: string, svc: Services): boolean {
+function answerableBeforeAck(text: string, userId: string, svc: Services): boolean {
   if (text.trim() === '') return false;
   const cachedTz = svc.users.peek(userId)?.tz;
   if (/\bdue\b/i.test(text) && cachedTz === undefined) return false;
   const parsed = parseTaskCommand(text, { now: svc.now(), timeZone: cachedTz ?? 'UTC' });
-  if (parsed.kind !== 'add') return false;
-  return !parsed.assigneeId || parsed.assigneeId === userId || svc.users.peek(parsed.assigneeId) !== undefined;
+  switch (parsed.kind) {
+    case 'help':
+    case 'invalid':
+      return true;
+    case 'list':
+      return cachedTz !== undefined;
+    case 'add':
+      return !parsed.assigneeId || parsed.assigneeId === userId || svc.users.peek(parsed.assigneeId) !== undefined;
+    default:
+      return false;
+  }
 }
 
 type Reply = (text: string, blocks?: types.KnownBlock[]) => Promise<void>;
