@@ -11,6 +11,7 @@ import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
 import { ListenerRegistry } from './slack/registry.js';
+import { RedactingLogger } from './slack/redactingLogger.js';
 import { rejectMalformedRequests } from './slack/requestGuard.js';
 import { UserDirectory } from './slack/users.js';
 import type { Store } from './store/db.js';
@@ -54,7 +55,8 @@ const toLogLevel = (level: Config['logLevel']): LogLevel =>
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
 export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000 }: CreateAppOptions): TasklaneApp {
-  const logger = given ?? new ConsoleLogger();
+  // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
+  const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));
   const healthz: CustomRoute = {
     path: '/healthz',

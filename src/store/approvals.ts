@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
@@ -19,6 +19,14 @@ export interface NewApproval {
   workflowExecutionId?: string;
   /** Who the audit row names: the requester, or `workflow` when a step has none. */
   actorId: string;
+}
+
+/** A `function_execution_id` already recorded by another workspace: nothing of that row may be read or changed from here. */
+export class ForeignExecutionError extends Error {
+  constructor(functionExecutionId: string, teamId: string) {
+    super(`function execution ${functionExecutionId} is recorded for another workspace than ${teamId}`);
+    this.name = 'ForeignExecutionError';
+  }
 }
 
 export type DecisionOutcome = 'approved' | 'rejected';
@@ -83,6 +91,8 @@ export class ApprovalsRepository {
           .where(eq(approvals.functionExecutionId, input.functionExecutionId ?? ''))
           .get();
         if (!existing) throw new Error('approval insert conflicted but no row holds that execution id');
+        // Slack's execution ids are unique across workspaces: another workspace's row is never this one's.
+        if (existing.teamId !== input.teamId) throw new ForeignExecutionError(input.functionExecutionId ?? '', input.teamId);
         return { approval: withApprovers(tx, existing), created: false };
       }
       for (const userId of input.approverIds) {
@@ -243,10 +253,11 @@ export class ApprovalsRepository {
   }
 
   /**
-   * Pending approvals created before `createdBefore` with an approver whose card was never
-   * recorded: the process sending the cards died part-way (a failed DM fails the approval).
+   * Pending approvals created between `createdAfter` and `createdBefore` with an approver whose
+   * card was never recorded: the process sending the cards died part-way (a failed DM fails the
+   * approval instead).
    */
-  async pendingWithUnsentCards(createdBefore: number, limit = 200): Promise<Approval[]> {
+  async pendingWithUnsentCards(createdAfter: number, createdBefore: number, limit = 200): Promise<Approval[]> {
     return this.read((tx) =>
       tx
         .select()
@@ -255,6 +266,7 @@ export class ApprovalsRepository {
           and(
             eq(approvals.status, 'pending'),
             lt(approvals.createdAt, createdBefore),
+            gte(approvals.createdAt, createdAfter),
             sql`EXISTS (SELECT 1 FROM ${approvalApprovers} WHERE ${approvalApprovers.approvalId} = ${approvals.id} AND ${approvalApprovers.messageTs} IS NULL)`,
           ),
         )

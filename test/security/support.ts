@@ -322,3 +322,39 @@ export function sentSince(t: TestApp, m: Mark, extra: unknown[] = []): string {
     extra,
   });
 }
+
+/**
+ * A view_submission as Slack sends it for a modal with this callback id and private_metadata,
+ * without the modal having to be open in the fake: what a client holding a stale or forged view
+ * would submit. `values` is state.values.
+ */
+export function submissionPayload(
+  t: TestApp,
+  a: { teamId: string; userId: string; callbackId: string; privateMetadata: unknown; values?: Record<string, unknown>; viewId?: string },
+): Record<string, unknown> {
+  const viewId = a.viewId ?? 'VFORGED001';
+  return {
+    type: 'view_submission',
+    token: 'fake-verification-token',
+    api_app_id: t.fake.appId,
+    is_enterprise_install: false,
+    enterprise: null,
+    team: { id: a.teamId, domain: 'x' },
+    user: { id: a.userId, username: a.userId.toLowerCase(), name: a.userId.toLowerCase(), team_id: a.teamId },
+    view: {
+      id: viewId,
+      team_id: a.teamId,
+      type: 'modal',
+      callback_id: a.callbackId,
+      private_metadata: a.privateMetadata,
+      hash: '1.forged',
+      root_view_id: viewId,
+      previous_view_id: null,
+      state: { values: a.values ?? {} },
+      app_id: t.fake.appId,
+      bot_id: t.fake.botId,
+    },
+    trigger_id: t.fake.issueTriggerId(a.userId, a.teamId),
+    response_urls: [],
+  };
+}

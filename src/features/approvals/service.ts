@@ -3,7 +3,7 @@ import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } f
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
-import { ApprovalsRepository, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
+import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
 import type { Store } from '../../store/db.js';
 import {
   MAX_COMMENT,
@@ -147,6 +147,11 @@ const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
  * it is this old (or older than the process): younger ones may still be sending.
  */
 const UNSENT_GRACE_MS = 60_000;
+/**
+ * …and no older than this: a request whose cards went missing longer ago is left as it is (its
+ * approvers still find it under "Waiting on you" in the App Home).
+ */
+const UNSENT_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * Approvals whose cards are being sent right now, per store (so per process): a twin delivery of
@@ -264,17 +269,27 @@ export class ApprovalService {
       invalid = err;
     }
 
-    const { approval, created } = await this.repo.create({
-      teamId,
-      title: input?.title ?? (typeof req.inputs['title'] === 'string' ? req.inputs['title'] : ''),
-      details: input?.details ?? '',
-      requesterId: input?.requesterId ?? null,
-      approverIds: input?.approverIds ?? [],
-      origin: 'workflow',
-      functionExecutionId,
-      workflowExecutionId: req.workflowExecutionId,
-      actorId: input?.requesterId ?? 'workflow',
-    });
+    let recorded: { approval: Approval; created: boolean };
+    try {
+      recorded = await this.repo.create({
+        teamId,
+        title: input?.title ?? (typeof req.inputs['title'] === 'string' ? req.inputs['title'] : ''),
+        details: input?.details ?? '',
+        requesterId: input?.requesterId ?? null,
+        approverIds: input?.approverIds ?? [],
+        origin: 'workflow',
+        functionExecutionId,
+        workflowExecutionId: req.workflowExecutionId,
+        actorId: input?.requesterId ?? 'workflow',
+      });
+    } catch (err) {
+      if (!(err instanceof ForeignExecutionError)) throw err;
+      // Never legitimately (Slack's ids are unique): acknowledged, and nothing of the other workspace touched.
+      log.warn(`request_approval: ${err.message}; ignoring this delivery`);
+      await req.recorded?.();
+      return { kind: 'busy' };
+    }
+    const { approval, created } = recorded;
     await req.recorded?.();
     if (!created) {
       const unsent = approval.status === 'pending' ? approval.approvers.filter((a) => !a.messageTs).map((a) => a.userId) : [];
@@ -577,8 +592,8 @@ export class ApprovalService {
    * Returns how many approvals it sent cards for.
    */
   async sendUnsentCards(): Promise<number> {
-    const cutoff = Math.max(this.startedAt, this.svc.now() - UNSENT_GRACE_MS);
-    const rows = await this.repo.pendingWithUnsentCards(cutoff);
+    const now = this.svc.now();
+    const rows = await this.repo.pendingWithUnsentCards(now - UNSENT_HORIZON_MS, Math.max(this.startedAt, now - UNSENT_GRACE_MS));
     let repaired = 0;
     for (const row of rows) {
       const key = sendKey(row);
