@@ -2,6 +2,7 @@ import { AlreadyDoneError, DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { FUNCTION } from '../../slack/ids.js';
+import { truncate } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { isIsoDate } from './dates.js';
 import { slackErrorCode } from './effects.js';
@@ -151,7 +152,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
     const raw = (inputs as Inputs)['task'];
     const ref = readTaskRef(raw);
     if (!ref) {
-      await failStep('complete_task', executionId, `"${String(raw ?? '')}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+      await failStep('complete_task', executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
       return;
     }
     const completer = context.botUserId ?? 'USLACKBOT';
