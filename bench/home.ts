@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHome } from '../src/features/home/publisher.js';
+import { TasksRepository } from '../src/store/tasks.js';
 import { DashboardReadModel } from '../src/store/dashboard.js';
 import { openStore } from '../src/store/db.js';
 import type { HomeFilter } from '../src/store/schema.js';
@@ -144,6 +145,18 @@ async function measure(path: string): Promise<void> {
   }
   searches.sort((a, b) => a - b);
   console.log(`search         queries=200  p50 ${percentile(searches, 50).toFixed(2)} ms  p95 ${percentile(searches, 95).toFixed(2)} ms  p99 ${percentile(searches, 99).toFixed(2)} ms (workspace of ${HEAVY_TASKS + Math.floor((TOTAL_TASKS - HEAVY_TASKS) / WORKSPACES)} tasks)`);
+  // `/task list`: the store's share of the command (query + count), for the heavy user.
+  const tasksRepo = new TasksRepository(store);
+  const lists: number[] = [];
+  const kinds = [['mine', 'open'], ['mine', 'done'], ['created', 'open'], ['all', 'open'], ['all', 'done']] as const;
+  for (let i = 0; i < 550; i++) {
+    const [scope, status] = kinds[i % kinds.length] as (typeof kinds)[number];
+    const t0 = performance.now();
+    await tasksRepo.list(HEAVY_TEAM, { scope, status, userId: HEAVY_USER, limit: 20 });
+    if (i >= 50) lists.push(performance.now() - t0);
+  }
+  lists.sort((a, b) => a - b);
+  console.log(`/task list     queries=500  p50 ${percentile(lists, 50).toFixed(2)} ms  p95 ${percentile(lists, 95).toFixed(2)} ms  p99 ${percentile(lists, 99).toFixed(2)} ms (store time: page + count; mine/created/all × open/done)`);
   store.close();
 }
 

@@ -6,7 +6,8 @@
  *    app (`bench/bareBolt.ts`: same receiver, listeners that only ack) as processes.
  * 3. Per request kind: 200 req/s for a while (ack latency), then saturation (throughput), on both.
  * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
- * 5. Soak: a mixed stream until Tasklane has served 100,000 requests; RSS sampled throughout.
+ * 5. Soak: a mixed stream until Tasklane has served 100,000 requests in the run (or the 10-minute
+ *    budget is spent); RSS sampled throughout.
  * Prints a markdown table (also written to bench/results/latest.md).
  */
 import { execSync } from 'node:child_process';
@@ -23,10 +24,14 @@ import { ACTION, FUNCTION } from '../src/slack/ids.js';
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE = 200;
-const RATE_SECONDS = QUICK ? 3 : 8;
-const SAT_SECONDS = QUICK ? 3 : 6;
-const EFFECT_SAMPLES = QUICK ? 40 : 150;
+const RATE_SECONDS = QUICK ? 3 : 5;
+const SAT_SECONDS = QUICK ? 3 : 4;
+const EFFECT_SAMPLES = QUICK ? 40 : 100;
+/** RSS is reported after Tasklane has served this many requests in the run (all phases count). */
 const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
+/** The whole run stays within this (the issue asks for under 10 minutes on a fresh clone). */
+const BUDGET_MS = (QUICK ? 240 : 570) * 1000;
+const startedAt = Date.now();
 const TASKS = QUICK ? 100_000 : 1_000_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-'));
@@ -191,16 +196,27 @@ for (const [kind, next] of Object.entries(kinds)) {
   if (row) row.effect = { ackP99: percentile(acks, 99), effectP99: percentile(effects, 99), publishes: fake.callsTo('views.publish').length - publishesBefore };
 }
 
-// Soak: mixed requests until Tasklane has served SOAK_REQUESTS; RSS sampled every 2 s.
+// Soak: mixed requests, in chunks, until Tasklane has served SOAK_REQUESTS in the whole run (or
+// the time budget is spent); RSS sampled every 2 s.
+const served = () =>
+  rows.reduce((n, r) => n + r.rate.app.requests + r.sat.app.requests, 0) + EFFECT_SAMPLES * 2 + soak.requests + soak.errors;
+const soak = { requests: 0, errors: 0, non2xx: 0, seconds: 0 };
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(tasklane.rssMb()), 2000);
 const mix = Object.values(kinds);
 let mixI = 0;
-process.stdout.write(`soak: ${SOAK_REQUESTS.toLocaleString()} mixed requests… `);
-const soak = await drive({ url: urlOf(tasklane), secret: SECRET, next: () => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount: SOAK_REQUESTS, seconds: 600 });
+process.stdout.write(`soak: mixed requests until ${SOAK_REQUESTS.toLocaleString()} served in the run… `);
+while (served() < SOAK_REQUESTS && Date.now() - startedAt < BUDGET_MS - 40_000) {
+  const chunk = await drive({ url: urlOf(tasklane), secret: SECRET, next: () => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount: Math.min(5_000, SOAK_REQUESTS - served()) });
+  soak.requests += chunk.requests;
+  soak.errors += chunk.errors;
+  soak.non2xx += chunk.non2xx;
+  soak.seconds += chunk.seconds;
+}
 clearInterval(sampler);
 const rssAfter = tasklane.rssMb();
-console.log(`${soak.requests} in ${soak.seconds.toFixed(0)} s`);
+const servedTotal = served();
+console.log(`${soak.requests} in ${soak.seconds.toFixed(0)} s (${servedTotal.toLocaleString()} served in the run)`);
 const half = rssSamples.slice(Math.floor(rssSamples.length / 2));
 const trendMbPerMin = slope(half) * 30; // samples every 2 s
 
@@ -221,7 +237,7 @@ const lines = [
   ),
   '',
   ...rows.filter((r) => r.effect).map((r) => `Time-to-effect (${r.kind}, card + Home republished, ${EFFECT_SAMPLES} sequential): ack p99 ${f(r.effect!.ackP99)} ms, effect p99 ${f(r.effect!.effectP99)} ms (${f(r.effect!.effectP99 / r.effect!.ackP99, 2)}× ack), views.publish calls ${r.effect!.publishes}`),
-  `Soak: ${soak.requests.toLocaleString()} mixed requests at ${f(soak.throughput, 0)} req/s, errors ${soak.errors + soak.non2xx}; RSS ${f(rssAtStart, 0)} MB at start, ${f(rssAfter, 0)} MB after, max ${f(Math.max(...rssSamples, rssAfter), 0)} MB, trend over the second half ${f(trendMbPerMin, 2)} MB/min`,
+  `Soak: ${soak.requests.toLocaleString()} mixed requests at ${f(soak.requests / Math.max(soak.seconds, 1), 0)} req/s, errors ${soak.errors + soak.non2xx}; RSS ${f(rssAtStart, 0)} MB at start, ${f(rssAfter, 0)} MB after ${servedTotal.toLocaleString()} requests served in the run${servedTotal < SOAK_REQUESTS ? ' (time budget reached before 100,000)' : ''}, max ${f(Math.max(...rssSamples, rssAfter), 0)} MB, trend over the soak's second half ${f(trendMbPerMin, 2)} MB/min; whole run ${f((Date.now() - startedAt) / 1000, 0)} s`,
 ];
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
