@@ -2,8 +2,9 @@
  * `npm run bench`: Tasklane against a bare Bolt app, on one machine, in one run.
  *
  * 1. Seeds a store of 1,000,000 tasks across 100 workspaces (+ pending approvals).
- * 2. Starts the fake Slack in this process, Tasklane (`src/main.ts`, HTTP mode) and a bare Bolt
- *    app (`bench/bareBolt.ts`: same receiver, listeners that only ack) as processes.
+ * 2. Starts the fake Slack in this process, Tasklane (the compiled app `npm start` runs, HTTP
+ *    mode) and a bare Bolt app (`bench/bareBolt.ts`: same receiver, listeners that only ack) as
+ *    processes.
  * 3. Per request kind: 200 req/s for a while (ack latency), then saturation (throughput), on both.
  * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
  * 5. Soak: a mixed stream until Tasklane has served 100,000 requests in the run (or the 10-minute
