@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
@@ -111,23 +111,16 @@ export class ApprovalsRepository {
   }
 
   async get(teamId: string, id: number): Promise<Approval | undefined> {
-    return this.read((tx) => {
-      const row = tx
-        .select()
-        .from(approvals)
-        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId)))
-        .get();
-      return row ? withApprovers(tx, row) : undefined;
-    });
+    return this.findOne(and(eq(approvals.id, id), eq(approvals.teamId, teamId)));
   }
 
   async getByExecution(teamId: string, functionExecutionId: string): Promise<Approval | undefined> {
+    return this.findOne(and(eq(approvals.functionExecutionId, functionExecutionId), eq(approvals.teamId, teamId)));
+  }
+
+  private async findOne(where: SQL | undefined): Promise<Approval | undefined> {
     return this.read((tx) => {
-      const row = tx
-        .select()
-        .from(approvals)
-        .where(and(eq(approvals.functionExecutionId, functionExecutionId), eq(approvals.teamId, teamId)))
-        .get();
+      const row = tx.select().from(approvals).where(where).get();
       return row ? withApprovers(tx, row) : undefined;
     });
   }

@@ -214,55 +214,63 @@ function summaryBlock(a: Approval): KnownBlock {
   return { type: 'section', block_id: BLOCK.title, text: { type: 'mrkdwn', text: `*${userText(a.title, TITLE_MAX)}*${details}` } };
 }
 
-/** Reject: a required reason, ≤ 2000 characters (checked again on submit). */
-export function rejectReasonModal(a: Approval): ModalView {
+/** A decision's modal: the request's summary and one text input for the reason or comment. */
+function decisionModal(
+  a: Approval,
+  o: { callbackId: string; title: string; submit: string; input: { block: string; action: string }; label: string; hint: string; optional: boolean; placeholder?: string },
+): ModalView {
   return {
     type: 'modal',
-    callback_id: VIEW.rejectReason,
+    callback_id: o.callbackId,
     private_metadata: encodeMeta({ approvalId: a.id }),
-    title: { type: 'plain_text', text: 'Reject request' },
-    submit: { type: 'plain_text', text: 'Reject' },
+    title: { type: 'plain_text', text: o.title },
+    submit: { type: 'plain_text', text: o.submit },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       summaryBlock(a),
       {
         type: 'input',
-        block_id: INPUT.reason.block,
-        label: { type: 'plain_text', text: 'Reason' },
-        hint: { type: 'plain_text', text: `The requester sees this. Up to ${MAX_COMMENT} characters.` },
+        block_id: o.input.block,
+        ...(o.optional ? { optional: true } : {}),
+        label: { type: 'plain_text', text: o.label },
+        hint: { type: 'plain_text', text: o.hint },
         element: {
           type: 'plain_text_input',
-          action_id: INPUT.reason.action,
+          action_id: o.input.action,
           multiline: true,
           max_length: MAX_COMMENT,
-          placeholder: { type: 'plain_text', text: 'Why is this rejected?' },
+          ...(o.placeholder ? { placeholder: { type: 'plain_text', text: o.placeholder } } : {}),
         },
       },
     ],
   };
 }
 
+/** Reject: a required reason, ≤ 2000 characters (checked again on submit). */
+export function rejectReasonModal(a: Approval): ModalView {
+  return decisionModal(a, {
+    callbackId: VIEW.rejectReason,
+    title: 'Reject request',
+    submit: 'Reject',
+    input: INPUT.reason,
+    label: 'Reason',
+    hint: `The requester sees this. Up to ${MAX_COMMENT} characters.`,
+    optional: false,
+    placeholder: 'Why is this rejected?',
+  });
+}
+
 /** Approve with an optional comment. */
 export function approveCommentModal(a: Approval): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.approveComment,
-    private_metadata: encodeMeta({ approvalId: a.id }),
-    title: { type: 'plain_text', text: 'Approve request' },
-    submit: { type: 'plain_text', text: 'Approve' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      summaryBlock(a),
-      {
-        type: 'input',
-        block_id: INPUT.comment.block,
-        optional: true,
-        label: { type: 'plain_text', text: 'Comment' },
-        hint: { type: 'plain_text', text: `Optional; the requester sees it. Up to ${MAX_COMMENT} characters.` },
-        element: { type: 'plain_text_input', action_id: INPUT.comment.action, multiline: true, max_length: MAX_COMMENT },
-      },
-    ],
-  };
+  return decisionModal(a, {
+    callbackId: VIEW.approveComment,
+    title: 'Approve request',
+    submit: 'Approve',
+    input: INPUT.comment,
+    label: 'Comment',
+    hint: `Optional; the requester sees it. Up to ${MAX_COMMENT} characters.`,
+    optional: true,
+  });
 }
 
 /** A one-message modal, for telling someone something when a click came from a view (App Home). */
