@@ -270,47 +270,6 @@ export class ApprovalsRepository {
     );
   }
 
-  /** Pending approvals this user may decide, newest first (App Home "Waiting on you"). */
-  async listPendingForApprover(teamId: string, userId: string, limit: number, offset: number): Promise<Approval[]> {
-    return this.read((tx) =>
-      tx
-        .select({ approval: approvals })
-        .from(approvalApprovers)
-        .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
-        .where(
-          and(
-            eq(approvalApprovers.teamId, teamId),
-            eq(approvalApprovers.userId, userId),
-            eq(approvals.teamId, teamId),
-            eq(approvals.status, 'pending'),
-          ),
-        )
-        .orderBy(desc(approvals.createdAt), desc(approvals.id))
-        .limit(limit)
-        .offset(offset)
-        .all()
-        .map(({ approval }) => withApprovers(tx, approval)),
-    );
-  }
-
-  async countPendingForApprover(teamId: string, userId: string): Promise<number> {
-    return this.read((tx) => {
-      const row = tx
-        .select({ n: count() })
-        .from(approvalApprovers)
-        .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
-        .where(
-          and(
-            eq(approvalApprovers.teamId, teamId),
-            eq(approvalApprovers.userId, userId),
-            eq(approvals.teamId, teamId),
-            eq(approvals.status, 'pending'),
-          ),
-        )
-        .get();
-      return row?.n ?? 0;
-    });
-  }
 }
 
 function withApprovers(tx: Tx, row: ApprovalRow): Approval {

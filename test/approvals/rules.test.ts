@@ -174,22 +174,6 @@ describe('ApprovalsRepository', () => {
     expect((await repo.stepsToComplete()).map((a) => a.id)).toEqual([decided.approval.id, failed.approval.id]);
     expect(pending.approval.status).toBe('pending');
   });
-
-  it('lists and counts pending approvals per approver, newest first, paged', async () => {
-    const ids: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      clock += 1;
-      ids.push((await create({ approverIds: i % 2 === 0 ? ['U1AAA'] : ['U1AAA', 'U2BBB'] })).approval.id);
-    }
-    await repo.decide({ teamId: T, id: ids[4] as number, outcome: 'approved', deciderId: 'U1AAA', comment: '' });
-    await create({ teamId: OTHER, approverIds: ['U1AAA'] });
-    expect(await repo.countPendingForApprover(T, 'U1AAA')).toBe(4);
-    expect(await repo.countPendingForApprover(T, 'U2BBB')).toBe(2);
-    expect((await repo.listPendingForApprover(T, 'U1AAA', 2, 0)).map((a) => a.id)).toEqual([ids[3], ids[2]]);
-    expect((await repo.listPendingForApprover(T, 'U1AAA', 2, 2)).map((a) => a.id)).toEqual([ids[1], ids[0]]);
-    const [first] = await repo.listPendingForApprover(T, 'U2BBB', 1, 0);
-    expect(first?.approvers.map((r) => r.userId)).toEqual(['U1AAA', 'U2BBB']);
-  });
 });
 
 describe('views stay inside Block Kit limits and escape user text', () => {

@@ -611,14 +611,4 @@ export class ApprovalService {
     }
     return repaired;
   }
-
-  // ------------------------------------------------------------------ queries (App Home)
-
-  listPendingForApprover(teamId: string, userId: string, limit: number, offset: number): Promise<Approval[]> {
-    return this.repo.listPendingForApprover(teamId, userId, limit, offset);
-  }
-
-  countPendingForApprover(teamId: string, userId: string): Promise<number> {
-    return this.repo.countPendingForApprover(teamId, userId);
-  }
 }
