@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
