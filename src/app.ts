@@ -153,6 +153,12 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     await next();
   });
 
+  // Redelivery guards are only needed while Slack may still retry (minutes); keep a day.
+  services.onStart('prune processed deliveries', async () => {
+    const pruned = await services.deliveries.pruneEvents(24 * 60 * 60_000);
+    if (pruned > 0) log.debug(`pruned ${pruned} processed event deliveries older than a day`);
+  });
+
   const registry = new ListenerRegistry(app);
   // Home first: it installs services.homes, which the other features notify.
   registerHome(registry, services);

@@ -1,4 +1,4 @@
-import { lt, sql } from 'drizzle-orm';
+import { and, like, lt, sql } from 'drizzle-orm';
 import type { Store } from './db.js';
 import { processedDeliveries } from './schema.js';
 
@@ -16,10 +16,16 @@ export class DeliveriesRepository {
     return result.changes === 1;
   }
 
-  /** Forgets deliveries older than `maxAgeMs` (Slack stops retrying after minutes). */
-  async prune(maxAgeMs: number): Promise<number> {
+  /**
+   * Forgets redelivery guards for events (`event:` keys) older than `maxAgeMs`: Slack stops
+   * retrying within minutes. Other keys (e.g. "the requester was told") are kept for good.
+   */
+  async pruneEvents(maxAgeMs: number): Promise<number> {
     const cutoff = Date.now() - maxAgeMs;
-    return this.store.db.delete(processedDeliveries).where(lt(processedDeliveries.receivedAt, cutoff)).run().changes;
+    return this.store.db
+      .delete(processedDeliveries)
+      .where(and(lt(processedDeliveries.receivedAt, cutoff), like(processedDeliveries.key, 'event:%')))
+      .run().changes;
   }
 
   async count(): Promise<number> {

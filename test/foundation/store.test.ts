@@ -113,4 +113,19 @@ describe('the SQLite store', () => {
     expect(store.sqlite.prepare('SELECT 0 AS n')).not.toBe(oldest);
     store.close();
   });
+
+  it('prunes event redelivery guards older than the cut-off, and nothing else', async () => {
+    const store = openStore(':memory:');
+    const deliveries = new DeliveriesRepository(store);
+    await deliveries.claim('T1', 'event:EvOLD');
+    await deliveries.claim('T1', 'approval-outcome:T1:1');
+    await deliveries.claim('T1', 'event:EvNEW');
+    const dayAndASecondAgo = Date.now() - 24 * 60 * 60_000 - 1000;
+    store.sqlite.prepare("UPDATE processed_deliveries SET received_at = ? WHERE key IN ('event:EvOLD', 'approval-outcome:T1:1')").run(dayAndASecondAgo);
+
+    expect(await deliveries.pruneEvents(24 * 60 * 60_000)).toBe(1);
+    const keys = (store.sqlite.prepare('SELECT key FROM processed_deliveries ORDER BY key').all() as { key: string }[]).map((r) => r.key);
+    expect(keys).toEqual(['approval-outcome:T1:1', 'event:EvNEW']);
+    store.close();
+  });
 });
