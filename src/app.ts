@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { registerApprovals } from './features/approvals/register.js';
 import { registerHome } from './features/home/register.js';
 import { registerTasks } from './features/tasks/register.js';
+import { TaskService } from './features/tasks/service.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
@@ -160,10 +161,12 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   });
 
   const registry = new ListenerRegistry(app);
-  // Home first: it installs services.homes, which the other features notify.
-  registerHome(registry, services);
+  // One TaskService for every surface (cards, command, steps, modals, Home). Home registers
+  // first: it installs services.homes, which the services notify (read at call time).
+  const tasks = new TaskService(services);
+  registerHome(registry, services, tasks);
   registerApprovals(registry, services);
-  registerTasks(registry, services);
+  registerTasks(registry, services, tasks);
 
   app.event(IMPLICIT_EVENT.appRateLimited, async ({ body }) => {
     const b = body as unknown as { team_id?: string; minute_rate_limited?: number };

@@ -4,7 +4,6 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
-import type { Store } from '../../store/db.js';
 import {
   MAX_COMMENT,
   alreadyDecidedText,
@@ -153,11 +152,7 @@ const UNSENT_GRACE_MS = 60_000;
  */
 const UNSENT_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
-/**
- * Approvals whose cards are being sent right now, per store (so per process): a twin delivery of
- * the same execution, or the recovery job, leaves them alone. Keys: `fx:<execution id>` or `id:<id>`.
- */
-const sendingByStore = new WeakMap<Store, Set<string>>();
+/** The key of an approval's card-sending lock: `fx:<execution id>` or `id:<id>`. */
 const sendKey = (a: { id: number; functionExecutionId: string | null }): string =>
   a.functionExecutionId ? `fx:${a.functionExecutionId}` : `id:${a.id}`;
 
@@ -212,7 +207,11 @@ export class ApprovalService {
   private readonly startedAt: number;
   /** The recovery job has run once in this process (the first run also redoes the Slack follow-ups). */
   private recoveredOnce = false;
-  private readonly sending: Set<string>;
+  /**
+   * Approvals whose cards are being sent right now in this process: a twin delivery of the same
+   * execution, or the recovery job, leaves them alone. createApp builds one service per app.
+   */
+  private readonly sending = new Set<string>();
 
   constructor(
     private readonly svc: Services,
@@ -220,9 +219,6 @@ export class ApprovalService {
   ) {
     this.repo = repo ?? new ApprovalsRepository(svc.store, svc.now);
     this.startedAt = svc.now();
-    let sending = sendingByStore.get(svc.store);
-    if (!sending) sendingByStore.set(svc.store, (sending = new Set()));
-    this.sending = sending;
   }
 
   /** Takes the right to send this approval's cards in this process; false when someone has it. */

@@ -19,7 +19,7 @@ import { DashboardReadModel } from '../../store/dashboard.js';
 import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
-import { TaskService } from '../tasks/service.js';
+import type { TaskService } from '../tasks/service.js';
 import { openEditTask, openTaskDetails } from '../tasks/details.js';
 import { HomePublisher } from './publisher.js';
 import {
@@ -41,10 +41,9 @@ import {
  * Installs `svc.homes` (the publisher) so that every feature's changes refresh the Homes of
  * the users they affect; createApp registers this feature first for that reason.
  */
-export function registerHome(reg: ListenerRegistry, svc: Services): HomePublisher {
+export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): HomePublisher {
   const homeState = new HomeStateRepository(svc.store);
   const dashboard = new DashboardReadModel(svc.store);
-  const tasks = new TaskService(svc);
   const publisher = new HomePublisher({
     client: svc.client,
     dashboard,

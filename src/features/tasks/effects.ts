@@ -42,16 +42,16 @@ export function externalTaskId(id: number): string {
   return `task-${id}`;
 }
 
-/**
- * `create_task` executions whose completion call is running in this process (per store): the
- * periodic recovery and a redelivery leave them alone rather than call Slack a second time.
- */
-const completingByStore = new WeakMap<object, Set<string>>();
-
 /** Card updates that fail because the card is gone; the card row is forgotten, nobody is told. */
 const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
 
 export class TaskEffects {
+  /**
+   * `create_task` executions whose completion call is running in this process: the periodic
+   * recovery and a redelivery leave them alone rather than call Slack a second time.
+   */
+  private readonly completing = new Set<string>();
+
   constructor(
     private readonly svc: Services,
     private readonly repo: TasksRepository,
@@ -223,8 +223,7 @@ export class TaskEffects {
     if (!executionId) return true;
     const wantsCompletion = task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done');
     if (!wantsCompletion) return true;
-    let running = completingByStore.get(this.svc.store);
-    if (!running) completingByStore.set(this.svc.store, (running = new Set()));
+    const running = this.completing;
     if (running.has(executionId)) return false;
     running.add(executionId);
     try {

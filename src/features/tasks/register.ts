@@ -8,17 +8,17 @@ import { registerTaskDetails } from './details.js';
 import { registerTaskEvents } from './events.js';
 import { registerTaskFromMessage } from './fromMessage.js';
 import { couldNotOpenText, openNewTaskModal, registerNewTaskModal } from './modal.js';
-import { TaskService } from './service.js';
+import type { TaskService } from './service.js';
 import { registerTaskSteps } from './steps.js';
 
 /**
  * Tasks: `/task`, task cards and their buttons, ✅ reactions, @mentions, the New task modal,
  * Make a task, the task details stack (Edit / Comment / Complete / Delete) and the
  * `create_task` / `complete_task` steps. Listeners are thin; the rules live in TaskService.
- * Returns the service so later features (App Home, full modals) share the one instance.
+ * `tasks` is the app's one TaskService, shared with the App Home (its in-process step locks
+ * only mean something if every surface goes through the same instance).
  */
-export function registerTasks(reg: ListenerRegistry, svc: Services): TaskService {
-  const tasks = new TaskService(svc);
+export function registerTasks(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
 
   registerTaskCommand(reg, svc, tasks);
   registerTaskCardActions(reg.app, svc, tasks);
@@ -46,5 +46,4 @@ export function registerTasks(reg: ListenerRegistry, svc: Services): TaskService
   svc.onStart('tasks: complete pending create_task steps', async () => {
     await tasks.recoverSteps();
   });
-  return tasks;
 }
