@@ -57,9 +57,7 @@ export const VIEW = {
   editTask: 'task_edit',
   taskDetails: 'task_details',
   commentTask: 'task_comment',
-  /** The App Home's delete confirmation. */
-  deleteTask: 'task_delete_confirm',
-  /** The delete confirmation pushed from the task details modal (its submit clears the stack). */
+  /** The delete confirmation (from the task details, or the App Home menu); its submit clears the stack. */
   detailsDeleteTask: 'task_details_delete_confirm',
   /** A placeholder modal opened at once with a fresh trigger id, then replaced by views.update. */
   loading: 'tasklane_loading',

@@ -337,7 +337,7 @@ describe('App Home', () => {
     await t.slack.blockAction({ teamId: TEAM, userId: ALICE, actionId: ACTION.homeTaskOverflow, container: 'view', viewId: view.id, blockId: `home_task_${bobs}`, selectedOption: { value: `delete:${bobs}` }, unchecked: true });
     await t.settle();
     let modal = t.fake.topView(ALICE) as FakeView;
-    expect(modal.callback_id).toBe(VIEW.deleteTask);
+    expect(modal.callback_id).toBe(VIEW.detailsDeleteTask);
     const refused = await t.slack.viewSubmission({ teamId: TEAM, userId: ALICE, viewId: modal.id, values: {} });
     expect(refused.action).toBe('update');
     expect(viewText(t.fake.topView(ALICE)?.blocks)).toContain(`Only <@${BOB}>`);

@@ -281,7 +281,7 @@ function cases(): Case[] {
       { name: `Reject reason submit: ${what}`, send: payload(submission(VIEW.rejectReason, meta, reason('No.'))) },
       { name: `Approve comment submit: ${what}`, send: payload(submission(VIEW.approveComment, meta, comment('Fine.'))) },
       { name: `Reassign submit: ${what}`, send: payload(submission(VIEW.reassignTask, meta, { [REASSIGN_INPUT.block]: { [REASSIGN_INPUT.action]: { type: 'users_select', selected_user: ANN } } })) },
-      { name: `Home delete submit: ${what}`, send: payload(submission(VIEW.deleteTask, meta)) },
+      { name: `Home delete submit: ${what}`, send: payload(submission(VIEW.detailsDeleteTask, meta)) },
       { name: `details delete submit: ${what}`, send: payload(submission(VIEW.detailsDeleteTask, meta)) },
       { name: `Comment submit: ${what}`, send: payload(submission(VIEW.commentTask, meta, { [COMMENT_FIELD]: { [COMMENT_FIELD]: text('hello') } })) },
       {

@@ -131,7 +131,7 @@ const SURFACES: Surface[] = [
     verb: 'assign',
     act: (_t, a, x) => submit(a, VIEW.reassignTask, { taskId: x.id }, { [REASSIGN_INPUT.block]: { [REASSIGN_INPUT.action]: { type: 'users_select', selected_user: CAT } } }),
   },
-  { name: 'Home Delete (submit)', on: 'task', verb: 'delete', act: (_t, a, x) => submit(a, VIEW.deleteTask, { taskId: x.id }) },
+  { name: 'Home Delete (submit)', on: 'task', verb: 'delete', act: (_t, a, x) => submit(a, VIEW.detailsDeleteTask, { taskId: x.id }) },
   { name: 'details Complete', on: 'task', verb: 'complete', act: (_t, a, x) => viewClick(a, { type: 'button', action_id: ACTION.detailsComplete, value: String(x.id) }, details(x.id)) },
   {
     name: 'details Edit (submit)',

@@ -8,7 +8,7 @@ import type {
   ViewSubmitAction,
   types,
 } from '@slack/bolt';
-import { DomainError, NotFoundError, userMessageFor } from '../../errors.js';
+import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
@@ -20,12 +20,11 @@ import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
 import type { TaskService } from '../tasks/service.js';
-import { openEditTask, openTaskDetails } from '../tasks/details.js';
+import { openTaskDetails, openTaskForm } from '../tasks/details.js';
 import { HomePublisher } from './publisher.js';
 import {
   REASSIGN_INPUT,
   decodeTaskMeta,
-  deleteConfirmModal,
   noticeModal,
   parsePageValue,
   parseTaskMenuValue,
@@ -156,14 +155,11 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
           await tasks.reopen(actorOf(click), ref);
           return;
         case 'edit':
-          if (click.triggerId) await openEditTask(svc, tasks, { ...actorOf(click), taskId: choice.taskId, triggerId: click.triggerId });
+        case 'delete':
+          if (click.triggerId) await openTaskForm(svc, tasks, choice.verb, { ...actorOf(click), taskId: choice.taskId, triggerId: click.triggerId });
           return;
         case 'reassign':
           await openModal(svc, click, reassignModal(await tasks.get(click.teamId, ref)));
-          return;
-        case 'delete':
-          // The confirmation's submit asks the service, which lets only the creator delete.
-          await openModal(svc, click, deleteConfirmModal(await tasks.get(click.teamId, ref)));
           return;
       }
     } catch (err) {
@@ -202,21 +198,6 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     await svc.client.views
       .update({ view_id: view.id, view: noticeModal('Reassign task', outcome) })
       .catch((err: unknown) => svc.logger.warn(`home: could not show the reassign outcome to ${actor.userId}: ${describeError(err)}`));
-  });
-
-  app.view<ViewSubmitAction>(VIEW.deleteTask, async ({ ack, body, view }) => {
-    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
-    const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
-    try {
-      // Local store only (the Slack follow-ups run in the background), so it may decide the ack.
-      if (taskId === undefined) throw new NotFoundError('no task id in the delete confirmation', 'That task no longer exists.');
-      await tasks.remove(actor, { id: taskId });
-    } catch (err) {
-      if (!(err instanceof DomainError)) svc.logger.error(`home: deleting task ${String(taskId)} (team ${actor.teamId}) failed: ${describeError(err)}`);
-      await ack({ response_action: 'update', view: noticeModal('Delete task', userMessageFor(err)) });
-      return;
-    }
-    await ack({ response_action: 'clear' });
   });
 
   async function openTask(click: Click, taskId: number): Promise<void> {

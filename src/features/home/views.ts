@@ -267,9 +267,3 @@ export function reassignModal(task: TaskSummary): ModalView {
     .buildToObject() as unknown as ModalView;
 }
 
-/** Delete from the Home: a confirmation whose submit deletes (creator only, checked by the service). */
-export function deleteConfirmModal(task: TaskSummary): ModalView {
-  return Surfaces.Modal({ title: 'Delete task', submit: 'Delete', close: 'Cancel', callbackId: VIEW.deleteTask, privateMetaData: JSON.stringify({ taskId: task.id }) })
-    .blocks(Blocks.Section({ text: `Delete *#${task.number}* ${userText(task.title, TITLE_MAX)}? This cannot be undone.` }))
-    .buildToObject() as unknown as ModalView;
-}

@@ -84,15 +84,26 @@ export async function openTaskDetails(svc: Services, tasks: TaskService, req: Op
 }
 
 /**
- * Opens a task's Edit form as a new modal (the App Home's "Edit"): only the assignee or the
- * creator may; saving shows the task's details in the form's place. Throws domain errors for the
- * caller to explain, and what Slack throws.
+ * Opens a task's Edit form or Delete confirmation as a new modal (the App Home's menu), handled by
+ * the same submissions as when they sit on the details view. Edit: only the assignee or the
+ * creator may, and saving shows the details in the form's place. Delete: the submission asks the
+ * service, which lets only the creator delete. Throws domain errors for the caller to explain,
+ * and what Slack throws.
  */
-export async function openEditTask(svc: Services, tasks: TaskService, req: { teamId: string; userId: string; taskId: number; triggerId: string }): Promise<void> {
+export async function openTaskForm(
+  svc: Services,
+  tasks: TaskService,
+  verb: 'edit' | 'delete',
+  req: { teamId: string; userId: string; taskId: number; triggerId: string },
+): Promise<void> {
   const task = await tasks.get(req.teamId, { id: req.taskId });
-  if (!mayChange(task, req)) throw notAllowedError(task, 'edit');
-  warmUser(svc, req.userId);
-  await svc.client.views.open({ trigger_id: req.triggerId, view: editTaskModal(task, { taskId: task.id, depth: 1 }) });
+  const meta = { taskId: task.id, depth: 1 };
+  if (verb === 'edit') {
+    if (!mayChange(task, req)) throw notAllowedError(task, 'edit');
+    warmUser(svc, req.userId);
+  }
+  const view = verb === 'edit' ? editTaskModal(task, meta) : deleteTaskConfirmModal(task, meta);
+  await svc.client.views.open({ trigger_id: req.triggerId, view });
 }
 
 /**
