@@ -122,19 +122,8 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   };
 
   // Everything a listener does, including what it does after ack(), is tracked for shutdown.
-  // A payload no listener acknowledged (an unknown action or callback id, a stale button from
-  // an older version) is acknowledged here and logged, instead of Slack waiting 3 s for a 404.
-  app.use(async (args) => {
-    await inFlight.track(args.next());
-    const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
-    if (ack && !socketMode) {
-      try {
-        await ack();
-        log.info(`ignored a request no listener handles: ${describePayload(args.body)}`);
-      } catch {
-        // ReceiverMultipleAckError: a listener acknowledged it, as it should.
-      }
-    }
+  app.use(async ({ next }) => {
+    await inFlight.track(next());
   });
 
   // Slack redelivers events it thinks failed (x-slack-retry-num). The first delivery of an
@@ -161,6 +150,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   });
 
   const registry = new ListenerRegistry(app);
+  app.use(registry.dispatcher((body) => log.info(`ignored a request no listener handles: ${describePayload(body)}`)));
   // One TaskService for every surface (cards, command, steps, modals, Home). Home registers
   // first: it installs services.homes, which the services notify (read at call time).
   const tasks = new TaskService(services);

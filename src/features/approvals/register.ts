@@ -28,7 +28,6 @@ import {
  */
 export function registerApprovals(reg: ListenerRegistry, svc: Services): ApprovalService {
   const approvals = new ApprovalService(svc);
-  const { app } = reg;
 
   // Slack hears "received" only once the execution is recorded (a local store write): a crash
   // before that makes Slack redeliver it, instead of a workflow waiting forever on a lost step.
@@ -60,7 +59,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
     }
   });
 
-  app.view<ViewSubmitAction>(VIEW.requestApproval, async ({ ack, body, view }) => {
+  reg.view<ViewSubmitAction>(VIEW.requestApproval, async ({ ack, body, view }) => {
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
     const userId = body.user.id;
     const values = view.state.values;
@@ -90,7 +89,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
 
   // The decision is a local store write, made before the ack: a click Slack saw accepted is never
   // lost to a crash. Everything that calls Slack (the step, the cards, the requester) comes after.
-  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
     const click = clickOf(body, action);
     const respondFn = body.response_url ? respond : undefined;
     let approval: Approval;
@@ -124,8 +123,8 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
         await tell(svc, click, 'Slack could not open the form in time. Please click the button again.', body.response_url ? respond : undefined);
       }
     };
-  app.action<BlockAction<ButtonAction>>(ACTION.reject, openDecisionModal('rejected'));
-  app.action<BlockAction<ButtonAction>>(ACTION.approveWithComment, openDecisionModal('approved'));
+  reg.action<BlockAction<ButtonAction>>(ACTION.reject, openDecisionModal('rejected'));
+  reg.action<BlockAction<ButtonAction>>(ACTION.approveWithComment, openDecisionModal('approved'));
 
   const submitDecision = (outcome: DecisionOutcome) =>
     async function submit({ ack, body, view }: DecisionSubmitArgs): Promise<void> {
@@ -148,8 +147,8 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       await ack();
       await approvals.announceDecision(approval);
     };
-  app.view<ViewSubmitAction>(VIEW.rejectReason, submitDecision('rejected'));
-  app.view<ViewSubmitAction>(VIEW.approveComment, submitDecision('approved'));
+  reg.view<ViewSubmitAction>(VIEW.rejectReason, submitDecision('rejected'));
+  reg.view<ViewSubmitAction>(VIEW.approveComment, submitDecision('approved'));
 
   svc.onStart('approvals: complete workflow steps left waiting, send cards left unsent', async () => {
     await approvals.completeWaitingSteps();

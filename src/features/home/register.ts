@@ -53,7 +53,6 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     now: svc.now,
   });
   svc.homes = publisher;
-  const { app } = reg;
 
   reg.event(EVENT.appHomeOpened, async ({ event, body, context }) => {
     // Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
@@ -65,7 +64,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
 
   // ---------------------------------------------------------------- filter and pages
 
-  app.action<BlockAction<StaticSelectAction>>(ACTION.homeFilter, async ({ ack, body, action }) => {
+  reg.action<BlockAction<StaticSelectAction>>(ACTION.homeFilter, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
     const filter = action.selected_option?.value;
@@ -83,12 +82,12 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     await homeState.save(click.teamId, click.userId, { filter: target.filter, page: target.page });
     publisher.publishNow(click.teamId, click.userId);
   };
-  app.action<BlockAction<ButtonAction>>(ACTION.homePrev, turnPage);
-  app.action<BlockAction<ButtonAction>>(ACTION.homeNext, turnPage);
+  reg.action<BlockAction<ButtonAction>>(ACTION.homePrev, turnPage);
+  reg.action<BlockAction<ButtonAction>>(ACTION.homeNext, turnPage);
 
   // ---------------------------------------------------------------- header
 
-  app.action<BlockAction<ButtonAction>>(ACTION.homeNewTask, async ({ ack, body }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.homeNewTask, async ({ ack, body }) => {
     await ack();
     const click = clickOf(body);
     if (!click.triggerId) return;
@@ -101,7 +100,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   });
 
   // The same modal as the Request approval shortcut.
-  app.action<BlockAction<ButtonAction>>(ACTION.homeRequestApproval, async ({ ack, body }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.homeRequestApproval, async ({ ack, body }) => {
     await ack();
     const click = clickOf(body);
     if (!click.triggerId) return;
@@ -111,14 +110,14 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   });
 
   // Search: options come from the local store only (Slack waits 3 s for them), one workspace only.
-  app.options<'block_suggestion'>(ACTION.homeSearch, async ({ ack, body }) => {
+  reg.options(ACTION.homeSearch, async ({ ack, body }) => {
     const b = body as BlockSuggestion;
     const teamId = b.team?.id ?? b.user.team_id ?? '';
     const hits = teamId === '' ? [] : await dashboard.searchTasks(teamId, b.value.slice(0, 200), LIMIT.staticOptions);
     await ack({ options: searchOptions(hits) });
   });
 
-  app.action<BlockAction<ExternalSelectAction>>(ACTION.homeSearch, async ({ ack, body, action }) => {
+  reg.action<BlockAction<ExternalSelectAction>>(ACTION.homeSearch, async ({ ack, body, action }) => {
     await ack();
     const taskId = rowIdOf(action.selected_option?.value);
     if (taskId === undefined) return;
@@ -127,7 +126,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
 
   // ---------------------------------------------------------------- a task's buttons
 
-  app.action<BlockAction<ButtonAction>>(ACTION.homeTaskComplete, async ({ ack, body, action }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.homeTaskComplete, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
     const taskId = rowIdOf(action.value);
@@ -140,7 +139,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     }
   });
 
-  app.action<BlockAction<OverflowAction>>(ACTION.homeTaskOverflow, async ({ ack, body, action }) => {
+  reg.action<BlockAction<OverflowAction>>(ACTION.homeTaskOverflow, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
     const choice = parseTaskMenuValue(action.selected_option?.value);
@@ -167,7 +166,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     }
   });
 
-  app.view<ViewSubmitAction>(VIEW.reassignTask, async ({ ack, body, view }) => {
+  reg.view<ViewSubmitAction>(VIEW.reassignTask, async ({ ack, body, view }) => {
     const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
     const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
     const assigneeId = view.state.values[REASSIGN_INPUT.block]?.[REASSIGN_INPUT.action]?.selected_user ?? undefined;

@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { ListenerRegistry } from '../../slack/registry.js';
 import type { WebClient } from '@slack/web-api';
 import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
@@ -14,8 +15,8 @@ import type { TaskService } from './service.js';
  * note and nothing changes) and Open (the task details modal, details.ts).
  * The card itself is updated in place by the service once the change is stored.
  */
-export function registerTaskCardActions(app: App, svc: Services, tasks: TaskService): void {
-  app.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, context, respond, client }) => {
+export function registerTaskCardActions(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
+  reg.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, context, respond, client }) => {
     await ack();
     const teamId = context.teamId ?? body.team?.id ?? '';
     const userId = body.user.id;
@@ -30,7 +31,7 @@ export function registerTaskCardActions(app: App, svc: Services, tasks: TaskServ
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client, respond }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client, respond }) => {
     await ack();
     const teamId = context.teamId ?? body.team?.id ?? '';
     const userId = body.user.id;

@@ -1,4 +1,5 @@
-import type { AckFn, App, BlockAction, ButtonAction, ViewOutput, ViewResponseAction, ViewSubmitAction, types } from '@slack/bolt';
+import type { AckFn, BlockAction, ButtonAction, ViewOutput, ViewResponseAction, ViewSubmitAction, types } from '@slack/bolt';
+import type { ListenerRegistry } from '../../slack/registry.js';
 import { DomainError, InvalidInputError, NotFoundError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
@@ -216,7 +217,7 @@ function taskIdOf(value: string | undefined): number | undefined {
 
 type DetailsClick = BlockAction<ButtonAction> & { view?: ViewOutput };
 
-export function registerTaskDetails(app: App, svc: Services, tasks: TaskService): void {
+export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   /** Reads a details button click; undefined when it did not come from a details view. */
   const clickOf = (body: DetailsClick, action: ButtonAction) => {
     const view = body.view;
@@ -238,7 +239,7 @@ export function registerTaskDetails(app: App, svc: Services, tasks: TaskService)
   };
 
   // Complete: changes the task, then redraws the details view in place.
-  app.action<BlockAction<ButtonAction>>(ACTION.detailsComplete, async ({ ack, body, action }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.detailsComplete, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body as DetailsClick, action);
     if (!click) return;
@@ -271,9 +272,9 @@ export function registerTaskDetails(app: App, svc: Services, tasks: TaskService)
         await explainInPlace(click, err, `opening the ${verb} form`, verb === 'delete' ? 'the confirmation' : `the ${verb === 'edit' ? 'Edit' : 'Comment'} form`);
       }
     };
-  app.action<BlockAction<ButtonAction>>(ACTION.detailsEdit, openForm('edit'));
-  app.action<BlockAction<ButtonAction>>(ACTION.detailsComment, openForm('comment'));
-  app.action<BlockAction<ButtonAction>>(ACTION.detailsDelete, openForm('delete'));
+  reg.action<BlockAction<ButtonAction>>(ACTION.detailsEdit, openForm('edit'));
+  reg.action<BlockAction<ButtonAction>>(ACTION.detailsComment, openForm('comment'));
+  reg.action<BlockAction<ButtonAction>>(ACTION.detailsDelete, openForm('delete'));
 
   /**
    * What a form's submission shares: who, which task, and how to go back to the details — pop
@@ -311,7 +312,7 @@ export function registerTaskDetails(app: App, svc: Services, tasks: TaskService)
     await refreshParent(s);
   };
 
-  app.view<ViewSubmitAction>(VIEW.editTask, async ({ ack, body, view }) => {
+  reg.view<ViewSubmitAction>(VIEW.editTask, async ({ ack, body, view }) => {
     const s = submissionOf(body, view);
     if (!s.meta) return backToDetails(s, ack);
     const ref = { id: s.meta.taskId };
@@ -356,7 +357,7 @@ export function registerTaskDetails(app: App, svc: Services, tasks: TaskService)
     await refreshParent(s);
   });
 
-  app.view<ViewSubmitAction>(VIEW.commentTask, async ({ ack, body, view }) => {
+  reg.view<ViewSubmitAction>(VIEW.commentTask, async ({ ack, body, view }) => {
     const s = submissionOf(body, view);
     if (!s.meta) return backToDetails(s, ack);
     const text = view.state.values[COMMENT_FIELD]?.[COMMENT_FIELD]?.value ?? '';
@@ -371,7 +372,7 @@ export function registerTaskDetails(app: App, svc: Services, tasks: TaskService)
   });
 
   // Delete: the store change decides the answer; "clear" closes the whole stack, details included.
-  app.view<ViewSubmitAction>(VIEW.detailsDeleteTask, async ({ ack, body, view }) => {
+  reg.view<ViewSubmitAction>(VIEW.detailsDeleteTask, async ({ ack, body, view }) => {
     const s = submissionOf(body, view);
     try {
       if (!s.meta) throw new NotFoundError('no task id in the delete confirmation', 'That task no longer exists.');

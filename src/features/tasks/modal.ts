@@ -1,4 +1,5 @@
-import type { App, BlockAction, UsersSelectAction, ViewSubmitAction } from '@slack/bolt';
+import type { BlockAction, UsersSelectAction, ViewSubmitAction } from '@slack/bolt';
+import type { ListenerRegistry } from '../../slack/registry.js';
 import type { WebClient } from '@slack/web-api';
 import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
@@ -66,15 +67,15 @@ export function readNewTaskMetadata(raw: string): NewTaskMetadata {
   }
 }
 
-export function registerNewTaskModal(app: App, svc: Services, tasks: TaskService): void {
+export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   // The assignee select dispatches each choice (dispatch_action): look the person up now, so
   // the submission can tell a bot or a deactivated account from the cache, before its ack.
-  app.action<BlockAction<UsersSelectAction>>(ACTION.taskFormAssignee, async ({ ack, action }) => {
+  reg.action<BlockAction<UsersSelectAction>>(ACTION.taskFormAssignee, async ({ ack, action }) => {
     await ack();
     warmUser(svc, action.selected_user);
   });
 
-  app.view<ViewSubmitAction>(VIEW.newTask, async ({ ack, view, body, context }) => {
+  reg.view<ViewSubmitAction>(VIEW.newTask, async ({ ack, view, body, context }) => {
     const teamId = context.teamId ?? body.team?.id ?? view.team_id;
     const userId = body.user.id;
     const meta = readNewTaskMetadata(view.private_metadata);

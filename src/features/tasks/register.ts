@@ -21,11 +21,11 @@ import { registerTaskSteps } from './steps.js';
 export function registerTasks(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
 
   registerTaskCommand(reg, svc, tasks);
-  registerTaskCardActions(reg.app, svc, tasks);
+  registerTaskCardActions(reg, svc, tasks);
   registerTaskEvents(reg, svc, tasks);
   registerTaskSteps(reg, svc, tasks);
-  registerNewTaskModal(reg.app, svc, tasks);
-  registerTaskDetails(reg.app, svc, tasks);
+  registerNewTaskModal(reg, svc, tasks);
+  registerTaskDetails(reg, svc, tasks);
   registerTaskFromMessage(reg, svc);
 
   reg.globalShortcut(SHORTCUT.newTask, async ({ ack, shortcut, client }) => {
