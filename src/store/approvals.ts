@@ -98,7 +98,7 @@ export class ApprovalsRepository {
       for (const userId of input.approverIds) {
         tx.insert(approvalApprovers).values({ approvalId: inserted.id, teamId: input.teamId, userId }).run();
       }
-      appendAudit(tx, {
+      appendAudit(this.store, {
         teamId: input.teamId,
         actorId: input.actorId,
         entity: 'approval',
@@ -156,7 +156,7 @@ export class ApprovalsRepository {
         .run();
       const decided = result.changes === 1;
       if (decided) {
-        appendAudit(tx, {
+        appendAudit(this.store, {
           teamId: input.teamId,
           actorId: input.deciderId,
           entity: 'approval',
@@ -187,7 +187,7 @@ export class ApprovalsRepository {
         .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending')))
         .run();
       if (result.changes !== 1) return false;
-      appendAudit(tx, { teamId, actorId, entity: 'approval', entityId: id, action: 'failed', detail: { reason } });
+      appendAudit(this.store, { teamId, actorId, entity: 'approval', entityId: id, action: 'failed', detail: { reason } });
       return true;
     });
   }

@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { auditLog } from './schema.js';
-import type { Tx } from './db.js';
+import type { Store } from './db.js';
 
 export interface AuditEntry {
   teamId: string;
@@ -10,9 +11,24 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** Appends an audit row inside the caller's transaction, so the change and its record commit together. */
-export function appendAudit(tx: Tx, entry: AuditEntry): void {
-  tx.insert(auditLog)
-    .values({ ...entry, detail: entry.detail ? JSON.stringify(entry.detail) : null })
-    .run();
+/**
+ * Appends an audit row. Called inside the caller's `store.write` transaction (one connection),
+ * so the change and its record commit together.
+ */
+export function appendAudit(store: Pick<Store, 'prepared'>, entry: AuditEntry): void {
+  store
+    .prepared('audit.append', (db) =>
+      db
+        .insert(auditLog)
+        .values({
+          teamId: sql.placeholder('teamId'),
+          actorId: sql.placeholder('actorId'),
+          entity: sql.placeholder('entity'),
+          entityId: sql.placeholder('entityId'),
+          action: sql.placeholder('action'),
+          detail: sql.placeholder('detail'),
+        })
+        .prepare(),
+    )
+    .run({ ...entry, detail: entry.detail ? JSON.stringify(entry.detail) : null });
 }

@@ -21,6 +21,13 @@ export interface Store {
    * `fn` must be synchronous: better-sqlite3 cannot roll back an async callback.
    */
   write<T>(fn: (tx: Tx) => T): T;
+  /**
+   * A drizzle query built and prepared once per store under `key` (`build` uses
+   * `sql.placeholder` for its values), for the hot paths: building a query is most of what a
+   * small query costs. The statement runs on the one connection, so inside `write` it is part
+   * of that transaction.
+   */
+  prepared<T>(key: string, build: (db: Db) => T): T;
   /** true when the store answers a trivial query. */
   ping(): boolean;
   close(): void;
@@ -56,10 +63,16 @@ export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOL
 
     let closed = false;
     const ping = sqlite.prepare('SELECT 1 AS ok');
+    const preparedQueries = new Map<string, unknown>();
     return {
       db,
       sqlite,
       write: (fn) => db.transaction(fn, { behavior: 'immediate' }),
+      prepared<T>(key: string, build: (d: Db) => T): T {
+        let q = preparedQueries.get(key) as T | undefined;
+        if (q === undefined) preparedQueries.set(key, (q = build(db)));
+        return q;
+      },
       ping() {
         if (closed) return false;
         try {

@@ -8,11 +8,11 @@ export class DeliveriesRepository {
 
   /** Records `key`; returns false when it had been recorded before (a retry or duplicate). */
   async claim(teamId: string, key: string): Promise<boolean> {
-    const result = this.store.db
-      .insert(processedDeliveries)
-      .values({ key, teamId })
-      .onConflictDoNothing()
-      .run();
+    const result = this.store
+      .prepared('deliveries.claim', (db) =>
+        db.insert(processedDeliveries).values({ key: sql.placeholder('key'), teamId: sql.placeholder('teamId') }).onConflictDoNothing().prepare(),
+      )
+      .run({ key, teamId });
     return result.changes === 1;
   }
 

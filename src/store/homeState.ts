@@ -24,22 +24,30 @@ export class HomeStateRepository {
 
   /** The user's choices, or undefined when they never opened the Home. */
   async get(teamId: string, userId: string): Promise<HomePrefs | undefined> {
-    const row = this.store.db
-      .select({ filter: homeState.filter, page: homeState.page })
-      .from(homeState)
-      .where(and(eq(homeState.teamId, teamId), eq(homeState.userId, userId)))
-      .get();
+    const row = this.store
+      .prepared('homeState.get', (db) =>
+        db
+          .select({ filter: homeState.filter, page: homeState.page })
+          .from(homeState)
+          .where(and(eq(homeState.teamId, sql.placeholder('teamId')), eq(homeState.userId, sql.placeholder('userId'))))
+          .prepare(),
+      )
+      .get({ teamId, userId });
     return row ? { filter: isHomeFilter(row.filter) ? row.filter : DEFAULT_HOME_FILTER, page: Math.max(0, row.page) } : undefined;
   }
 
   /** Records that the user opened the Home (keeping earlier choices); returns their choices. */
   async touch(teamId: string, userId: string): Promise<HomePrefs> {
-    const row = this.store.db
-      .insert(homeState)
-      .values({ teamId, userId })
-      .onConflictDoUpdate({ target: [homeState.teamId, homeState.userId], set: { updatedAt: sql`excluded.updated_at` } })
-      .returning({ filter: homeState.filter, page: homeState.page })
-      .get();
+    const row = this.store
+      .prepared('homeState.touch', (db) =>
+        db
+          .insert(homeState)
+          .values({ teamId: sql.placeholder('teamId'), userId: sql.placeholder('userId') })
+          .onConflictDoUpdate({ target: [homeState.teamId, homeState.userId], set: { updatedAt: sql`excluded.updated_at` } })
+          .returning({ filter: homeState.filter, page: homeState.page })
+          .prepare(),
+      )
+      .get({ teamId, userId }) as { filter: string; page: number };
     return { filter: isHomeFilter(row.filter) ? row.filter : DEFAULT_HOME_FILTER, page: Math.max(0, row.page) };
   }
 

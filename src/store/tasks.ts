@@ -92,15 +92,41 @@ export class TasksRepository {
           .get();
         if (existing) return { task: existing, created: false };
       }
-      const counter = tx
-        .insert(teamCounters)
-        .values({ teamId: input.teamId, lastTaskNumber: 1 })
-        .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
-        .returning({ n: teamCounters.lastTaskNumber })
-        .get();
-      const task = tx
-        .insert(tasks)
-        .values({
+      const counter = this.store
+        .prepared('tasks.nextNumber', (db) =>
+          db
+            .insert(teamCounters)
+            .values({ teamId: sql.placeholder('teamId'), lastTaskNumber: 1 })
+            .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
+            .returning({ n: teamCounters.lastTaskNumber })
+            .prepare(),
+        )
+        .get({ teamId: input.teamId }) as { n: number };
+      const task = this.store
+        .prepared('tasks.insert', (db) =>
+          db
+            .insert(tasks)
+            .values({
+              teamId: sql.placeholder('teamId'),
+              number: sql.placeholder('number'),
+              title: sql.placeholder('title'),
+              description: sql.placeholder('description'),
+              priority: sql.placeholder('priority'),
+              assigneeId: sql.placeholder('assigneeId'),
+              creatorId: sql.placeholder('creatorId'),
+              dueDate: sql.placeholder('dueDate'),
+              origin: sql.placeholder('origin'),
+              sourcePermalink: sql.placeholder('sourcePermalink'),
+              channelId: sql.placeholder('channelId'),
+              functionExecutionId: sql.placeholder('functionExecutionId'),
+              stepState: sql.placeholder('stepState'),
+              createdAt: sql.placeholder('at'),
+              updatedAt: sql.placeholder('at'),
+            })
+            .returning()
+            .prepare(),
+        )
+        .get({
           teamId: input.teamId,
           number: counter.n,
           title: input.title,
@@ -114,12 +140,9 @@ export class TasksRepository {
           channelId: input.channelId ?? null,
           functionExecutionId: input.functionExecutionId ?? null,
           stepState: input.stepState ?? 'none',
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning()
-        .get();
-      appendAudit(tx, {
+          at,
+        }) as TaskRow;
+      appendAudit(this.store, {
         teamId: task.teamId,
         actorId: input.creatorId,
         entity: 'task',
@@ -163,7 +186,7 @@ export class TasksRepository {
         .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)))
         .returning()
         .get();
-      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'edited', detail: { fields: Object.keys(changes) } });
+      appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'edited', detail: { fields: Object.keys(changes) } });
       return { task, changed: true };
     });
   }
@@ -179,7 +202,7 @@ export class TasksRepository {
         .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)))
         .returning()
         .get();
-      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'assigned', detail: { from: before.assigneeId, to: assigneeId } });
+      appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'assigned', detail: { from: before.assigneeId, to: assigneeId } });
       return { task, changed: true, previousAssigneeId: before.assigneeId };
     });
   }
@@ -187,17 +210,21 @@ export class TasksRepository {
   /** open → done, conditionally: of two racing completions exactly one has `changed: true`. */
   async complete(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
     return this.store.write((tx) => {
-      const task = tx
-        .update(tasks)
-        .set({ status: 'done', completedBy: actorId, completedAt: at, updatedAt: at })
-        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id), eq(tasks.status, 'open')))
-        .returning()
-        .get();
+      const task = this.store
+        .prepared('tasks.complete', (db) =>
+          db
+            .update(tasks)
+            .set({ status: 'done', completedBy: sql`${sql.placeholder('actorId')}`, completedAt: sql`${sql.placeholder('at')}`, updatedAt: sql`${sql.placeholder('at')}` })
+            .where(and(eq(tasks.teamId, sql.placeholder('teamId')), eq(tasks.id, sql.placeholder('id')), eq(tasks.status, 'open')))
+            .returning()
+            .prepare(),
+        )
+        .get({ teamId, id, actorId, at }) as TaskRow | undefined;
       if (!task) {
         const current = this.get(tx, teamId, id);
         return current ? { task: current, changed: false } : undefined;
       }
-      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'completed' });
+      appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'completed' });
       return { task, changed: true };
     });
   }
@@ -215,7 +242,7 @@ export class TasksRepository {
         const current = this.get(tx, teamId, id);
         return current ? { task: current, changed: false } : undefined;
       }
-      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'reopened' });
+      appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'reopened' });
       return { task, changed: true };
     });
   }
@@ -230,7 +257,7 @@ export class TasksRepository {
       if (!task) return undefined;
       const messages = this.messagesOf(tx, teamId, id);
       tx.delete(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
-      appendAudit(tx, { teamId, actorId, entity: 'task', entityId: id, action: 'deleted', detail: { number: task.number, title: task.title } });
+      appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'deleted', detail: { number: task.number, title: task.title } });
       return { task, messages };
     });
   }
@@ -240,7 +267,7 @@ export class TasksRepository {
       if (!this.get(tx, teamId, taskId)) return undefined;
       const comment = tx.insert(taskComments).values({ taskId, teamId, userId, text, createdAt: at }).returning().get();
       tx.update(tasks).set({ updatedAt: at }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, taskId))).run();
-      appendAudit(tx, { teamId, actorId: userId, entity: 'task', entityId: taskId, action: 'commented', detail: { comment: comment.id } });
+      appendAudit(this.store, { teamId, actorId: userId, entity: 'task', entityId: taskId, action: 'commented', detail: { comment: comment.id } });
       return comment;
     });
   }
@@ -271,7 +298,15 @@ export class TasksRepository {
   async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
     this.store.write((tx) => {
       if (!this.get(tx, teamId, taskId)) return;
-      tx.insert(taskMessages).values({ teamId, taskId, ...message }).onConflictDoNothing().run();
+      this.store
+        .prepared('tasks.recordMessage', (db) =>
+          db
+            .insert(taskMessages)
+            .values({ teamId: sql.placeholder('teamId'), taskId: sql.placeholder('taskId'), channelId: sql.placeholder('channelId'), ts: sql.placeholder('ts'), kind: sql.placeholder('kind') })
+            .onConflictDoNothing()
+            .prepare(),
+        )
+        .run({ teamId, taskId, ...message });
     });
   }
 
@@ -395,7 +430,7 @@ export class TasksRepository {
         .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id), inArray(tasks.stepState, from)))
         .run();
       if (r.changes === 1 && (to === 'completed' || to === 'failed')) {
-        appendAudit(tx, { teamId, actorId: 'system', entity: 'task', entityId: id, action: `step_${to}` });
+        appendAudit(this.store, { teamId, actorId: 'system', entity: 'task', entityId: id, action: `step_${to}` });
       }
       return r.changes === 1;
     });
@@ -403,8 +438,17 @@ export class TasksRepository {
 
   // ------------------------------------------------------------ helpers
 
-  private get(tx: Tx | Store['db'], teamId: string, id: number): TaskRow | undefined {
-    return tx.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).get();
+  /** One task of the workspace (inside `write`, part of its transaction: one connection). */
+  private get(_tx: Tx | Store['db'], teamId: string, id: number): TaskRow | undefined {
+    return this.store
+      .prepared('tasks.get', (db) =>
+        db
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, sql.placeholder('teamId')), eq(tasks.id, sql.placeholder('id'))))
+          .prepare(),
+      )
+      .get({ teamId, id });
   }
 
   private messagesOf(tx: Tx | Store['db'], teamId: string, taskId: number): TaskMessage[] {
