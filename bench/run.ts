@@ -53,7 +53,8 @@ const pendingApprovals = seedDb
   .all() as { id: number; teamId: string; approver: string }[];
 seedDb.close();
 
-const fake = await FakeSlack.start();
+// Only recent calls are kept: the soak would otherwise hold every call's blocks in this process.
+const fake = await FakeSlack.start({ keepCalls: 20_000 });
 for (const team of teams) for (const u of usersOf(team)) fake.addUser({ id: u, teamId: team, tz: 'Europe/Paris' });
 fake.addUser({ id: HEAVY_USER, teamId: teams[0] as string, tz: 'America/New_York' });
 
@@ -143,48 +144,66 @@ const kinds: Record<string, () => SignedRequest> = {
 
 interface Row { kind: string; rate: { app: LoadResult; bare: LoadResult }; sat: { app: LoadResult; bare: LoadResult }; effect?: { ackP99: number; effectP99: number; publishes: number } }
 const rows: Row[] = [];
-const quiet = async () => new Promise((r) => setTimeout(r, 500));
+/**
+ * Waits until Tasklane has finished what the previous phase started (its Web API calls have
+ * stopped for 400 ms), so each phase measures its own requests, not the last one's backlog.
+ */
+const drained = async () => {
+  const until = Date.now() + 60_000;
+  let seen = -1;
+  while (fake.callCount !== seen && Date.now() < until) {
+    seen = fake.callCount;
+    await new Promise((r) => setTimeout(r, 400));
+  }
+};
+/** Requests are built before a phase (the driver runs in a worker thread and only signs them). */
+const build = (next: () => SignedRequest, n: number) => Array.from({ length: n }, next);
+/** More than the fastest target can take in a saturation phase (bare Bolt: ~4,500 req/s here). */
+const SAT_REQUESTS = SAT_SECONDS * 8_000;
 
 for (const [kind, next] of Object.entries(kinds)) {
   process.stdout.write(`${kind}: 200 req/s… `);
-  const rateApp = await drive({ url: urlOf(tasklane), secret: SECRET, next, seconds: RATE_SECONDS, rate: RATE });
-  await quiet();
-  const rateBare = await drive({ url: urlOf(bare), secret: SECRET, next, seconds: RATE_SECONDS, rate: RATE });
-  await quiet();
+  const atRate = build(next, RATE * RATE_SECONDS + 200);
+  const rateApp = await drive({ url: urlOf(tasklane), secret: SECRET, requests: atRate, seconds: RATE_SECONDS, rate: RATE });
+  await drained();
+  const rateBare = await drive({ url: urlOf(bare), secret: SECRET, requests: atRate, seconds: RATE_SECONDS, rate: RATE });
   process.stdout.write('saturation… ');
-  const satApp = await drive({ url: urlOf(tasklane), secret: SECRET, next, seconds: SAT_SECONDS });
-  await quiet();
-  const satBare = await drive({ url: urlOf(bare), secret: SECRET, next, seconds: SAT_SECONDS });
-  await quiet();
+  const flat = build(next, SAT_REQUESTS);
+  await drained();
+  const satApp = await drive({ url: urlOf(tasklane), secret: SECRET, requests: flat, seconds: SAT_SECONDS });
+  await drained();
+  const satBare = await drive({ url: urlOf(bare), secret: SECRET, requests: flat, seconds: SAT_SECONDS });
   console.log('done');
   rows.push({ kind, rate: { app: rateApp, bare: rateBare }, sat: { app: satApp, bare: satBare } });
 }
 
 // Time-to-effect for Complete, on real cards: `/task add` makes a task and its DM card; the
 // click is timed from sending until the fake Slack has both the card update and the Home publish.
+await drained();
 {
   const acks: number[] = [];
   const effects: number[] = [];
-  const publishesBefore = fake.callsTo('views.publish').length;
+  const phaseStart = Date.now();
   const team = teams[1] as string;
   for (let i = 0; i < EFFECT_SAMPLES; i++) {
     const user = usersOf(team)[i % 50] as string;
     const title = `Effect probe ${i} ${Date.now()}`;
     const add = signedCommand(team, user, `add "${title}"`);
+    const addedAt = Date.now();
     await fetch(urlOf(tasklane), { method: 'POST', headers: { 'content-type': add.contentType, ...signatureHeaders(SECRET, add.body) }, body: add.body });
-    const card = await fake.waitFor('chat.postMessage', (c) => JSON.stringify(c.args).includes(title), 5000);
+    const card = await fake.waitFor('chat.postMessage', (c) => c.at >= addedAt && JSON.stringify(c.args).includes(title), 5000);
     const channel = card.response.channel as string;
     const ts = card.response.ts as string;
     const id = (findElement(card.args.blocks, ACTION.taskComplete)?.element as { value?: string } | undefined)?.value;
     if (!id) throw new Error('no Complete button on the card');
     await new Promise((r) => setTimeout(r, 300)); // let the creation's own Home publish pass
     const req = blockAction(team, user, ACTION.taskComplete, id, channel, ts);
-    const callsBefore = fake.calls.length;
+    const clickedAt = Date.now();
     const sent = performance.now();
     const res = await fetch(urlOf(tasklane), { method: 'POST', headers: { 'content-type': req.contentType, ...signatureHeaders(SECRET, req.body) }, body: req.body });
     await res.text();
     acks.push(performance.now() - sent);
-    const after = (c: { method: string }) => fake.calls.indexOf(c as never) >= callsBefore;
+    const after = (c: { at: number }) => c.at >= clickedAt;
     await Promise.all([
       fake.waitFor('chat.update', (c) => after(c) && c.args.ts === ts, 5000),
       fake.waitFor('views.publish', (c) => after(c) && c.args.user_id === user, 5000),
@@ -194,7 +213,7 @@ for (const [kind, next] of Object.entries(kinds)) {
   acks.sort((a, b) => a - b);
   effects.sort((a, b) => a - b);
   const row = rows.find((r) => r.kind === 'Complete click');
-  if (row) row.effect = { ackP99: percentile(acks, 99), effectP99: percentile(effects, 99), publishes: fake.callsTo('views.publish').length - publishesBefore };
+  if (row) row.effect = { ackP99: percentile(acks, 99), effectP99: percentile(effects, 99), publishes: fake.calls.filter((c) => c.method === 'views.publish' && c.at >= phaseStart).length };
 }
 
 // Soak: mixed requests, in chunks, until Tasklane has served SOAK_REQUESTS in the whole run (or
@@ -208,7 +227,9 @@ const mix = Object.values(kinds);
 let mixI = 0;
 process.stdout.write(`soak: mixed requests until ${SOAK_REQUESTS.toLocaleString()} served in the run… `);
 while (served() < SOAK_REQUESTS && Date.now() - startedAt < BUDGET_MS - 40_000) {
-  const chunk = await drive({ url: urlOf(tasklane), secret: SECRET, next: () => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount: Math.min(5_000, SOAK_REQUESTS - served()) });
+  const amount = Math.min(5_000, SOAK_REQUESTS - served());
+  const requests = build(() => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount);
+  const chunk = await drive({ url: urlOf(tasklane), secret: SECRET, requests, amount });
   soak.requests += chunk.requests;
   soak.errors += chunk.errors;
   soak.non2xx += chunk.non2xx;

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 
 export interface SignedRequest {
@@ -35,23 +37,109 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * Drives signed requests at `url` with autocannon: each request is built by `next()` and signed
- * at send time like Slack does. `rate` = requests/s overall (fixed-rate run); omit it for
- * saturation. Latencies are collected from every response, so p95 is exact.
+ * Drives signed requests at `url` in a worker thread (paced at `rate`, or autocannon at
+ * saturation / for an `amount`): the fake Slack shares
+ * this process's event loop, and its work answering the app must not delay the clock that times
+ * the app's answers. Requests are built beforehand (`requests`, cycled if the run outlasts them)
+ * and signed at send time like Slack does. Latencies are collected from every response, so p95 is
+ * exact.
  */
-export async function drive(o: {
+export async function drive(o: DriveOptions): Promise<LoadResult> {
+  // The worker's entry is TypeScript: register tsx's loader in the worker before importing it.
+  const entry = new URL('./driveWorker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: o });
+  return new Promise<LoadResult>((resolve, reject) => {
+    worker.once('message', (r: LoadResult) => resolve(r));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`load worker exited with ${code}`))));
+  });
+}
+
+export interface LoadOptions {
   url: string;
   secret: string;
-  next: () => SignedRequest;
+  /** Built requests (cycled), or a function building each one at send time. */
+  requests: SignedRequest[] | (() => SignedRequest);
   seconds?: number;
   amount?: number;
   rate?: number;
   connections?: number;
-}): Promise<LoadResult> {
+}
+export type DriveOptions = LoadOptions & { requests: SignedRequest[] };
+
+/**
+ * A fixed-rate run: request i is sent at start + i/rate, open loop (never waiting for earlier
+ * answers), on keep-alive connections (node:http). autocannon's `overallRate` is not used for this: it gives
+ * each connection a quota per one-second window, so every second starts with the whole second's
+ * requests sent at once, and latency "at 200 req/s" would measure a 200-request burst.
+ */
+export async function runPaced(o: LoadOptions & { rate: number; seconds: number }): Promise<LoadResult> {
+  const list = o.requests;
+  let i = 0;
+  const next = typeof list === 'function' ? list : () => list[i++ % list.length] as SignedRequest;
+  const total = Math.round(o.rate * o.seconds);
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const inFlight: Promise<void>[] = [];
+  const agent = new http.Agent({ keepAlive: true });
+  const target = new URL(o.url);
+  const send = () =>
+    new Promise<void>((resolve) => {
+      const { body, contentType } = next();
+      const headers = { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...signatureHeaders(o.secret, body) };
+      const sent = performance.now();
+      const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - sent);
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) non2xx += 1;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      req.end(body);
+    });
+  const start = performance.now();
+  for (let n = 0; n < total; n++) {
+    const due = start + (n * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(send());
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    non2xx,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/**
+ * The autocannon run itself: what `drive()`'s worker executes, or, on this thread, a load whose
+ * requests depend on what the app has done so far (test/reliability/load.test.ts).
+ */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let finish!: (r: autocannon.Result) => void;
   let fail!: (e: unknown) => void;
   const done = new Promise<autocannon.Result>((res, rej) => ((finish = res), (fail = rej)));
+  let i = 0;
+  const list = o.requests;
+  const next = typeof list === 'function' ? list : () => list[i++ % list.length] as SignedRequest;
   const instance = autocannon({
     url: o.url,
     connections: o.connections ?? (o.rate ? 20 : 16),
@@ -65,7 +153,7 @@ export async function drive(o: {
         method: 'POST',
         path: new URL(o.url).pathname,
         setupRequest: (req) => {
-          const { body, contentType } = o.next();
+          const { body, contentType } = next();
           return { ...req, body, headers: { 'content-type': contentType, ...signatureHeaders(o.secret, body) } };
         },
       },
@@ -74,12 +162,13 @@ export async function drive(o: {
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await done;
   latencies.sort((a, b) => a - b);
+  // In a worker thread autocannon leaves its histograms unsummarised: count the responses here.
   return {
-    requests: result.requests.total,
+    requests: latencies.length,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     seconds: result.duration,
-    throughput: result.requests.total / result.duration,
+    throughput: latencies.length / result.duration,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
@@ -107,6 +196,12 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  // Never outlive the benchmark (a crashed run would leave the ports taken).
+  process.once('exit', () => child.kill());
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`\n${args.join(' ')} exited unexpectedly (${code ?? signal}); its last output:\n${out}\n`);
+  });
   const until = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited early:\n${out}`);
@@ -129,6 +224,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
     },
     async stop() {
       if (child.exitCode !== null) return;
+      stopping = true;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;

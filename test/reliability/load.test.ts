@@ -4,7 +4,7 @@
 // answered 2xx, nothing is logged as an error, and every write is in the store exactly once.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, JSON_CT, drive, type SignedRequest } from '../../bench/lib/load.js';
+import { FORM, JSON_CT, runLoad, type SignedRequest } from '../../bench/lib/load.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { SIGNING_SECRET, TEAM, startTestApp, type TestApp } from '../support/harness.js';
 
@@ -118,7 +118,7 @@ describe('load: a steady mixed stream', () => {
       return built ?? (add() as SignedRequest);
     };
 
-    const result = await drive({ url: t.url, secret: SIGNING_SECRET, next, seconds: SECONDS, rate: RATE });
+    const result = await runLoad({ url: t.url, secret: SIGNING_SECRET, requests: next, seconds: SECONDS, rate: RATE });
     await t.settle();
 
     // Every request answered, in time, with 2xx; nothing logged as an error.

@@ -242,6 +242,8 @@ export class FakeSlack {
   readonly appId: string;
 
   calls: RecordedCall[] = [];
+  /** Every Web API call answered since start (not reset, not trimmed by `keepCalls`). */
+  callCount = 0;
   /** Bodies posted to a response_url that Slack refused (too long, invalid blocks, bad payload), in order. */
   responseUrlRejections: { url: string; status: number; error: string; body: Record<string, unknown> }[] = [];
 
@@ -266,6 +268,7 @@ export class FakeSlack {
   private clockOffset = 0;
   private counter = 0;
   private readonly clock: () => number;
+  private readonly keepCalls: number;
   private readonly handlers: Record<string, Handler>;
 
   private constructor(server: http.Server, port: number, opts: FakeSlackOptions) {
@@ -278,6 +281,7 @@ export class FakeSlack {
     this.teamId = opts.teamId ?? 'T0001';
     this.appId = opts.appId ?? 'A0TASKLANE';
     this.clock = opts.clock ?? (() => Date.now());
+    this.keepCalls = opts.keepCalls ?? Number.POSITIVE_INFINITY;
     this.handlers = {
       'api.test': (args) => ({ ok: true, args }),
       'auth.test': (_a, auth) => this.authTest(auth),
@@ -661,7 +665,9 @@ export class FakeSlack {
   }
 
   private record(call: RecordedCall): void {
+    this.callCount += 1;
     this.calls.push(call);
+    if (this.calls.length > 2 * this.keepCalls) this.calls.splice(0, this.calls.length - this.keepCalls);
     const ready = this.waiters.filter((w) => w.method === call.method && w.predicate(call));
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
@@ -1100,4 +1106,9 @@ export interface FakeSlackOptions {
   appId?: string;
   /** ms clock; defaults to Date.now */
   clock?: () => number;
+  /**
+   * Keep only about this many recent calls in `calls` (the benchmark's long runs); every call is
+   * kept by default. `callCount` counts them all either way.
+   */
+  keepCalls?: number;
 }
