@@ -93,7 +93,7 @@ export class ApprovalsRepository {
         if (!existing) throw new Error('approval insert conflicted but no row holds that execution id');
         // Slack's execution ids are unique across workspaces: another workspace's row is never this one's.
         if (existing.teamId !== input.teamId) throw new ForeignExecutionError(input.functionExecutionId ?? '', input.teamId);
-        return { approval: withApprovers(tx, existing), created: false };
+        return { approval: withApprovers(this.store, existing), created: false };
       }
       for (const userId of input.approverIds) {
         tx.insert(approvalApprovers).values({ approvalId: inserted.id, teamId: input.teamId, userId }).run();
@@ -106,12 +106,15 @@ export class ApprovalsRepository {
         action: 'requested',
         detail: { approvers: input.approverIds, origin: input.origin },
       });
-      return { approval: withApprovers(tx, inserted), created: true };
+      return { approval: withApprovers(this.store, inserted), created: true };
     });
   }
 
   async get(teamId: string, id: number): Promise<Approval | undefined> {
-    return this.findOne(and(eq(approvals.id, id), eq(approvals.teamId, teamId)));
+    return this.read(() => {
+      const row = approvalById(this.store, teamId, id);
+      return row ? withApprovers(this.store, row) : undefined;
+    });
   }
 
   async getByExecution(teamId: string, functionExecutionId: string): Promise<Approval | undefined> {
@@ -121,23 +124,28 @@ export class ApprovalsRepository {
   private async findOne(where: SQL | undefined): Promise<Approval | undefined> {
     return this.read((tx) => {
       const row = tx.select().from(approvals).where(where).get();
-      return row ? withApprovers(tx, row) : undefined;
+      return row ? withApprovers(this.store, row) : undefined;
     });
   }
 
   /** Remembers the DM that carries an approver's buttons, so the decision can update it. */
   async recordMessage(teamId: string, approvalId: number, userId: string, channelId: string, ts: string): Promise<void> {
     this.store.write((tx) => {
-      tx.update(approvalApprovers)
-        .set({ channelId, messageTs: ts })
-        .where(
-          and(
-            eq(approvalApprovers.approvalId, approvalId),
-            eq(approvalApprovers.teamId, teamId),
-            eq(approvalApprovers.userId, userId),
-          ),
+      this.store
+        .prepared('approvals.recordMessage', (db) =>
+          db
+            .update(approvalApprovers)
+            .set({ channelId: sql`${sql.placeholder('channelId')}`, messageTs: sql`${sql.placeholder('ts')}` })
+            .where(
+              and(
+                eq(approvalApprovers.approvalId, sql.placeholder('approvalId')),
+                eq(approvalApprovers.teamId, sql.placeholder('teamId')),
+                eq(approvalApprovers.userId, sql.placeholder('userId')),
+              ),
+            )
+            .prepare(),
         )
-        .run();
+        .run({ channelId, ts, approvalId, teamId, userId });
     });
   }
 
@@ -149,11 +157,21 @@ export class ApprovalsRepository {
   async decide(input: DecisionInput): Promise<{ decided: boolean; approval: Approval | undefined }> {
     return this.store.write((tx) => {
       const at = this.now();
-      const result = tx
-        .update(approvals)
-        .set({ status: input.outcome, decidedBy: input.deciderId, comment: input.comment, decidedAt: at, updatedAt: at })
-        .where(and(eq(approvals.id, input.id), eq(approvals.teamId, input.teamId), eq(approvals.status, 'pending')))
-        .run();
+      const result = this.store
+        .prepared('approvals.decide', (db) =>
+          db
+            .update(approvals)
+            .set({
+              status: sql`${sql.placeholder('outcome')}`,
+              decidedBy: sql`${sql.placeholder('deciderId')}`,
+              comment: sql`${sql.placeholder('comment')}`,
+              decidedAt: sql`${sql.placeholder('at')}`,
+              updatedAt: sql`${sql.placeholder('at')}`,
+            })
+            .where(and(eq(approvals.id, sql.placeholder('id')), eq(approvals.teamId, sql.placeholder('teamId')), eq(approvals.status, 'pending')))
+            .prepare(),
+        )
+        .run({ outcome: input.outcome, deciderId: input.deciderId, comment: input.comment, at, id: input.id, teamId: input.teamId });
       const decided = result.changes === 1;
       if (decided) {
         appendAudit(this.store, {
@@ -165,12 +183,8 @@ export class ApprovalsRepository {
           detail: input.comment ? { comment: input.comment } : undefined,
         });
       }
-      const row = tx
-        .select()
-        .from(approvals)
-        .where(and(eq(approvals.id, input.id), eq(approvals.teamId, input.teamId)))
-        .get();
-      return { decided, approval: row ? withApprovers(tx, row) : undefined };
+      const row = approvalById(this.store, input.teamId, input.id);
+      return { decided, approval: row ? withApprovers(this.store, row) : undefined };
     });
   }
 
@@ -241,7 +255,7 @@ export class ApprovalsRepository {
         .orderBy(asc(approvals.id))
         .limit(limit)
         .all()
-        .map((row) => withApprovers(tx, row)),
+        .map((row) => withApprovers(this.store, row)),
     );
   }
 
@@ -266,18 +280,35 @@ export class ApprovalsRepository {
         .orderBy(asc(approvals.id))
         .limit(limit)
         .all()
-        .map((row) => withApprovers(tx, row)),
+        .map((row) => withApprovers(this.store, row)),
     );
   }
 
 }
 
-function withApprovers(tx: Tx, row: ApprovalRow): Approval {
-  const approvers = tx
-    .select()
-    .from(approvalApprovers)
-    .where(and(eq(approvalApprovers.approvalId, row.id), eq(approvalApprovers.teamId, row.teamId)))
-    .orderBy(sql`rowid`)
-    .all();
+function withApprovers(store: Store, row: ApprovalRow): Approval {
+  const approvers = store
+    .prepared('approvals.approvers', (db) =>
+      db
+        .select()
+        .from(approvalApprovers)
+        .where(and(eq(approvalApprovers.approvalId, sql.placeholder('id')), eq(approvalApprovers.teamId, sql.placeholder('teamId'))))
+        .orderBy(sql`rowid`)
+        .prepare(),
+    )
+    .all({ id: row.id, teamId: row.teamId });
   return { ...row, approvers };
+}
+
+/** One approval of the workspace, by id (inside `write`/`read`, part of that transaction). */
+function approvalById(store: Store, teamId: string, id: number): ApprovalRow | undefined {
+  return store
+    .prepared('approvals.byId', (db) =>
+      db
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.id, sql.placeholder('id')), eq(approvals.teamId, sql.placeholder('teamId'))))
+        .prepare(),
+    )
+    .get({ id, teamId });
 }

@@ -155,11 +155,19 @@ export class TasksRepository {
   }
 
   async findById(teamId: string, id: number): Promise<TaskRow | undefined> {
-    return this.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).get();
+    return this.get(this.store.db, teamId, id);
   }
 
   async findByNumber(teamId: string, number: number): Promise<TaskRow | undefined> {
-    return this.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.number, number))).get();
+    return this.store
+      .prepared('tasks.byNumber', (db) =>
+        db
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, sql.placeholder('teamId')), eq(tasks.number, sql.placeholder('number'))))
+          .prepare(),
+      )
+      .get({ teamId, number });
   }
 
   async findByExecutionId(teamId: string, functionExecutionId: string): Promise<TaskRow | undefined> {
