@@ -12,7 +12,7 @@
  * Prints a markdown table (also written to bench/results/latest.md).
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -26,7 +26,7 @@ const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE = 200;
 const RATE_SECONDS = QUICK ? 3 : 5;
-const SAT_SECONDS = QUICK ? 3 : 4;
+const SAT_SECONDS = 3;
 const EFFECT_SAMPLES = QUICK ? 40 : 100;
 /** RSS is reported after Tasklane has served this many requests in the run (all phases count). */
 const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
@@ -61,7 +61,10 @@ fake.addUser({ id: HEAVY_USER, teamId: teams[0] as string, tz: 'America/New_York
 const env = { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, LOG_LEVEL: 'error' };
 // Exactly what `npm start` runs: the compiled app.
 execSync('npm run build', { cwd: join(import.meta.dirname, '..'), stdio: 'ignore' });
-const tasklane = await startProcess(['--enable-source-maps', 'dist/main.js'], { ...env, DATABASE_URL: dbPath }, 3101, 'http://127.0.0.1:3101/healthz');
+const startScript = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+const nodeArgs = /\bnode (.*)$/.exec(startScript)?.[1]?.split(/\s+/);
+if (!nodeArgs?.includes('dist/main.js')) throw new Error(`cannot read the node command from the start script: ${startScript}`);
+const tasklane = await startProcess(nodeArgs, { ...env, DATABASE_URL: dbPath }, 3101, 'http://127.0.0.1:3101/healthz');
 const bare = await startProcess(['bench/bareBolt.ts'], env, 3102, 'http://127.0.0.1:3102/slack/events');
 const rssAtStart = tasklane.rssMb();
 const urlOf = (p: ServerProcess) => `http://127.0.0.1:${p.port}/slack/events`;
