@@ -451,10 +451,11 @@ export class ApprovalService {
    * Each part is attempted even when another fails; failures are logged, the store stays right.
    */
   async announceDecision(approval: Approval, tell?: Tell): Promise<void> {
+    // The decision is committed: the Homes' publish (background) need not wait for the rest.
+    this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
     const step = await this.completeStep(approval);
     const notUpdated = await this.updateApproverMessages(approval);
     const requesterTold = await this.notifyRequester(approval);
-    this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
 
     // The decider is waiting to see the outcome: say what did not reach Slack (SPEC S9).
     const problems: string[] = [];

@@ -66,6 +66,7 @@ export class TaskEffects {
    * a reply in that message's thread. What fails is told to the creator in one note.
    */
   async created(task: TaskRow, tell: Teller, opts: { thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Promise<void> {
+    this.homesChanged(task);
     const problems: string[] = [];
     const thread = opts.thread;
     await Promise.all([
@@ -90,19 +91,19 @@ export class TaskEffects {
         : Promise.resolve(),
     ]);
     if (problems.length > 0) await this.tellSafely(tell, `${taskLabel(task)} was saved, but: ${problems.join(' ')}`);
-    this.homesChanged(task);
   }
 
   async assigned(task: TaskRow, previousAssigneeId: string, actorId: string, tell: Teller): Promise<void> {
+    this.homesChanged(task, previousAssigneeId);
     await this.refreshCards(task);
     await this.sendAssigneeCard(task, actorId).catch(async (err: unknown) => {
       await this.tellSafely(tell, `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
     });
-    this.homesChanged(task, previousAssigneeId);
   }
 
   /** `tell`: the person who completed it is waiting on the card; told when it could not be updated. */
   async completed(task: TaskRow, tell?: Teller): Promise<void> {
+    this.homesChanged(task, task.completedBy);
     await Promise.all([
       this.refreshCards(task).then(async (failed) => {
         if (failed.length === 0 || !tell) return;
@@ -116,10 +117,10 @@ export class TaskEffects {
           })
         : Promise.resolve(),
     ]);
-    this.homesChanged(task, task.completedBy);
   }
 
   async reopened(task: TaskRow, actorId: string): Promise<void> {
+    this.homesChanged(task);
     await Promise.all([
       this.refreshCards(task),
       actorId !== task.assigneeId
@@ -128,15 +129,15 @@ export class TaskEffects {
           })
         : Promise.resolve(),
     ]);
-    this.homesChanged(task);
   }
 
   async edited(task: TaskRow): Promise<void> {
-    await this.refreshCards(task);
     this.homesChanged(task);
+    await this.refreshCards(task);
   }
 
   async removed(task: TaskRow, messages: TaskMessage[], actorId: string): Promise<void> {
+    this.homesChanged(task);
     await Promise.all([
       ...messages.map((m) =>
         this.svc.client.chat
@@ -147,12 +148,13 @@ export class TaskEffects {
         ? this.failStep(task.functionExecutionId, `Task #${task.number} was deleted before it was completed.`)
         : Promise.resolve(),
     ]);
-    this.homesChanged(task);
   }
 
   /**
    * The people whose App Home shows this task. A workflow's task was "created" by the app's bot
-   * user, which has no Home; and `complete_task` may record the bot as the completer.
+   * user, which has no Home; and `complete_task` may record the bot as the completer. Each
+   * effect calls this first: the change is committed, and the Home publish (background work)
+   * need not wait for the cards and DMs.
    */
   private homesChanged(task: TaskRow, ...others: (string | null | undefined)[]): void {
     const creator = task.origin === 'workflow' ? undefined : task.creatorId;
