@@ -25,13 +25,13 @@ import { ACTION, FUNCTION } from '../src/slack/ids.js';
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE = 200;
-const RATE_SECONDS = QUICK ? 3 : 5;
+const RATE_SECONDS = QUICK ? 3 : 4;
 const SAT_SECONDS = 3;
 const EFFECT_SAMPLES = QUICK ? 40 : 100;
 /** RSS is reported after Tasklane has served this many requests in the run (all phases count). */
 const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
 /** The whole run stays within this (the issue asks for under 10 minutes on a fresh clone). */
-const BUDGET_MS = (QUICK ? 240 : 570) * 1000;
+const BUDGET_MS = (QUICK ? 240 : 585) * 1000;
 const startedAt = Date.now();
 const TASKS = QUICK ? 100_000 : 1_000_000;
 
