@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openStore } from '../../src/store/db.js';
 import type { Surface } from '../../src/slack/registry.js';
+import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { loadManifest } from '../manifest/loadSchema.js';
 
 /** What manifest.json tells Slack to send us, as registry surfaces. */
@@ -57,5 +58,10 @@ describe('manifest.json and the listeners agree', () => {
 
   it('the registry refuses a second listener for the same surface', () => {
     expect(() => registry.command('/task', async () => {})).toThrow(/already has a listener/);
+  });
+
+  it('and for the same action or view id (routing is by exact id, so two would shadow each other)', () => {
+    expect(() => registry.action(ACTION.taskComplete, async () => {})).toThrow(/block_actions task_complete\S* already has a listener/);
+    expect(() => registry.view(VIEW.newTask, async () => {})).toThrow(/view_submission \S+ already has a listener/);
   });
 });
