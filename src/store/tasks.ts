@@ -350,17 +350,29 @@ export class TasksRepository {
     // the team-wide index SQLite would otherwise pick just because it is already in this order.
     // `+column` makes the sort key an expression, which no index can provide, so selectivity decides.
     const personal = q.scope === 'mine' || (q.scope === 'created' && q.status === 'done');
-    const order = [personal ? sql`+${newest} DESC` : desc(newest), desc(tasks.id)];
-    const rows = this.store.db
-      .select()
-      .from(tasks)
-      .where(where)
-      .orderBy(...order)
-      .limit(q.limit)
-      .offset(q.offset ?? 0)
-      .all();
+    const rows =
+      q.scope === 'mine' && q.status === 'open'
+        ? this.newestOpenOf(where, q.limit, q.offset ?? 0)
+        : this.store.db
+            .select()
+            .from(tasks)
+            .where(where)
+            .orderBy(personal ? sql`+${newest} DESC` : desc(newest), desc(tasks.id))
+            .limit(q.limit)
+            .offset(q.offset ?? 0)
+            .all();
     const total = this.store.db.select({ n: count() }).from(tasks).where(where).get()?.n ?? 0;
     return { tasks: rows, total };
+  }
+
+  /**
+   * My open tasks, newest first. Ids grow with creation, and the id is part of the assignee index:
+   * the page's ids come from the index alone (no row read for thousands of open tasks), then
+   * only that page's rows are read.
+   */
+  private newestOpenOf(where: SQL | undefined, limit: number, offset: number): TaskRow[] {
+    const page = this.store.db.select({ id: tasks.id }).from(tasks).where(where).orderBy(sql`+${tasks.id} DESC`).limit(limit).offset(offset);
+    return this.store.db.select().from(tasks).where(inArray(tasks.id, page)).orderBy(desc(tasks.id)).all();
   }
 
   /** How many tasks a `list` query would return, without loading them. */
