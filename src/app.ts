@@ -11,6 +11,7 @@ import { TaskService } from './features/tasks/service.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
+import { keepAliveFetch } from './slack/keepAliveFetch.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
 import { rejectMalformedRequests } from './slack/requestGuard.js';
@@ -37,6 +38,9 @@ export interface TasklaneApp {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** One set of keep-alive connections to Slack for every WebClient of the process. */
+const webApiFetch = keepAliveFetch();
+
 /**
  * Web API calls retry a little and give up fast: a user is waiting on most of them. A 429 is
  * honoured (the client sleeps `Retry-After`) but counts as one of the few retries (SPEC S2).
@@ -44,6 +48,7 @@ export interface TasklaneApp {
 export function webClientOptions(config: Config, logger: Logger): WebClientOptions {
   return {
     slackApiUrl: config.slackApiUrl,
+    fetch: webApiFetch,
     logger,
     logLevel: toLogLevel(config.logLevel),
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000, randomize: true },
