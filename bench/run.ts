@@ -2,10 +2,12 @@
  * `npm run bench`: Tasklane against a bare Bolt app, on one machine, in one run.
  *
  * 1. Seeds a store of 1,000,000 tasks across 100 workspaces (+ pending approvals).
- * 2. Starts the fake Slack in this process, Tasklane (the compiled app `npm start` runs, HTTP
- *    mode) and a bare Bolt app (`bench/bareBolt.ts`: same receiver, listeners that only ack) as
- *    processes.
- * 3. Per request kind: 200 req/s for a while (ack latency), then saturation (throughput), on both.
+ * 2. Starts the fake Slack in this process, Tasklane (the compiled app, with the node flags of
+ *    `npm start`, HTTP mode) and a bare Bolt app (`bench/bareBolt.ts`: same receiver, listeners
+ *    that only ack) as processes. Load is generated in a worker thread (bench/lib/load.ts).
+ * 3. Warm-up (not measured), then per request kind: 200 req/s paced (ack latency), then
+ *    saturation with autocannon (throughput), on both. Each phase starts once Tasklane's Slack
+ *    calls from the previous one have drained.
  * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
  * 5. Soak: a mixed stream until Tasklane has served 100,000 requests in the run (or the 10-minute
  *    budget is spent); RSS sampled throughout.
@@ -164,6 +166,17 @@ const build = (next: () => SignedRequest, n: number) => Array.from({ length: n }
 /** More than the fastest target can take in a saturation phase (bare Bolt: ~4,500 req/s here). */
 const SAT_REQUESTS = SAT_SECONDS * 8_000;
 
+// Warm-up, not measured: a second of every kind at 200 req/s on both apps, so the phases time
+// warm processes (JIT-compiled code, Bolt's clients, the user cache of a live workspace).
+process.stdout.write('warm-up… ');
+const WARM_REQUESTS = RATE * Object.keys(kinds).length;
+for (const next of Object.values(kinds)) {
+  const warm = build(next, RATE);
+  for (const target of [tasklane, bare]) await drive({ url: urlOf(target), secret: SECRET, requests: warm, seconds: 1, rate: RATE });
+}
+await drained();
+console.log('done');
+
 for (const [kind, next] of Object.entries(kinds)) {
   process.stdout.write(`${kind}: 200 req/s… `);
   const atRate = build(next, RATE * RATE_SECONDS + 200);
@@ -222,7 +235,7 @@ await drained();
 // Soak: mixed requests, in chunks, until Tasklane has served SOAK_REQUESTS in the whole run (or
 // the time budget is spent); RSS sampled every 2 s.
 const served = () =>
-  rows.reduce((n, r) => n + r.rate.app.requests + r.sat.app.requests, 0) + EFFECT_SAMPLES * 2 + soak.requests + soak.errors;
+  WARM_REQUESTS + rows.reduce((n, r) => n + r.rate.app.requests + r.sat.app.requests, 0) + EFFECT_SAMPLES * 2 + soak.requests + soak.errors;
 const soak = { requests: 0, errors: 0, non2xx: 0, seconds: 0 };
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(tasklane.rssMb()), 2000);

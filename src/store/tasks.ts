@@ -155,7 +155,7 @@ export class TasksRepository {
   }
 
   async findById(teamId: string, id: number): Promise<TaskRow | undefined> {
-    return this.get(this.store.db, teamId, id);
+    return this.get(teamId, id);
   }
 
   async findByNumber(teamId: string, number: number): Promise<TaskRow | undefined> {
@@ -181,7 +181,7 @@ export class TasksRepository {
   /** Changes the given fields; the audit row names the fields that really changed. */
   async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number): Promise<Transition | undefined> {
     return this.store.write((tx) => {
-      const before = this.get(tx, teamId, id);
+      const before = this.get(teamId, id);
       if (!before) return undefined;
       const changes: Record<string, unknown> = {};
       for (const key of ['title', 'description', 'dueDate', 'priority'] as const) {
@@ -201,7 +201,7 @@ export class TasksRepository {
 
   async assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
     return this.store.write((tx) => {
-      const before = this.get(tx, teamId, id);
+      const before = this.get(teamId, id);
       if (!before) return undefined;
       if (before.assigneeId === assigneeId) return { task: before, changed: false, previousAssigneeId: before.assigneeId };
       const task = tx
@@ -229,7 +229,7 @@ export class TasksRepository {
         )
         .get({ teamId, id, actorId, at }) as TaskRow | undefined;
       if (!task) {
-        const current = this.get(tx, teamId, id);
+        const current = this.get(teamId, id);
         return current ? { task: current, changed: false } : undefined;
       }
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'completed' });
@@ -247,7 +247,7 @@ export class TasksRepository {
         .returning()
         .get();
       if (!task) {
-        const current = this.get(tx, teamId, id);
+        const current = this.get(teamId, id);
         return current ? { task: current, changed: false } : undefined;
       }
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'reopened' });
@@ -261,7 +261,7 @@ export class TasksRepository {
    */
   async delete(teamId: string, id: number, actorId: string): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
     return this.store.write((tx) => {
-      const task = this.get(tx, teamId, id);
+      const task = this.get(teamId, id);
       if (!task) return undefined;
       const messages = this.messagesOf(tx, teamId, id);
       tx.delete(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
@@ -272,7 +272,7 @@ export class TasksRepository {
 
   async addComment(teamId: string, taskId: number, userId: string, text: string, at: number): Promise<CommentRow | undefined> {
     return this.store.write((tx) => {
-      if (!this.get(tx, teamId, taskId)) return undefined;
+      if (!this.get(teamId, taskId)) return undefined;
       const comment = tx.insert(taskComments).values({ taskId, teamId, userId, text, createdAt: at }).returning().get();
       tx.update(tasks).set({ updatedAt: at }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, taskId))).run();
       appendAudit(this.store, { teamId, actorId: userId, entity: 'task', entityId: taskId, action: 'commented', detail: { comment: comment.id } });
@@ -305,7 +305,7 @@ export class TasksRepository {
   /** Remembers a Slack message that shows the task (idempotent on channel + ts). */
   async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
     this.store.write((tx) => {
-      if (!this.get(tx, teamId, taskId)) return;
+      if (!this.get(teamId, taskId)) return;
       this.store
         .prepared('tasks.recordMessage', (db) =>
           db
@@ -459,7 +459,7 @@ export class TasksRepository {
   // ------------------------------------------------------------ helpers
 
   /** One task of the workspace (inside `write`, part of its transaction: one connection). */
-  private get(_tx: Tx | Store['db'], teamId: string, id: number): TaskRow | undefined {
+  private get(teamId: string, id: number): TaskRow | undefined {
     return this.store
       .prepared('tasks.get', (db) =>
         db
