@@ -67,9 +67,27 @@ export class ApprovalsRepository {
   async create(input: NewApproval): Promise<{ approval: Approval; created: boolean }> {
     return this.store.write((tx) => {
       const at = this.now();
-      const inserted = tx
-        .insert(approvals)
-        .values({
+      const inserted = this.store
+        .prepared('approvals.insert', (db) =>
+          db
+            .insert(approvals)
+            .values({
+              teamId: sql.placeholder('teamId'),
+              title: sql.placeholder('title'),
+              details: sql.placeholder('details'),
+              requesterId: sql.placeholder('requesterId'),
+              origin: sql.placeholder('origin'),
+              functionExecutionId: sql.placeholder('functionExecutionId'),
+              workflowExecutionId: sql.placeholder('workflowExecutionId'),
+              stepState: sql.placeholder('stepState'),
+              createdAt: sql.placeholder('at'),
+              updatedAt: sql.placeholder('at'),
+            })
+            .onConflictDoNothing({ target: approvals.functionExecutionId })
+            .returning()
+            .prepare(),
+        )
+        .get({
           teamId: input.teamId,
           title: input.title,
           details: input.details,
@@ -78,12 +96,8 @@ export class ApprovalsRepository {
           functionExecutionId: input.functionExecutionId ?? null,
           workflowExecutionId: input.workflowExecutionId ?? null,
           stepState: input.functionExecutionId ? 'waiting' : 'none',
-          createdAt: at,
-          updatedAt: at,
-        })
-        .onConflictDoNothing({ target: approvals.functionExecutionId })
-        .returning()
-        .get();
+          at,
+        }) as ApprovalRow | undefined;
       if (!inserted) {
         const existing = tx
           .select()
@@ -95,9 +109,13 @@ export class ApprovalsRepository {
         if (existing.teamId !== input.teamId) throw new ForeignExecutionError(input.functionExecutionId ?? '', input.teamId);
         return { approval: withApprovers(this.store, existing), created: false };
       }
-      for (const userId of input.approverIds) {
-        tx.insert(approvalApprovers).values({ approvalId: inserted.id, teamId: input.teamId, userId }).run();
-      }
+      const addApprover = this.store.prepared('approvals.addApprover', (db) =>
+        db
+          .insert(approvalApprovers)
+          .values({ approvalId: sql.placeholder('approvalId'), teamId: sql.placeholder('teamId'), userId: sql.placeholder('userId') })
+          .prepare(),
+      );
+      for (const userId of input.approverIds) addApprover.run({ approvalId: inserted.id, teamId: input.teamId, userId });
       appendAudit(this.store, {
         teamId: input.teamId,
         actorId: input.actorId,
