@@ -56,7 +56,8 @@ describe('request_approval: the request', () => {
     expect(postsTo(ALICE)).toHaveLength(1);
     expect(postsTo(BOB)).toHaveLength(1);
     expect(t.fake.execution(executionId)?.state).toBe('running');
-    expect(homeChanges).toEqual([{ teamId: TEAM, users: [ALICE, BOB, CAROL].sort() }]);
+    // The approvers' Homes ("Waiting on you"); the requester's (CAROL) shows nothing of it.
+    expect(homeChanges).toEqual([{ teamId: TEAM, users: [ALICE, BOB].sort() }]);
   });
 
   it('works with only the required inputs', async () => {
@@ -309,7 +310,7 @@ describe('requests outside Workflow Builder (the shortcut, later)', () => {
     expect(card(t, CAROL).text).toContain('"New laptop" was approved');
     const told = t.fake.allResponses().map((r) => r.body['text']);
     expect(told).toEqual([expect.stringContaining(`Already approved by <@${BOB}>`)]);
-    expect(homeChanges.at(-1)).toEqual({ teamId: TEAM, users: [ALICE, BOB, CAROL].sort() });
+    expect(homeChanges.at(-1)).toEqual({ teamId: TEAM, users: [ALICE, BOB].sort() });
   });
 
   it('requestApproval refuses invalid input before storing anything', async () => {

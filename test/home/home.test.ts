@@ -175,6 +175,23 @@ describe('App Home', () => {
     expect(viewText(home(ALICE).blocks)).toContain('Nothing is waiting on you');
   });
 
+  it('an approval request and its decision republish the approvers\' Homes, not the requester\'s (it shows nothing of them)', async () => {
+    await openHome(ALICE);
+    await openHome(BOB);
+    const before = t.fake.callsTo('views.publish').length;
+    await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: { approver: ALICE, title: 'Offsite budget', requester: BOB } });
+    await t.settle();
+    const approvalId = (t.store.sqlite.prepare(`SELECT id FROM approvals WHERE title = 'Offsite budget'`).get() as { id: number }).id;
+    expect(viewText(home(ALICE).blocks)).toContain('Offsite budget');
+    await click(ALICE, ACTION.approve, { blockId: `home_approval_actions_${approvalId}` });
+    await t.settle();
+    const published = t.fake.callsTo('views.publish').slice(before).map((c) => c.args['user_id']);
+    expect(published.length).toBeGreaterThanOrEqual(2); // requested, then decided
+    expect(new Set(published)).toEqual(new Set([ALICE]));
+    expect(viewText(home(ALICE).blocks)).not.toContain('Offsite budget');
+    expect(t.store.sqlite.prepare('SELECT status FROM approvals WHERE id = ?').get(approvalId)).toEqual({ status: 'approved' });
+  });
+
   it('completes a task from the Home and republishes only the Homes of the people it affects', async () => {
     const [taskId, otherId] = seedTasks(t.store, TEAM, [
       { assigneeId: ALICE, creatorId: BOB, title: 'Ship it' },

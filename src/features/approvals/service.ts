@@ -377,7 +377,7 @@ export class ApprovalService {
     );
     const failures = results.filter((r) => !r.ok);
     if (failures.length === 0) {
-      this.svc.homes.changed(teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+      this.svc.homes.changed(teamId, approverIdsOf(approval));
       return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
     }
     const why = (code: string | undefined) =>
@@ -400,7 +400,7 @@ export class ApprovalService {
     }
     await this.updateApproverMessages(current);
     await this.completeStep(current);
-    this.svc.homes.changed(teamId, [...current.approvers.map((a) => a.userId), current.requesterId]);
+    this.svc.homes.changed(teamId, approverIdsOf(current));
     return current;
   }
 
@@ -452,7 +452,7 @@ export class ApprovalService {
    */
   async announceDecision(approval: Approval, tell?: Tell): Promise<void> {
     // The decision is committed: the Homes' publish (background) need not wait for the rest.
-    this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+    this.svc.homes.changed(approval.teamId, approverIdsOf(approval));
     const step = await this.completeStep(approval);
     const notUpdated = await this.updateApproverMessages(approval);
     const requesterTold = await this.notifyRequester(approval);
@@ -576,7 +576,7 @@ export class ApprovalService {
       if (!first) continue;
       await this.updateApproverMessages(approval);
       if (approval.status !== 'failed') await this.notifyRequester(approval);
-      this.svc.homes.changed(approval.teamId, [...approval.approvers.map((a) => a.userId), approval.requesterId]);
+      this.svc.homes.changed(approval.teamId, approverIdsOf(approval));
     }
     if (rows.length > 0) this.svc.logger.info(`approvals: retried ${rows.length} workflow step(s) left waiting`);
     return rows.length;
@@ -608,4 +608,12 @@ export class ApprovalService {
     }
     return repaired;
   }
+}
+
+/**
+ * Whose App Home an approval appears on: its approvers' ("Waiting on you"). The requester's Home
+ * shows nothing of their own requests, so a request or a decision does not republish it.
+ */
+function approverIdsOf(approval: Approval): string[] {
+  return approval.approvers.map((a) => a.userId);
 }
