@@ -119,6 +119,8 @@ export const approvals = sqliteTable(
     uniqueIndex('approvals_function_execution_uq').on(t.functionExecutionId),
     index('approvals_team_status_idx').on(t.teamId, t.status, t.createdAt),
     index('approvals_step_state_idx').on(t.stepState),
+    // The recovery job's "pending, created in the last hours" (every 30 s, across workspaces).
+    index('approvals_status_created_idx').on(t.status, t.createdAt),
   ],
 );
 
