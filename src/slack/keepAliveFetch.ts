@@ -7,7 +7,9 @@ import https from 'node:https';
  * text of the answer; doing that through Node's WHATWG fetch (streams, Request and Response
  * objects) cost a tenth of a click's CPU in the benchmark profile, several times what the
  * request itself costs here. Bodies it does not know (multipart file uploads) go to the
- * global fetch unchanged.
+ * global fetch unchanged. A request whose reused keep-alive connection turns out to have been
+ * closed by the server is sent again, once, on a new one (Node's documented `reusedSocket`
+ * case): otherwise the WebClient logs a warning and retries after a back-off.
  */
 export function keepAliveFetch(): typeof fetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
@@ -22,35 +24,41 @@ export function keepAliveFetch(): typeof fetch {
     const payload = body === undefined || body === null ? undefined : Buffer.from(String(body));
     const headers = new Headers(init.headers);
     if (payload) headers.set('content-length', String(payload.length));
-    return new Promise<Response>((resolve, reject) => {
-      const signal = init.signal ?? undefined;
-      if (signal?.aborted) return reject(signal.reason);
-      const req = transport.request(
-        url,
-        { method: init.method ?? 'GET', headers: Object.fromEntries(headers), agent: agents[url.protocol as 'http:' | 'https:'] },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (init.redirect === 'error' && status >= 300 && status < 400) {
-            res.resume();
-            return reject(new TypeError(`unexpected redirect (${status}) from ${url.href}`));
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(answer(url.href, status, res.statusMessage ?? '', res.rawHeaders, Buffer.concat(chunks)));
-          });
-        },
-      );
-      const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(err);
+    const signal = init.signal ?? undefined;
+    const send = (retried: boolean) =>
+      new Promise<Response>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const req = transport.request(
+          url,
+          { method: init.method ?? 'GET', headers: Object.fromEntries(headers), agent: agents[url.protocol as 'http:' | 'https:'] },
+          (res) => {
+            const status = res.statusCode ?? 0;
+            if (init.redirect === 'error' && status >= 300 && status < 400) {
+              res.resume();
+              return reject(new TypeError(`unexpected redirect (${status}) from ${url.href}`));
+            }
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              signal?.removeEventListener('abort', onAbort);
+              resolve(answer(url.href, status, res.statusMessage ?? '', res.rawHeaders, Buffer.concat(chunks)));
+            });
+          },
+        );
+        const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          signal?.removeEventListener('abort', onAbort);
+          // A kept-alive connection the server closed just as it was reused: the request never
+          // got an answer on it. Send it once more on a new connection (what Node's docs advise
+          // for `reusedSocket`), rather than fail the call.
+          if (req.reusedSocket && !retried && err.code === 'ECONNRESET' && !signal?.aborted) resolve(send(true));
+          else reject(err);
+        });
+        req.end(payload);
       });
-      req.end(payload);
-    });
+    return send(false);
   }) as typeof fetch;
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepAliveFetch } from '../../src/slack/keepAliveFetch.js';
 
 let server: http.Server;
+const served = new WeakSet<object>();
 let base: string;
 const seen: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string; port: number }[] = [];
 
@@ -18,6 +19,12 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString(), port: req.socket.remotePort ?? 0 });
       if (req.url === '/slow') return; // never answers
+      if (req.url === '/drop-reused' && served.has(req.socket)) {
+        // A server that closed this idle keep-alive connection just as the client reused it.
+        req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
       if (req.url === '/moved') {
         res.writeHead(302, { location: '/elsewhere' }).end();
         return;
@@ -57,6 +64,17 @@ describe('keepAliveFetch', () => {
     await (await f(`${base}/a`, { method: 'POST', body: 'x' })).text();
     await (await f(`${base}/b`, { method: 'POST', body: 'y' })).text();
     expect(seen.at(-1)?.port).toBe(seen.at(-2)?.port);
+  });
+
+  it('sends a request again on a new connection when the reused one was closed by the server, once', async () => {
+    await (await f(`${base}/warm`, { method: 'POST', body: 'w' })).text();
+    const before = seen.length;
+    const res = await f(`${base}/drop-reused`, { method: 'POST', body: 'again' });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(await res.text())).toEqual({ ok: true, echo: 'again' });
+    const tries = seen.slice(before);
+    expect(tries.map((s) => s.url)).toEqual(['/drop-reused', '/drop-reused']);
+    expect(tries[1]?.port).not.toBe(tries[0]?.port);
   });
 
   it('lets the caller read a 429 and its Retry-After (the WebClient then waits and retries)', async () => {
