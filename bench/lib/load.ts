@@ -114,18 +114,7 @@ export async function runPaced(o: LoadOptions & { rate: number; seconds: number 
   }
   await Promise.all(inFlight);
   agent.destroy();
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    non2xx,
-    seconds,
-    throughput: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-  };
+  return summarize(latencies, errors, non2xx, (performance.now() - start) / 1000);
 }
 
 /**
@@ -161,14 +150,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }, (err, res) => (err ? fail(err) : finish(res)));
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await done;
-  latencies.sort((a, b) => a - b);
   // In a worker thread autocannon leaves its histograms unsummarised: count the responses here.
+  return summarize(latencies, result.errors + result.timeouts, result.non2xx, result.duration);
+}
+
+/** A load's result from every response's latency (ms), so the percentiles are exact. */
+function summarize(latencies: number[], errors: number, non2xx: number, seconds: number): LoadResult {
+  latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    seconds: result.duration,
-    throughput: latencies.length / result.duration,
+    errors,
+    non2xx,
+    seconds,
+    throughput: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),

@@ -148,7 +148,7 @@ export class ApprovalsRepository {
 
   /** Remembers the DM that carries an approver's buttons, so the decision can update it. */
   async recordMessage(teamId: string, approvalId: number, userId: string, channelId: string, ts: string): Promise<void> {
-    this.store.write((tx) => {
+    this.store.write(() => {
       this.store
         .prepared('approvals.recordMessage', (db) =>
           db
@@ -173,7 +173,7 @@ export class ApprovalsRepository {
    * the winner left it.
    */
   async decide(input: DecisionInput): Promise<{ decided: boolean; approval: Approval | undefined }> {
-    return this.store.write((tx) => {
+    return this.store.write(() => {
       const at = this.now();
       const result = this.store
         .prepared('approvals.decide', (db) =>

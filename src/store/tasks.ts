@@ -217,7 +217,7 @@ export class TasksRepository {
 
   /** open → done, conditionally: of two racing completions exactly one has `changed: true`. */
   async complete(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
-    return this.store.write((tx) => {
+    return this.store.write(() => {
       const task = this.store
         .prepared('tasks.complete', (db) =>
           db
@@ -304,7 +304,7 @@ export class TasksRepository {
 
   /** Remembers a Slack message that shows the task (idempotent on channel + ts). */
   async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
-    this.store.write((tx) => {
+    this.store.write(() => {
       if (!this.get(teamId, taskId)) return;
       this.store
         .prepared('tasks.recordMessage', (db) =>
