@@ -36,6 +36,8 @@ const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
 const BUDGET_MS = (QUICK ? 240 : 585) * 1000;
 const startedAt = Date.now();
 const TASKS = QUICK ? 100_000 : 1_000_000;
+/** For profiling by hand: `BENCH_ONLY='Complete click,app_home_opened'` runs those kinds' phases only (no effect probe, no soak). */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
 
 const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-'));
 const dbPath = join(dir, 'bench.db');
@@ -178,6 +180,7 @@ await drained();
 console.log('done');
 
 for (const [kind, next] of Object.entries(kinds)) {
+  if (ONLY && !ONLY.includes(kind)) continue;
   process.stdout.write(`${kind}: 200 req/s… `);
   const atRate = build(next, RATE * RATE_SECONDS + 200);
   const rateApp = await drive({ url: urlOf(tasklane), secret: SECRET, requests: atRate, seconds: RATE_SECONDS, rate: RATE });
@@ -196,7 +199,7 @@ for (const [kind, next] of Object.entries(kinds)) {
 // Time-to-effect for Complete, on real cards: `/task add` makes a task and its DM card; the
 // click is timed from sending until the fake Slack has both the card update and the Home publish.
 await drained();
-{
+if (!ONLY) {
   const acks: number[] = [];
   const effects: number[] = [];
   const phaseStart = Date.now();
@@ -242,7 +245,7 @@ const sampler = setInterval(() => rssSamples.push(tasklane.rssMb()), 2000);
 const mix = Object.values(kinds);
 let mixI = 0;
 process.stdout.write(`soak: mixed requests until ${SOAK_REQUESTS.toLocaleString()} served in the run… `);
-while (served() < SOAK_REQUESTS && Date.now() - startedAt < BUDGET_MS - 40_000) {
+while (!ONLY && served() < SOAK_REQUESTS && Date.now() - startedAt < BUDGET_MS - 40_000) {
   const amount = Math.min(5_000, SOAK_REQUESTS - served());
   const requests = build(() => (mix[mixI++ % mix.length] as () => SignedRequest)(), amount);
   const chunk = await drive({ url: urlOf(tasklane), secret: SECRET, requests, amount });
@@ -279,7 +282,7 @@ const lines = [
 ];
 console.log(`\n${lines.join('\n')}`);
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(join(import.meta.dirname, 'results', 'latest.md'), `${lines.join('\n')}\n`);
+if (!ONLY) writeFileSync(join(import.meta.dirname, 'results', 'latest.md'), `${lines.join('\n')}\n`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
 
