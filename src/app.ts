@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute, type Logger } from '@slack/bolt';
 import { ConsoleLogger } from '@slack/logger';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
 import { registerApprovals } from './features/approvals/register.js';
 import { registerHome } from './features/home/register.js';
@@ -11,11 +11,11 @@ import { TaskService } from './features/tasks/service.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
-import { keepAliveFetch } from './slack/keepAliveFetch.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
 import { rejectMalformedRequests } from './slack/requestGuard.js';
 import { UserDirectory } from './slack/users.js';
+import { toLogLevel, webClientOptions } from './slack/webApi.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
 
@@ -37,27 +37,6 @@ export interface TasklaneApp {
   /** Stops accepting requests, then waits (bounded) for in-flight handlers. Does not close the store. */
   stop(graceMs?: number): Promise<void>;
 }
-
-/** One set of keep-alive connections to Slack for every WebClient of the process. */
-const webApiFetch = keepAliveFetch();
-
-/**
- * Web API calls retry a little and give up fast: a user is waiting on most of them. A 429 is
- * honoured (the client sleeps `Retry-After`) but counts as one of the few retries (SPEC S2).
- */
-export function webClientOptions(config: Config, logger: Logger): WebClientOptions {
-  return {
-    slackApiUrl: config.slackApiUrl,
-    fetch: webApiFetch,
-    logger,
-    logLevel: toLogLevel(config.logLevel),
-    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000, randomize: true },
-    timeout: 10_000,
-  };
-}
-
-const toLogLevel = (level: Config['logLevel']): LogLevel =>
-  ({ debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR })[level];
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
 export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000 }: CreateAppOptions): TasklaneApp {
@@ -159,7 +138,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   // One TaskService for every surface (cards, command, steps, modals, Home). Home registers
   // first: it installs services.homes, which the services notify (read at call time).
   const tasks = new TaskService(services);
-  registerHome(registry, services, tasks);
+  const homes = registerHome(registry, services, tasks);
   registerApprovals(registry, services);
   registerTasks(registry, services, tasks);
 
@@ -205,6 +184,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       await app.stop().catch((err: unknown) => log.warn(`stopping the receiver: ${describeError(err)}`));
       const drained = await inFlight.idle(graceMs);
       if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);
+      await homes.close();
     },
   };
 }

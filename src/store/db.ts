@@ -40,8 +40,10 @@ export interface Store {
  * `migrate()` because drizzle runs each migration inside a transaction, where drizzle-kit's own
  * `PRAGMA foreign_keys=OFF` for table rebuilds is a no-op and ON DELETE CASCADE would wipe
  * children (SLACK-FACTS, drizzle-orm #5782); a foreign_key_check afterwards proves nothing broke.
+ * `migrationsFolder: null` opens a second connection to a store another connection of the
+ * process has already migrated (the Home publisher's thread).
  */
-export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOLDER): Store {
+export function openStore(databaseUrl: string, migrationsFolder: string | null = MIGRATIONS_FOLDER): Store {
   if (databaseUrl !== ':memory:' && !databaseUrl.startsWith('file:')) {
     mkdirSync(dirname(databaseUrl), { recursive: true });
   }
@@ -53,11 +55,13 @@ export function openStore(databaseUrl: string, migrationsFolder = MIGRATIONS_FOL
     cacheStatements(sqlite);
     const db = drizzle(sqlite, { schema });
 
-    sqlite.pragma('foreign_keys = OFF');
-    migrate(db, { migrationsFolder });
-    const broken = sqlite.pragma('foreign_key_check') as unknown[];
-    if (broken.length > 0) {
-      throw new Error(`migration left ${broken.length} rows violating foreign keys: ${JSON.stringify(broken.slice(0, 5))}`);
+    if (migrationsFolder !== null) {
+      sqlite.pragma('foreign_keys = OFF');
+      migrate(db, { migrationsFolder });
+      const broken = sqlite.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) {
+        throw new Error(`migration left ${broken.length} rows violating foreign keys: ${JSON.stringify(broken.slice(0, 5))}`);
+      }
     }
     sqlite.pragma('foreign_keys = ON');
 

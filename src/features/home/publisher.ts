@@ -2,11 +2,11 @@ import type { Logger, types } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { describeError } from '../../runtime.js';
 import type { Background } from '../../runtime.js';
-import type { HomeRefresher } from '../../services.js';
 import type { UserDirectory } from '../../slack/users.js';
 import { RECENTLY_DONE_MS, type DashboardReadModel } from '../../store/dashboard.js';
 import type { HomePrefs, HomeStateRepository } from '../../store/homeState.js';
 import { todayIn } from '../tasks/dates.js';
+import type { HomePublishing } from './thread.js';
 import { HOME_APPROVALS_SHOWN, HOME_PAGE_SIZE, homeView } from './views.js';
 
 /** Reads the store and renders one user's Home: the whole cost of a publish except the Slack call. */
@@ -69,7 +69,7 @@ interface Pending {
  * shutdown and `t.settle()` wait for it. The store is the truth: each publish reads it afresh,
  * so a coalesced publish is never stale.
  */
-export class HomePublisher implements HomeRefresher {
+export class HomePublisher implements HomePublishing {
   private readonly pending = new Map<string, Pending>();
   /** When each user's Home was last published (pruned as it grows). */
   private readonly lastPublished = new Map<string, number>();
@@ -92,6 +92,9 @@ export class HomePublisher implements HomeRefresher {
   publishNow(teamId: string, userId: string): void {
     this.schedule(teamId, userId, true);
   }
+
+  /** Nothing to release: scheduled publishes are background jobs, which shutdown waits for. */
+  async close(): Promise<void> {}
 
   private schedule(teamId: string, userId: string, urgent: boolean): void {
     const key = `${teamId}:${userId}`;

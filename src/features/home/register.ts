@@ -22,6 +22,7 @@ import { openNewTaskModal } from '../tasks/modal.js';
 import type { TaskService } from '../tasks/service.js';
 import { openTaskDetails, openTaskForm } from '../tasks/details.js';
 import { HomePublisher } from './publisher.js';
+import { HomeThread, type HomePublishing } from './thread.js';
 import {
   REASSIGN_INPUT,
   decodeTaskMeta,
@@ -40,18 +41,23 @@ import {
  * Installs `svc.homes` (the publisher) so that every feature's changes refresh the Homes of
  * the users they affect; createApp registers this feature first for that reason.
  */
-export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): HomePublisher {
+export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): HomePublishing {
   const homeState = new HomeStateRepository(svc.store);
   const dashboard = new DashboardReadModel(svc.store);
-  const publisher = new HomePublisher({
-    client: svc.client,
-    dashboard,
-    homeState,
-    users: svc.users,
-    background: svc.background,
-    logger: svc.logger,
-    now: svc.now,
-  });
+  const inThisThread = () =>
+    new HomePublisher({
+      client: svc.client,
+      dashboard,
+      homeState,
+      users: svc.users,
+      background: svc.background,
+      logger: svc.logger,
+      now: svc.now,
+    });
+  // An in-memory store cannot be opened by a second thread.
+  const publisher: HomePublishing = svc.store.sqlite.memory
+    ? inThisThread()
+    : new HomeThread({ data: { databasePath: svc.store.sqlite.name, config: { botToken: svc.config.botToken, slackApiUrl: svc.config.slackApiUrl, logLevel: svc.config.logLevel } }, logger: svc.logger, background: svc.background, now: svc.now, inThisThread });
   svc.homes = publisher;
 
   reg.event(EVENT.appHomeOpened, async ({ event, body, context }) => {

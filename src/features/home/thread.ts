@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '@slack/bolt';
+import type { Config } from '../../config.js';
+import { describeError, type Background } from '../../runtime.js';
+import type { HomeRefresher } from '../../services.js';
+
+/** What keeps App Homes current: the publisher itself, or its thread (below). */
+export interface HomePublishing extends HomeRefresher {
+  /** The user opened the Home or clicked on it: publish without waiting for the interval. */
+  publishNow(teamId: string, userId: string): void;
+  /** Stops publishing; called once nothing is in flight (createApp's stop). */
+  close(): Promise<void>;
+}
+
+/** What the thread is started with. */
+export interface HomeThreadData {
+  databasePath: string;
+  config: Pick<Config, 'botToken' | 'slackApiUrl' | 'logLevel'>;
+}
+
+/** `clockOffsetMs`: the app's clock (`services.now`, which tests may move) minus the real one. */
+export type ToHomeThread =
+  | { op: 'changed'; seq: number; clockOffsetMs: number; teamId: string; userIds: string[] }
+  | { op: 'publishNow'; seq: number; clockOffsetMs: number; teamId: string; userId: string }
+  | { op: 'close' };
+
+/** `idle`: everything up to message `seq` is done. `log`: a line for the app's logger. */
+export type FromHomeThread = { op: 'idle'; seq: number } | { op: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+
+export interface HomeThreadDeps {
+  data: HomeThreadData;
+  logger: Logger;
+  background: Background;
+  now: () => number;
+  /** The publisher to use on this thread if the worker thread dies. */
+  inThisThread: () => HomePublishing;
+}
+
+/**
+ * The App Home publisher (publisher.ts) in a worker thread with its own store connection, Web
+ * API client and user cache (`publisherThread.ts`). Building a Home (queries and blocks) and
+ * serialising it for `views.publish` cost more CPU than most requests; on the main thread that
+ * work delayed every ack queued behind it. Here the main thread only posts "these users'
+ * Homes changed" (a few microseconds) and the thread, at a lower CPU priority, coalesces and
+ * publishes. The store is the truth, so the thread reads it afresh for every publish.
+ *
+ * While the thread has work, one background job is open on the main thread (shutdown and
+ * `t.settle()` wait for it). If the thread dies, the Homes it had not finished are published on
+ * the main thread, and so is every later change.
+ */
+export class HomeThread implements HomePublishing {
+  /** Started on the first change, so an app that never publishes starts no thread. */
+  private worker: Worker | undefined;
+  private seq = 0;
+  /** Users whose publish the thread has not reported done (bounded by the number of users). */
+  private readonly unsettled = new Map<string, { teamId: string; userId: string; urgent: boolean }>();
+  private release: (() => void) | undefined;
+  private fallback: HomePublishing | undefined;
+  private closing = false;
+  private exited = false;
+
+  constructor(private readonly deps: HomeThreadDeps) {}
+
+  changed(teamId: string, userIds: Iterable<string | null | undefined>): void {
+    const ids = [...new Set([...userIds].filter((id): id is string => typeof id === 'string' && id !== ''))];
+    if (ids.length === 0) return;
+    if (this.fallback) return this.fallback.changed(teamId, ids);
+    for (const userId of ids) this.remember(teamId, userId, false);
+    this.post({ op: 'changed', seq: ++this.seq, clockOffsetMs: this.deps.now() - Date.now(), teamId, userIds: ids });
+  }
+
+  publishNow(teamId: string, userId: string): void {
+    if (this.fallback) return this.fallback.publishNow(teamId, userId);
+    this.remember(teamId, userId, true);
+    this.post({ op: 'publishNow', seq: ++this.seq, clockOffsetMs: this.deps.now() - Date.now(), teamId, userId });
+  }
+
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.fallback?.close();
+    const worker = this.worker;
+    if (worker && !this.exited) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage({ op: 'close' } satisfies ToHomeThread);
+      const timer = setTimeout(() => void worker.terminate(), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.settle();
+  }
+
+  private remember(teamId: string, userId: string, urgent: boolean): void {
+    const key = `${teamId}:${userId}`;
+    this.unsettled.set(key, { teamId, userId, urgent: urgent || (this.unsettled.get(key)?.urgent ?? false) });
+  }
+
+  private post(message: ToHomeThread): void {
+    this.worker ??= this.start();
+    this.worker.postMessage(message);
+    if (!this.release) {
+      this.deps.background.run('home publisher thread', () => new Promise<void>((resolve) => (this.release = resolve)));
+    }
+  }
+
+  private start(): Worker {
+    const worker = startWorker(this.deps.data);
+    worker.on('message', (m: FromHomeThread) => this.received(m));
+    worker.on('error', (err) => this.failed(describeError(err)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      if (!this.closing) this.failed(`it exited with code ${code}`);
+    });
+    return worker;
+  }
+
+  private received(m: FromHomeThread): void {
+    if (m.op === 'log') {
+      this.deps.logger[m.level](m.message);
+    } else if (m.seq === this.seq) {
+      this.settle();
+    }
+  }
+
+  /** Nothing is left to publish here: close the background job. */
+  private settle(): void {
+    this.unsettled.clear();
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+
+  private failed(why: string): void {
+    if (this.fallback || this.closing) return;
+    this.deps.logger.error(`home: the publisher thread stopped (${why}); Homes are published on the main thread from now on`);
+    const fallback = this.deps.inThisThread();
+    this.fallback = fallback;
+    for (const { teamId, userId, urgent } of this.unsettled.values()) {
+      if (urgent) fallback.publishNow(teamId, userId);
+      else fallback.changed(teamId, [userId]);
+    }
+    this.settle();
+  }
+}
+
+/** Compiled (`dist/`), the entry is JavaScript; from source (tests, `npm run dev`) tsx loads it. */
+function startWorker(data: HomeThreadData): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./publisherThread.js', here), { workerData: data });
+  // tsx's ESM entry, found from here (not from the working directory) through its package.json.
+  const tsxPackage = createRequire(here).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const tsx = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import.default ?? 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./publisherThread.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
