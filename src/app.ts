@@ -16,6 +16,7 @@ import { RedactingLogger } from './slack/redactingLogger.js';
 import { rejectMalformedRequests } from './slack/requestGuard.js';
 import { UserDirectory } from './slack/users.js';
 import { toLogLevel, webClientOptions } from './slack/webApi.js';
+import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
 
@@ -164,12 +165,15 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   };
 
   let server: Server | undefined;
+  let checkpointer: Checkpointer | undefined;
   return {
     app,
     services,
     registry,
     async start(port = config.port) {
       const started = (await app.start(port)) as unknown;
+      // An in-memory store has no WAL (and no second connection can see it).
+      if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
       runRecovery();
       recoveryTimer = setInterval(runRecovery, recoveryEveryMs);
       recoveryTimer.unref();
@@ -185,6 +189,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       const drained = await inFlight.idle(graceMs);
       if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);
       await homes.close();
+      await checkpointer?.stop();
     },
   };
 }
