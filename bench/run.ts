@@ -36,7 +36,7 @@ const SOAK_REQUESTS = QUICK ? 10_000 : 100_000;
 const BUDGET_MS = (QUICK ? 240 : 585) * 1000;
 const startedAt = Date.now();
 const TASKS = QUICK ? 100_000 : 1_000_000;
-/** For profiling by hand: `BENCH_ONLY='Complete click,app_home_opened'` runs those kinds' phases only (no effect probe, no soak). */
+/** For profiling by hand: `BENCH_ONLY='Complete click,effect'` runs those kinds' phases (and `effect`, the time-to-effect probe) only, no soak. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
 
 const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-'));
@@ -199,7 +199,7 @@ for (const [kind, next] of Object.entries(kinds)) {
 // Time-to-effect for Complete, on real cards: `/task add` makes a task and its DM card; the
 // click is timed from sending until the fake Slack has both the card update and the Home publish.
 await drained();
-if (!ONLY) {
+if (!ONLY || ONLY.includes('effect')) {
   const acks: number[] = [];
   const effects: number[] = [];
   const phaseStart = Date.now();
@@ -232,6 +232,7 @@ if (!ONLY) {
   acks.sort((a, b) => a - b);
   effects.sort((a, b) => a - b);
   const row = rows.find((r) => r.kind === 'Complete click');
+  if (process.env.BENCH_SHOW_EFFECTS) console.log('acks', acks.map((a) => a.toFixed(1)).join(' '), '\neffects', effects.map((e) => e.toFixed(1)).join(' '));
   if (row) row.effect = { ackP99: percentile(acks, 99), effectP99: percentile(effects, 99), publishes: fake.calls.filter((c) => c.method === 'views.publish' && c.at >= phaseStart).length };
 }
 

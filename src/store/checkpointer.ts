@@ -44,7 +44,12 @@ export interface Checkpointer {
 
 export function startCheckpointer(databasePath: string, logger: Logger, everyMs = 200): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver, path: databasePath, everyMs } });
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: { driver, path: databasePath, everyMs },
+    // It allocates next to nothing: a small heap keeps its share of RSS small.
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
+  });
   let stopping = false;
   worker.on('message', (why: string) => logger.warn(`store: background WAL checkpoint failed (SQLite checkpoints in commits meanwhile): ${why}`));
   worker.on('error', (err) => logger.warn(`store: the WAL checkpoint thread stopped (SQLite checkpoints in commits from now on): ${err.message}`));

@@ -147,15 +147,23 @@ export class HomeThread implements HomePublishing {
   }
 }
 
+/**
+ * The thread's heap is capped well below the main thread's: left alone V8 grows a busy isolate's
+ * young generation and old space towards the process-wide limits, once per thread, and RSS with
+ * them. Live data here is small (a user cache, the pending publishes); a thread that runs out
+ * dies and the main thread takes over publishing.
+ */
+const THREAD_HEAP = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
+
 /** Compiled (`dist/`), the entry is JavaScript; from source (tests, `npm run dev`) tsx loads it. */
 function startWorker(data: HomeThreadData): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./publisherThread.js', here), { workerData: data });
+  if (!here.endsWith('.ts')) return new Worker(new URL('./publisherThread.js', here), { workerData: data, resourceLimits: THREAD_HEAP });
   // tsx's ESM entry, found from here (not from the working directory) through its package.json.
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
   const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   const tsx = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import.default ?? 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./publisherThread.ts', here).href;
   const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return new Worker(boot, { eval: true, workerData: data, resourceLimits: THREAD_HEAP });
 }
