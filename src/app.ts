@@ -6,6 +6,7 @@ import { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
 import { registerApprovals } from './features/approvals/register.js';
 import { registerHome } from './features/home/register.js';
+import { HomeThread } from './features/home/thread.js';
 import { registerTasks } from './features/tasks/register.js';
 import { TaskService } from './features/tasks/service.js';
 import { Background, InFlight, describeError } from './runtime.js';
@@ -13,6 +14,7 @@ import type { Services } from './services.js';
 import { IMPLICIT_EVENT } from './slack/ids.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
+import { ThreadedWebClient } from './slack/threadedClient.js';
 import { rejectMalformedRequests } from './slack/requestGuard.js';
 import { UserDirectory } from './slack/users.js';
 import { toLogLevel, webClientOptions } from './slack/webApi.js';
@@ -77,7 +79,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     rejectMalformedRequests(receiver, { signingSecret: config.signingSecret as string, endpoints: ['/slack/events'], logger });
   }
 
-  const botClient = new WebClient(config.botToken, webClientOptions(config, logger));
+  const botClient = new ThreadedWebClient(config.botToken, webClientOptions(config, logger));
   const app = new App({
     authorize: botIdentity(botClient, config.botToken),
     receiver,
@@ -140,6 +142,8 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   // first: it installs services.homes, which the services notify (read at call time).
   const tasks = new TaskService(services);
   const homes = registerHome(registry, services, tasks);
+  // The Home's thread also makes the bot client's Web API calls (slack/threadedClient.ts).
+  if (homes instanceof HomeThread) botClient.offloadTo(homes);
   registerApprovals(registry, services);
   registerTasks(registry, services, tasks);
 

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger, LogLevel } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import { Background, InFlight } from '../../runtime.js';
+import { serializeError } from '../../slack/threadedClient.js';
 import { UserDirectory } from '../../slack/users.js';
 import { toLogLevel, webClientOptions } from '../../slack/webApi.js';
 import { DashboardReadModel } from '../../store/dashboard.js';
@@ -85,9 +86,22 @@ port.on('message', (m: ToHomeThread) => {
     store.close();
     process.exit(0);
   }
+  if (m.op === 'call') {
+    const failed = (err: unknown) => send({ op: 'result', id: m.id, ok: false, error: serializeError(err) });
+    client.apiCall(m.method, m.options).then((result) => {
+      try {
+        send({ op: 'result', id: m.id, ok: true, result });
+      } catch (err) {
+        failed(err); // an answer that cannot cross threads (never seen from Slack)
+      }
+    }, failed);
+    return;
+  }
   clockOffsetMs = m.clockOffsetMs;
   lastSeq = m.seq;
   if (m.op === 'changed') publisher.changed(m.teamId, m.userIds);
   else publisher.publishNow(m.teamId, m.userId);
   reportWhenIdle();
 });
+
+send({ op: 'ready' });

@@ -4,9 +4,11 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@slack/bolt';
+import { ErrorCode, type WebAPICallResult } from '@slack/web-api';
 import type { Config } from '../../config.js';
 import { describeError, type Background } from '../../runtime.js';
 import type { HomeRefresher } from '../../services.js';
+import { deserializeError, type CallThread, type SerializedError } from '../../slack/threadedClient.js';
 
 /** What keeps App Homes current: the publisher itself, or its thread (below). */
 export interface HomePublishing extends HomeRefresher {
@@ -26,10 +28,26 @@ export interface HomeThreadData {
 export type ToHomeThread =
   | { op: 'changed'; seq: number; clockOffsetMs: number; teamId: string; userIds: string[] }
   | { op: 'publishNow'; seq: number; clockOffsetMs: number; teamId: string; userId: string }
+  | { op: 'call'; id: number; method: string; options: Record<string, unknown> }
   | { op: 'close' };
 
-/** `idle`: everything up to message `seq` is done. `log`: a line for the app's logger. */
-export type FromHomeThread = { op: 'idle'; seq: number } | { op: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+/**
+ * `ready`: the thread takes Web API calls. `idle`: every Home change up to message `seq` is
+ * published. `result`: the outcome of call `id`. `log`: a line for the app's logger.
+ */
+export type FromHomeThread =
+  | { op: 'ready' }
+  | { op: 'idle'; seq: number }
+  | { op: 'result'; id: number; ok: true; result: WebAPICallResult }
+  | { op: 'result'; id: number; ok: false; error: SerializedError }
+  | { op: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+
+/**
+ * Web API calls waiting on the thread, at most: past this the thread is behind (it yields the
+ * CPU to acks under load) and further calls are made on the main thread, so a user waiting on a
+ * modal or a card never waits for a long queue.
+ */
+const MAX_PENDING_CALLS = 64;
 
 export interface HomeThreadDeps {
   data: HomeThreadData;
@@ -52,7 +70,7 @@ export interface HomeThreadDeps {
  * `t.settle()` wait for it). If the thread dies, the Homes it had not finished are published on
  * the main thread, and so is every later change.
  */
-export class HomeThread implements HomePublishing {
+export class HomeThread implements HomePublishing, CallThread {
   /** Started on the first change, so an app that never publishes starts no thread. */
   private worker: Worker | undefined;
   private seq = 0;
@@ -62,6 +80,10 @@ export class HomeThread implements HomePublishing {
   private fallback: HomePublishing | undefined;
   private closing = false;
   private exited = false;
+  /** The thread has set up and takes Web API calls. */
+  private ready = false;
+  private callSeq = 0;
+  private readonly calls = new Map<number, { resolve: (r: WebAPICallResult) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly deps: HomeThreadDeps) {}
 
@@ -79,6 +101,25 @@ export class HomeThread implements HomePublishing {
     this.post({ op: 'publishNow', seq: ++this.seq, clockOffsetMs: this.deps.now() - Date.now(), teamId, userId });
   }
 
+  /** The thread is up and takes Web API calls. */
+  get isReady(): boolean {
+    return this.ready && !this.fallback;
+  }
+
+  /** Also starts the thread: until it is ready (and when it is far behind) calls stay here. */
+  call(method: string, options: Record<string, unknown>): Promise<WebAPICallResult> | undefined {
+    if (this.fallback || this.closing) return undefined;
+    this.worker ??= this.start();
+    if (!this.ready || this.calls.size >= MAX_PENDING_CALLS) return undefined;
+    const id = ++this.callSeq;
+    try {
+      this.worker.postMessage({ op: 'call', id, method, options } satisfies ToHomeThread);
+    } catch {
+      return undefined; // arguments a thread cannot receive (none of ours): call here
+    }
+    return new Promise((resolve, reject) => this.calls.set(id, { resolve, reject }));
+  }
+
   async close(timeoutMs = 5_000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -91,6 +132,7 @@ export class HomeThread implements HomePublishing {
       await exited;
       clearTimeout(timer);
     }
+    this.abandonCalls('the app stopped');
     this.settle();
   }
 
@@ -121,9 +163,27 @@ export class HomeThread implements HomePublishing {
   private received(m: FromHomeThread): void {
     if (m.op === 'log') {
       this.deps.logger[m.level](m.message);
+    } else if (m.op === 'ready') {
+      this.ready = true;
+    } else if (m.op === 'result') {
+      const waiting = this.calls.get(m.id);
+      this.calls.delete(m.id);
+      if (m.ok) waiting?.resolve(m.result);
+      else waiting?.reject(deserializeError(m.error));
     } else if (m.seq === this.seq) {
       this.settle();
     }
+  }
+
+  /**
+   * Calls the thread did not answer: whether Slack got them is unknown, so they fail like a call
+   * Slack did not answer (callers tell the user what did not happen) rather than run twice.
+   */
+  private abandonCalls(why: string): void {
+    for (const { reject } of this.calls.values()) {
+      reject(Object.assign(new Error(`A request error occurred: ${why} before Slack answered`), { code: ErrorCode.RequestError }));
+    }
+    this.calls.clear();
   }
 
   /** Nothing is left to publish here: close the background job. */
@@ -136,7 +196,9 @@ export class HomeThread implements HomePublishing {
 
   private failed(why: string): void {
     if (this.fallback || this.closing) return;
-    this.deps.logger.error(`home: the publisher thread stopped (${why}); Homes are published on the main thread from now on`);
+    this.deps.logger.error(`home: the publisher thread stopped (${why}); Homes are published and Slack called on the main thread from now on`);
+    this.ready = false;
+    this.abandonCalls('the helper thread stopped');
     const fallback = this.deps.inThisThread();
     this.fallback = fallback;
     for (const { teamId, userId, urgent } of this.unsettled.values()) {
