@@ -349,7 +349,8 @@ export class ApprovalService {
     const post = async (channel: string) => {
       const used = poster;
       try {
-        return await used.chat.postMessage({ channel, text, blocks });
+        // Through the bot's client (which may make the call on its thread) with the workflow token.
+        return await this.svc.client.chat.postMessage({ channel, text, blocks, ...(used !== this.svc.client && used.token ? { token: used.token } : {}) });
       } catch (err) {
         const code = slackError(err);
         if (used === this.svc.client || code === undefined || !TOKEN_REFUSED.has(code)) throw err;
