@@ -30,7 +30,9 @@ export function keepAliveFetch(): typeof fetch {
         if (signal?.aborted) return reject(signal.reason);
         const req = transport.request(
           url,
-          { method: init.method ?? 'GET', headers: Object.fromEntries(headers), agent: agents[url.protocol as 'http:' | 'https:'] },
+          // The second try takes a connection of its own: the pool's other idle connections
+          // may have been closed by the server at the same moment (they idled out together).
+          { method: init.method ?? 'GET', headers: Object.fromEntries(headers), agent: retried ? false : agents[url.protocol as 'http:' | 'https:'] },
           (res) => {
             const status = res.statusCode ?? 0;
             if (init.redirect === 'error' && status >= 300 && status < 400) {

@@ -77,6 +77,16 @@ describe('keepAliveFetch', () => {
     expect(tries[1]?.port).not.toBe(tries[0]?.port);
   });
 
+  it('the second try is on a connection of its own, even when every pooled connection was closed at once', async () => {
+    // Two idle keep-alive connections in the pool, both of which the server will drop on reuse.
+    await Promise.all([f(`${base}/warm`, { method: 'POST', body: 'a' }), f(`${base}/warm`, { method: 'POST', body: 'b' })].map(async (r) => (await r).text()));
+    const before = seen.length;
+    const res = await f(`${base}/drop-reused`, { method: 'POST', body: 'third' });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(await res.text())).toEqual({ ok: true, echo: 'third' });
+    expect(seen.slice(before).map((s) => s.url)).toEqual(['/drop-reused', '/drop-reused']);
+  });
+
   it('lets the caller read a 429 and its Retry-After (the WebClient then waits and retries)', async () => {
     const res = await f(`${base}/limited`, { method: 'POST', body: '' });
     expect(res.status).toBe(429);
