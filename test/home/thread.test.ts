@@ -30,7 +30,7 @@ describe('App Home publisher thread', () => {
     t = await startTestApp();
     t.fake.addUser({ id: ALICE, teamId: TEAM });
     const niced = () => threadNiceValues().filter((n) => n === 10).length;
-    await expect.poll(niced).toBe(1); // the store's checkpoint thread; the Home thread starts with the first publish
+    await expect.poll(niced).toBe(1); // the store's checkpoint thread; the Home thread starts with the first publish or bot Web API call
     await t.slack.appHomeOpened({ teamId: TEAM, userId: ALICE });
     await t.settle();
     expect(publishesTo(ALICE)).toHaveLength(1);

@@ -1,7 +1,9 @@
 /**
  * Entry of the App Home publisher's worker thread (started by `HomeThread`, thread.ts): a
  * HomePublisher with its own store connection (the main thread migrated the store), Web API
- * client and user cache. Log lines go to the main thread's logger (and its token redaction).
+ * client and user cache. The same client makes the main thread's bot Web API calls that are
+ * handed over (`op: 'call'`, slack/threadedClient.ts). Log lines go to the main thread's logger
+ * (and its token redaction).
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';

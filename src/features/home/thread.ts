@@ -71,7 +71,7 @@ export interface HomeThreadDeps {
  * the main thread, and so is every later change.
  */
 export class HomeThread implements HomePublishing, CallThread {
-  /** Started on the first change, so an app that never publishes starts no thread. */
+  /** Started on the first change or Web API call, so an app that does neither starts no thread. */
   private worker: Worker | undefined;
   private seq = 0;
   /** Users whose publish the thread has not reported done (bounded by the number of users). */
