@@ -50,7 +50,18 @@ class ParentLogger implements Logger {
   setName() {}
   private line(level: Level, msg: unknown[]) {
     if (RANK[level] < RANK[this.level]) return;
-    send({ op: 'log', level, message: msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? `${m.name}: ${m.message}` : JSON.stringify(m))).join(' ') });
+    send({ op: 'log', level, message: msg.map(lineText).join(' ') });
+  }
+}
+
+/** One argument of a log call as text; a logger must not throw (a circular object is not JSON). */
+function lineText(m: unknown): string {
+  if (typeof m === 'string') return m;
+  if (m instanceof Error) return `${m.name}: ${m.message}`;
+  try {
+    return JSON.stringify(m) ?? String(m);
+  } catch {
+    return String(m);
   }
 }
 
