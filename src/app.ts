@@ -22,6 +22,9 @@ import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
 
+/** Where Slack sends events, commands and interactions (manifest.json's request URLs). */
+const EVENTS_PATH = '/slack/events';
+
 export interface CreateAppOptions {
   config: Config;
   store: Store;
@@ -68,15 +71,17 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       })
     : new HTTPReceiver({
         signingSecret: config.signingSecret as string,
-        endpoints: '/slack/events',
+        endpoints: EVENTS_PATH,
         customRoutes: [healthz],
+        // Verified (once) by rejectMalformedRequests below, before Bolt's receiver sees a request.
+        signatureVerification: false,
         logger,
         logLevel: toLogLevel(config.logLevel),
         // ack() answers Slack at once; the rest of a listener runs after, tracked by InFlight.
         processBeforeResponse: false,
       });
   if (receiver instanceof HTTPReceiver) {
-    rejectMalformedRequests(receiver, { signingSecret: config.signingSecret as string, endpoints: ['/slack/events'], logger });
+    rejectMalformedRequests(receiver, { signingSecret: config.signingSecret as string, endpoints: [EVENTS_PATH], logger });
   }
 
   const botClient = new ThreadedWebClient(config.botToken, webClientOptions(config, logger));

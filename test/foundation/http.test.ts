@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE } from '../support/driver.js';
+import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../support/driver.js';
+import { verifySignature } from '../../src/slack/requestGuard.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 
 /** Rows in every table of the store, to prove a rejected request changed nothing. */
@@ -50,6 +51,19 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     expect(t.fake.callsTo('views.publish').length).toBeGreaterThan(0);
   });
 
+  it('an unsigned ssl_check is answered 200, and a payload smuggled beside it is not processed', async () => {
+    const before = rowCounts(t);
+    const callsBefore = t.fake.calls.length;
+    // Any payload Bolt dispatched would reach the router, which logs action ids it has no listener for.
+    const smuggled = { type: 'block_actions', team: { id: TEAM }, user: { id: 'U1' }, actions: [{ action_id: 'smuggled_action_v0', value: '1' }] };
+    const res = await t.slack.send(new URLSearchParams({ ssl_check: '1', payload: JSON.stringify(smuggled) }).toString(), FORM_CONTENT_TYPE, {}, { signature: 'none' });
+    await t.settle();
+    expect(res.status).toBe(200);
+    expect(t.logger.text()).not.toContain('smuggled_action_v0');
+    expect(rowCounts(t)).toEqual(before);
+    expect(t.fake.calls.slice(callsBefore)).toEqual([]);
+  });
+
   it('answers url_verification with the challenge', async () => {
     const res = await t.slack.urlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
     expect(res.status).toBe(200);
@@ -94,5 +108,41 @@ describe('payloads no listener handles', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(t.logger.text()).toContain('ignored a request no listener handles: block_actions no_such_action_v0');
     expect(t.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+  });
+});
+
+describe('verifySignature (the one check every request to /slack/events passes)', () => {
+  const secret = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const now = 1_790_000_000_000;
+  const ts = Math.floor(now / 1000) - 10;
+  const body = 'command=%2Ftask&text=add+x';
+  const signed = (overrides: Record<string, string | string[] | undefined> = {}) => ({
+    'x-slack-request-timestamp': String(ts),
+    'x-slack-signature': SlackDriver.signature(secret, ts, body),
+    ...overrides,
+  });
+
+  it('accepts what Slack signs', () => {
+    expect(() => verifySignature(secret, body, signed(), now)).not.toThrow();
+  });
+
+  it.each([
+    ['another secret', { 'x-slack-signature': SlackDriver.signature(`${secret}x`, ts, body) }, 'signature mismatch'],
+    ['another timestamp than signed', { 'x-slack-request-timestamp': String(ts + 1) }, 'signature mismatch'],
+    ['the hash in upper case', { 'x-slack-signature': SlackDriver.signature(secret, ts, body).replace(/[a-f]/g, (c) => c.toUpperCase()).replace('V0', 'v0') }, 'signature mismatch'],
+    ['a truncated hash', { 'x-slack-signature': SlackDriver.signature(secret, ts, body).slice(0, 40) }, 'signature mismatch'],
+    ['no hash', { 'x-slack-signature': 'v0=' }, 'signature mismatch'],
+    ['an unknown version', { 'x-slack-signature': SlackDriver.signature(secret, ts, body).replace('v0=', 'v1=') }, 'unknown signature version'],
+    ['no signature header', { 'x-slack-signature': undefined }, 'header x-slack-signature did not have the expected type'],
+    ['two signature headers', { 'x-slack-signature': ['a', 'b'] }, 'header x-slack-signature did not have the expected type'],
+    ['no timestamp header', { 'x-slack-request-timestamp': undefined }, 'header x-slack-request-timestamp did not have the expected type'],
+    ['a timestamp that is not a number', { 'x-slack-request-timestamp': 'soon' }, 'x-slack-request-timestamp did not have the expected type'],
+    ['a timestamp over 5 minutes old', { 'x-slack-request-timestamp': String(Math.floor(now / 1000) - 301) }, 'stale'],
+  ])('refuses %s', (_name, overrides, message) => {
+    expect(() => verifySignature(secret, body, signed(overrides), now)).toThrow(message);
+  });
+
+  it('refuses a changed body', () => {
+    expect(() => verifySignature(secret, `${body}&user_id=U2`, signed(), now)).toThrow('signature mismatch');
   });
 });
