@@ -263,7 +263,7 @@ export class TasksRepository {
     return this.store.write((tx) => {
       const task = this.get(teamId, id);
       if (!task) return undefined;
-      const messages = this.messagesOf(tx, teamId, id);
+      const messages = this.messagesOf(teamId, id);
       tx.delete(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'deleted', detail: { number: task.number, title: task.title } });
       return { task, messages };
@@ -319,7 +319,7 @@ export class TasksRepository {
   }
 
   async messages(teamId: string, taskId: number): Promise<TaskMessage[]> {
-    return this.messagesOf(this.store.db, teamId, taskId);
+    return this.messagesOf(teamId, taskId);
   }
 
   /** Forgets a card Slack no longer has (`message_not_found` on update). */
@@ -344,23 +344,21 @@ export class TasksRepository {
 
   /** "mine / created / all × open / done", newest first (done: most recently completed first). */
   async list(teamId: string, q: TaskListQuery): Promise<TaskPage> {
+    if (q.scope === 'mine' && q.status === 'open') return this.mineOpen(teamId, q.userId, q.limit, q.offset ?? 0);
     const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q.scope, q.userId));
     const newest = q.status === 'done' ? tasks.completedAt : tasks.createdAt;
     // One person's list must search the person's index (assignee or creator), far narrower than
     // the team-wide index SQLite would otherwise pick just because it is already in this order.
     // `+column` makes the sort key an expression, which no index can provide, so selectivity decides.
     const personal = q.scope === 'mine' || (q.scope === 'created' && q.status === 'done');
-    const rows =
-      q.scope === 'mine' && q.status === 'open'
-        ? this.newestOpenOf(where, q.limit, q.offset ?? 0)
-        : this.store.db
-            .select()
-            .from(tasks)
-            .where(where)
-            .orderBy(personal ? sql`+${newest} DESC` : desc(newest), desc(tasks.id))
-            .limit(q.limit)
-            .offset(q.offset ?? 0)
-            .all();
+    const rows = this.store.db
+      .select()
+      .from(tasks)
+      .where(where)
+      .orderBy(personal ? sql`+${newest} DESC` : desc(newest), desc(tasks.id))
+      .limit(q.limit)
+      .offset(q.offset ?? 0)
+      .all();
     const total = this.store.db.select({ n: count() }).from(tasks).where(where).get()?.n ?? 0;
     return { tasks: rows, total };
   }
@@ -368,12 +366,20 @@ export class TasksRepository {
   /**
    * My open tasks, newest first. Ids grow with creation, and the id is part of the assignee index:
    * the page's ids come from the index alone (no row read for thousands of open tasks), then
-   * only that page's rows are read.
+   * only that page's rows are read. The most asked list, so both queries are prepared once.
    */
-  private newestOpenOf(where: SQL | undefined, limit: number, offset: number): TaskRow[] {
-    const page = this.store.db.select({ id: tasks.id }).from(tasks).where(where).orderBy(sql`+${tasks.id} DESC`).limit(limit).offset(offset);
-    return this.store.db.select().from(tasks).where(inArray(tasks.id, page)).orderBy(desc(tasks.id)).all();
+  private mineOpen(teamId: string, userId: string, limit: number, offset: number): TaskPage {
+    const mine = () => and(eq(tasks.teamId, sql.placeholder('teamId')), eq(tasks.status, 'open'), eq(tasks.assigneeId, sql.placeholder('userId')));
+    const rows = this.store
+      .prepared('tasks.mineOpen', (db) => {
+        const page = db.select({ id: tasks.id }).from(tasks).where(mine()).orderBy(sql`+${tasks.id} DESC`).limit(sql.placeholder('limit')).offset(sql.placeholder('offset'));
+        return db.select().from(tasks).where(inArray(tasks.id, page)).orderBy(desc(tasks.id)).prepare();
+      })
+      .all({ teamId, userId, limit, offset });
+    const total = this.store.prepared('tasks.mineOpenCount', (db) => db.select({ n: count() }).from(tasks).where(mine()).prepare()).get({ teamId, userId })?.n ?? 0;
+    return { tasks: rows, total };
   }
+
 
   /** How many tasks a `list` query would return, without loading them. */
   async count(teamId: string, q: Pick<TaskListQuery, 'scope' | 'status' | 'userId'>): Promise<number> {
@@ -471,13 +477,19 @@ export class TasksRepository {
       .get({ teamId, id });
   }
 
-  private messagesOf(tx: Tx | Store['db'], teamId: string, taskId: number): TaskMessage[] {
-    return tx
-      .select({ channelId: taskMessages.channelId, ts: taskMessages.ts, kind: taskMessages.kind })
-      .from(taskMessages)
-      .where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.teamId, teamId)))
-      .all();
+  /** Prepared: it runs on the one connection, so inside `store.write` it is part of the transaction. */
+  private messagesOf(teamId: string, taskId: number): TaskMessage[] {
+    return this.store
+      .prepared('tasks.messagesOf', (db) =>
+        db
+          .select({ channelId: taskMessages.channelId, ts: taskMessages.ts, kind: taskMessages.kind })
+          .from(taskMessages)
+          .where(and(eq(taskMessages.taskId, sql.placeholder('taskId')), eq(taskMessages.teamId, sql.placeholder('teamId'))))
+          .prepare(),
+      )
+      .all({ teamId, taskId });
   }
+
 
   private scopeFilter(scope: TaskScope, userId: string): SQL[] {
     if (scope === 'mine') return [eq(tasks.assigneeId, userId)];
