@@ -1,6 +1,12 @@
-/** Worker-thread entry of `drive()` (bench/lib/load.ts): runs one load and reports it. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** Worker-thread entry of `drive()` (bench/lib/load.ts): runs each load it is sent and reports it. */
+import { parentPort } from 'node:worker_threads';
 import { runLoad, runPaced, type DriveOptions } from './load.js';
 
-const o = workerData as DriveOptions;
-parentPort?.postMessage(o.rate !== undefined ? await runPaced({ ...o, rate: o.rate, seconds: o.seconds ?? 5 }) : await runLoad(o));
+parentPort?.on('message', (m: { id: number; options: DriveOptions }) => {
+  const o = m.options;
+  const run = o.rate !== undefined ? runPaced({ ...o, rate: o.rate, seconds: o.seconds ?? 5 }) : runLoad(o);
+  run.then(
+    (result) => parentPort?.postMessage({ id: m.id, result }),
+    (err: unknown) => parentPort?.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) }),
+  );
+});

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
@@ -19,6 +19,8 @@ export interface LoadResult {
   p50: number;
   p95: number;
   p99: number;
+  /** Every response's latency (ms), sorted: loads can be merged (`merged`). */
+  latencies: number[];
 }
 
 export const FORM = 'application/x-www-form-urlencoded';
@@ -38,22 +40,52 @@ export function percentile(sorted: number[], p: number): number {
 
 /**
  * Drives signed requests at `url` in a worker thread (paced at `rate`, or autocannon at
- * saturation / for an `amount`): the fake Slack shares
- * this process's event loop, and its work answering the app must not delay the clock that times
- * the app's answers. Requests are built beforehand (`requests`, cycled if the run outlasts them)
- * and signed at send time like Slack does. Latencies are collected from every response, so p95 is
- * exact.
+ * saturation / for an `amount`): the fake Slack shares this process's event loop, and its work
+ * answering the app must not delay the clock that times the app's answers. Requests are built
+ * beforehand (`requests`, cycled if the run outlasts them) and signed at send time like Slack
+ * does. Latencies are collected from every response, so p95 is exact. One worker serves every
+ * load of the run (it is started once, not per phase).
  */
 export async function drive(o: DriveOptions): Promise<LoadResult> {
+  const w = loadWorker ?? startLoadWorker();
+  const id = ++loadIds;
+  return new Promise<LoadResult>((resolve, reject) => {
+    w.pending.set(id, { resolve, reject });
+    w.worker.postMessage({ id, options: o });
+  });
+}
+
+interface LoadWorker {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: LoadResult) => void; reject: (e: unknown) => void }>;
+}
+let loadWorker: LoadWorker | undefined;
+let loadIds = 0;
+
+/** Starts the thread that generates load, once (the first `drive()` does). */
+function startLoadWorker(): LoadWorker {
+  if (loadWorker) return loadWorker;
   // The worker's entry is TypeScript: register tsx's loader in the worker before importing it.
   const entry = new URL('./driveWorker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: o });
-  return new Promise<LoadResult>((resolve, reject) => {
-    worker.once('message', (r: LoadResult) => resolve(r));
-    worker.once('error', reject);
-    worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`load worker exited with ${code}`))));
+  const worker = new Worker(boot, { eval: true });
+  worker.unref();
+  const w: LoadWorker = { worker, pending: new Map() };
+  const failAll = (err: unknown) => {
+    for (const p of w.pending.values()) p.reject(err);
+    w.pending.clear();
+    loadWorker = undefined;
+  };
+  worker.on('message', (m: { id: number; result?: LoadResult; error?: string }) => {
+    const p = w.pending.get(m.id);
+    w.pending.delete(m.id);
+    if (m.result) p?.resolve(m.result);
+    else p?.reject(new Error(`load failed: ${m.error}`));
   });
+  worker.once('error', failAll);
+  worker.once('exit', (code) => failAll(new Error(`load worker exited with ${code}`)));
+  loadWorker = w;
+  return w;
 }
 
 export interface LoadOptions {
@@ -154,6 +186,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   return summarize(latencies, result.errors + result.timeouts, result.non2xx, result.duration);
 }
 
+/** One result for several loads against the same target (e.g. slices alternated with another target's). */
+export function merged(results: LoadResult[]): LoadResult {
+  const all = results.flatMap((r) => r.latencies);
+  const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  return summarize(all, sum((r) => r.errors), sum((r) => r.non2xx), sum((r) => r.seconds));
+}
+
 /** A load's result from every response's latency (ms), so the percentiles are exact. */
 function summarize(latencies: number[], errors: number, non2xx: number, seconds: number): LoadResult {
   latencies.sort((a, b) => a - b);
@@ -166,6 +205,7 @@ function summarize(latencies: number[], errors: number, non2xx: number, seconds:
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
+    latencies,
   };
 }
 
@@ -173,6 +213,8 @@ export interface ServerProcess {
   child: ChildProcess;
   port: number;
   rssMb(): number;
+  /** CPU time the process has used so far, all its threads (ms). */
+  cpuMs(): number;
   stop(): Promise<void>;
   output(): string;
 }
@@ -189,6 +231,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  if (process.env.BENCH_APP_OUT && args.some((a) => a.includes('dist/main.js'))) child.stdout?.on('data', (d: Buffer) => appendFileSync(process.env.BENCH_APP_OUT as string, d));
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   // Never outlive the benchmark (a crashed run would leave the ports taken).
   process.once('exit', () => child.kill());
@@ -211,6 +254,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   return {
     child,
     port,
+    cpuMs: () => cpuMsOf(`/proc/${child.pid}/stat`),
     rssMb() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -225,4 +269,13 @@ export async function startProcess(args: string[], env: Record<string, string>, 
     },
     output: () => out,
   };
+}
+
+/**
+ * CPU time (user + system, ms) from a /proc stat file: a process's (`/proc/PID/stat`, all its
+ * threads) or one thread's (`/proc/PID/task/TID/stat`). Ticks of 10 ms (CLK_TCK 100).
+ */
+export function cpuMsOf(statPath: string): number {
+  const fields = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
