@@ -55,12 +55,15 @@ export const tasks = sqliteTable(
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
-    uniqueIndex('tasks_function_execution_uq').on(t.functionExecutionId),
+    // Partial: only workflow-made tasks have an execution id, and only their steps still open
+    // (waiting, completing) are looked up, so a task from /task, a shortcut or the Home adds no
+    // entry to these two indexes (two fewer pages in its commit).
+    uniqueIndex('tasks_function_execution_uq').on(t.functionExecutionId).where(sql`${t.functionExecutionId} IS NOT NULL`),
     index('tasks_assignee_idx').on(t.teamId, t.assigneeId, t.status, t.dueDate),
     index('tasks_creator_idx').on(t.teamId, t.creatorId, t.status, t.createdAt),
     index('tasks_team_status_idx').on(t.teamId, t.status, t.createdAt),
     index('tasks_team_completed_idx').on(t.teamId, t.status, t.completedAt),
-    index('tasks_step_state_idx').on(t.stepState),
+    index('tasks_step_state_idx').on(t.stepState).where(sql`${t.stepState} IN ('waiting', 'completing')`),
   ],
 );
 

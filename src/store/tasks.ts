@@ -22,6 +22,13 @@ import {
  * Async on purpose: a PostgreSQL implementation can slot in behind the same interface.
  */
 
+/**
+ * The partial step index's own condition (schema.ts: steps still open), written as literals:
+ * SQLite uses a partial index only for a query whose WHERE contains that very term (bound
+ * parameters would not do).
+ */
+const OPEN_STEP = sql`${tasks.stepState} IN ('waiting', 'completing')`;
+
 export interface NewTask {
   teamId: string;
   title: string;
@@ -436,13 +443,13 @@ export class TasksRepository {
     return this.store.db
       .select()
       .from(tasks)
-      .where(or(eq(tasks.stepState, 'completing'), and(eq(tasks.stepState, 'waiting'), eq(tasks.status, 'done'))))
+      .where(and(OPEN_STEP, or(eq(tasks.stepState, 'completing'), and(eq(tasks.stepState, 'waiting'), eq(tasks.status, 'done')))))
       .all();
   }
 
   /** Tasks whose step is waiting, done or not. */
   async waitingSteps(teamId?: string): Promise<TaskRow[]> {
-    const conds: SQL[] = [eq(tasks.stepState, 'waiting')];
+    const conds: SQL[] = [OPEN_STEP, eq(tasks.stepState, 'waiting')];
     if (teamId) conds.push(eq(tasks.teamId, teamId));
     return this.store.db.select().from(tasks).where(and(...conds)).all();
   }

@@ -113,6 +113,31 @@ describe('changes', () => {
     expect(await repo.transitionStep(A, t.id, ['completing'], 'completed')).toBe(true);
     expect(await repo.pendingSteps()).toEqual([]);
   });
+
+  it('only open workflow steps are in the step index, only workflow tasks in the execution index; execution ids stay unique', async () => {
+    const entries = (index: string) => (store.sqlite.prepare('SELECT ncell FROM dbstat WHERE name = ?').get(index) as { ncell: number }).ncell;
+    for (let i = 0; i < 20; i++) await repo.create(task({ title: `plain ${i}` }), at());
+    expect(entries('tasks_step_state_idx')).toBe(0);
+    expect(entries('tasks_function_execution_uq')).toBe(0);
+
+    const step = (await repo.create(task({ functionExecutionId: 'FxA', stepState: 'waiting' }), at())).task;
+    await repo.create(task({ functionExecutionId: 'FxB' }), at());
+    expect(entries('tasks_step_state_idx')).toBe(1);
+    expect(entries('tasks_function_execution_uq')).toBe(2);
+    expect((await repo.waitingSteps(A)).map((t) => t.id)).toEqual([step.id]);
+    await repo.complete(A, step.id, 'UANN', at());
+    expect(await repo.transitionStep(A, step.id, ['waiting'], 'completed')).toBe(true);
+    expect(entries('tasks_step_state_idx')).toBe(0);
+    expect(await repo.waitingSteps(A)).toEqual([]);
+
+    const insertRaw = (fx: string | null) =>
+      store.sqlite
+        .prepare("INSERT INTO tasks (team_id, number, title, assignee_id, creator_id, origin, function_execution_id) VALUES (?, ?, 'raw', 'UANN', 'UBOB', 'workflow', ?)")
+        .run(A, 1000 + Math.floor(Math.random() * 1e6), fx);
+    expect(() => insertRaw('FxA')).toThrow(/UNIQUE constraint failed: tasks.function_execution_id/);
+    insertRaw(null);
+    insertRaw(null);
+  });
 });
 
 describe('queries', () => {
@@ -199,7 +224,8 @@ describe('queries', () => {
       ['home', () => repo.openAssignedTo(A, 'UANN', '2025-01-01', { limit: 20 }), /tasks_assignee_idx/],
       ['by number', () => repo.findByNumber(A, 3), /tasks_team_number_uq/],
       ['by card', () => repo.findByMessage(A, 'D1', '1.0'), /sqlite_autoindex_task_messages_1/],
-      ['pending steps', () => repo.pendingSteps(), /tasks_step_state_idx/],
+      ['pending steps', () => repo.pendingSteps(), /SEARCH tasks USING INDEX tasks_step_state_idx/],
+      ['waiting steps', () => repo.waitingSteps(A), /SEARCH tasks USING INDEX tasks_step_state_idx/],
     ];
     for (const [name, run, index] of cases) {
       const details = await plans(run);
