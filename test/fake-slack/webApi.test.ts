@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../support/fakeSlack.js';
+import fc from 'fast-check';
+import { FakeSlack, formPairs } from '../support/fakeSlack.js';
 import { client, modal, platformError, section } from './helpers.js';
 
 let fake: FakeSlack;
@@ -368,5 +369,25 @@ describe('response_url', () => {
     await post({ text: 'just you' });
     expect(fake.ephemerals('C1', 'U1').map((e) => e.text)).toEqual(['just you']);
     expect(fake.responses(url)).toHaveLength(3);
+  });
+});
+
+describe('form bodies', () => {
+  it('are read exactly as URLSearchParams reads them, malformed escapes included', () => {
+    const piece = fc.constantFrom('a', 'B', '=', '&', '+', '%', '2', '0', 'F', 'é', '%C3%A9', '%E2', '%zz', ' ', '%2B', '%26', '{"x":1}');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const raw = parts.join('');
+        expect([...formPairs(raw)]).toEqual([...new URLSearchParams(raw)]);
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.string({ unit: 'binary' })), (o) => {
+        const raw = new URLSearchParams(o).toString();
+        expect([...formPairs(raw)]).toEqual([...new URLSearchParams(raw)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
