@@ -6,8 +6,8 @@
  * bench/run.ts and driven with `/task add` requests: how close any app that stores before it
  * answers (and tells Slack afterwards) can come to an app that only acks, on this machine.
  */
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import Database from 'better-sqlite3';
+import { baselineApp, serve } from './lib/baseline.js';
 
 const db = new Database(process.env.DATABASE_URL as string);
 db.pragma('journal_mode = WAL');
@@ -15,24 +15,11 @@ db.pragma('synchronous = NORMAL');
 db.exec('CREATE TABLE IF NOT EXISTS writes (id INTEGER PRIMARY KEY, team_id TEXT NOT NULL, user_id TEXT NOT NULL, text TEXT NOT NULL)');
 const insert = db.prepare('INSERT INTO writes (team_id, user_id, text) VALUES (?, ?, ?)');
 
-const receiver = new HTTPReceiver({
-  signingSecret: process.env.SLACK_SIGNING_SECRET as string,
-  endpoints: '/slack/events',
-  logLevel: LogLevel.ERROR,
-});
-const app = new App({
-  receiver,
-  authorize: async () => ({ botToken: process.env.SLACK_BOT_TOKEN as string, botId: 'BBENCH', botUserId: 'UBENCHBOT' }),
-  clientOptions: { slackApiUrl: process.env.SLACK_API_URL },
-  logLevel: LogLevel.ERROR,
-  convoStore: false,
-});
+const app = baselineApp();
 app.command(/.*/, async ({ ack, command, client }) => {
   insert.run(command.team_id, command.user_id, command.text);
   await ack();
   if (process.env.FLOOR_SLACK_CALL === '1') await client.chat.postMessage({ channel: command.channel_id, text: command.text });
 });
 
-await app.start(Number(process.env.PORT));
-console.log('floor bolt listening');
-process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)));
+await serve(app, 'floor bolt');
