@@ -47,7 +47,7 @@ export function percentile(sorted: number[], p: number): number {
  * load of the run (it is started once, not per phase).
  */
 export async function drive(o: DriveOptions): Promise<LoadResult> {
-  const w = loadWorker ?? startLoadWorker();
+  const w = loadWorker();
   const id = ++loadIds;
   return new Promise<LoadResult>((resolve, reject) => {
     w.pending.set(id, { resolve, reject });
@@ -59,12 +59,12 @@ interface LoadWorker {
   worker: Worker;
   pending: Map<number, { resolve: (r: LoadResult) => void; reject: (e: unknown) => void }>;
 }
-let loadWorker: LoadWorker | undefined;
+let running: LoadWorker | undefined;
 let loadIds = 0;
 
-/** Starts the thread that generates load, once (the first `drive()` does). */
-function startLoadWorker(): LoadWorker {
-  if (loadWorker) return loadWorker;
+/** The thread that generates load, started by the first `drive()` (again after one died). */
+function loadWorker(): LoadWorker {
+  if (running) return running;
   // The worker's entry is TypeScript: register tsx's loader in the worker before importing it.
   const entry = new URL('./driveWorker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
@@ -74,7 +74,7 @@ function startLoadWorker(): LoadWorker {
   const failAll = (err: unknown) => {
     for (const p of w.pending.values()) p.reject(err);
     w.pending.clear();
-    loadWorker = undefined;
+    running = undefined;
   };
   worker.on('message', (m: { id: number; result?: LoadResult; error?: string }) => {
     const p = w.pending.get(m.id);
@@ -84,7 +84,7 @@ function startLoadWorker(): LoadWorker {
   });
   worker.once('error', failAll);
   worker.once('exit', (code) => failAll(new Error(`load worker exited with ${code}`)));
-  loadWorker = w;
+  running = w;
   return w;
 }
 
