@@ -11,13 +11,8 @@ const addFormats = addFormatsModule.default;
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const manifestPath = path.join(repoRoot, 'manifest.json');
-export const schemaPath = path.resolve(
-  repoRoot,
-  '..',
-  'shared',
-  'slack-schemas',
-  'manifest.schema.1.0.0.json',
-);
+/** Slack's published manifest schema, vendored with its MIT licence (a fresh clone needs nothing beside it). */
+export const schemaPath = path.join(repoRoot, 'schemas', 'slack', 'manifest.schema.1.0.0.json');
 
 export type JsonObject = Record<string, unknown>;
 

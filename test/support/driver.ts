@@ -1,5 +1,5 @@
 // Signs and posts every payload kind to the app the way Slack does (HTTP mode).
-// See /work/shared/SLACK-FACTS.md "What Slack sends".
+// Requests as Slack sends them (signed, form or JSON bodies).
 import { createHmac, randomBytes } from 'node:crypto';
 import { isObj } from './blockKit.js';
 import type { FakeSlack, FakeView, ViewChangeResult } from './fakeSlack.js';

@@ -1,5 +1,5 @@
 // A loopback Slack Web API ("fake Slack") that behaves like Slack for the methods Tasklane uses.
-// See /work/shared/SLACK-FACTS.md. Node built-ins only.
+// Answers like Slack's Web API (errors, limits, rate limits). Node built-ins only.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
