@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute, type Logger } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type AnyMiddlewareArgs, type CustomRoute, type Logger, type Middleware } from '@slack/bolt';
 import { ConsoleLogger } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
@@ -11,11 +11,11 @@ import { registerTasks } from './features/tasks/register.js';
 import { TaskService } from './features/tasks/service.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
-import { IMPLICIT_EVENT } from './slack/ids.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
 import { ThreadedWebClient } from './slack/threadedClient.js';
-import { rejectMalformedRequests } from './slack/requestGuard.js';
+import { guardRequests } from './slack/requestGuard.js';
+import { DEFAULT_HTTP_LIMITS, limitConnections, serverOptions, type HttpLimits } from './slack/httpLimits.js';
 import { UserDirectory } from './slack/users.js';
 import { toLogLevel, webClientOptions } from './slack/webApi.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
@@ -32,6 +32,8 @@ export interface CreateAppOptions {
   now?: () => number;
   /** How often recovery jobs (`services.onStart`) run again while the app runs; default 30 s. */
   recoveryEveryMs?: number;
+  /** HTTP mode: timeouts and connection caps (defaults in slack/httpLimits.ts). */
+  http?: Partial<HttpLimits>;
 }
 
 export interface TasklaneApp {
@@ -45,7 +47,7 @@ export interface TasklaneApp {
 }
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000 }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http }: CreateAppOptions): TasklaneApp {
   // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
   const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));
@@ -73,7 +75,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
         signingSecret: config.signingSecret as string,
         endpoints: EVENTS_PATH,
         customRoutes: [healthz],
-        // Verified (once) by rejectMalformedRequests below, before Bolt's receiver sees a request.
+        // Verified (once, before anything is parsed) by guardRequests below.
         signatureVerification: false,
         logger,
         logLevel: toLogLevel(config.logLevel),
@@ -81,7 +83,15 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
         processBeforeResponse: false,
       });
   if (receiver instanceof HTTPReceiver) {
-    rejectMalformedRequests(receiver, { signingSecret: config.signingSecret as string, endpoints: [EVENTS_PATH], logger });
+    const limits = { ...DEFAULT_HTTP_LIMITS, ...http };
+    guardRequests(receiver, {
+      signingSecret: config.signingSecret as string,
+      endpoints: [EVENTS_PATH],
+      logger,
+      now,
+      bodyLimit: limits.bodyLimitBytes,
+      bufferedLimit: limits.bufferedBytesLimit,
+    });
   }
 
   const botClient = new ThreadedWebClient(config.botToken, webClientOptions(config, logger));
@@ -112,6 +122,8 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     homes: { changed: () => {} },
     onStart: (name, job) => void startJobs.push({ name, job }),
   };
+
+  app.use(answerWhenListenerThrows(log));
 
   // Everything a listener does, including what it does after ack(), is tracked for shutdown.
   app.use(async ({ next }) => {
@@ -152,11 +164,6 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   registerApprovals(registry, services);
   registerTasks(registry, services, tasks);
 
-  app.event(IMPLICIT_EVENT.appRateLimited, async ({ body }) => {
-    const b = body as unknown as { team_id?: string; minute_rate_limited?: number };
-    log.warn(`Slack rate-limited event delivery for team ${b.team_id ?? '?'} (minute ${b.minute_rate_limited ?? '?'})`);
-  });
-
   app.error(async (err) => {
     log.error(`unhandled listener error: ${describeError(err.original ?? err)}`);
   });
@@ -180,7 +187,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     services,
     registry,
     async start(port = config.port) {
-      const started = (await app.start(port)) as unknown;
+      const started = (await (socketMode ? app.start(port) : app.start(port, serverOptions(http)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
       if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
       runRecovery();
@@ -188,6 +195,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       recoveryTimer.unref();
       if (!socketMode) {
         server = started as Server;
+        limitConnections(server, http);
         return { port: (server.address() as AddressInfo).port };
       }
       return { port: undefined };
@@ -237,4 +245,29 @@ export function describePayload(body: unknown): string {
   const kind = b.command ? 'slash_command' : (b.type ?? 'unknown');
   const id = b.command ?? b.actions?.[0]?.action_id ?? b.action_id ?? b.view?.callback_id ?? b.callback_id ?? b.event?.type ?? '';
   return `${kind} ${id} (team ${b.team?.id ?? b.team_id ?? '?'})`.replace(/\s+/g, ' ');
+}
+
+/**
+ * A listener that throws must still answer Slack, or Slack waits 3 s, shows the person an error
+ * and may retry. The error is logged; if the listener had not acked yet, this acks: a modal
+ * submission keeps its form open with a message under its first input, anything else gets a
+ * plain 200 (nothing changed, and the person may try again).
+ */
+function answerWhenListenerThrows(log: Logger): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    try {
+      await args.next();
+    } catch (err) {
+      log.error(`a listener failed (${describePayload(args.body)}): ${describeError(err)}`);
+      const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
+      if (!ack) return;
+      const firstInput = (args.body as { type?: string; view?: { blocks?: { type?: string; block_id?: string }[] } }).view?.blocks?.find((b) => b.type === 'input')?.block_id;
+      const response =
+        args.body.type === 'view_submission' && firstInput !== undefined
+          ? { response_action: 'errors', errors: { [firstInput]: 'Something went wrong on our side and nothing was saved. Please try again.' } }
+          : undefined;
+      // Throws when the listener had already acked: then Slack has its answer.
+      await ack(response).catch(() => {});
+    }
+  };
 }

@@ -24,9 +24,6 @@ export const EVENT = {
   functionExecuted: 'function_executed',
 } as const;
 
-/** Sent to every Events API app without a subscription, so it is not in manifest bot_events. */
-export const IMPLICIT_EVENT = { appRateLimited: 'app_rate_limited' } as const;
-
 export const ACTION = {
   approve: 'approval_approve',
   reject: 'approval_reject',

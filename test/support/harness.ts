@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogLevel, type Logger } from '@slack/bolt';
-import { createApp, type TasklaneApp } from '../../src/app.js';
+import { createApp, type CreateAppOptions, type TasklaneApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import type { Services } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/db.js';
@@ -72,6 +72,8 @@ export interface TestAppOptions {
   config?: Partial<Config>;
   /** How often the app's recovery jobs run again (createApp's default: 30 s). */
   recoveryEveryMs?: number;
+  /** HTTP timeouts and connection caps (createApp's defaults otherwise). */
+  http?: CreateAppOptions['http'];
   /** Internal: what a restarted app inherits the duty to clean up on dispose. */
   owned?: { fake: boolean; tempDir?: string };
 }
@@ -97,7 +99,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const store = openStore(dbPath);
   const logger = new CapturingLogger();
-  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs });
+  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http });
   const { port } = await tasklane.start(0);
   const url = `http://127.0.0.1:${port as number}/slack/events`;
   const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });
