@@ -20,8 +20,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { findElement } from '../test/support/driver.js';
-import { FakeSlack } from '../test/support/fakeSlack.js';
+import { findElement } from '../src/sandbox/driver.js';
+import { FakeSlack } from '../src/sandbox/fakeSlack.js';
 import { cpuMsOf, drive, FORM, merged, JSON_CT, percentile, signatureHeaders, startProcess, type LoadResult, type ServerProcess, type SignedRequest } from './lib/load.js';
 import { BENCH_TEAMS, HEAVY_USER, seedStore, usersOf } from './lib/seed.js';
 import { ACTION, FUNCTION } from '../src/slack/ids.js';

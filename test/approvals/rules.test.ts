@@ -20,7 +20,7 @@ import {
 } from '../../src/features/approvals/views.js';
 import { ApprovalsRepository, type Approval } from '../../src/store/approvals.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { validateMessage, validateView } from '../support/blockKit.js';
+import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
 
 const T = 'T0AAAAAAA';
 const OTHER = 'T0BBBBBBB';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalService } from '../../src/features/approvals/service.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
-import { validateMessage } from '../support/blockKit.js';
+import { validateMessage } from '../../src/sandbox/blockKit.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, BOB, CAROL, MALLORY, SHY, actionIds, addPeople, approvalOf, approve, card, defaultInputs, repo, runStep } from './support.js';
 

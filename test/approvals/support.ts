@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import { FUNCTION, ACTION } from '../../src/slack/ids.js';
 import { ApprovalsRepository, type Approval } from '../../src/store/approvals.js';
-import type { FakeMessage } from '../support/fakeSlack.js';
+import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, type TestApp } from '../support/harness.js';
 
 export const ALICE = 'U0ALICE01'; // approver

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatBlocksError, validateBlocks, validateMessage, validateView, viewsArgumentsError } from '../support/blockKit.js';
+import { chatBlocksError, validateBlocks, validateMessage, validateView, viewsArgumentsError } from '../../src/sandbox/blockKit.js';
 
 const pt = (text: string) => ({ type: 'plain_text', text });
 const md = (text: string) => ({ type: 'mrkdwn', text });

@@ -3,8 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { App, LogLevel } from '@slack/bolt';
-import { FakeSlack } from '../support/fakeSlack.js';
-import { SlackDriver } from '../support/driver.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
+import { SlackDriver } from '../../src/sandbox/driver.js';
 
 const SECRET = 'test-signing-secret';
 

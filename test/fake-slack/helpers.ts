@@ -1,5 +1,5 @@
 import { WebClient } from '@slack/web-api';
-import type { FakeSlack } from '../support/fakeSlack.js';
+import type { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 
 export function client(fake: FakeSlack, token: string = fake.botToken): WebClient {
   return new WebClient(token, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FakeSlack, formPairs } from '../support/fakeSlack.js';
+import { FakeSlack, formPairs } from '../../src/sandbox/fakeSlack.js';
 import { client, modal, platformError, section } from './helpers.js';
 
 let fake: FakeSlack;

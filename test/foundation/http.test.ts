@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../support/driver.js';
+import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../../src/sandbox/driver.js';
 import { verifySignature } from '../../src/slack/requestGuard.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 

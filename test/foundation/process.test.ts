@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackDriver } from '../support/driver.js';
-import { FakeSlack } from '../support/fakeSlack.js';
+import { SlackDriver } from '../../src/sandbox/driver.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
 import { startMain, waitForHealthy } from '../support/process.js';
 

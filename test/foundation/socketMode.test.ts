@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openStore } from '../../src/store/db.js';
-import { FakeSlack } from '../support/fakeSlack.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { CapturingLogger } from '../support/harness.js';
 
 describe('Socket Mode (SLACK_APP_TOKEN set)', () => {

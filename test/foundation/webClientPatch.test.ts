@@ -5,7 +5,7 @@
 import { LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../support/fakeSlack.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { CapturingLogger } from '../support/harness.js';
 
 let fake: FakeSlack;

@@ -6,7 +6,7 @@ import { homeView, HOME_APPROVALS_SHOWN, HOME_PAGE_SIZE } from '../../src/featur
 import { DASHBOARD_SQL, DashboardReadModel, type DashboardQuery } from '../../src/store/dashboard.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { HomeStateRepository } from '../../src/store/homeState.js';
-import { validateView } from '../support/blockKit.js';
+import { validateView } from '../../src/sandbox/blockKit.js';
 import { seedApprovals, seedTasks } from './seed.js';
 
 const T = 'T1';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskService } from '../../src/features/tasks/service.js';
 import { ACTION, FUNCTION, VIEW } from '../../src/slack/ids.js';
 import { OTHER_TEAM, TEAM, startTestApp, type TestApp } from '../support/harness.js';
-import type { FakeView } from '../support/fakeSlack.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { homeTaskIds, isoDaysFromNow, seedApprovals, seedTasks, viewText } from './seed.js';
 
 const ALICE = 'UALICE';

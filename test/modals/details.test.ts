@@ -5,7 +5,7 @@ import { TaskService } from '../../src/features/tasks/service.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD, noticeModal } from '../../src/features/tasks/views.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import type { FakeView } from '../support/fakeSlack.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 import { auditOf, dmCard, slash, taskByNumber } from '../tasks/helpers.js';
 import { ANN, BOB, EVE, addPeople, dayIn, expectNoPushLimit, inputElement, meta, refusedCalls, taskFormValues, viewButtons, viewText } from './helpers.js';

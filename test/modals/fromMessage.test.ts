@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { slackToPlain, taskFieldsFromMessage } from '../../src/features/tasks/messageText.js';
 import { NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { SHORTCUT, VIEW } from '../../src/slack/ids.js';
-import type { FakeView } from '../support/fakeSlack.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 import { allTasks } from '../tasks/helpers.js';
 import { ANN, BOB, CHANNEL, SECRET, addPeople, inputElement, lastDm, meta, refusedCalls, taskFormValues } from './helpers.js';

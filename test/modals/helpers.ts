@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { todayIn } from '../../src/features/tasks/dates.js';
-import type { FakeView, RecordedCall } from '../support/fakeSlack.js';
+import type { FakeView, RecordedCall } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, type TestApp } from '../support/harness.js';
 
 export const ANN = 'UANN00001'; // creator (Europe/Paris)

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { ACTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
-import type { FakeView } from '../support/fakeSlack.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 import { allTasks } from '../tasks/helpers.js';
 import { ANN, BOB, BOT, CHANNEL, GONE, KIRI, PAGO, addPeople, dayIn, inputElement, lastDm, meta, refusedCalls, taskFormValues, type FormInput } from './helpers.js';

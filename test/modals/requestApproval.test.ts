@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_INPUT } from '../../src/features/approvals/views.js';
 import { ACTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
-import type { FakeView } from '../support/fakeSlack.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
 import { ALICE, BOB, CAROL, SHY, actionIds, addPeople, approve, card, repo } from '../approvals/support.js';
 import { lastDm, refusedCalls } from './helpers.js';

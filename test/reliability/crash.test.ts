@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
-import { SlackDriver } from '../support/driver.js';
-import { FakeSlack, type FakeMessage } from '../support/fakeSlack.js';
+import { SlackDriver } from '../../src/sandbox/driver.js';
+import { FakeSlack, type FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
 import { startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 

@@ -4,7 +4,7 @@
 // do not apply anything twice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
-import type { Fault } from '../support/fakeSlack.js';
+import type { Fault } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, BOB, CAROL, addPeople as addApprovalPeople, actionIds, approvalOf, approve, card, defaultInputs, runStep } from '../approvals/support.js';
 import { ANN, BOB as TBOB, addPeople as addTaskPeople, auditOf, cardsOf, dmCard, slash, taskByNumber } from '../tasks/helpers.js';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INPUT, REQUEST_INPUT } from '../../src/features/approvals/views.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { ACTION, FUNCTION, SHORTCUT } from '../../src/slack/ids.js';
-import type { FakeView } from '../support/fakeSlack.js';
-import { findElement, type ViewSubmissionResult } from '../support/driver.js';
+import type { FakeView } from '../../src/sandbox/fakeSlack.js';
+import { findElement, type ViewSubmissionResult } from '../../src/sandbox/driver.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { expectClean, fcParams, hostileShort, hostileText, mark, type Allowed } from './support.js';
 

@@ -6,8 +6,8 @@ import { INPUT } from '../../src/features/approvals/views.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { REASSIGN_INPUT } from '../../src/features/home/views.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
-import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, type SendResult } from '../support/driver.js';
-import type { FakeMessage } from '../support/fakeSlack.js';
+import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, type SendResult } from '../../src/sandbox/driver.js';
+import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { OTHER_TEAM, TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { crashesSince, mark, sentSince, snapshot } from './support.js';
 

@@ -13,7 +13,7 @@ import { REASSIGN_INPUT } from '../../src/features/home/views.js';
 import { TaskService } from '../../src/features/tasks/service.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { ACTION, FUNCTION, VIEW } from '../../src/slack/ids.js';
-import type { FakeMessage } from '../support/fakeSlack.js';
+import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { OTHER_TEAM, TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { crashesSince, mark, sentSince, snapshot, submissionPayload, type Mark } from './support.js';
 

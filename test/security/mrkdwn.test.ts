@@ -19,7 +19,7 @@ import { assignedText, completedNoticeText, deletedCardBlocks, taskCardBlocks, t
 import { escapeMrkdwn, plain, truncate, userText } from '../../src/slack/mrkdwn.js';
 import type { Approval } from '../../src/store/approvals.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import { validateMessage, validateView } from '../support/blockKit.js';
+import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
 import { fcParams, forgedSequences, hostileHuge, hostileShort, hostileText, mrkdwnIn, type Allowed } from './support.js';
 
 const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');

@@ -6,8 +6,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../support/driver.js';
-import { FakeSlack } from '../support/fakeSlack.js';
+import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../../src/sandbox/driver.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, startTestApp, TEAM, type TestApp } from '../support/harness.js';
 import { startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 

@@ -8,7 +8,7 @@ import { INPUT } from '../../src/features/approvals/views.js';
 import { NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { ACTION, FUNCTION, SHORTCUT } from '../../src/slack/ids.js';
 import { RedactingLogger, redactSecrets } from '../../src/slack/redactingLogger.js';
-import { FORM_CONTENT_TYPE, findElement } from '../support/driver.js';
+import { FORM_CONTENT_TYPE, findElement } from '../../src/sandbox/driver.js';
 import { CapturingLogger, SIGNING_SECRET, TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { snapshot } from './support.js';
 

@@ -2,7 +2,7 @@
 // and store snapshots that prove a request changed nothing.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { RecordedCall } from '../support/fakeSlack.js';
+import type { RecordedCall } from '../../src/sandbox/fakeSlack.js';
 import type { TestApp } from '../support/harness.js';
 
 type Obj = Record<string, unknown>;

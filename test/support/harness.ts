@@ -6,8 +6,8 @@ import { createApp, type CreateAppOptions, type TasklaneApp } from '../../src/ap
 import type { Config } from '../../src/config.js';
 import type { Services } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { SlackDriver } from './driver.js';
-import { FakeSlack } from './fakeSlack.js';
+import { SlackDriver } from '../../src/sandbox/driver.js';
+import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 
 export const SIGNING_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 export const TEAM = 'T0AAAAAAA';

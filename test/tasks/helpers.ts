@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { auditLog, taskMessages, tasks, type TaskRow } from '../../src/store/schema.js';
-import type { FakeMessage } from '../support/fakeSlack.js';
+import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { OTHER_TEAM, TEAM, type TestApp } from '../support/harness.js';
 
 /** People in workspace A (TEAM) and B (OTHER_TEAM). */
