@@ -34,6 +34,10 @@ export interface CreateAppOptions {
   recoveryEveryMs?: number;
   /** HTTP mode: timeouts and connection caps (defaults in slack/httpLimits.ts). */
   http?: Partial<HttpLimits>;
+  /** HTTP mode: more routes on the same server (the sandbox's page and Slack emulator). */
+  routes?: CustomRoute[];
+  /** HTTP mode: the interface to listen on (default: all). */
+  host?: string;
 }
 
 export interface TasklaneApp {
@@ -47,7 +51,7 @@ export interface TasklaneApp {
 }
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host }: CreateAppOptions): TasklaneApp {
   // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
   const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));
@@ -74,7 +78,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     : new HTTPReceiver({
         signingSecret: config.signingSecret as string,
         endpoints: EVENTS_PATH,
-        customRoutes: [healthz],
+        customRoutes: [healthz, ...routes],
         // Verified (once, before anything is parsed) by guardRequests below.
         signatureVerification: false,
         logger,
@@ -187,7 +191,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     services,
     registry,
     async start(port = config.port) {
-      const started = (await (socketMode ? app.start(port) : app.start(port, serverOptions(http)))) as unknown;
+      const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(http)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
       if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
       runRecovery();

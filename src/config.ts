@@ -2,6 +2,13 @@ import { z } from 'zod';
 
 /** Typed runtime configuration (SPEC S2). Built once from the environment by `loadConfig`. */
 export interface Config {
+  /**
+   * No Slack credentials at all: run the local sandbox (the Slack emulator and a page that plays
+   * the Slack client); main fills in the token, secret and API URL the emulator hands out.
+   */
+  sandbox?: boolean;
+  /** Interface the sandbox listens on (loopback unless `SANDBOX_HOST` says otherwise). */
+  sandboxHost?: string;
   botToken: string;
   signingSecret: string | undefined;
   /** Set → Socket Mode; unset → HTTP mode. */
@@ -70,8 +77,15 @@ const schema = z
     ),
   });
 
-/** Validates the environment; throws one ConfigError naming every missing or invalid variable. */
+/** The variables that connect Tasklane to a real Slack workspace; with none set, the sandbox runs. */
+const SLACK_CREDENTIALS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
+
+/**
+ * Validates the environment; throws one ConfigError naming every missing or invalid variable.
+ * With no Slack credential set at all, the result is the sandbox's configuration.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (SLACK_CREDENTIALS.every((name) => !env[name]?.trim())) return sandboxConfig(env);
   const parsed = schema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
   // Checked apart from the schema so it is reported together with every other problem.
@@ -83,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
+    sandbox: false,
+    sandboxHost: '127.0.0.1',
     botToken: e.SLACK_BOT_TOKEN,
     signingSecret: e.SLACK_SIGNING_SECRET,
     appToken: e.SLACK_APP_TOKEN,
@@ -91,4 +107,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true }).extend({
+  DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db')),
+  SANDBOX_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
+});
+
+function sandboxConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = sandboxSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  const e = parsed.data;
+  // Its own store, so demo data never mixes with a real workspace's.
+  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, logLevel: e.LOG_LEVEL };
 }

@@ -1,5 +1,7 @@
 import 'dotenv/config';
+import { createServer } from 'node:net';
 import { createApp } from './app.js';
+import { createSandbox } from './sandbox/server.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { describeError } from './runtime.js';
 import { openStore } from './store/db.js';
@@ -17,18 +19,23 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  const sandbox = config.sandbox ? createSandbox(await sandboxPort(config.port, config.sandboxHost ?? '127.0.0.1'), config.sandboxHost) : undefined;
+  if (sandbox) config = { ...config, port: sandbox.port, botToken: sandbox.slack.botToken, signingSecret: sandbox.slack.signingSecret, slackApiUrl: sandbox.slack.apiUrl };
   const store = openStore(config.databaseUrl);
-  const tasklane = createApp({ config, store });
+  const tasklane = createApp({ config, store, routes: sandbox?.routes, host: sandbox ? config.sandboxHost : undefined });
   const log = tasklane.services.logger;
 
-  await checkToken(tasklane.services.client, log);
+  if (!sandbox) await checkToken(tasklane.services.client, log);
 
   const { port } = await tasklane.start();
-  log.info(
-    config.appToken
-      ? `Tasklane is running in Socket Mode (health on :${config.port}/healthz)`
-      : `Tasklane is listening on :${port} (POST /slack/events, GET /healthz)`,
-  );
+  if (sandbox) log.info(`Tasklane sandbox: open ${sandbox.pageUrl}`);
+  else {
+    log.info(
+      config.appToken
+        ? `Tasklane is running in Socket Mode (health on :${config.port}/healthz)`
+        : `Tasklane is listening on :${port} (POST /slack/events, GET /healthz)`,
+    );
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -42,6 +49,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The sandbox must know its port before it starts (the emulator's URLs carry it): PORT=0 picks a free one. */
+async function sandboxPort(port: number, host: string): Promise<number> {
+  if (port !== 0) return port;
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, host, () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
 }
 
 /** A revoked or mistyped token is a configuration error: say so before listening. */

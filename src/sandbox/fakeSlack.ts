@@ -79,6 +79,8 @@ export interface FakeMessage {
   /** number of chat.update / replace_original applied */
   updates: number;
   ephemeral?: false;
+  /** reactions people added (the sandbox's client) */
+  reactions?: { name: string; users: string[] }[];
 }
 
 export interface FakeEphemeral {
@@ -277,7 +279,8 @@ export class FakeSlack {
   /** Bodies posted to a response_url that Slack refused (too long, invalid blocks, bad payload), in order. */
   responseUrlRejections: { url: string; status: number; error: string; body: Record<string, unknown> }[] = [];
 
-  private readonly server: http.Server;
+  private readonly server: http.Server | undefined;
+  private readonly changeListeners = new Set<() => void>();
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
   private readonly dmByUser = new Map<string, string>();
@@ -301,9 +304,9 @@ export class FakeSlack {
   private readonly keepCalls: number;
   private readonly handlers: Record<string, Handler>;
 
-  private constructor(server: http.Server, port: number, opts: FakeSlackOptions) {
+  private constructor(server: http.Server | undefined, baseUrl: string, opts: FakeSlackOptions) {
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.baseUrl = baseUrl;
     this.apiUrl = `${this.baseUrl}/api/`;
     this.botToken = opts.botToken ?? 'xoxb-test-token';
     this.botUserId = opts.botUserId ?? 'UBOT';
@@ -347,13 +350,32 @@ export class FakeSlack {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    fake = new FakeSlack(server, port, opts);
+    fake = new FakeSlack(server, `http://127.0.0.1:${port}`, opts);
     return fake;
   }
 
+  /**
+   * A fake without a server of its own, for another server to mount: it answers `handle` for
+   * `/api/…` and `/response/…` under `baseUrl` (the sandbox serves it beside the app).
+   */
+  static mounted(baseUrl: string, opts: FakeSlackOptions = {}): FakeSlack {
+    return new FakeSlack(undefined, baseUrl.replace(/\/$/, ''), opts);
+  }
+
   async stop(): Promise<void> {
+    if (!this.server) return;
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** Calls `listener` after every request the fake answered and every change made through it. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   // ---------------------------------------------------------------- clock
@@ -648,7 +670,16 @@ export class FakeSlack {
 
   // ---------------------------------------------------------------- HTTP
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** Answers one HTTP request to the Web API (`/api/<method>`) or a response_url (`/response/…`). */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      await this.answer(req, res);
+    } finally {
+      this.changed();
+    }
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const raw = await readBody(req);
     if (url.pathname.startsWith('/response/')) {
@@ -1057,6 +1088,43 @@ export class FakeSlack {
     }
     exec.tokenExpired = true;
     return { ok: true };
+  }
+
+  // ---------------------------------------------------------------- people (the sandbox's client)
+
+  /** A message a person posts (not the app); returns its ts. */
+  postAsUser(a: { channel: string; user: string; text: string; threadTs?: string }): FakeMessage {
+    const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text: a.text, user: a.user, bot_id: '', postedWithToken: 'user', updates: 0, ...(a.threadTs ? { thread_ts: a.threadTs } : {}) };
+    this.pushMessage(m);
+    this.changed();
+    return m;
+  }
+
+  /**
+   * What a slash command's HTTP answer shows (Slack displays a body it gets with the ack): to the
+   * person alone, or in the channel with `response_type: in_channel`.
+   */
+  showCommandAnswer(a: { channel: string; user: string; body: Obj }): void {
+    const text = str(a.body['text']);
+    const blocks = Array.isArray(a.body['blocks']) ? (a.body['blocks'] as unknown[]) : undefined;
+    if (text === undefined && blocks === undefined) return;
+    if (a.body['response_type'] === 'in_channel') {
+      this.pushMessage({ channel: a.channel, ts: this.nextTs(), text, blocks, user: this.botUserId, bot_id: this.botId, postedWithToken: 'response_url', updates: 0 });
+    } else this.ephems.push({ channel: a.channel, user: a.user, text, blocks, message_ts: this.nextTs() });
+    this.changed();
+  }
+
+  /** A reaction a person adds to a message; false when it was already there. */
+  addReaction(channel: string, ts: string, name: string, user: string): boolean {
+    const m = this.message(channel, ts);
+    if (!m) return false;
+    const reactions = (m.reactions ??= []);
+    let r = reactions.find((x) => x.name === name);
+    if (!r) reactions.push((r = { name, users: [] }));
+    if (r.users.includes(user)) return false;
+    r.users.push(user);
+    this.changed();
+    return true;
   }
 
   // ---------------------------------------------------------------- response_url

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +30,42 @@ describe('the real entry point (npm start)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('with no Slack configuration, exits non-zero before listening and names each missing variable', async () => {
-    const p = startMain({ DATABASE_URL: join(dir, 'none.db') });
+  it('with some Slack credentials but not all, exits non-zero before listening and names each missing variable (no sandbox)', async () => {
+    const p = startMain({ SLACK_SIGNING_SECRET: SIGNING_SECRET, DATABASE_URL: join(dir, 'none.db') });
     const { code } = await p.exited;
     expect(code).not.toBe(0);
     expect(p.output()).toContain('SLACK_BOT_TOKEN is missing');
-    expect(p.output()).toContain('SLACK_SIGNING_SECRET is missing');
+    expect(p.output()).not.toContain('sandbox');
     expect(p.output()).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
+
+    const appOnly = startMain({ SLACK_APP_TOKEN: 'xapp-1-A1-2-abc', DATABASE_URL: join(dir, 'none.db') });
+    expect((await appOnly.exited).code).not.toBe(0);
+    expect(appOnly.output()).toContain('SLACK_BOT_TOKEN is missing');
+  });
+
+  it('with no Slack credentials at all, serves the sandbox: the page and the Slack emulator on the same loopback port', async () => {
+    const port = await freePort();
+    const p = startMain({ PORT: String(port), DATABASE_URL: join(dir, 'sandbox.db') });
+    try {
+      await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
+      expect(p.output()).toContain(`Tasklane sandbox: open http://localhost:${port}/`);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await page.text()).toContain('Tasklane sandbox');
+      // The emulator answers like Slack: a Web API call without a token is refused.
+      const api = await fetch(`http://127.0.0.1:${port}/api/auth.test`, { method: 'POST' });
+      expect(await api.json()).toEqual({ ok: false, error: 'not_authed' });
+      // Another site's page cannot drive it (the Host is checked).
+      const foreign = await new Promise<number | undefined>((resolve) =>
+        http.get({ host: '127.0.0.1', port, path: '/sandbox/state', headers: { host: 'evil.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        }),
+      );
+      expect(foreign).toBe(403);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
   });
 
   it('with malformed configuration, names every invalid variable and what it should look like', async () => {
@@ -79,6 +109,8 @@ describe('the real entry point (npm start)', () => {
       LOG_LEVEL: 'info',
     });
     await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
+    // Real credentials: no sandbox page.
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
     fake.addUser({ id: 'U1', teamId: TEAM });
     const slack = new SlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, signingSecret: SIGNING_SECRET, fake });
 

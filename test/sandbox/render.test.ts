@@ -34,6 +34,8 @@ describe('mrkdwn', () => {
     ['emoji shortcodes', ':white_check_mark: Done', '✅ Done'],
     ['unknown shortcodes stay', ':not_an_emoji:', ':not_an_emoji:'],
     ['bold around a mention', '*<@U2>*', '<b><span class="mention" data-user="U2">@bob</span></b>'],
+    ['strike inside bold', '*~#5 Old title~*', '<b><s>#5 Old title</s></b>'],
+    ['snake_case words are not italic', 'see my_var_name here', 'see my_var_name here'],
   ])('%s', (_name, input, html) => {
     expect(md(input)).toBe(html);
   });

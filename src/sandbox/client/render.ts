@@ -82,9 +82,9 @@ export function renderMrkdwn(text: string, ctx: RenderContext): string {
   s = s.replace(/<([^<>\n]{1,2000})>/g, (_m, inner: string) => hold(controlSequence(inner, ctx)));
 
   let html = escapeHtml(decodeSlackEntities(s));
-  html = html.replace(/(^|[\s(])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s.,;:!?)])/g, '$1<b>$2</b>');
-  html = html.replace(/(^|[\s(])_(?=\S)([^_\n]*?\S)_(?=$|[\s.,;:!?)])/g, '$1<i>$2</i>');
-  html = html.replace(/(^|[\s(])~(?=\S)([^~\n]*?\S)~(?=$|[\s.,;:!?)])/g, '$1<s>$2</s>');
+  html = html.replace(/(^|[\s(>])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s.,;:!?)<])/g, '$1<b>$2</b>');
+  html = html.replace(/(^|[\s(>])_(?=\S)([^_\n]*?\S)_(?=$|[\s.,;:!?)<])/g, '$1<i>$2</i>');
+  html = html.replace(/(^|[\s(>])~(?=\S)([^~\n]*?\S)~(?=$|[\s.,;:!?)<])/g, '$1<s>$2</s>');
   html = html.replace(/^&gt; ?(.*)$/gm, '<blockquote>$1</blockquote>');
   html = emojify(html).replace(/\n/g, '<br>');
   // Pieces may hold pieces (a label inside a link): substitute until none is left.
