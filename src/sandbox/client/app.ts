@@ -22,7 +22,8 @@ interface Snapshot {
   functions: Record<string, { title?: string; description?: string; input_parameters?: Record<string, Param> }>;
   executions: Execution[];
 }
-type Pane = { kind: 'channel'; id: string } | { kind: 'home' } | { kind: 'workflows' };
+/** What the main area shows; `app` is the app's DM with whoever is acting (its id differs per person). */
+type Pane = { kind: 'channel'; id: string } | { kind: 'app' } | { kind: 'home' } | { kind: 'workflows' };
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const params = new URLSearchParams(location.search);
@@ -104,7 +105,7 @@ function drawSidebar(): void {
   $('#sidebar').innerHTML = [
     '<h4>Apps</h4>',
     item({ kind: 'home' }, '🏠 Tasklane · Home'),
-    app ? item({ kind: 'channel', id: app.id }, '💬 Tasklane · Messages') : '',
+    app ? item({ kind: 'app' }, '💬 Tasklane · Messages') : '',
     '<h4>Channels</h4>',
     ...channels.map((c) => item({ kind: 'channel', id: c.id }, `${c.isPrivate ? '🔒' : '#'} ${escapeHtml(c.name)}`)),
     '<h4>Workflow Builder</h4>',
@@ -119,13 +120,13 @@ function mainHtml(): string {
     return `<div class="pane-title">Tasklane · Home</div><div class="scroll" data-container="home">${blocks}</div>`;
   }
   if (pane.kind === 'workflows') return `<div class="pane-title">Workflows</div><div class="scroll">${workflowsHtml()}</div>`;
-  const id = pane.id;
+  const id = pane.kind === 'app' ? snap.channels.find((c) => c.kind === 'app')?.id : pane.id;
   const channel = snap.channels.find((c) => c.id === id);
   if (!channel) return '<div class="scroll"><p>You are not a member of this conversation.</p></div>';
-  const convo = snap.conversations[id] ?? { messages: [], ephemerals: [] };
+  const convo = snap.conversations[channel.id] ?? { messages: [], ephemerals: [] };
   const top = convo.messages.filter((m) => !m.threadTs || m.threadTs === m.ts);
   const items = [
-    ...top.map((m) => ({ ts: m.ts, html: messageHtml(id, m, convo.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts)) })),
+    ...top.map((m) => ({ ts: m.ts, html: messageHtml(channel.id, m, convo.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts)) })),
     ...convo.ephemerals.map((e) => ({ ts: e.ts, html: `<div class="msg ephemeral"><span class="who">Tasklane</span> <span class="only-you">Only visible to you</span><div>${e.blocks ? renderBlocks(e.blocks, ctx()) : renderMrkdwn(e.text, ctx())}</div></div>` })),
   ].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
   const title = channel.kind === 'app' ? 'Tasklane · Messages' : `${channel.isPrivate ? '🔒' : '#'} ${escapeHtml(channel.name)}`;
@@ -390,13 +391,14 @@ async function submitModal(): Promise<void> {
 document.addEventListener('submit', (ev) => {
   const form = ev.target as HTMLFormElement;
   ev.preventDefault();
-  if (form.id === 'composer' && pane.kind === 'channel') {
+  const channel = pane.kind === 'channel' ? pane.id : pane.kind === 'app' ? snap?.channels.find((c) => c.kind === 'app')?.id : undefined;
+  if (form.id === 'composer' && channel) {
     const input = form.querySelector<HTMLInputElement>('input[name=text]');
     const text = input?.value.trim() ?? '';
     if (!text || !input) return;
     input.value = '';
     const command = /^\/task(\s|$)/.exec(text);
-    void act(command ? { kind: 'command', channel: pane.id, text: text.slice('/task'.length).trim() } : { kind: 'message', channel: pane.id, text });
+    void act(command ? { kind: 'command', channel, text: text.slice('/task'.length).trim() } : { kind: 'message', channel, text });
     return;
   }
   const callbackId = form.dataset['workflow'];
