@@ -103,11 +103,10 @@ const SURFACES: Surface[] = [
     act: (_t, a, x) => t.slack.event(a.teamId, { type: 'reaction_added', user: a.userId, reaction: 'white_check_mark', item: { type: 'message', channel: x.card.channel, ts: x.card.ts }, item_user: t.fake.botUserId, event_ts: '1700000000.000200' }),
   },
   {
-    name: 'complete_task step',
+    name: 'complete_task step for the person',
     on: 'task',
     verb: 'complete',
-    permissions: false,
-    act: (_t, a, x) => t.slack.functionExecuted({ teamId: a.teamId, callbackId: FUNCTION.completeTask, inputs: { task: `task-${x.id}` } }),
+    act: (_t, a, x) => t.slack.functionExecuted({ teamId: a.teamId, callbackId: FUNCTION.completeTask, inputs: { task: `task-${x.id}`, completed_by_user: a.userId } }),
   },
   { name: 'Home Complete', on: 'task', verb: 'complete', act: (_t, a, x) => viewClick(a, { type: 'button', action_id: ACTION.homeTaskComplete, value: String(x.id) }) },
   ...(['open', 'reopen'] as const).map(
