@@ -197,6 +197,16 @@ describe.each([
   );
 });
 
+describe('when Slack cannot say what the channel is', () => {
+  it('a task made from a public channel’s message is private (fail safe)', async () => {
+    t.fake.failNext('conversations.info', { status: 500 }, 3);
+    const task = await makeFromMessage(ANN, PUBLIC, 'Slack was down for this one', BOB);
+    expect(task.private).toBe(true);
+    expect(await searchOptions(outsider, task.title)).not.toContain(task.title);
+    expect(await searchOptions(assignee, task.title)).toContain(task.title);
+  });
+});
+
 describe('a task made from a message in a public channel', () => {
   let task: { open: TaskRow; done: TaskRow };
   beforeAll(async () => {
