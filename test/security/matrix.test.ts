@@ -5,7 +5,8 @@
 // Isolation: an actor in workspace A, handed workspace B's ids (or a B button replayed in A),
 // never changes a B row and never receives B's data.
 // Permissions, in A: only the assignee or the creator completes, reopens, reassigns or edits; only
-// the creator deletes; only approvers decide; anyone in the workspace may open, search or comment.
+// the creator deletes; only approvers decide; any member may open, search or comment on a public
+// task (private tasks and guests: visibility.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalService } from '../../src/features/approvals/service.js';
 import { INPUT } from '../../src/features/approvals/views.js';

@@ -406,7 +406,8 @@ export class TaskService {
    * channel. Asked of Slack at creation (never taken from a payload); when Slack cannot say, private.
    */
   private async isPrivateSource(actor: Actor, channelId: string): Promise<boolean> {
-    if (channelId.startsWith('D')) return isPrivateConversation(channelId, undefined);
+    // A DM's id says it all (and Slack would not describe two people's DM to the app).
+    if (channelId.startsWith('D')) return true;
     try {
       const res = await this.svc.client.conversations.info({ channel: channelId });
       return isPrivateConversation(channelId, res.channel);
