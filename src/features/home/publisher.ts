@@ -3,10 +3,10 @@ import type { WebClient } from '@slack/web-api';
 import { describeError } from '../../runtime.js';
 import type { Background } from '../../runtime.js';
 import type { UserDirectory } from '../../slack/users.js';
-import { guestFrom } from '../tasks/visibility.js';
 import { RECENTLY_DONE_MS, type DashboardReadModel } from '../../store/dashboard.js';
 import type { HomePrefs, HomeStateRepository } from '../../store/homeState.js';
 import { todayIn } from '../tasks/dates.js';
+import { guestFrom } from '../tasks/visibility.js';
 import type { HomePublishing } from './thread.js';
 import { HOME_APPROVALS_SHOWN, HOME_PAGE_SIZE, homeView } from './views.js';
 
