@@ -191,6 +191,18 @@ describe.each([
       }
       expect(await openDetails(v, task.open.id)).toBe(await openDetails(v, 99_999_999));
       expect((await comment(v, task.open.id)).answer).toBe((await comment(v, 99_999_999)).answer);
+      // The assignee's card, its Complete button pressed by someone else (a forged click), and a ✅ on it.
+      const card = t.store.sqlite.prepare('SELECT channel_id AS channel, ts FROM task_messages WHERE task_id = ?').get(task.open.id) as { channel: string; ts: string };
+      const press = async (value: string) => {
+        const r = await t.slack.blockAction({ teamId: v.teamId, userId: v.userId, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts, unchecked: true, value });
+        await t.settle();
+        return t.fake.responses(r.responseUrl!).map((b) => b['text']);
+      };
+      expect(await press(String(task.open.id))).toEqual(await press('99999999'));
+      const ephemerals = t.fake.ephemerals(card.channel).length;
+      await t.slack.event(v.teamId, { type: 'reaction_added', user: v.userId, reaction: 'white_check_mark', item: { type: 'message', channel: card.channel, ts: card.ts }, item_user: t.fake.botUserId, event_ts: '1700000000.000300' });
+      await t.settle();
+      expect(t.fake.ephemerals(card.channel)).toHaveLength(ephemerals);
       expect(taskByNumber(t, task.open.number)).toMatchObject({ status: 'open', assigneeId: BOB });
       expect(taskByNumber(t, task.done.number)).toMatchObject({ status: 'done' });
     },
