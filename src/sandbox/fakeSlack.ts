@@ -38,6 +38,8 @@ export interface FakeUserInput {
   isBot?: boolean;
   deleted?: boolean;
   canDm?: boolean;
+  /** A guest: `multi` is a multi-channel guest (`is_restricted`), `single` a single-channel one (`is_ultra_restricted`). */
+  guest?: 'multi' | 'single';
 }
 export interface FakeUser {
   id: string;
@@ -47,6 +49,7 @@ export interface FakeUser {
   isBot: boolean;
   deleted: boolean;
   canDm: boolean;
+  guest: 'multi' | 'single' | undefined;
 }
 
 export interface FakeChannelInput {
@@ -54,6 +57,8 @@ export interface FakeChannelInput {
   teamId: string;
   botIsMember?: boolean;
   isPrivate?: boolean;
+  /** A group DM (mpim): private, and what Slack calls `is_mpim`. */
+  isMpim?: boolean;
   name?: string;
 }
 export interface FakeChannel {
@@ -61,6 +66,7 @@ export interface FakeChannel {
   teamId: string;
   botIsMember: boolean;
   isPrivate: boolean;
+  isMpim: boolean;
   name: string;
 }
 
@@ -323,6 +329,7 @@ export class FakeSlack {
       'chat.postEphemeral': (a) => this.chatPostEphemeral(a),
       'chat.getPermalink': (a) => this.chatGetPermalink(a),
       'conversations.open': (a) => this.conversationsOpen(a),
+      'conversations.info': (a) => this.conversationsInfo(a),
       'users.info': (a) => this.usersInfo(a),
       'views.open': (a) => this.viewsOpen(a),
       'views.push': (a) => this.viewsPush(a),
@@ -401,6 +408,7 @@ export class FakeSlack {
       isBot: u.isBot ?? false,
       deleted: u.deleted ?? false,
       canDm: u.canDm ?? true,
+      guest: u.guest,
     });
   }
 
@@ -413,7 +421,8 @@ export class FakeSlack {
       id: c.id,
       teamId: c.teamId,
       botIsMember: c.botIsMember ?? false,
-      isPrivate: c.isPrivate ?? false,
+      isPrivate: (c.isPrivate ?? false) || (c.isMpim ?? false),
+      isMpim: c.isMpim ?? false,
       name: c.name ?? c.id.toLowerCase(),
     });
   }
@@ -919,6 +928,37 @@ export class FakeSlack {
     return { ok: true, no_op: false, already_open: false, channel: { id: r.id } };
   }
 
+  /**
+   * As Slack answers a bot: a public channel whether or not the app is in it; a private channel
+   * or group DM only when the app is a member (else `channel_not_found`, as for an unknown id);
+   * the app's own DMs with users.
+   */
+  private conversationsInfo(a: Obj): Obj {
+    const id = str(a['channel']);
+    if (!id) return fail('channel_not_found');
+    const dmUser = this.userByDm.get(id);
+    if (dmUser) {
+      return { ok: true, channel: { id, created: 0, is_im: true, is_private: true, is_mpim: false, is_channel: false, is_group: false, user: dmUser } };
+    }
+    const c = this.channels.get(id);
+    if (!c || (c.isPrivate && !c.botIsMember)) return fail('channel_not_found');
+    return {
+      ok: true,
+      channel: {
+        id,
+        name: c.name,
+        created: 0,
+        is_channel: !c.isPrivate,
+        is_group: c.isPrivate && !c.isMpim,
+        is_im: false,
+        is_mpim: c.isMpim,
+        is_private: c.isPrivate,
+        is_member: c.botIsMember,
+        context_team_id: c.teamId,
+      },
+    };
+  }
+
   private usersInfo(a: Obj): Obj {
     const id = str(a['user']);
     const u = id ? this.users.get(id) : undefined;
@@ -933,6 +973,8 @@ export class FakeSlack {
         deleted: u.deleted,
         is_bot: u.isBot,
         is_app_user: false,
+        is_restricted: u.guest !== undefined,
+        is_ultra_restricted: u.guest === 'single',
         tz: u.tz,
         tz_label: u.tz,
         tz_offset: tzOffsetSeconds(u.tz, this.now()),

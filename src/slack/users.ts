@@ -6,6 +6,8 @@ export interface SlackUser {
   name: string;
   isBot: boolean;
   deleted: boolean;
+  /** A multi- or single-channel guest: sees only the tasks they created or are assigned (SPEC S9). */
+  isGuest: boolean;
   /** IANA time zone, e.g. "Europe/Paris"; "UTC" when Slack does not say. */
   tz: string;
 }
@@ -89,6 +91,7 @@ export class UserDirectory {
         name: u.profile?.display_name || u.real_name || u.name || u.id,
         isBot: Boolean(u.is_bot) || u.id === 'USLACKBOT',
         deleted: Boolean(u.deleted),
+        isGuest: Boolean(u.is_restricted) || Boolean(u.is_ultra_restricted),
         tz: u.tz || 'UTC',
       };
       this.cache.set(userId, { user, until: this.now() + this.ttlMs });

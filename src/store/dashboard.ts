@@ -65,6 +65,8 @@ export interface Dashboard {
 export interface DashboardQuery {
   teamId: string;
   userId: string;
+  /** The user is a Slack guest: the workspace-wide lists show them only their own tasks. */
+  guest: boolean;
   filter: HomeFilter;
   page: number;
   pageSize: number;
@@ -106,6 +108,13 @@ interface ApprovalSqlRow {
 
 const TASK_COLUMNS = 'id, number, title, status, priority, assignee_id, creator_id, due_date, completed_by, completed_at';
 
+/**
+ * The visibility rule (SPEC S9; `visibleTo` in tasks.ts, `maySee` in features/tasks) for the
+ * workspace-wide lists and the search. Parameters: user, user, guest (1 or 0). A row filter on
+ * the range each list's index already reads, so the plans stay the same.
+ */
+const VISIBLE = `(assignee_id = ? OR creator_id = ? OR (private = 0 AND ? = 0))`;
+
 const toTask = (r: TaskSqlRow): DashboardTask => ({
   id: r.id,
   number: r.number,
@@ -135,14 +144,14 @@ export const DASHBOARD_SQL = {
     ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
   createdCount: `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND creator_id = ? AND status = 'open'`,
   allOpen: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND status = 'open'
+    WHERE team_id = ? AND status = 'open' AND ${VISIBLE}
     ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-  allOpenCount: `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND status = 'open'`,
+  allOpenCount: `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND status = 'open' AND ${VISIBLE}`,
   recentlyDone: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND status = 'done' AND completed_at >= ?
+    WHERE team_id = ? AND status = 'done' AND completed_at >= ? AND ${VISIBLE}
     ORDER BY completed_at DESC, id DESC LIMIT ? OFFSET ?`,
   recentlyDoneCount: `SELECT count(*) AS n FROM tasks
-    WHERE team_id = ? AND status = 'done' AND completed_at >= ?`,
+    WHERE team_id = ? AND status = 'done' AND completed_at >= ? AND ${VISIBLE}`,
   pendingApprovals: `SELECT a.id, a.title, a.details, a.requester_id, a.created_at
     FROM approval_approvers aa JOIN approvals a ON a.id = aa.approval_id
     WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'
@@ -151,9 +160,9 @@ export const DASHBOARD_SQL = {
     FROM approval_approvers aa JOIN approvals a ON a.id = aa.approval_id
     WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'`,
   searchTitle: `SELECT id, number, title, status FROM tasks
-    WHERE team_id = ? AND title LIKE ? ESCAPE '\\'
+    WHERE team_id = ? AND title LIKE ? ESCAPE '\\' AND ${VISIBLE}
     ORDER BY number DESC LIMIT ?`,
-  byNumber: `SELECT id, number, title, status FROM tasks WHERE team_id = ? AND number = ?`,
+  byNumber: `SELECT id, number, title, status FROM tasks WHERE team_id = ? AND number = ? AND ${VISIBLE}`,
 } as const;
 
 type StatementName = keyof typeof DASHBOARD_SQL;
@@ -201,6 +210,7 @@ export class DashboardReadModel {
     };
     const counts = this.stmt('assignedCounts').get(q.today, q.teamId, q.userId) as { dated: number; undated: number; overdue: number };
     const size = Math.max(1, q.pageSize);
+    const reader = [q.userId, q.userId, q.guest ? 1 : 0];
 
     let total: number;
     switch (q.filter) {
@@ -211,10 +221,10 @@ export class DashboardReadModel {
         total = this.count('createdCount', q.teamId, q.userId);
         break;
       case 'all_open':
-        total = this.count('allOpenCount', q.teamId);
+        total = this.count('allOpenCount', q.teamId, ...reader);
         break;
       case 'recently_done':
-        total = this.count('recentlyDoneCount', q.teamId, q.doneSince);
+        total = this.count('recentlyDoneCount', q.teamId, q.doneSince, ...reader);
         break;
     }
     const lastPage = Math.max(0, Math.ceil(total / size) - 1);
@@ -234,10 +244,10 @@ export class DashboardReadModel {
         items = this.tasks('created', q.teamId, q.userId, size, offset);
         break;
       case 'all_open':
-        items = this.tasks('allOpen', q.teamId, size, offset);
+        items = this.tasks('allOpen', q.teamId, ...reader, size, offset);
         break;
       case 'recently_done':
-        items = this.tasks('recentlyDone', q.teamId, q.doneSince, size, offset);
+        items = this.tasks('recentlyDone', q.teamId, q.doneSince, ...reader, size, offset);
         break;
     }
     return { approvals, tasks: { filter: q.filter, page, pageSize: size, total, items }, overdue: counts.overdue };
@@ -245,20 +255,22 @@ export class DashboardReadModel {
 
   /**
    * Tasks of one workspace whose title contains `query` (case-insensitive for ASCII), newest
-   * first; a query like `12` or `#12` also finds task #12 first.
+   * first; a query like `12` or `#12` also finds task #12 first. Only tasks `reader` may see.
    */
-  async searchTasks(teamId: string, query: string, limit: number): Promise<TaskSearchHit[]> {
+  async searchTasks(reader: { teamId: string; userId: string; guest: boolean }, query: string, limit: number): Promise<TaskSearchHit[]> {
     const q = query.trim();
     if (q === '') return [];
+    const teamId = reader.teamId;
+    const visible = [reader.userId, reader.userId, reader.guest ? 1 : 0];
     const hits: TaskSearchHit[] = [];
     const numberMatch = /^#?(\d{1,15})$/.exec(q);
     if (numberMatch) {
-      const exact = this.stmt('byNumber').get(teamId, Number(numberMatch[1])) as TaskSearchHit | undefined;
+      const exact = this.stmt('byNumber').get(teamId, Number(numberMatch[1]), ...visible) as TaskSearchHit | undefined;
       if (exact) hits.push(exact);
     }
     // LIKE is case-insensitive for ASCII; the user's own % and _ are matched literally.
     const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = this.stmt('searchTitle').all(teamId, pattern, limit) as TaskSearchHit[];
+    const rows = this.stmt('searchTitle').all(teamId, pattern, ...visible, limit) as TaskSearchHit[];
     for (const r of rows) {
       if (hits.length >= limit) break;
       if (!hits.some((h) => h.id === r.id)) hits.push(r);

@@ -52,6 +52,11 @@ export const tasks = sqliteTable(
     functionExecutionId: text('function_execution_id'),
     /** `waiting` while a `create_task` step with wait_for_completion awaits this task's completion. */
     stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
+    /**
+     * Made from a message in a private channel, group DM or DM: only its creator and its current
+     * assignee may see it (SPEC S9). Decided once, when the task is created.
+     */
+    private: integer('private', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),

@@ -42,6 +42,27 @@ export interface NewTask {
   channelId?: string | null;
   functionExecutionId?: string | null;
   stepState?: StepState;
+  /** Only its creator and assignee may see it (made from a private conversation's message). */
+  private?: boolean;
+}
+
+/**
+ * Who reads a list: tasks are filtered in SQL by the visibility rule (SPEC S9; its pure form is
+ * `maySee` in features/tasks/visibility.ts), so pages and totals count only what they may see.
+ */
+export interface TaskReader {
+  userId: string;
+  /** A Slack guest: sees only tasks they created or are assigned. */
+  guest: boolean;
+}
+
+/**
+ * The visibility rule as SQL: the reader's own tasks (creator or assignee), and for a member
+ * also every task not private. Narrows the list indexes' ranges row by row, no other index needed.
+ */
+export function visibleTo(reader: TaskReader): SQL {
+  const own = or(eq(tasks.assigneeId, reader.userId), eq(tasks.creatorId, reader.userId)) as SQL;
+  return reader.guest ? own : (or(eq(tasks.private, false), own) as SQL);
 }
 
 export interface TaskPatch {
@@ -63,8 +84,10 @@ export type TaskListStatus = 'open' | 'done';
 export interface TaskListQuery {
   scope: TaskScope;
   status: TaskListStatus;
-  /** whose "mine"/"created" */
+  /** whose "mine"/"created", and who reads "all" */
   userId: string;
+  /** the reader is a Slack guest (see TaskReader) */
+  guest: boolean;
   limit: number;
   offset?: number;
 }
@@ -127,6 +150,7 @@ export class TasksRepository {
               channelId: sql.placeholder('channelId'),
               functionExecutionId: sql.placeholder('functionExecutionId'),
               stepState: sql.placeholder('stepState'),
+              private: sql.placeholder('private'),
               createdAt: sql.placeholder('at'),
               updatedAt: sql.placeholder('at'),
             })
@@ -147,6 +171,8 @@ export class TasksRepository {
           channelId: input.channelId ?? null,
           functionExecutionId: input.functionExecutionId ?? null,
           stepState: input.stepState ?? 'none',
+          // better-sqlite3 binds numbers, not booleans; the column reads back as a boolean.
+          private: input.private ? 1 : 0,
           at,
         }) as TaskRow;
       appendAudit(this.store, {
@@ -155,7 +181,7 @@ export class TasksRepository {
         entity: 'task',
         entityId: task.id,
         action: 'created',
-        detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}) },
+        detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}), ...(task.private ? { private: true } : {}) },
       });
       return { task, created: true };
     });
@@ -352,7 +378,7 @@ export class TasksRepository {
   /** "mine / created / all × open / done", newest first (done: most recently completed first). */
   async list(teamId: string, q: TaskListQuery): Promise<TaskPage> {
     if (q.scope === 'mine' && q.status === 'open') return this.mineOpen(teamId, q.userId, q.limit, q.offset ?? 0);
-    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q.scope, q.userId));
+    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q));
     const newest = q.status === 'done' ? tasks.completedAt : tasks.createdAt;
     // One person's list must search the person's index (assignee or creator), far narrower than
     // the team-wide index SQLite would otherwise pick just because it is already in this order.
@@ -389,8 +415,8 @@ export class TasksRepository {
 
 
   /** How many tasks a `list` query would return, without loading them. */
-  async count(teamId: string, q: Pick<TaskListQuery, 'scope' | 'status' | 'userId'>): Promise<number> {
-    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q.scope, q.userId));
+  async count(teamId: string, q: Pick<TaskListQuery, 'scope' | 'status' | 'userId' | 'guest'>): Promise<number> {
+    const where = and(eq(tasks.teamId, teamId), eq(tasks.status, q.status), ...this.scopeFilter(q));
     return this.store.db.select({ n: count() }).from(tasks).where(where).get()?.n ?? 0;
   }
 
@@ -417,8 +443,8 @@ export class TasksRepository {
     return { tasks: rows, total: counts?.total ?? 0, overdue: counts?.overdue ?? 0 };
   }
 
-  /** Title search for a workspace (App Home search, options endpoint): open tasks first, newest first, at most 100. */
-  async search(teamId: string, query: string, limit = 100): Promise<TaskRow[]> {
+  /** Title search for a workspace (App Home search, options endpoint): open tasks first, newest first, at most 100; only what `reader` may see. */
+  async search(teamId: string, reader: TaskReader, query: string, limit = 100): Promise<TaskRow[]> {
     const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const byNumber = /^#?(\d{1,9})$/.exec(query.trim());
     const match = byNumber
@@ -427,7 +453,7 @@ export class TasksRepository {
     return this.store.db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.teamId, teamId), match))
+      .where(and(eq(tasks.teamId, teamId), match, visibleTo(reader)))
       .orderBy(sql`${tasks.status} <> 'open'`, desc(tasks.id))
       .limit(Math.min(Math.max(limit, 1), 100))
       .all();
@@ -498,9 +524,10 @@ export class TasksRepository {
   }
 
 
-  private scopeFilter(scope: TaskScope, userId: string): SQL[] {
-    if (scope === 'mine') return [eq(tasks.assigneeId, userId)];
-    if (scope === 'created') return [eq(tasks.creatorId, userId)];
-    return [];
+  /** "mine" and "created" are the reader's own tasks, visible by definition; "all" is filtered. */
+  private scopeFilter(q: Pick<TaskListQuery, 'scope' | 'userId' | 'guest'>): SQL[] {
+    if (q.scope === 'mine') return [eq(tasks.assigneeId, q.userId)];
+    if (q.scope === 'created') return [eq(tasks.creatorId, q.userId)];
+    return [visibleTo(q)];
   }
 }

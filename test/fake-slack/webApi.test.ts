@@ -142,6 +142,32 @@ describe('chat', () => {
     expect(info.user?.profile?.display_name).toBe('alice');
     expect((await platformError(c.users.info({ user: 'UNOBODY' })))['error']).toBe('user_not_found');
   });
+
+  it('users.info marks guests as Slack does: is_restricted, and is_ultra_restricted for single-channel guests', async () => {
+    fake.addUser({ id: 'UGUEST1', teamId: 'T1', guest: 'multi' });
+    fake.addUser({ id: 'UGUEST2', teamId: 'T1', guest: 'single' });
+    const c = client(fake);
+    const flags = async (user: string) => {
+      const u = (await c.users.info({ user })).user;
+      return [u?.is_restricted, u?.is_ultra_restricted];
+    };
+    expect(await flags('U1')).toEqual([false, false]);
+    expect(await flags('UGUEST1')).toEqual([true, false]);
+    expect(await flags('UGUEST2')).toEqual([true, true]);
+  });
+
+  it('conversations.info: public channels, private ones and group DMs the app is in, its own DMs; channel_not_found otherwise', async () => {
+    fake.addChannel({ id: 'GMPIM', teamId: 'T1', isMpim: true, botIsMember: true });
+    const c = client(fake);
+    expect((await c.conversations.info({ channel: 'C1' })).channel).toMatchObject({ id: 'C1', is_private: false, is_channel: true, is_im: false, is_mpim: false });
+    expect((await c.conversations.info({ channel: 'GMEMBER' })).channel).toMatchObject({ is_private: true, is_group: true, is_mpim: false });
+    expect((await c.conversations.info({ channel: 'GMPIM' })).channel).toMatchObject({ is_private: true, is_mpim: true, is_group: false });
+    const dm = (await c.conversations.open({ users: 'U1' })).channel?.id as string;
+    expect((await c.conversations.info({ channel: dm })).channel).toMatchObject({ id: dm, is_im: true, user: 'U1' });
+    for (const channel of ['GPRIV', 'CNOWHERE', 'D0SOMEONE']) {
+      expect((await platformError(c.conversations.info({ channel })))['error'], channel).toBe('channel_not_found');
+    }
+  });
 });
 
 describe('faults', () => {

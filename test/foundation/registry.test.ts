@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openStore } from '../../src/store/db.js';
 import type { Surface } from '../../src/slack/registry.js';
-import { ACTION, VIEW } from '../../src/slack/ids.js';
+import { ACTION, FUNCTION, VIEW } from '../../src/slack/ids.js';
+import { COMPLETING_USER_INPUT } from '../../src/features/tasks/steps.js';
 import { loadManifest } from '../manifest/loadSchema.js';
 
 /** What manifest.json tells Slack to send us, as registry surfaces. */
@@ -54,6 +55,11 @@ describe('manifest.json and the listeners agree', () => {
 
   it('every registered listener is declared in the manifest', () => {
     expect(listened.filter((l) => !declared.includes(l))).toEqual([]);
+  });
+
+  it('complete_task reads the required person input the manifest declares (a user id)', () => {
+    const m = loadManifest() as { functions: Record<string, { input_parameters: Record<string, { type: string; is_required?: boolean }> }> };
+    expect(m.functions[FUNCTION.completeTask]?.input_parameters[COMPLETING_USER_INPUT]).toMatchObject({ type: 'slack#/types/user_id', is_required: true });
   });
 
   it('the registry refuses a second listener for the same surface', () => {

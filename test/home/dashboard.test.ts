@@ -29,6 +29,7 @@ describe('the dashboard read model', () => {
   const query = (over: Partial<DashboardQuery> = {}): DashboardQuery => ({
     teamId: T,
     userId: U,
+    guest: false,
     filter: 'assigned',
     page: 0,
     pageSize: 3,
@@ -78,9 +79,9 @@ describe('the dashboard read model', () => {
       expect(d.tasks.total, filter).toBe(0);
       expect(d.approvals.total).toBe(0);
     }
-    expect(await read.searchTasks(T, 'foreign', 100)).toEqual([]);
-    expect((await read.searchTasks('T2', 'FOREIGN', 100)).map((h) => h.title)).toEqual(['foreign done', 'foreign']);
-    expect((await read.searchTasks('T2', '#1', 100)).map((h) => h.number)).toEqual([1]);
+    expect(await read.searchTasks({ teamId: T, userId: U, guest: false }, 'foreign', 100)).toEqual([]);
+    expect((await read.searchTasks({ teamId: 'T2', userId: U, guest: false }, 'FOREIGN', 100)).map((h) => h.title)).toEqual(['foreign done', 'foreign']);
+    expect((await read.searchTasks({ teamId: 'T2', userId: U, guest: false }, '#1', 100)).map((h) => h.number)).toEqual([1]);
   });
 
   it('counts pending approvals of the user only, oldest first', async () => {

@@ -48,7 +48,7 @@ describe('HomePublisher (coalescing)', () => {
       client,
       dashboard: new DashboardReadModel(store),
       homeState: new HomeStateRepository(store),
-      users: { timeZone: async () => 'UTC' } as unknown as UserDirectory,
+      users: { get: async (id: string) => ({ id, tz: 'UTC', isGuest: false }) } as unknown as UserDirectory,
       background: new Background(inFlight, logger),
       logger,
       now: Date.now,

@@ -119,7 +119,7 @@ const EXPECTED_FUNCTIONS: Record<
   },
   complete_task: {
     title: 'Complete a task',
-    inputs: { task: ['string', true] },
+    inputs: { task: ['string', true], completed_by_user: ['slack#/types/user_id', true] },
     outputs: { completed_by: ['slack#/types/user_id', true] },
   },
 };
@@ -194,6 +194,7 @@ describe('custom steps (SPEC S4)', () => {
     expect(create.wait_for_completion!.default).toBe(false);
     const complete = manifest.functions.complete_task!.input_parameters;
     expect(complete.task!.description).toBe('Task id or number, e.g. 42 or #42');
+    expect(complete.completed_by_user!.title).toBe('Completed by');
   });
 
   it('uses only parameter types Slack allows, each with a title and description', () => {
@@ -277,6 +278,10 @@ describe('settings and scopes', () => {
         'chat:write', // DMs, task cards, message updates, thread replies
         'chat:write.public', // task cards in channels the bot has not joined
         'commands', // /task and the shortcuts
+        'channels:read', // conversations.info: is a message's channel public (task visibility)
+        'groups:read', // … or a private channel
+        'im:read', // … or a DM
+        'mpim:read', // … or a group DM
         'im:write', // open the DM with assignees/approvers
         'reactions:read', // reaction_added event
         'users:read', // reject bot/deactivated assignees

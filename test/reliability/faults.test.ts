@@ -381,9 +381,9 @@ describe('create_task and complete_task steps', () => {
   it('complete_task, 500s that outlast the retries: the task is done once and the step completes (not fails) later', async () => {
     const { n, task } = await newTask('Finish me from a workflow');
     t.fake.failNext('functions.completeSuccess', SERVER_ERROR, EXHAUST);
-    const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: `#${n}` } });
+    const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: `#${n}`, completed_by_user: TBOB } });
     await until('the step to complete', () => t.fake.execution(exec.executionId)?.state !== 'running', 8_000);
-    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: TBOB } });
     expect(taskByNumber(t, n)).toMatchObject({ status: 'done' });
     expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(t.fake.callsTo('functions.completeError')).toHaveLength(0);
@@ -392,7 +392,7 @@ describe('create_task and complete_task steps', () => {
   it('complete_task, 429: completes once', async () => {
     const { n } = await newTask('Finish me, rate limited');
     t.fake.failNext('functions.completeSuccess', RATE_LIMITED);
-    const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: String(n) } });
+    const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: String(n), completed_by_user: TBOB } });
     await t.settle();
     expect(t.fake.execution(exec.executionId)?.state).toBe('completed');
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);

@@ -145,7 +145,7 @@ describe('workflow steps', () => {
       fc.asyncProperty(fc.oneof(hostileText, fc.constantFrom('#1', '1', 'task-1', '#0', '-1', '1e3', 'task-99999999999', '#999999999')), async (task) => {
         let executionId = '';
         await check('complete_task task', task, async () => {
-          const r = await step(FUNCTION.completeTask, { task });
+          const r = await step(FUNCTION.completeTask, { task, completed_by_user: BOB });
           executionId = r.executionId;
           return { statuses: [r.response.status] };
         });

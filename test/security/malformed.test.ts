@@ -209,7 +209,7 @@ function cases(): Case[] {
     { name: 'create_task with inputs of the wrong types', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.createTask }, inputs: { title: { x: 1 }, assignee: [BOB], due_date: 20250101, channel: 7, wait_for_completion: 'maybe' }, function_execution_id: 'FxBADTYPES1', bot_access_token: 'xwfp-x' })) },
     // Invalid step inputs are recorded as a failed approval (SPEC S4): that row is the only change.
     { name: 'request_approval with inputs of the wrong types', mayChange: ['approvals', 'audit_log'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.requestApproval }, inputs: { approver: { id: BOB }, other_approvers: 'U1,U2', title: ['x'], details: 5 }, function_execution_id: 'FxBADTYPES2', bot_access_token: 'xwfp-x' })) },
-    { name: 'complete_task naming workspace B’s task', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, inputs: { task: `task-${B.taskId}` }, function_execution_id: 'FxOTHERTEAM1', bot_access_token: 'xwfp-x' })) },
+    { name: 'complete_task naming workspace B’s task', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, inputs: { task: `task-${B.taskId}`, completed_by_user: BOB }, function_execution_id: 'FxOTHERTEAM1', bot_access_token: 'xwfp-x' })) },
 
     // Slash commands with parts missing.
     { name: 'command without text', send: raw(form(omit(commandFields(), 'text')), FORM_CONTENT_TYPE) },

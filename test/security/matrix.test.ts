@@ -5,7 +5,8 @@
 // Isolation: an actor in workspace A, handed workspace B's ids (or a B button replayed in A),
 // never changes a B row and never receives B's data.
 // Permissions, in A: only the assignee or the creator completes, reopens, reassigns or edits; only
-// the creator deletes; only approvers decide; anyone in the workspace may open, search or comment.
+// the creator deletes; only approvers decide; any member may open, search or comment on a public
+// task (private tasks and guests: visibility.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalService } from '../../src/features/approvals/service.js';
 import { INPUT } from '../../src/features/approvals/views.js';
@@ -103,11 +104,10 @@ const SURFACES: Surface[] = [
     act: (_t, a, x) => t.slack.event(a.teamId, { type: 'reaction_added', user: a.userId, reaction: 'white_check_mark', item: { type: 'message', channel: x.card.channel, ts: x.card.ts }, item_user: t.fake.botUserId, event_ts: '1700000000.000200' }),
   },
   {
-    name: 'complete_task step',
+    name: 'complete_task step for the person',
     on: 'task',
     verb: 'complete',
-    permissions: false,
-    act: (_t, a, x) => t.slack.functionExecuted({ teamId: a.teamId, callbackId: FUNCTION.completeTask, inputs: { task: `task-${x.id}` } }),
+    act: (_t, a, x) => t.slack.functionExecuted({ teamId: a.teamId, callbackId: FUNCTION.completeTask, inputs: { task: `task-${x.id}`, completed_by_user: a.userId } }),
   },
   { name: 'Home Complete', on: 'task', verb: 'complete', act: (_t, a, x) => viewClick(a, { type: 'button', action_id: ACTION.homeTaskComplete, value: String(x.id) }) },
   ...(['open', 'reopen'] as const).map(

@@ -48,7 +48,7 @@ describe('logs at debug level carry no secrets', () => {
     // Workflow steps: each function_executed carries a workflow token, and so does every click on
     // a message posted with it (bot_access_token + function_data).
     const create = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.createTask, inputs: { title: 'From a workflow', assignee: BOB, channel: CHANNEL, wait_for_completion: true } });
-    const complete = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: '#999' } });
+    const complete = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: '#999', completed_by_user: ANN } });
     const request = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: { approver: CAT, title: 'Budget', requester: ANN } });
     workflowTokens.push(create.workflowToken, complete.workflowToken, request.workflowToken);
     await t.settle();

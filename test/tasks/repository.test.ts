@@ -147,16 +147,16 @@ describe('queries', () => {
     const done = (await repo.create(task({ title: 'done one' }), at())).task;
     await repo.complete(A, done.id, 'UANN', at());
 
-    const page = await repo.list(A, { scope: 'mine', status: 'open', userId: 'UANN', limit: 2 });
+    const page = await repo.list(A, { scope: 'mine', status: 'open', userId: 'UANN', guest: false, limit: 2 });
     expect(page.total).toBe(5);
     expect(page.tasks.map((t) => t.title)).toEqual(['mine 5', 'mine 4']);
-    const page2 = await repo.list(A, { scope: 'mine', status: 'open', userId: 'UANN', limit: 2, offset: 4 });
+    const page2 = await repo.list(A, { scope: 'mine', status: 'open', userId: 'UANN', guest: false, limit: 2, offset: 4 });
     expect(page2.tasks.map((t) => t.title)).toEqual(['mine 1']);
-    expect((await repo.list(A, { scope: 'created', status: 'open', userId: 'UCAT', limit: 10 })).tasks.map((t) => t.title)).toEqual(['theirs']);
-    expect((await repo.list(A, { scope: 'all', status: 'open', userId: 'UANN', limit: 10 })).total).toBe(6);
-    expect((await repo.list(A, { scope: 'all', status: 'done', userId: 'UANN', limit: 10 })).tasks.map((t) => t.title)).toEqual(['done one']);
-    expect(await repo.count(A, { scope: 'mine', status: 'open', userId: 'UANN' })).toBe(5);
-    expect((await repo.list(B, { scope: 'all', status: 'open', userId: 'UANN', limit: 10 })).total).toBe(0);
+    expect((await repo.list(A, { scope: 'created', status: 'open', userId: 'UCAT', guest: false, limit: 10 })).tasks.map((t) => t.title)).toEqual(['theirs']);
+    expect((await repo.list(A, { scope: 'all', status: 'open', userId: 'UANN', guest: false, limit: 10 })).total).toBe(6);
+    expect((await repo.list(A, { scope: 'all', status: 'done', userId: 'UANN', guest: false, limit: 10 })).tasks.map((t) => t.title)).toEqual(['done one']);
+    expect(await repo.count(A, { scope: 'mine', status: 'open', userId: 'UANN', guest: false })).toBe(5);
+    expect((await repo.list(B, { scope: 'all', status: 'open', userId: 'UANN', guest: false, limit: 10 })).total).toBe(0);
   });
 
   it('orders the App Home list overdue first, then by due date, undated last', async () => {
@@ -170,18 +170,19 @@ describe('queries', () => {
     expect(r).toMatchObject({ total: 5, overdue: 2 });
   });
 
+  const MEMBER = { userId: 'UANN', guest: false };
   it('searches titles within a workspace, LIKE wildcards taken literally, at most 100', async () => {
     await repo.create(task({ title: 'Budget 100% done' }), at());
     await repo.create(task({ title: 'Budget review' }), at());
     await repo.create(task({ title: 'snake_case' }), at());
     await repo.create(task({ teamId: B, title: 'Budget in B' }), at());
-    expect((await repo.search(A, 'budget')).map((t) => t.title).sort()).toEqual(['Budget 100% done', 'Budget review']);
-    expect((await repo.search(A, '100%')).map((t) => t.title)).toEqual(['Budget 100% done']);
-    expect((await repo.search(A, '%')).map((t) => t.title)).toEqual(['Budget 100% done']);
-    expect((await repo.search(A, 'e_c')).map((t) => t.title)).toEqual(['snake_case']);
-    expect((await repo.search(A, '#2')).map((t) => t.number)).toEqual([2]);
+    expect((await repo.search(A, MEMBER, 'budget')).map((t) => t.title).sort()).toEqual(['Budget 100% done', 'Budget review']);
+    expect((await repo.search(A, MEMBER, '100%')).map((t) => t.title)).toEqual(['Budget 100% done']);
+    expect((await repo.search(A, MEMBER, '%')).map((t) => t.title)).toEqual(['Budget 100% done']);
+    expect((await repo.search(A, MEMBER, 'e_c')).map((t) => t.title)).toEqual(['snake_case']);
+    expect((await repo.search(A, MEMBER, '#2')).map((t) => t.number)).toEqual([2]);
     for (let i = 0; i < 105; i++) await repo.create(task({ title: `bulk ${i}` }), at());
-    expect(await repo.search(A, 'bulk')).toHaveLength(100);
+    expect(await repo.search(A, MEMBER, 'bulk')).toHaveLength(100);
   });
 
   it('list, count, Home and card lookups use an index (EXPLAIN QUERY PLAN)', async () => {
@@ -211,7 +212,7 @@ describe('queries', () => {
         (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | '),
       );
     };
-    const q = { userId: 'UANN', limit: 20 };
+    const q = { userId: 'UANN', guest: false, limit: 20 };
     // The first statement of each is the one that reads rows; a `count` follows for lists.
     const cases: [string, () => Promise<unknown>, RegExp][] = [
       // The page's ids come from the index alone; only those rows are read.
@@ -221,6 +222,7 @@ describe('queries', () => {
       ['created done', () => repo.list(A, { ...q, scope: 'created', status: 'done' }), /tasks_creator_idx/],
       ['all open', () => repo.list(A, { ...q, scope: 'all', status: 'open' }), /tasks_team_status_idx/],
       ['all done', () => repo.list(A, { ...q, scope: 'all', status: 'done' }), /tasks_team_completed_idx/],
+      ['all open (guest)', () => repo.list(A, { ...q, guest: true, scope: 'all', status: 'open' }), /tasks_/],
       ['home', () => repo.openAssignedTo(A, 'UANN', '2025-01-01', { limit: 20 }), /tasks_assignee_idx/],
       ['by number', () => repo.findByNumber(A, 3), /tasks_team_number_uq/],
       ['by card', () => repo.findByMessage(A, 'D1', '1.0'), /sqlite_autoindex_task_messages_1/],

@@ -4,7 +4,7 @@ import { TaskService } from '../../src/features/tasks/service.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { tasks, type TaskRow } from '../../src/store/schema.js';
 import { OTHER_TEAM, startTestApp, TEAM, type TestApp } from '../support/harness.js';
-import { addPeople, allTasks, ANN, auditOf, BEA, BOB, BOT, CHANNEL, dmCard, EVE, slash, taskByNumber } from './helpers.js';
+import { addPeople, allTasks, ANN, auditOf, BEA, BOB, BOT, CAT, CHANNEL, dmCard, EVE, slash, taskByNumber } from './helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -88,12 +88,14 @@ describe('create_task', () => {
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
   });
 
-  it('with wait_for_completion: completes from the complete_task step', async () => {
+  it('with wait_for_completion: completes from the complete_task step of any workflow, for anyone (the app made the task)', async () => {
     const exec = await createStep({ title: 'Via another step', assignee: BOB, wait_for_completion: 'true' });
     const task = taskOf(exec.executionId);
-    const other = await completeStep({ task: `task-${task.id}` });
-    expect(other.state).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
-    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
+    // EVE is neither its assignee nor its creator (the app is): a step may still complete it.
+    const other = await completeStep({ task: `task-${task.id}`, completed_by_user: EVE });
+    expect(other.state).toMatchObject({ state: 'completed', outputs: { completed_by: EVE } });
+    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', completedBy: EVE });
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: EVE } });
   });
 
   it('a retried delivery (same event id, retry headers) or a new event for the same execution has no second effect', async () => {
@@ -151,34 +153,75 @@ describe('create_task', () => {
 });
 
 describe('complete_task', () => {
-  it('completes by #n, n or task id, records the app as completer, and finishes', async () => {
-    const a = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step one <@${BOB}|bob>`)).text)![1]);
-    const b = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step two <@${BOB}|bob>`)).text)![1]);
-    const c = Number(/#(\d+)/.exec((await slash(t, ANN, `add Step three <@${BOB}|bob>`)).text)![1]);
+  const add = async (by: string, text: string) => Number(/#(\d+)/.exec((await slash(t, by, `add ${text}`)).text)![1]);
 
-    expect((await completeStep({ task: `#${a}` })).state).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
-    expect(taskByNumber(t, a)).toMatchObject({ status: 'done', completedBy: t.fake.botUserId });
-    expect((await completeStep({ task: String(b) })).state).toMatchObject({ state: 'completed', outputs: { completed_by: t.fake.botUserId } });
-    expect(taskByNumber(t, b).completedBy).toBe(t.fake.botUserId);
-    expect((await completeStep({ task: `task-${taskByNumber(t, c).id}` })).state.state).toBe('completed');
+  it('completes by #n, n or task id for the assignee or the creator, records them as completer, and finishes', async () => {
+    const a = await add(ANN, `Step one <@${BOB}|bob>`);
+    const b = await add(ANN, `Step two <@${BOB}|bob>`);
+    const c = await add(ANN, `Step three <@${BOB}|bob>`);
+
+    expect((await completeStep({ task: `#${a}`, completed_by_user: BOB })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+    expect(taskByNumber(t, a)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect((await completeStep({ task: String(b), completed_by_user: ANN })).state).toMatchObject({ state: 'completed', outputs: { completed_by: ANN } });
+    expect(taskByNumber(t, b).completedBy).toBe(ANN);
+    expect((await completeStep({ task: `task-${taskByNumber(t, c).id}`, completed_by_user: BOB })).state.state).toBe('completed');
     expect(taskByNumber(t, c).status).toBe('done');
     // The card was updated and the creator told.
     expect(dmCard(t, taskByNumber(t, a).id).updates).toBe(1);
   });
 
+  it('fails for a person who is neither assignee nor creator, and changes nothing (nor a step waiting on it)', async () => {
+    const n = await add(ANN, `Not yours <@${BOB}|bob>`);
+    const r = await completeStep({ task: `#${n}`, completed_by_user: EVE });
+    expect(r.state).toMatchObject({ state: 'failed', error: `Only the assignee (${BOB}) or the creator (${ANN}) can complete #${n} Not yours.` });
+    expect(taskByNumber(t, n)).toMatchObject({ status: 'open', completedBy: null });
+    expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created']);
+
+    // Another workflow's task, made for a person by /task: not the app's, so the same rule holds.
+    const waiting = await createStep({ title: 'Waiting on its own', assignee: BOB, wait_for_completion: true });
+    const made = await add(ANN, `Plain task <@${BOB}|bob>`);
+    expect((await completeStep({ task: `#${made}`, completed_by_user: CAT })).state.state).toBe('failed');
+    expect(t.fake.execution(waiting.executionId)?.state).toBe('running');
+  });
+
+  it('a private task (made from a DM) is "not found" for a person outside it, with the wording of a missing one', async () => {
+    const { task } = await new TaskService(t.services).create(
+      { teamId: TEAM, userId: ANN },
+      { title: 'From a DM', assigneeId: BOB, origin: 'message', sourceMessage: { channelId: 'D0ANNBOB1', ts: '1700000000.000100' } },
+    );
+    await t.settle();
+    expect(taskByNumber(t, task.number).private).toBe(true);
+    const r = await completeStep({ task: `#${task.number}`, completed_by_user: EVE });
+    expect(r.state).toMatchObject({ state: 'failed', error: `There is no task #${task.number} in this workspace.` });
+    expect((await completeStep({ task: `task-${task.id}`, completed_by_user: CAT })).state).toMatchObject({ state: 'failed', error: 'That task no longer exists.' });
+    expect(taskByNumber(t, task.number).status).toBe('open');
+    expect((await completeStep({ task: `#${task.number}`, completed_by_user: BOB })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+  });
+
+  it.each([
+    ['missing', {}],
+    ['empty', { completed_by_user: '' }],
+    ['not a user id', { completed_by_user: 'C0CHANNEL1' }],
+  ])('fails clearly when the "Completed by" input is %s', async (_what, extra) => {
+    const n = await add(ANN, `Needs a person <@${BOB}|bob>`);
+    const r = await completeStep({ task: `#${n}`, ...extra });
+    expect(r.state).toMatchObject({ state: 'failed', error: expect.stringContaining('"Completed by" input must be a person') });
+    expect(taskByNumber(t, n).status).toBe('open');
+  });
+
   it('a task already done completes the step with whoever completed it', async () => {
-    const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Done before <@${BOB}|bob>`)).text)![1]);
+    const n = await add(ANN, `Done before <@${BOB}|bob>`);
     await slash(t, BOB, `done #${n}`);
-    expect((await completeStep({ task: n })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
+    expect((await completeStep({ task: n, completed_by_user: ANN })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
     expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created', 'completed']);
   });
 
   it('fails clearly for a task that does not exist in that workspace', async () => {
-    expect((await completeStep({ task: '#99999' })).state).toMatchObject({ state: 'failed', error: 'There is no task #99999 in this workspace.' });
-    expect((await completeStep({ task: 'banana' })).state).toMatchObject({ state: 'failed', error: expect.stringContaining('"banana" is not a task') });
+    expect((await completeStep({ task: '#99999', completed_by_user: ANN })).state).toMatchObject({ state: 'failed', error: 'There is no task #99999 in this workspace.' });
+    expect((await completeStep({ task: 'banana', completed_by_user: ANN })).state).toMatchObject({ state: 'failed', error: expect.stringContaining('"banana" is not a task') });
     await slash(t, BEA, 'add Only in B', OTHER_TEAM);
     const bTask = taskByNumber(t, 1, OTHER_TEAM);
-    const r = await completeStep({ task: `task-${bTask.id}` });
+    const r = await completeStep({ task: `task-${bTask.id}`, completed_by_user: BEA });
     expect(r.state).toMatchObject({ state: 'failed', error: 'That task no longer exists.' });
     expect(taskByNumber(t, 1, OTHER_TEAM).status).toBe('open');
   });

@@ -6,17 +6,19 @@ import type { UserDirectory } from '../../slack/users.js';
 import { RECENTLY_DONE_MS, type DashboardReadModel } from '../../store/dashboard.js';
 import type { HomePrefs, HomeStateRepository } from '../../store/homeState.js';
 import { todayIn } from '../tasks/dates.js';
+import { guestFrom } from '../tasks/visibility.js';
 import type { HomePublishing } from './thread.js';
 import { HOME_APPROVALS_SHOWN, HOME_PAGE_SIZE, homeView } from './views.js';
 
 /** Reads the store and renders one user's Home: the whole cost of a publish except the Slack call. */
 export async function buildHome(
   dashboard: DashboardReadModel,
-  q: { teamId: string; userId: string; prefs: HomePrefs; today: string; now: number },
+  q: { teamId: string; userId: string; guest: boolean; prefs: HomePrefs; today: string; now: number },
 ): Promise<types.HomeView> {
   const data = await dashboard.load({
     teamId: q.teamId,
     userId: q.userId,
+    guest: q.guest,
     filter: q.prefs.filter,
     page: q.prefs.page,
     pageSize: HOME_PAGE_SIZE,
@@ -164,9 +166,18 @@ export class HomePublisher implements HomePublishing {
       deps.logger.debug(`home: ${userId} (team ${teamId}) never opened the Home; not publishing`);
       return false;
     }
-    const timeZone = await deps.users.timeZone(userId);
+    // Slack not answering: UTC, and only the user's own tasks (a guest's view is the safe one).
+    const me = await deps.users.get(userId).then(
+      (user) => ({ found: true as const, user }),
+      (err: unknown) => {
+        deps.logger.warn(`home: could not look up ${userId} (team ${teamId}); showing only their own tasks: ${describeError(err)}`);
+        return { found: false as const };
+      },
+    );
+    const timeZone = (me.found ? me.user?.tz : undefined) ?? 'UTC';
+    const guest = me.found ? guestFrom(me.user) : true;
     const now = deps.now();
-    const view = await buildHome(deps.dashboard, { teamId, userId, prefs, today: todayIn(timeZone, now), now });
+    const view = await buildHome(deps.dashboard, { teamId, userId, guest, prefs, today: todayIn(timeZone, now), now });
     await deps.client.views.publish({ user_id: userId, view });
     return true;
   }

@@ -19,6 +19,7 @@ import { DashboardReadModel } from '../../store/dashboard.js';
 import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
+import { LOOKUP_BUDGET_MS } from '../tasks/taskForm.js';
 import type { TaskService } from '../tasks/service.js';
 import { openTaskDetails, openTaskForm } from '../tasks/details.js';
 import { HomePublisher } from './publisher.js';
@@ -115,11 +116,13 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     );
   });
 
-  // Search: options come from the local store only (Slack waits 3 s for them), one workspace only.
+  // Search: options come from the local store (Slack waits 3 s for them), one workspace only, what
+  // the user may see only; whether they are a guest is asked of Slack within a bounded wait.
   reg.options(ACTION.homeSearch, async ({ ack, body }) => {
     const b = body as BlockSuggestion;
     const teamId = b.team?.id ?? b.user.team_id ?? '';
-    const hits = teamId === '' ? [] : await dashboard.searchTasks(teamId, b.value.slice(0, 200), LIMIT.staticOptions);
+    const reader = teamId === '' ? undefined : await tasks.viewer({ teamId, userId: b.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS });
+    const hits = reader ? await dashboard.searchTasks(reader, b.value.slice(0, 200), LIMIT.staticOptions) : [];
     await ack({ options: searchOptions(hits) });
   });
 
@@ -164,7 +167,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
           if (click.triggerId) await openTaskForm(svc, tasks, choice.verb, { ...actorOf(click), taskId: choice.taskId, triggerId: click.triggerId });
           return;
         case 'reassign':
-          await openModal(svc, click, reassignModal(await tasks.get(click.teamId, ref)));
+          await openModal(svc, click, reassignModal(await tasks.get(actorOf(click), ref)));
           return;
       }
     } catch (err) {
@@ -173,7 +176,8 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   });
 
   reg.view<ViewSubmitAction>(VIEW.reassignTask, async ({ ack, body, view }) => {
-    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
+    // Answered in the ack: a guest lookup (rarely needed: only the assignee or creator may reassign) is bounded.
+    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
     const assigneeId = view.state.values[REASSIGN_INPUT.block]?.[REASSIGN_INPUT.action]?.selected_user ?? undefined;
     if (!assigneeId) {
@@ -182,7 +186,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     }
     // Before the ack only the local store is read; who the assignee is (bot? deactivated?) needs
     // Slack, so the service checks that after the ack and the modal shows the outcome.
-    const task = taskId === undefined ? undefined : await tasks.find(actor.teamId, { id: taskId });
+    const task = taskId === undefined ? undefined : await tasks.find(actor, { id: taskId });
     if (!task) {
       await ack({ response_action: 'update', view: noticeModal('Reassign task', 'That task no longer exists.') });
       return;

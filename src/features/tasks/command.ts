@@ -9,6 +9,7 @@ import { FULL_USAGE, parseTaskCommand, USAGE, type TaskCommand } from './command
 import { formatDueDate } from './dates.js';
 import { couldNotOpenText, openNewTaskModal } from './modal.js';
 import type { Actor, TaskService } from './service.js';
+import { LOOKUP_BUDGET_MS } from './taskForm.js';
 import { taskLabel, taskListBlocks, taskListText } from './views.js';
 
 /** `/task` in a list: newest first, at most this many lines (the App Home pages through the rest). */
@@ -55,7 +56,9 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
       // Only a due date depends on the user's time zone; skip the users.info call otherwise.
       const timeZone = /\bdue\b/i.test(command.text) ? await svc.users.timeZone(command.user_id) : undefined;
       parsed = parseTaskCommand(command.text, { now: svc.now(), timeZone: timeZone ?? 'UTC' });
-      const actor: Actor = { teamId: command.team_id, userId: command.user_id, timeZone, tell: (text) => reply(text) };
+      // Not yet acked: the store and the user cache answer; a guest lookup the cache missed is bounded.
+      const budget = acked ? {} : { lookupBudgetMs: LOOKUP_BUDGET_MS };
+      const actor: Actor = { teamId: command.team_id, userId: command.user_id, timeZone, ...budget, tell: (text) => reply(text) };
       await run(parsed, actor, tasks, reply);
     } catch (err) {
       if (!(err instanceof DomainError)) {
@@ -84,6 +87,7 @@ function answerableBeforeAck(text: string, userId: string, svc: Services): boole
     case 'invalid':
       return true;
     case 'list':
+      // The cached user also says whether they are a guest (what "all" may show them).
       return cachedTz !== undefined;
     case 'add':
       return !parsed.assigneeId || parsed.assigneeId === userId || svc.users.peek(parsed.assigneeId) !== undefined;
@@ -113,12 +117,7 @@ async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService, reply:
       return reply(`:white_check_mark: Created ${taskLabel(task)} ${forWhom}${due}.`);
     }
     case 'list': {
-      const { tasks: rows, total } = await tasks.list(actor.teamId, {
-        scope: parsed.scope,
-        status: parsed.status,
-        userId: actor.userId,
-        limit: LIST_LIMIT,
-      });
+      const { tasks: rows, total } = await tasks.list(actor, { scope: parsed.scope, status: parsed.status, limit: LIST_LIMIT });
       const today = await tasks.todayFor(actor.userId, actor.timeZone);
       return reply(taskListText(total, parsed.scope, parsed.status), taskListBlocks(rows, total, parsed.scope, parsed.status, today));
     }

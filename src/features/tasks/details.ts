@@ -10,7 +10,7 @@ import { todayIn } from './dates.js';
 import { slackErrorCode } from './effects.js';
 import { couldNotOpenText } from './modal.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
-import { EARLIEST_ZONE, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
+import { EARLIEST_ZONE, LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
 import {
   COMMENT_FIELD,
   MAX_STACK,
@@ -97,7 +97,7 @@ export async function openTaskForm(
   verb: 'edit' | 'delete',
   req: { teamId: string; userId: string; taskId: number; triggerId: string },
 ): Promise<void> {
-  const task = await tasks.get(req.teamId, { id: req.taskId });
+  const task = await tasks.get(req, { id: req.taskId });
   const meta = { taskId: task.id, depth: 1 };
   if (verb === 'edit') {
     if (!mayChange(task, req)) throw notAllowedError(task, 'edit');
@@ -121,6 +121,8 @@ export function stackDepth(view: Pick<ViewOutput, 'private_metadata' | 'root_vie
 interface Who {
   teamId: string;
   userId: string;
+  /** Set when answering within an ack: bounds the guest lookup (see Actor). */
+  lookupBudgetMs?: number;
 }
 
 /** The details view as the store has it now, for this viewer (buttons by permission). */
@@ -133,7 +135,7 @@ async function renderDetails(
 ): Promise<ModalView> {
   let details: Awaited<ReturnType<TaskService['details']>>;
   try {
-    details = await tasks.details(who.teamId, { id: taskId });
+    details = await tasks.details(who, { id: taskId });
   } catch (err) {
     if (err instanceof NotFoundError) return noticeModal('Task not found', 'That task no longer exists. It may have been deleted.');
     throw err;
@@ -155,7 +157,7 @@ async function renderDetails(
 
 /** Details rendered before an ack (response_action "update"): nothing but the store and known facts. */
 async function renderDetailsNow(svc: Services, tasks: TaskService, who: Who, taskId: number, depth: number, timeZone: string | undefined) {
-  return renderDetails(svc, tasks, who, taskId, { depth, timeZone: timeZone ?? svc.users.peek(who.userId)?.tz ?? EARLIEST_ZONE });
+  return renderDetails(svc, tasks, { ...who, lookupBudgetMs: LOOKUP_BUDGET_MS }, taskId, { depth, timeZone: timeZone ?? svc.users.peek(who.userId)?.tz ?? EARLIEST_ZONE });
 }
 
 /**
@@ -259,7 +261,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
       const click = clickOf(body as DetailsClick, action);
       if (!click) return;
       try {
-        const task = await tasks.get(click.who.teamId, { id: click.taskId });
+        const task = await tasks.get(click.who, { id: click.taskId });
         const actor: Actor = click.who;
         if (verb === 'edit' && !mayChange(task, actor)) throw notAllowedError(task, 'edit');
         if (verb === 'delete' && !mayDelete(task, actor)) throw notAllowedError(task, 'delete');
@@ -282,7 +284,8 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
    */
   const submissionOf = (body: ViewSubmitAction, view: ViewOutput) => {
     const meta = decodeStackMeta(view.private_metadata);
-    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
+    // Answered in the ack: whether the user is a guest is asked of Slack within a bounded wait.
+    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     // Pushed on the details view: Slack names it previous_view_id; the metadata says the same.
     const parentId = meta?.parentId ? (view.previous_view_id ?? meta.parentId) : undefined;
     const parent: ViewRef | undefined = parentId && meta ? { id: parentId, ...(parentId === meta.parentId && meta.parentHash ? { hash: meta.parentHash } : {}) } : undefined;
@@ -316,7 +319,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
     const s = submissionOf(body, view);
     if (!s.meta) return backToDetails(s, ack);
     const ref = { id: s.meta.taskId };
-    const task = await tasks.find(s.who.teamId, ref);
+    const task = await tasks.find(s.who, ref);
     if (!task) return refuse(ack, 'Edit task', new NotFoundError('task gone', 'That task no longer exists. It may have been deleted.'), 'editing', s);
     if (!mayChange(task, s.who)) return refuse(ack, 'Edit task', notAllowedError(task, 'edit'), 'editing', s);
 

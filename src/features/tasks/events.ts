@@ -1,4 +1,4 @@
-import { AlreadyDoneError, NotAllowedError, userMessageFor } from '../../errors.js';
+import { AlreadyDoneError, NotAllowedError, NotFoundError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { EVENT } from '../../slack/ids.js';
@@ -14,12 +14,14 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
   reg.event(EVENT.reactionAdded, async ({ event, body, context, client }) => {
     if (event.reaction !== COMPLETE_REACTION || event.item.type !== 'message') return;
     const teamId = context.teamId ?? body.team_id;
-    const task = await tasks.findByMessage(teamId, event.item.channel, event.item.ts);
+    const actor = { teamId, userId: event.user };
+    // A task the reactor may not see is as missing as a deleted one: nothing happens, no note.
+    const task = await tasks.findByMessage(actor, event.item.channel, event.item.ts);
     if (!task || task.status !== 'open') return;
     try {
-      await tasks.complete({ teamId, userId: event.user }, { id: task.id });
+      await tasks.complete(actor, { id: task.id });
     } catch (err) {
-      if (err instanceof AlreadyDoneError) return;
+      if (err instanceof AlreadyDoneError || err instanceof NotFoundError) return;
       if (err instanceof NotAllowedError) {
         await client.chat
           .postEphemeral({ channel: event.item.channel, user: event.user, text: userMessageFor(err) })

@@ -9,6 +9,7 @@ import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects, type Teller } from './effects.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
+import { guestFrom, hingesOnGuest, isPrivateConversation, maySee, type Viewer } from './visibility.js';
 
 /**
  * The rules for tasks (SPEC S3, S9) and the one API every surface calls: the `/task` command,
@@ -19,17 +20,33 @@ import { taskLabel } from './views.js';
 
 export { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 
-/** Who is acting. */
+/** Who is acting (or reading). */
 export interface Actor {
   teamId: string;
   userId: string;
   /** The actor's IANA time zone, when the caller knows it (a modal carries it); else asked of Slack. */
   timeZone?: string;
   /**
-   * A workflow step, not a person: permission checks do not apply (the workflow's owner set it
-   * up), and `userId` is who the change is recorded as (the bot, or a user the step named).
+   * Whether Slack calls the actor a guest, when the caller knows it. Otherwise it is asked of
+   * Slack (users.info, cached) only when it matters: for someone else's public task.
+   */
+  guest?: boolean;
+  /**
+   * The longest the guest lookup may wait on Slack: set by code that answers within an ack
+   * (a view submission). Unanswered in time, the actor is taken for a guest (fail safe).
+   */
+  lookupBudgetMs?: number;
+  /**
+   * The app itself creating a task for a `create_task` step (`userId` is its bot user): no person
+   * to tell or whose "today" counts. Grants no permission over existing tasks.
    */
   system?: boolean;
+  /**
+   * A workflow step acting for the person `userId` (`complete_task`): the same rules as that
+   * person, and besides them it may complete the tasks the app made through a step (their
+   * creator is `botUserId`).
+   */
+  step?: { botUserId: string };
   /** How to tell the actor what did not reach Slack; default a DM from the app (nothing for `system`). */
   tell?: Teller;
 }
@@ -104,11 +121,19 @@ function throwIfInvalid(errors: TaskFieldErrors): void {
 }
 
 export function mayChange(task: TaskRow, actor: Actor): boolean {
-  return actor.system === true || actor.userId === task.assigneeId || actor.userId === task.creatorId;
+  return actor.userId === task.assigneeId || actor.userId === task.creatorId || isStepTaskForStep(task, actor);
 }
 
 export function mayDelete(task: TaskRow, actor: Actor): boolean {
-  return actor.system === true || actor.userId === task.creatorId;
+  return actor.userId === task.creatorId;
+}
+
+/**
+ * A task the app made through a `create_task` step, handled by another step of its workspace:
+ * any step may complete it (SPEC S9), whoever the step acts for.
+ */
+function isStepTaskForStep(task: TaskRow, actor: Actor): boolean {
+  return actor.step !== undefined && task.origin === 'workflow' && task.functionExecutionId !== null && task.creatorId === actor.step.botUserId;
 }
 
 /** The refusal when `mayChange` (or, for delete, `mayDelete`) says no: who may, in words. */
@@ -159,7 +184,10 @@ export class TaskService {
     throwIfInvalid(errors);
 
     const source = input.sourceMessage;
-    const sourcePermalink = input.sourcePermalink ?? (source ? await this.permalinkOf(actor, source) : null);
+    const [sourcePermalink, hidden] = await Promise.all([
+      input.sourcePermalink ?? (source ? this.permalinkOf(actor, source) : null),
+      source ? this.isPrivateSource(actor, source.channelId) : false,
+    ]);
     const { task, created } = await this.repo.create(
       {
         teamId: actor.teamId,
@@ -174,6 +202,7 @@ export class TaskService {
         channelId: input.channelId ?? null,
         functionExecutionId: step?.functionExecutionId ?? null,
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
+        private: hidden,
       },
       this.svc.now(),
     );
@@ -187,7 +216,7 @@ export class TaskService {
 
   /** Changes title, description, due date or priority (assignee or creator). */
   async edit(actor: Actor, ref: TaskRef, patch: TaskPatch): Promise<TaskRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'edit');
     const clean: TaskPatch = { ...patch };
     if (clean.title !== undefined) clean.title = clean.title.trim();
@@ -205,7 +234,7 @@ export class TaskService {
 
   /** Gives the task to someone else (assignee or creator); the new assignee gets a DM card. */
   async assign(actor: Actor, ref: TaskRef, assigneeId: string): Promise<TaskRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reassign');
     const problem = await this.checkAssignee(actor, assigneeId);
     if (problem) throw new InvalidInputError(problem, { assignee: problem });
@@ -223,7 +252,7 @@ export class TaskService {
    * other gets AlreadyDoneError naming who did it. Completes a waiting workflow step.
    */
   async complete(actor: Actor, ref: TaskRef): Promise<TaskRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     if (task.status === 'done') throw this.alreadyDone(task);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'complete');
     const result = await this.repo.complete(actor.teamId, task.id, actor.userId, this.svc.now());
@@ -234,7 +263,7 @@ export class TaskService {
   }
 
   async reopen(actor: Actor, ref: TaskRef): Promise<TaskRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reopen');
     if (task.status !== 'done') throw new AlreadyDoneError(`${taskLabel(task)} is already open.`);
     const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
@@ -246,7 +275,7 @@ export class TaskService {
 
   /** Deletes the task (creator only). Its cards say so; a step still waiting on it fails. */
   async remove(actor: Actor, ref: TaskRef): Promise<TaskRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     if (!mayDelete(task, actor)) throw notAllowedError(task, 'delete');
     const result = await this.repo.delete(actor.teamId, task.id, actor.userId);
     if (!result) throw this.gone(ref);
@@ -254,9 +283,9 @@ export class TaskService {
     return result.task;
   }
 
-  /** Anyone in the workspace may comment. */
+  /** Anyone who may see the task may comment. */
   async comment(actor: Actor, ref: TaskRef, text: string): Promise<CommentRow> {
-    const task = await this.get(actor.teamId, ref);
+    const task = await this.get(actor, ref);
     const body = text.trim();
     if (body === '') throw new InvalidInputError('The comment is empty.', { comment: 'Write something first.' });
     if (body.length > COMMENT_MAX) throw new InvalidInputError(`Keep comments to ${COMMENT_MAX} characters.`, { comment: `Keep it to ${COMMENT_MAX} characters.` });
@@ -265,29 +294,34 @@ export class TaskService {
     return comment;
   }
 
-  // ------------------------------------------------------------ reads (always within one workspace)
+  // ------------------------------------------------------------ reads (within one workspace, what the reader may see)
 
-  async get(teamId: string, ref: TaskRef): Promise<TaskRow> {
-    const task = 'id' in ref ? await this.repo.findById(teamId, ref.id) : await this.repo.findByNumber(teamId, ref.number);
+  /** The task, if `reader` may see it; a hidden task gets the very error of a missing one. */
+  async get(reader: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.find(reader, ref);
     if (!task) throw this.gone(ref);
     return task;
   }
 
-  async find(teamId: string, ref: TaskRef): Promise<TaskRow | undefined> {
-    return 'id' in ref ? this.repo.findById(teamId, ref.id) : this.repo.findByNumber(teamId, ref.number);
+  async find(reader: Actor, ref: TaskRef): Promise<TaskRow | undefined> {
+    const task = 'id' in ref ? await this.repo.findById(reader.teamId, ref.id) : await this.repo.findByNumber(reader.teamId, ref.number);
+    return task && (await this.visible(task, reader)) ? task : undefined;
   }
 
-  /** The task a card (channel + ts) shows. */
-  async findByMessage(teamId: string, channelId: string, ts: string): Promise<TaskRow | undefined> {
-    return this.repo.findByMessage(teamId, channelId, ts);
+  /** The task a card (channel + ts) shows, if `reader` may see it. */
+  async findByMessage(reader: Actor, channelId: string, ts: string): Promise<TaskRow | undefined> {
+    const task = await this.repo.findByMessage(reader.teamId, channelId, ts);
+    return task && (await this.visible(task, reader)) ? task : undefined;
   }
 
-  async list(teamId: string, query: TaskListQuery): Promise<TaskPage> {
-    return this.repo.list(teamId, { ...query, limit: Math.min(Math.max(query.limit, 1), 100) });
+  /** A `/task list`: "all" holds only what the reader may see (so do its total and pages). */
+  async list(reader: Actor, query: Omit<TaskListQuery, 'userId' | 'guest'>): Promise<TaskPage> {
+    const guest = query.scope === 'all' ? await this.isGuest(reader) : false;
+    return this.repo.list(reader.teamId, { ...query, userId: reader.userId, guest, limit: Math.min(Math.max(query.limit, 1), 100) });
   }
 
   async openCount(teamId: string, userId: string): Promise<number> {
-    return this.repo.count(teamId, { scope: 'mine', status: 'open', userId });
+    return this.repo.count(teamId, { scope: 'mine', status: 'open', userId, guest: false });
   }
 
   /** App Home "Your tasks": open tasks assigned to the user, overdue first then by due date. */
@@ -295,16 +329,22 @@ export class TaskService {
     return this.repo.openAssignedTo(teamId, userId, today, page);
   }
 
-  /** Title (or `#n`) search within the workspace, at most 100. */
-  async search(teamId: string, query: string, limit = 100): Promise<TaskRow[]> {
-    return this.repo.search(teamId, query, limit);
+  /** Title (or `#n`) search within the workspace, at most 100, of what the reader may see. */
+  async search(reader: Actor, query: string, limit = 100): Promise<TaskRow[]> {
+    return this.repo.search(reader.teamId, { userId: reader.userId, guest: await this.isGuest(reader) }, query, limit);
   }
 
   /** Comments (oldest first) and audit history for the details view. */
-  async details(teamId: string, ref: TaskRef): Promise<{ task: TaskRow; comments: CommentRow[]; history: AuditRow[] }> {
-    const task = await this.get(teamId, ref);
+  async details(reader: Actor, ref: TaskRef): Promise<{ task: TaskRow; comments: CommentRow[]; history: AuditRow[] }> {
+    const task = await this.get(reader, ref);
+    const teamId = reader.teamId;
     const [comments, history] = await Promise.all([this.repo.comments(teamId, task.id), this.repo.history(teamId, task.id)]);
     return { task, comments, history };
+  }
+
+  /** The reader as the visibility rule sees them (asks Slack whether they are a guest, cached). */
+  async viewer(reader: Actor): Promise<Viewer> {
+    return { teamId: reader.teamId, userId: reader.userId, guest: await this.isGuest(reader) };
   }
 
   /** Today (`YYYY-MM-DD`) for this user, in their time zone. */
@@ -334,6 +374,48 @@ export class TaskService {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** SPEC S9 for one task. Slack is asked whether the reader is a guest only when it decides. */
+  private async visible(task: TaskRow, reader: Actor): Promise<boolean> {
+    // Any step may complete the app's own workflow tasks, so it may find them too.
+    if (isStepTaskForStep(task, reader)) return task.teamId === reader.teamId;
+    const guest = hingesOnGuest(task, reader.userId) ? await this.isGuest(reader) : false;
+    return maySee(task, { teamId: reader.teamId, userId: reader.userId, guest });
+  }
+
+  /** Whether the reader is a Slack guest; unknown to Slack, or Slack not answering: yes (fail safe). */
+  private async isGuest(reader: Actor): Promise<boolean> {
+    if (reader.guest !== undefined) return reader.guest;
+    const users = this.svc.users;
+    if (reader.lookupBudgetMs !== undefined) {
+      const found = await users.getWithin(reader.userId, reader.lookupBudgetMs);
+      if (found.found) return guestFrom(found.user);
+      this.svc.logger.info(`user ${reader.userId} (team ${reader.teamId}) not looked up within ${reader.lookupBudgetMs} ms: shown only their own tasks`);
+      return true;
+    }
+    try {
+      return guestFrom(await users.get(reader.userId));
+    } catch (err) {
+      this.svc.logger.warn(`could not look up ${reader.userId} (team ${reader.teamId}): shown only their own tasks: ${describeError(err)}`);
+      return true;
+    }
+  }
+
+  /**
+   * Whether a task made from a message in `channelId` is private: a DM, group DM or private
+   * channel. Asked of Slack at creation (never taken from a payload); when Slack cannot say, private.
+   */
+  private async isPrivateSource(actor: Actor, channelId: string): Promise<boolean> {
+    // A DM's id says it all (and Slack would not describe two people's DM to the app).
+    if (channelId.startsWith('D')) return true;
+    try {
+      const res = await this.svc.client.conversations.info({ channel: channelId });
+      return isPrivateConversation(channelId, res.channel);
+    } catch (err) {
+      this.svc.logger.info(`conversations.info ${channelId} (team ${actor.teamId}) failed; the task is private: ${describeError(err)}`);
+      return true;
+    }
+  }
 
   private after(what: string, job: () => Promise<unknown>): void {
     this.svc.background.run(what, job);

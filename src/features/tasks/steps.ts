@@ -68,6 +68,18 @@ export function readTaskRef(value: unknown): TaskRef | undefined {
   return undefined;
 }
 
+/** `complete_task`'s required input naming the person the step acts for (manifest.json). */
+export const COMPLETING_USER_INPUT = 'completed_by_user';
+
+/** The person `complete_task` acts for, or the error the workflow's owner sees. */
+export function readCompletingUser(inputs: Inputs): { ok: true; userId: string } | { ok: false; error: string } {
+  const user = inputs[COMPLETING_USER_INPUT];
+  if (typeof user !== 'string' || !/^[UW][A-Z0-9]+$/.test(user.trim())) {
+    return { ok: false, error: 'The "Completed by" input must be a person (a Slack user), such as "Person who used this workflow".' };
+  }
+  return { ok: true, userId: user.trim() };
+}
+
 function optionalString(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
@@ -142,9 +154,10 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
   });
 
   /**
-   * Completes a task as a workflow, recorded as completed by the app's bot user (no person runs a
-   * step). Permissions do not apply: the workflow's owner decided. A task already done succeeds
-   * with whoever completed it.
+   * Completes a task for the person named in the step's "Completed by" input, by the rules that
+   * person meets everywhere else (SPEC S9): they must see the task (a hidden one is "not found")
+   * and be its assignee or creator, unless the app made it through a `create_task` step, which
+   * any step may complete. A task already done succeeds with whoever completed it.
    */
   reg.function(FUNCTION.completeTask, async ({ inputs, event, body, context }) => {
     const teamId = context.teamId ?? body.team_id;
@@ -155,16 +168,21 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
       await failStep('complete_task', executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
       return;
     }
-    const completer = context.botUserId ?? 'USLACKBOT';
+    const user = readCompletingUser(inputs as Inputs);
+    if (!user.ok) {
+      await failStep('complete_task', executionId, user.error);
+      return;
+    }
+    const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
     let completedBy: string;
     try {
       try {
-        const task = await tasks.complete({ teamId, userId: completer, system: true }, ref);
-        completedBy = task.completedBy ?? completer;
+        const task = await tasks.complete(actor, ref);
+        completedBy = task.completedBy ?? actor.userId;
       } catch (err) {
         if (!(err instanceof AlreadyDoneError)) throw err;
-        const task = await tasks.get(teamId, ref);
-        completedBy = task.completedBy ?? completer;
+        const task = await tasks.get(actor, ref);
+        completedBy = task.completedBy ?? actor.userId;
       }
     } catch (err) {
       if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);

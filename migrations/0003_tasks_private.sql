@@ -1,0 +1,1 @@
+ALTER TABLE `tasks` ADD `private` integer DEFAULT false NOT NULL;
