@@ -92,7 +92,6 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       signingSecret: config.signingSecret as string,
       endpoints: [EVENTS_PATH],
       logger,
-      now,
       bodyLimit: limits.bodyLimitBytes,
       bufferedLimit: limits.bufferedBytesLimit,
     });

@@ -195,7 +195,13 @@ function viewJson(v: FakeView) {
 /** Everything one person sees: their channels and DMs with the app, ephemerals, Home, modal stack, workflow runs. */
 export function snapshot(fake: FakeSlack, as: string, executions: string[], manifest: Obj) {
   const me = person(as)!;
-  const channels = CHANNELS.filter((c) => c.members.includes(as)).map((c) => ({ id: c.id, name: c.name, isPrivate: c.isPrivate, kind: 'channel' as const }));
+  const channels = CHANNELS.filter((c) => c.members.includes(as)).map((c) => ({
+    id: c.id,
+    // A DM is named after the other person, a group DM after the others.
+    name: c.kind === 'channel' ? c.name : c.members.filter((m) => m !== as).map((m) => person(m)?.name ?? m).join(', '),
+    isPrivate: c.isPrivate,
+    kind: c.kind,
+  }));
   const dm = { id: fake.dmChannel(as), name: 'Tasklane', isPrivate: true, kind: 'app' as const };
   const conversations = Object.fromEntries(
     [...channels, dm].map((c) => [
@@ -213,7 +219,7 @@ export function snapshot(fake: FakeSlack, as: string, executions: string[], mani
     me,
     people: PEOPLE,
     channels: [...channels, dm],
-    allChannels: CHANNELS.map((c) => ({ id: c.id, name: c.name })),
+    allChannels: CHANNELS.filter((c) => c.kind === 'channel').map((c) => ({ id: c.id, name: c.name })),
     conversations,
     home: home ? viewJson(home) : null,
     modals: fake.viewStack(as).map(viewJson),

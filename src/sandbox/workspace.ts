@@ -14,6 +14,7 @@ export interface SandboxPerson {
 export interface SandboxChannel {
   id: string;
   name: string;
+  kind: 'channel' | 'group_dm' | 'dm';
   isPrivate: boolean;
   members: string[];
 }
@@ -25,15 +26,25 @@ export const PEOPLE: SandboxPerson[] = [
   { id: 'U0DANA', name: 'dana', tz: 'America/Los_Angeles', guest: true },
 ];
 
+/** Direct messages between two people: the app is not in them (Slack will not describe them to it). */
+const DMS: SandboxChannel[] = PEOPLE.flatMap((a, i) =>
+  PEOPLE.slice(i + 1).map((b) => ({ id: `D0${a.name.toUpperCase()}${b.name.toUpperCase()}`, name: `${a.name}, ${b.name}`, kind: 'dm' as const, isPrivate: true, members: [a.id, b.id] })),
+);
+
 export const CHANNELS: SandboxChannel[] = [
-  { id: 'C0GENERAL', name: 'general', isPrivate: false, members: ['U0ALICE', 'U0BOB', 'U0CHEN', 'U0DANA'] },
-  { id: 'C0LAUNCH', name: 'launch-plans', isPrivate: true, members: ['U0ALICE', 'U0BOB'] },
+  { id: 'C0GENERAL', name: 'general', kind: 'channel', isPrivate: false, members: ['U0ALICE', 'U0BOB', 'U0CHEN', 'U0DANA'] },
+  { id: 'C0LAUNCH', name: 'launch-plans', kind: 'channel', isPrivate: true, members: ['U0ALICE', 'U0BOB'] },
+  { id: 'G0TRIO', name: 'alice, bob, chen', kind: 'group_dm', isPrivate: true, members: ['U0ALICE', 'U0BOB', 'U0CHEN'] },
+  ...DMS,
 ];
 
 /** Adds the people and channels to the emulator, with a first message so channels are not empty. */
 export function seedWorkspace(fake: FakeSlack): void {
-  for (const p of PEOPLE) fake.addUser({ id: p.id, teamId: SANDBOX_TEAM, name: p.name, tz: p.tz });
-  for (const c of CHANNELS) fake.addChannel({ id: c.id, teamId: SANDBOX_TEAM, name: c.name, isPrivate: c.isPrivate, botIsMember: true });
+  for (const p of PEOPLE) fake.addUser({ id: p.id, teamId: SANDBOX_TEAM, name: p.name, tz: p.tz, ...(p.guest ? { guest: 'multi' as const } : {}) });
+  for (const c of CHANNELS) {
+    if (c.kind === 'channel') fake.addChannel({ id: c.id, teamId: SANDBOX_TEAM, name: c.name, isPrivate: c.isPrivate, botIsMember: true });
+    if (c.kind === 'group_dm') fake.addChannel({ id: c.id, teamId: SANDBOX_TEAM, name: 'mpdm-alice--bob--chen-1', isPrivate: true, isMpim: true, botIsMember: false });
+  }
   fake.postAsUser({ channel: 'C0GENERAL', user: 'U0ALICE', text: 'Welcome to the Tasklane sandbox! Try `/task add Write the launch post @bob due friday`.' });
   fake.postAsUser({ channel: 'C0LAUNCH', user: 'U0BOB', text: 'Private channel: a task made from this message is visible only to its creator and assignee.' });
 }

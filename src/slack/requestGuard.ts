@@ -19,6 +19,7 @@ export interface RequestGuardOptions {
   bodyLimit?: number;
   /** Bytes of bodies held at once, across requests (503 above it); default 64 MB. */
   bufferedLimit?: number;
+  /** The wall clock Slack's timestamps are checked against (not the app's own, which tests move). */
   now?: () => number;
 }
 

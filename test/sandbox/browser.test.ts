@@ -236,6 +236,32 @@ describe.skipIf(!HAVE_CHROMIUM)('the sandbox in a browser (npm start with no Sla
     await expect.poll(() => card.locator('.reactions').textContent()).toContain('✅ 1');
   });
 
+  it('a task made from a private channel’s message stays private: Chen, outside the channel, and Dana, a guest, never see it', async () => {
+    await page.goto(`${base}/?as=U0ALICE`);
+    await openPane('🔒 launch-plans');
+    const message = page.locator('.msg', { hasText: 'Private channel' });
+    await message.hover();
+    await message.locator('[data-message-menu]').click();
+    await message.locator('[data-message-shortcut="task_from_message"]').click();
+    const modal = page.locator('.modal');
+    await expect.poll(() => modal.locator('input[type="text"]').first().inputValue()).toContain('Private channel');
+    await modal.locator('input[type="text"]').first().fill('Draft the secret launch date');
+    await modal.locator('[data-modal-submit]').click();
+    await page.locator('.modal').waitFor({ state: 'detached' });
+    await expect.poll(() => db.prepare("SELECT private FROM tasks WHERE title = 'Draft the secret launch date'").get()).toEqual({ private: 1 });
+
+    for (const outsider of ['U0CHEN', 'U0DANA']) {
+      await as(outsider);
+      await openPane('# general');
+      await send('/task list all');
+      await expect.poll(() => page.locator('.ephemeral').last().textContent()).not.toBe('');
+      expect(await page.locator('#messages').textContent()).not.toContain('secret launch date');
+      await openPane('Tasklane · Home');
+      await page.locator('[data-container="home"] .block').first().waitFor();
+      expect(await page.locator('[data-container="home"]').textContent()).not.toContain('secret launch date');
+    }
+  });
+
   it('the Home search loads its options through block_suggestion', async () => {
     await page.goto(`${base}/?as=U0BOB`);
     await openPane('Tasklane · Home');

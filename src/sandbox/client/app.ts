@@ -6,7 +6,7 @@
 import { escapeHtml, renderBlocks, renderMrkdwn, renderText, type RenderContext } from './render.js';
 
 interface Person { id: string; name: string; tz: string; guest?: boolean }
-interface Channel { id: string; name: string; isPrivate: boolean; kind: 'channel' | 'app' }
+interface Channel { id: string; name: string; isPrivate: boolean; kind: 'channel' | 'group_dm' | 'dm' | 'app' }
 interface Message { ts: string; user: string; author: string; isApp: boolean; text: string; blocks: unknown[] | null; threadTs: string | null; edited: boolean; reactions: { name: string; users: string[] }[] }
 interface View { id: string; callbackId: string; title: { text?: string } | null; submit: { text?: string } | null; close: { text?: string } | null; blocks: unknown[]; hash: string }
 interface Param { type: string; title?: string; description?: string; is_required?: boolean; items?: { type: string } }
@@ -108,6 +108,8 @@ function drawSidebar(): void {
     app ? item({ kind: 'app' }, '💬 Tasklane · Messages') : '',
     '<h4>Channels</h4>',
     ...channels.map((c) => item({ kind: 'channel', id: c.id }, `${c.isPrivate ? '🔒' : '#'} ${escapeHtml(c.name)}`)),
+    '<h4>Direct messages</h4>',
+    ...snap.channels.filter((c) => c.kind === 'dm' || c.kind === 'group_dm').map((c) => item({ kind: 'channel', id: c.id }, `👤 ${escapeHtml(c.name)}`)),
     '<h4>Workflow Builder</h4>',
     item({ kind: 'workflows' }, '⚙️ Workflows'),
   ].join('');
@@ -129,7 +131,7 @@ function mainHtml(): string {
     ...top.map((m) => ({ ts: m.ts, html: messageHtml(channel.id, m, convo.messages.filter((r) => r.threadTs === m.ts && r.ts !== m.ts)) })),
     ...convo.ephemerals.map((e) => ({ ts: e.ts, html: `<div class="msg ephemeral"><span class="who">Tasklane</span> <span class="only-you">Only visible to you</span><div>${e.blocks ? renderBlocks(e.blocks, ctx()) : renderMrkdwn(e.text, ctx())}</div></div>` })),
   ].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
-  const title = channel.kind === 'app' ? 'Tasklane · Messages' : `${channel.isPrivate ? '🔒' : '#'} ${escapeHtml(channel.name)}`;
+  const title = channel.kind === 'app' ? 'Tasklane · Messages' : channel.kind === 'channel' ? `${channel.isPrivate ? '🔒' : '#'} ${escapeHtml(channel.name)}` : `👤 ${escapeHtml(channel.name)}`;
   return `<div class="pane-title">${title}</div><div class="scroll" id="messages">${items.map((i) => i.html).join('') || '<p>No messages yet.</p>'}</div>
 <form class="composer" id="composer"><input name="text" autocomplete="off" placeholder="Message, or /task add Write the report @bob due friday" aria-label="Message"><button class="btn btn-primary" type="submit">Send</button></form>`;
 }
