@@ -251,7 +251,7 @@ async function tell(svc: Services, click: Click, text: string, respond: RespondF
     else if (click.channelId) await svc.client.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
     else await openView(svc, click, noticeModal(text));
   } catch (err) {
-    svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} "${text.slice(0, 60)}": ${describeError(err)}`);
+    svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} the outcome of their click: ${describeError(err)}`);
   }
 }
 

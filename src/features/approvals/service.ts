@@ -298,7 +298,7 @@ export class ApprovalService {
     }
     if (invalid || !input) {
       const error = `Tasklane could not request approval: ${invalid?.message ?? 'the inputs are invalid.'}`;
-      log.warn(`request_approval: execution ${functionExecutionId} (team ${teamId}) has invalid inputs: ${invalid?.message ?? '?'}`);
+      log.warn(`request_approval: execution ${functionExecutionId} (team ${teamId}) has invalid inputs: ${invalid ? Object.keys(invalid.fields).join(', ') : '?'}`);
       const failed = await this.fail(approval, error);
       return { kind: 'failed', approval: failed, error };
     }
@@ -480,7 +480,7 @@ export class ApprovalService {
       if (tell) return await tell(text);
       const channel = approval.approvers.find((a) => a.userId === decidedBy)?.channelId;
       if (decidedBy && channel) await this.svc.client.chat.postEphemeral({ channel, user: decidedBy, text });
-      else this.svc.logger.warn(`approval ${id} (team ${teamId}): nowhere to tell the decider: ${text.slice(0, 120)}`);
+      else this.svc.logger.warn(`approval ${id} (team ${teamId}): nowhere to tell the decider what did not reach Slack`);
     } catch (err) {
       this.svc.logger.warn(`approval ${id} (team ${teamId}): could not tell ${decidedBy ?? '?'} what did not reach Slack: ${describeError(err)}`);
     }

@@ -206,7 +206,7 @@ export class TaskEffects {
     try {
       await tell(text);
     } catch (err) {
-      this.log.warn(`could not tell the user: ${describeError(err)} (${text.slice(0, 120)})`);
+      this.log.warn(`could not tell the user what did not reach Slack: ${describeError(err)}`);
     }
   }
 

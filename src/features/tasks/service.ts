@@ -209,7 +209,7 @@ export class TaskService {
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reassign');
     const problem = await this.checkAssignee(actor, assigneeId);
     if (problem) throw new InvalidInputError(problem, { assignee: problem });
-    if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
+    if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`task ${task.id} already assigned to ${assigneeId}`, `${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
     const result = await this.repo.assign(actor.teamId, task.id, actor.userId, assigneeId, this.svc.now());
     if (!result) throw this.gone(ref);
     if (result.changed) {
@@ -236,10 +236,10 @@ export class TaskService {
   async reopen(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor.teamId, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reopen');
-    if (task.status !== 'done') throw new AlreadyDoneError(`${taskLabel(task)} is already open.`);
+    if (task.status !== 'done') throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(task)} is already open.`);
     const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
     if (!result) throw this.gone(ref);
-    if (!result.changed) throw new AlreadyDoneError(`${taskLabel(result.task)} is already open.`);
+    if (!result.changed) throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(result.task)} is already open.`);
     this.after(`task ${task.id} reopened`, () => this.effects.reopened(result.task, actor.userId));
     return result.task;
   }
@@ -341,7 +341,8 @@ export class TaskService {
 
   private teller(actor: Actor): Teller {
     if (actor.tell) return actor.tell;
-    if (actor.system) return async (text) => this.svc.logger.warn(`workflow task (team ${actor.teamId}): ${text}`);
+    // The notice names the task (its title): only that there was one is logged.
+    if (actor.system) return async () => this.svc.logger.warn(`workflow task (team ${actor.teamId}): a follow-up did not reach Slack and no one is there to be told`);
     return async (text) => {
       await this.svc.client.chat.postMessage({ channel: actor.userId, text });
     };
