@@ -1,6 +1,7 @@
 import type { BlockAction, ButtonAction, RespondFn, ViewSubmitAction } from '@slack/bolt';
 import { DomainError, InvalidInputError, NotAllowedError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
 import { rowIdOf } from '../../slack/values.js';
@@ -54,8 +55,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       await openRequestApprovalModal(svc, { triggerId: shortcut.trigger_id });
     } catch (err) {
       svc.logger.warn(`request approval shortcut (user ${userId}): could not open the modal: ${describeError(err)}`);
-      const stale = /trigger_id/.test(slackError(err) ?? '');
-      await dm(svc, userId, stale ? 'Slack took too long to open the Request approval form, so it did not open. Please try again.' : 'I couldn’t open the Request approval form. Please try again.');
+      await dm(svc, userId, couldNotOpenText('the Request approval form', err));
     }
   });
 
@@ -120,7 +120,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
         await openView(svc, click, view);
       } catch (err) {
         svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not open the ${outcome} form for ${click.userId}: ${describeError(err)}`);
-        await tell(svc, click, 'Slack could not open the form in time. Please click the button again.', body.response_url ? respond : undefined);
+        await tell(svc, click, couldNotOpenText('the form', err), body.response_url ? respond : undefined);
       }
     };
   reg.action<BlockAction<ButtonAction>>(ACTION.reject, openDecisionModal('rejected'));
@@ -181,10 +181,6 @@ function requestErrors(err: InvalidInputError): Record<string, string> {
   return out;
 }
 
-function slackError(err: unknown): string | undefined {
-  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
-  return typeof code === 'string' ? code : undefined;
-}
 
 async function dm(svc: Services, userId: string, text: string): Promise<void> {
   try {

@@ -3,6 +3,7 @@ import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } f
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
+import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
 import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
 import {
   MAX_COMMENT,
@@ -126,11 +127,6 @@ export function stepOutputs(a: Approval): { approved: boolean; decided_by: strin
   return { approved: a.status === 'approved', decided_by: a.decidedBy ?? '', comment: a.comment ?? '', approval_id: String(a.id) };
 }
 
-/** Slack's error code from a Web API failure (`data.error`), or undefined for transport errors. */
-function slackError(err: unknown): string | undefined {
-  const code = (err as { data?: { error?: unknown } }).data?.error;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** completeSuccess/completeError answers that no retry can change. */
 const STEP_REFUSED_FOR_GOOD = new Set(['function_execution_not_found', 'parameter_validation_failed', 'invalid_arguments']);
@@ -352,7 +348,7 @@ export class ApprovalService {
         // Through the bot's client (which may make the call on its thread) with the workflow token.
         return await this.svc.client.chat.postMessage({ channel, text, blocks, ...(used !== this.svc.client && used.token ? { token: used.token } : {}) });
       } catch (err) {
-        const code = slackError(err);
+        const code = slackErrorCode(err);
         if (used === this.svc.client || code === undefined || !TOKEN_REFUSED.has(code)) throw err;
         // The workflow token expired (or the step ended): the bot token still reaches the approver.
         if (poster !== this.svc.client) {
@@ -372,7 +368,7 @@ export class ApprovalService {
             return { userId, ok: true as const };
           } catch (err) {
             this.svc.logger.warn(`approval ${id} (team ${teamId}): could not DM approver ${userId}: ${describeError(err)}`);
-            return { userId, ok: false as const, code: slackError(err) };
+            return { userId, ok: false as const, code: slackErrorCode(err) };
           }
         }),
     );
@@ -381,8 +377,7 @@ export class ApprovalService {
       this.svc.homes.changed(teamId, approverIdsOf(approval));
       return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
     }
-    const why = (code: string | undefined) =>
-      code === undefined ? 'Slack did not answer; try again later' : (DM_FAILURE[code] ?? `Slack answered "${code}"`);
+    const why = (code: string | undefined) => (code !== undefined ? DM_FAILURE[code] : undefined) ?? slackFailureText(code).replace(/\.$/, '');
     const reasons = failures.map((f) => `user ${f.userId} (${why(f.code)})`);
     const error = `Tasklane could not send the approval request to ${reasons.join(', ')}. The request was cancelled; check the approvers and try again.`;
     const failed = await this.fail(approval, error);
@@ -509,7 +504,7 @@ export class ApprovalService {
       }
       this.svc.logger.info(`approval ${id} (team ${teamId}): completed step ${functionExecutionId} (${approval.status})`);
     } catch (err) {
-      const code = slackError(err);
+      const code = slackErrorCode(err);
       if (code === 'execution_not_in_running_state') {
         this.svc.logger.info(`approval ${id} (team ${teamId}): step ${functionExecutionId} was already completed`);
       } else if (code !== undefined && STEP_REFUSED_FOR_GOOD.has(code)) {
@@ -537,7 +532,7 @@ export class ApprovalService {
           await this.svc.client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
         } catch (err) {
           this.svc.logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s message: ${describeError(err)}`);
-          if (!CARD_GONE.has(slackError(err) ?? '')) failed.push(userId);
+          if (!CARD_GONE.has(slackErrorCode(err) ?? '')) failed.push(userId);
         }
       }),
     );

@@ -7,7 +7,6 @@ import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { userText } from '../../slack/mrkdwn.js';
 import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
-import { slackErrorCode } from './effects.js';
 import type { TaskService } from './service.js';
 import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
 import { newTaskModal, type NewTaskMetadata } from './views.js';
@@ -18,19 +17,7 @@ import { newTaskModal, type NewTaskMetadata } from './views.js';
  * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
  */
 
-/** Slack's answers when a trigger id (3 s, single use) can no longer open a view. */
-const STALE_TRIGGER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_trigger_id']);
-
-export function isStaleTrigger(err: unknown): boolean {
-  return STALE_TRIGGER.has(slackErrorCode(err) ?? '');
-}
-
-/** What the user is told when Slack refused to open `what` ("the New task form"): a trigger too old, mostly. */
-export function couldNotOpenText(what: string, err: unknown): string {
-  return isStaleTrigger(err)
-    ? `Slack took too long to open ${what}, so it did not open. Please try again.`
-    : `I couldn’t open ${what} (${slackErrorCode(err) ?? 'Slack did not answer'}). Please try again.`;
-}
+export { couldNotOpenText, isStaleTrigger } from '../../slack/slackErrors.js';
 
 /**
  * Opens the New task modal at once: nothing is awaited before `views.open`, so the 3-second
