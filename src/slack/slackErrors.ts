@@ -42,7 +42,7 @@ const WHAT_TO_DO: Readonly<Record<string, string>> = {
   users_not_found: NO_SUCH_PERSON,
   user_not_visible: NO_SUCH_PERSON,
   cannot_dm_bot: 'That’s a bot, and bots can’t get direct messages; pick a person.',
-  messages_tab_disabled: 'That person doesn’t accept direct messages from apps; ask them to message @Tasklane first, or pick someone else.',
+  messages_tab_disabled: 'Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else.',
   user_disabled: DEACTIVATED,
   account_inactive: DEACTIVATED,
   msg_too_long: 'That was too long for a Slack message; shorten it and try again.',

@@ -70,7 +70,7 @@ describe('/task add', () => {
     const r = await slash(t, ANN, `add Unreachable <@${CAT}|cat>`);
     expect(r.bodies).toHaveLength(2);
     expect(r.text).toContain('Created #');
-    expect(r.text).toMatch(/#\d+ Unreachable was saved, but: I couldn’t send <@UCAT00003> the task in a DM\. That person doesn’t accept direct messages from apps; ask them to message @Tasklane first, or pick someone else\./);
+    expect(r.text).toMatch(/#\d+ Unreachable was saved, but: I couldn’t send <@UCAT00003> the task in a DM\. Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else\./);
     const n = Number(/#(\d+)/.exec(r.text)![1]);
     expect(taskByNumber(t, n).status).toBe('open');
   });
