@@ -43,6 +43,9 @@ describe('/task add', () => {
     [`add Title <@${BOB}|bob> <@${CAT}|cat>`, 'A task has one assignee'],
     ['add Report due to outage', 'I couldn’t read "to outage" as a due date'],
     ['add Something @bob', 'I can’t tell who @bob is'],
+    // Invisible characters (zero-width space/non-joiner/joiner, word joiner, BOM) are no title.
+    ['add "\u200B\u200C\u200D\u2060\uFEFF"', 'The task needs a title'],
+    [`add \u200B\u2060 <@${BOB}|bob>`, 'The task needs a title'],
   ])('explains %j with the usage', async (text, fragment) => {
     const before = allTasks(t).length;
     const r = await slash(t, ANN, text);

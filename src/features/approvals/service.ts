@@ -19,6 +19,7 @@ import {
   requesterNoticeBlocks,
   requesterNoticeText,
 } from './views.js';
+import { trimInput } from '../../slack/inputText.js';
 
 /**
  * The one place approvals are requested and decided (SPEC S4), whatever the surface: the
@@ -64,13 +65,13 @@ export function parseApprovalRequest(input: {
   else if (badIds.length > 0) fields.approvers = `These are not Slack user ids: ${badIds.map((v) => JSON.stringify(v)).join(', ')}.`;
   else if (approverIds.length > MAX_APPROVERS) fields.approvers = `Choose at most ${MAX_APPROVERS} approvers (there are ${approverIds.length}).`;
 
-  const title = typeof input.title === 'string' ? input.title.trim() : '';
+  const title = typeof input.title === 'string' ? trimInput(input.title) : '';
   if (title === '') fields.title = 'Give the request a title.';
 
   let details = '';
   if (input.details !== undefined && input.details !== null) {
     if (typeof input.details !== 'string') fields.details = 'Details must be text.';
-    else details = input.details.trim();
+    else details = trimInput(input.details);
   }
 
   let requesterId: string | null = null;
@@ -108,7 +109,7 @@ export function parseStepInputs(inputs: Record<string, unknown>): ApprovalReques
 
 /** A decision's comment: trimmed; a rejection needs one; ≤ 2000 characters either way. */
 export function parseComment(outcome: DecisionOutcome, raw: string | null | undefined): string {
-  const comment = (raw ?? '').trim();
+  const comment = trimInput(raw ?? '');
   const field = outcome === 'rejected' ? 'reason' : 'comment';
   if (outcome === 'rejected' && comment === '') {
     throw new InvalidInputError('a rejection needs a reason', { reason: 'Please give a reason for rejecting.' });

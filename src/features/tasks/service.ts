@@ -9,6 +9,7 @@ import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects, type Teller } from './effects.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
+import { trimInput } from '../../slack/inputText.js';
 
 /**
  * The rules for tasks (SPEC S3, S9) and the one API every surface calls: the `/task` command,
@@ -72,7 +73,7 @@ export type TaskFieldErrors = Partial<Record<'title' | 'description' | 'dueDate'
 export function validateTaskFields(fields: { title?: string; description?: string; dueDate?: string | null }, today: string): TaskFieldErrors {
   const errors: TaskFieldErrors = {};
   if (fields.title !== undefined) {
-    const title = fields.title.trim();
+    const title = trimInput(fields.title);
     if (title === '') errors.title = 'The task needs a title.';
     else if (title.length > TITLE_MAX) errors.title = `The title is ${title.length} characters long; keep it to ${TITLE_MAX}.`;
   }
@@ -148,8 +149,8 @@ export class TaskService {
       const existing = await this.repo.findByExecutionId(actor.teamId, step.functionExecutionId);
       if (existing) return { task: existing, created: false };
     }
-    const title = input.title.trim();
-    const description = (input.description ?? '').trim();
+    const title = trimInput(input.title);
+    const description = trimInput(input.description ?? '');
     const assigneeId = input.assigneeId ?? actor.userId;
     const dueDate = input.dueDate || null;
     const errors = validateTaskFields({ title, description, dueDate: null }, '');
@@ -190,8 +191,8 @@ export class TaskService {
     const task = await this.get(actor.teamId, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'edit');
     const clean: TaskPatch = { ...patch };
-    if (clean.title !== undefined) clean.title = clean.title.trim();
-    if (clean.description !== undefined) clean.description = clean.description.trim();
+    if (clean.title !== undefined) clean.title = trimInput(clean.title);
+    if (clean.description !== undefined) clean.description = trimInput(clean.description);
     if (clean.dueDate === '') clean.dueDate = null;
     const errors = validateTaskFields({ title: clean.title, description: clean.description }, '');
     // An unchanged due date may be in the past by now; only a new one must not be.
@@ -257,7 +258,7 @@ export class TaskService {
   /** Anyone in the workspace may comment. */
   async comment(actor: Actor, ref: TaskRef, text: string): Promise<CommentRow> {
     const task = await this.get(actor.teamId, ref);
-    const body = text.trim();
+    const body = trimInput(text);
     if (body === '') throw new InvalidInputError('The comment is empty.', { comment: 'Write something first.' });
     if (body.length > COMMENT_MAX) throw new InvalidInputError(`Keep comments to ${COMMENT_MAX} characters.`, { comment: `Keep it to ${COMMENT_MAX} characters.` });
     const comment = await this.repo.addComment(actor.teamId, task.id, actor.userId, body, this.svc.now());
