@@ -4,7 +4,7 @@ import { describeError } from '../../runtime.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
 import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
-import { rowIdOf } from '../../slack/values.js';
+import { rowIdOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import type { Approval, DecisionOutcome } from '../../store/approvals.js';
 import { ApprovalClosedError, ApprovalService, MAX_APPROVERS, parseApprovalRequest } from './service.js';
@@ -64,9 +64,9 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
     const userId = body.user.id;
     const values = view.state.values;
     const request = {
-      approverIds: values[REQUEST_INPUT.approvers.block]?.[REQUEST_INPUT.approvers.action]?.selected_users ?? [],
-      title: values[REQUEST_INPUT.title.block]?.[REQUEST_INPUT.title.action]?.value ?? '',
-      details: values[REQUEST_INPUT.details.block]?.[REQUEST_INPUT.details.action]?.value ?? '',
+      approverIds: viewInput(values, REQUEST_INPUT.approvers.block, REQUEST_INPUT.approvers.action).selectedUsers() ?? [],
+      title: viewInput(values, REQUEST_INPUT.title.block, REQUEST_INPUT.title.action).text() ?? '',
+      details: viewInput(values, REQUEST_INPUT.details.block, REQUEST_INPUT.details.action).text() ?? '',
     };
     // The shape checks decide the answer before the ack; the DMs to approvers go out after it.
     try {
@@ -132,7 +132,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       const teamId = body.team?.id ?? body.user.team_id ?? body.view.team_id;
       const userId = body.user.id;
       const approvalId = decodeMeta(view.private_metadata)?.approvalId ?? Number.NaN;
-      const comment = view.state.values[input.block]?.[input.action]?.value ?? '';
+      const comment = viewInput(view.state.values, input.block, input.action).text() ?? '';
       let approval: Approval;
       try {
         // Local store only: validation and the decision itself, so an error can go back on the input.
