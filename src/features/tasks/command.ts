@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
+import { isBlank } from '../../slack/inputText.js';
 import type { Services } from '../../services.js';
 import { COMMAND } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
@@ -41,7 +42,7 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
       acked = true;
       await ack(message);
     };
-    if (command.text.trim() === '') {
+    if (isBlank(command.text)) {
       try {
         await openNewTaskModal(client, svc, { triggerId: command.trigger_id, userId: command.user_id, origin: 'command' });
       } catch (err) {
@@ -75,7 +76,7 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
  * assignee is the user or already known (cached), with a due date read in a cached time zone.
  */
 function answerableBeforeAck(text: string, userId: string, svc: Services): boolean {
-  if (text.trim() === '') return false;
+  if (isBlank(text)) return false;
   const cachedTz = svc.users.peek(userId)?.tz;
   if (/\bdue\b/i.test(text) && cachedTz === undefined) return false;
   const parsed = parseTaskCommand(text, { now: svc.now(), timeZone: cachedTz ?? 'UTC' });

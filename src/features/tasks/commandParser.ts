@@ -76,11 +76,11 @@ export const FULL_USAGE = [
 ].join('\n');
 
 export function parseTaskCommand(text: string, ctx: ParseContext): TaskCommand {
-  const trimmed = text.trim();
+  const trimmed = trimInput(text);
   if (trimmed === '') return { kind: 'new' };
   const tokens = tokenize(trimmed);
   const first = tokens[0] as Token;
-  const rest = trimmed.slice(first.end).trim();
+  const rest = trimInput(trimmed.slice(first.end));
   const sub = ALIASES[first.text.toLowerCase()];
   if (!sub) return unknownSubcommand(first.text);
   switch (sub) {
