@@ -128,7 +128,13 @@ function narrowToOwner(file: string): void {
   } catch {
     return; // not there (yet): nothing to narrow
   }
-  if ((mode & ~FILE_MODE) !== 0) chmodSync(file, mode & FILE_MODE);
+  if ((mode & ~FILE_MODE) === 0) return;
+  try {
+    chmodSync(file, mode & FILE_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`${file} is readable by others and could not be made owner-only (${code}): run Tasklane as the file's owner, or chmod 600 it`);
+  }
 }
 
 /**
