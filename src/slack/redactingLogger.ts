@@ -88,9 +88,9 @@ function bounded(text: string): string {
 }
 
 /**
- * `value` as one line of text: JSON-like, with an Error's name, message, stack and every other own
- * field (enumerable or not: `cause`, `errors`, `data`, …). Circular references and what lies past
- * the bounds are marked, never followed; a getter that throws is shown as such.
+ * `value` as text: an Error as its stack, then every other own field as JSON (enumerable or not:
+ * `cause`, `errors`, `data`, …); anything else as JSON. Circular references and what lies past the
+ * bounds are marked, never followed; a getter that throws is shown as such.
  */
 export function textForLog(value: unknown): string {
   const seen = new WeakSet<object>();
