@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
+import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
 import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
@@ -19,7 +20,6 @@ import {
   requesterNoticeBlocks,
   requesterNoticeText,
 } from './views.js';
-import { trimInput } from '../../slack/inputText.js';
 
 /**
  * The one place approvals are requested and decided (SPEC S4), whatever the surface: the
@@ -127,7 +127,6 @@ export function parseComment(outcome: DecisionOutcome, raw: string | null | unde
 export function stepOutputs(a: Approval): { approved: boolean; decided_by: string; comment: string; approval_id: string } {
   return { approved: a.status === 'approved', decided_by: a.decidedBy ?? '', comment: a.comment ?? '', approval_id: String(a.id) };
 }
-
 
 /** completeSuccess/completeError answers that no retry can change. */
 const STEP_REFUSED_FOR_GOOD = new Set(['function_execution_not_found', 'parameter_validation_failed', 'invalid_arguments']);
@@ -378,6 +377,7 @@ export class ApprovalService {
       this.svc.homes.changed(teamId, approverIdsOf(approval));
       return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
     }
+    // Said inside parentheses, so without the sentence's full stop.
     const why = (code: string | undefined) => (code !== undefined ? DM_FAILURE[code] : undefined) ?? slackFailureText(code).replace(/\.$/, '');
     const reasons = failures.map((f) => `user ${f.userId} (${why(f.code)})`);
     const error = `Tasklane could not send the approval request to ${reasons.join(', ')}. The request was cancelled; check the approvers and try again.`;

@@ -1,6 +1,7 @@
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
+import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
@@ -9,7 +10,6 @@ import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects, type Teller } from './effects.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
-import { trimInput } from '../../slack/inputText.js';
 
 /**
  * The rules for tasks (SPEC S3, S9) and the one API every surface calls: the `/task` command,
