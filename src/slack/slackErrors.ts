@@ -75,7 +75,7 @@ export function slackFailureText(errOrCode: unknown): string {
 /** Slack's answers when a trigger id (3 s, single use) can no longer open a view. */
 const STALE_TRIGGER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_trigger_id']);
 
-export function isStaleTrigger(err: unknown): boolean {
+function isStaleTrigger(err: unknown): boolean {
   return STALE_TRIGGER.has(slackErrorCode(err) ?? '');
 }
 

@@ -6,9 +6,10 @@ import type { Services } from '../../services.js';
 import { COMMAND } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { FULL_USAGE, parseTaskCommand, USAGE, type TaskCommand } from './commandParser.js';
 import { formatDueDate } from './dates.js';
-import { couldNotOpenText, openNewTaskModal } from './modal.js';
+import { openNewTaskModal } from './modal.js';
 import type { Actor, TaskService } from './service.js';
 import { taskLabel, taskListBlocks, taskListText } from './views.js';
 

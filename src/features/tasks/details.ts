@@ -6,9 +6,8 @@ import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { rowIdOf, stringOf, viewInput } from '../../slack/values.js';
+import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
 import { todayIn } from './dates.js';
-import { slackErrorCode } from './effects.js';
-import { couldNotOpenText } from './modal.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
 import { EARLIEST_ZONE, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
 import {

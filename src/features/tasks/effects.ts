@@ -19,6 +19,7 @@ export interface Teller {
   (text: string): Promise<void>;
 }
 
+/** Re-exported for the step listeners. */
 export { slackErrorCode } from '../../slack/slackErrors.js';
 
 /** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */

@@ -17,8 +17,6 @@ import { newTaskModal, type NewTaskMetadata } from './views.js';
  * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
  */
 
-export { couldNotOpenText, isStaleTrigger } from '../../slack/slackErrors.js';
-
 /**
  * Opens the New task modal at once: nothing is awaited before `views.open`, so the 3-second
  * trigger id is used while fresh. The user's time zone goes in the metadata when the cache has

@@ -23,7 +23,6 @@ export const LOOKUP_BUDGET_MS = 1000;
  */
 export const EARLIEST_ZONE = 'Etc/GMT+12';
 
-
 export interface TaskForm {
   title: string;
   description: string;
