@@ -150,6 +150,33 @@ describe('view submissions with values of the wrong type', () => {
   });
 });
 
+describe('private_metadata that is not what Tasklane wrote', () => {
+  const METADATA: [string, unknown][] = [
+    ['a number', 7],
+    ['an object', { taskId: 1, approvalId: 1 }],
+    ['an array', ['{"taskId":1}']],
+    ['JSON with ids of the wrong type', '{"taskId":{"id":1},"approvalId":[1],"depth":"3","parentId":5,"origin":{},"tz":7,"source":"C1"}'],
+    ['not JSON', '{"taskId":'],
+  ];
+
+  it.each(METADATA)('%s in every modal’s submission: answered in time, nothing crashes or changes', async (_name, metadata) => {
+    const before = snapshot(t);
+    const m = mark(t);
+    const common = { token: 'fake-verification-token', api_app_id: t.fake.appId, team: { id: TEAM, domain: 'x' }, user: { id: ANN, name: 'ann', team_id: TEAM } };
+    const title = { [NEW_TASK_FIELD.title]: { [NEW_TASK_FIELD.title]: { type: 'plain_text_input', value: '' } } };
+    for (const callbackId of Object.values(VIEW)) {
+      const view = { id: 'VMETA', team_id: TEAM, type: 'modal', callback_id: callbackId, hash: 'h', private_metadata: metadata, state: { values: title } };
+      const started = Date.now();
+      const r = await t.slack.sendPayload({ type: 'view_submission', ...common, view, trigger_id: t.fake.issueTriggerId(ANN, TEAM) });
+      expect([callbackId, r.status]).toEqual([callbackId, 200]);
+      expect(Date.now() - started).toBeLessThan(2_500);
+    }
+    await t.settle();
+    expect(crashesSince(t, m)).toEqual([]);
+    expect(snapshot(t)).toEqual(before);
+  });
+});
+
 describe('clicks with values of the wrong type', () => {
   it('a task card button whose value is an object, the assignee select with an object, the Home filter with a string option: answered, nothing changes', async () => {
     const { text } = await slash(t, ANN, `add "Typed clicks" <@${BOB}|bob>`);
