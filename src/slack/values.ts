@@ -19,6 +19,11 @@ export function rowIdOf(value: unknown): number | undefined {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `v` when it is a plain object (not null, not an array), else undefined. */
+export function objectOf(v: unknown): Obj | undefined {
+  return isObj(v) ? v : undefined;
+}
+
 /** `v` when it is a string, else undefined. */
 export function stringOf(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -53,4 +58,18 @@ export function viewInput(values: unknown, block: string, action: string = block
     selectedConversation: () => stringOf(s?.['selected_conversation']) ?? stringOf(s?.['selected_channel']),
     selectedOption: () => selectedOptionValue(s),
   };
+}
+
+/**
+ * The object our `private_metadata` JSON holds, or undefined. Only a string is parsed: JSON.parse
+ * would turn a number or an array of one string into text first, and read that.
+ */
+export function metadataObject(raw: unknown): Obj | undefined {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isObj(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }

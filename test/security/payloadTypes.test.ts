@@ -151,21 +151,32 @@ describe('view submissions with values of the wrong type', () => {
 });
 
 describe('private_metadata that is not what Tasklane wrote', () => {
-  const METADATA: [string, unknown][] = [
-    ['a number', 7],
-    ['an object', { taskId: 1, approvalId: 1 }],
-    ['an array', ['{"taskId":1}']],
-    ['JSON with ids of the wrong type', '{"taskId":{"id":1},"approvalId":[1],"depth":"3","parentId":5,"origin":{},"tz":7,"source":"C1"}'],
-    ['not JSON', '{"taskId":'],
+  type Ids = { taskId: number; approvalId: number };
+  /** Metadata naming (or trying to name) a task and an approval of ANN's own, so only the type check stands in the way. */
+  const METADATA: [string, (ids: Ids) => unknown][] = [
+    ['a number', (ids) => ids.taskId],
+    ['an object', (ids) => ids],
+    // JSON.parse(["…"]) would read the one string in it: this one names a real task and approval.
+    ['an array of our JSON', (ids) => [JSON.stringify({ ...ids, depth: 1 })]],
+    ['JSON with ids of the wrong type', (ids) => JSON.stringify({ taskId: [ids.taskId], approvalId: String(ids.approvalId), depth: '3', parentId: 5, origin: {}, tz: 7, source: 'C1' })],
+    ['not JSON', () => '{"taskId":'],
   ];
 
-  it.each(METADATA)('%s in every modal’s submission: answered in time, nothing crashes or changes', async (_name, metadata) => {
+  it.each(METADATA)('%s in every modal’s submission: answered in time, nothing crashes or changes', async (_name, metadataFor) => {
+    const { text } = await slash(t, ANN, `add "Metadata target" <@${ANN}|ann>`);
+    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const { executionId } = await runStep(t, { approver: ANN, title: 'Metadata target' });
+    const ids = { taskId: task.id, approvalId: (await approvalOf(t, executionId)).id };
     const before = snapshot(t);
     const m = mark(t);
     const common = { token: 'fake-verification-token', api_app_id: t.fake.appId, team: { id: TEAM, domain: 'x' }, user: { id: ANN, name: 'ann', team_id: TEAM } };
-    const title = { [NEW_TASK_FIELD.title]: { [NEW_TASK_FIELD.title]: { type: 'plain_text_input', value: '' } } };
+    const values = {
+      [NEW_TASK_FIELD.title]: { [NEW_TASK_FIELD.title]: { type: 'plain_text_input', value: 'Changed' } },
+      [COMMENT_FIELD]: { [COMMENT_FIELD]: { type: 'plain_text_input', value: 'A comment' } },
+      [INPUT.reason.block]: { [INPUT.reason.action]: { type: 'plain_text_input', value: 'A reason' } },
+    };
     for (const callbackId of Object.values(VIEW)) {
-      const view = { id: 'VMETA', team_id: TEAM, type: 'modal', callback_id: callbackId, hash: 'h', private_metadata: metadata, state: { values: title } };
+      const view = { id: 'VMETA', team_id: TEAM, type: 'modal', callback_id: callbackId, hash: 'h', private_metadata: metadataFor(ids), state: { values } };
       const started = Date.now();
       const r = await t.slack.sendPayload({ type: 'view_submission', ...common, view, trigger_id: t.fake.issueTriggerId(ANN, TEAM) });
       expect([callbackId, r.status]).toEqual([callbackId, 200]);

@@ -6,6 +6,7 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { userText } from '../../slack/mrkdwn.js';
+import { metadataObject, objectOf } from '../../slack/values.js';
 import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
 import type { TaskService } from './service.js';
 import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
@@ -37,19 +38,15 @@ export async function openNewTaskModal(
   });
 }
 
-export function readNewTaskMetadata(raw: string): NewTaskMetadata {
-  try {
-    const m = JSON.parse(raw) as Partial<NewTaskMetadata> | null;
-    const origin = TASK_ORIGINS.find((o) => o === m?.origin) ?? 'shortcut';
-    const s = m?.source;
-    const source =
-      s && typeof s.channelId === 'string' && typeof s.ts === 'string'
-        ? { channelId: s.channelId, ts: s.ts, ...(typeof s.threadTs === 'string' ? { threadTs: s.threadTs } : {}) }
-        : undefined;
-    return { origin, ...(typeof m?.tz === 'string' && m.tz !== '' ? { tz: m.tz } : {}), ...(source ? { source } : {}) };
-  } catch {
-    return { origin: 'shortcut' };
-  }
+export function readNewTaskMetadata(raw: unknown): NewTaskMetadata {
+  const m = metadataObject(raw) as Partial<Record<keyof NewTaskMetadata, unknown>> | undefined;
+  const origin = TASK_ORIGINS.find((o) => o === m?.origin) ?? 'shortcut';
+  const s = objectOf(m?.source);
+  const source =
+    s && typeof s['channelId'] === 'string' && typeof s['ts'] === 'string'
+      ? { channelId: s['channelId'], ts: s['ts'], ...(typeof s['threadTs'] === 'string' ? { threadTs: s['threadTs'] } : {}) }
+      : undefined;
+  return { origin, ...(typeof m?.tz === 'string' && m.tz !== '' ? { tz: m.tz } : {}), ...(source ? { source } : {}) };
 }
 
 export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
