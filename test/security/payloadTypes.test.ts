@@ -28,12 +28,12 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.dispose());
 
-/** Submits `values` to `view` and checks the answer came in time, without a crash in the log. */
+/** Submits `values` to `view` and checks the answer came within Slack's 3 s, without a crash in the log. */
 async function submitBad(view: FakeView, userId: string, values: Record<string, Record<string, unknown>>) {
   const m = mark(t);
   const started = Date.now();
   const r = await t.slack.viewSubmission({ teamId: TEAM, userId, viewId: view.id, values });
-  expect(Date.now() - started).toBeLessThan(2_500);
+  expect(Date.now() - started).toBeLessThan(3_000);
   expect(r.response.status).toBe(200);
   await t.settle();
   expect(crashesSince(t, m)).toEqual([]);
@@ -180,7 +180,7 @@ describe('private_metadata that is not what Tasklane wrote', () => {
       const started = Date.now();
       const r = await t.slack.sendPayload({ type: 'view_submission', ...common, view, trigger_id: t.fake.issueTriggerId(ANN, TEAM) });
       expect([callbackId, r.status]).toEqual([callbackId, 200]);
-      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(Date.now() - started).toBeLessThan(3_000);
     }
     await t.settle();
     expect(crashesSince(t, m)).toEqual([]);
