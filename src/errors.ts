@@ -1,3 +1,5 @@
+import { slackErrorCode, slackFailureText } from './slack/slackErrors.js';
+
 /**
  * Domain errors, thrown by services and mapped once to what the user is told
  * (`userMessage`). Anything else is a bug: logged, and the user gets a generic apology.
@@ -21,5 +23,6 @@ export class AlreadyDoneError extends DomainError {}
 
 export function userMessageFor(err: unknown): string {
   if (err instanceof DomainError) return err.userMessage;
+  if (slackErrorCode(err) !== undefined) return slackFailureText(err);
   return 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
 }

@@ -57,12 +57,22 @@ export class Background {
   }
 }
 
-/** One line for logs: error code and message, never tokens or payloads. */
+/**
+ * One line for logs: error code and message, never tokens, payloads or what people typed. A failed
+ * drizzle query's message lists the query's parameters (titles, comments): it is described by its
+ * SQL and the driver's error instead.
+ */
 export function describeError(err: unknown): string {
+  if (isQueryError(err)) return `database query failed: ${err.cause === undefined ? '?' : describeError(err.cause)} (${err.query})`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const slackError = (err as { data?: { error?: unknown } }).data?.error;
     return [code, slackError, err.message].filter((p) => typeof p === 'string' && p !== '').join(': ');
   }
   return String(err);
+}
+
+/** drizzle's DrizzleQueryError, recognised by shape (its message carries the query parameters). */
+function isQueryError(err: unknown): err is Error & { query: string; params: unknown[]; cause?: unknown } {
+  return err instanceof Error && typeof (err as { query?: unknown }).query === 'string' && Array.isArray((err as { params?: unknown }).params);
 }

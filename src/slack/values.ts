@@ -9,3 +9,67 @@ export function rowIdOf(value: unknown): number | undefined {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+/**
+ * Reading what Slack sends back, by type: a payload field of the wrong type (a number, an object,
+ * an array where a string belongs) reads as missing, never as a value the code would then call
+ * string methods on. Listeners turn "missing" into their usual validation error before the ack.
+ */
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `v` when it is a plain object (not null, not an array), else undefined. */
+export function objectOf(v: unknown): Obj | undefined {
+  return isObj(v) ? v : undefined;
+}
+
+/** `v` when it is a string, else undefined. */
+export function stringOf(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `v` when it is an array of strings, else undefined (one stray entry makes the whole list unreadable). */
+export function stringsOf(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+/** The selected option's value of a select or overflow (`selected_option.value`). */
+export function selectedOptionValue(holder: unknown): string | undefined {
+  return isObj(holder) && isObj(holder['selected_option']) ? stringOf(holder['selected_option']['value']) : undefined;
+}
+
+/** One input's state in a submitted view: `view.state.values[block][action]`, when it is an object. */
+function inputState(values: unknown, block: string, action: string): Obj | undefined {
+  const b = isObj(values) ? values[block] : undefined;
+  const a = isObj(b) ? b[action] : undefined;
+  return isObj(a) ? a : undefined;
+}
+
+/** Typed reads of one input of a submitted view (plain_text_input, users_select, datepicker, …). */
+export function viewInput(values: unknown, block: string, action: string = block) {
+  const s = inputState(values, block, action);
+  return {
+    /** plain_text_input `value`. */
+    text: () => stringOf(s?.['value']),
+    selectedUser: () => stringOf(s?.['selected_user']),
+    selectedUsers: () => stringsOf(s?.['selected_users']),
+    selectedDate: () => stringOf(s?.['selected_date']),
+    selectedConversation: () => stringOf(s?.['selected_conversation']) ?? stringOf(s?.['selected_channel']),
+    selectedOption: () => selectedOptionValue(s),
+  };
+}
+
+/**
+ * The object our `private_metadata` JSON holds, or undefined. Only a string is parsed: JSON.parse
+ * would turn a number or an array of one string into text first, and read that.
+ */
+export function metadataObject(raw: unknown): Obj | undefined {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isObj(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -44,9 +44,7 @@ export interface Store {
  * process has already migrated (the Home publisher's thread).
  */
 export function openStore(databaseUrl: string, migrationsFolder: string | null = MIGRATIONS_FOLDER): Store {
-  if (databaseUrl !== ':memory:' && !databaseUrl.startsWith('file:')) {
-    mkdirSync(dirname(databaseUrl), { recursive: true });
-  }
+  if (databaseUrl !== ':memory:' && !databaseUrl.startsWith('file:')) prepareOwnerOnlyFiles(databaseUrl);
   const sqlite = new Database(databaseUrl);
   try {
     sqlite.pragma('journal_mode = WAL');
@@ -97,6 +95,45 @@ export function openStore(databaseUrl: string, migrationsFolder: string | null =
   } catch (err) {
     sqlite.close();
     throw err;
+  }
+}
+
+/** Owner read/write only: the database holds every workspace's tasks, approvals and audit log. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Makes sure the database file and its `-wal`/`-shm` are readable by their owner alone, before
+ * SQLite opens them. A folder Tasklane creates is 0700; a folder that already exists is someone's
+ * choice and is left alone. The database file is created here (empty, 0600) rather than by SQLite
+ * (0644), and an existing one is narrowed; SQLite gives the `-wal` and `-shm` it creates the
+ * database file's mode, and leftover ones from an older run are narrowed too.
+ */
+function prepareOwnerOnlyFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE }); // only folders it creates get the mode
+  if (!existsSync(path)) {
+    try {
+      closeSync(openSync(path, 'wx', FILE_MODE));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another connection won the race
+    }
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) narrowToOwner(file);
+}
+
+function narrowToOwner(file: string): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return; // not there (yet): nothing to narrow
+  }
+  if ((mode & ~FILE_MODE) === 0) return;
+  try {
+    chmodSync(file, mode & FILE_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`${file} is readable by others and could not be made owner-only (${code}): run Tasklane as the file's owner, or chmod 600 it`);
   }
 }
 

@@ -130,6 +130,7 @@ describe('Reject', () => {
   it.each([
     ['blank', ''],
     ['whitespace only', '   \n\t '],
+    ['invisible characters only', '\u200B\u200C\u200D\u2060\uFEFF'],
     ['missing', null],
   ])('refuses a %s reason with an error on the reason block, and nothing changes', async (_name, value) => {
     const { executionId, modal } = await openReject();

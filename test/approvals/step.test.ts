@@ -119,6 +119,7 @@ describe('request_approval: the step fails clearly', () => {
   it.each([
     ['no approver', { approver: undefined }, 'The "Approver" input is required.'],
     ['a blank title', { title: '   ' }, 'The "Title" input is required and cannot be blank.'],
+    ['a title of invisible characters', { title: '\u200B\u2060\u200D' }, 'The "Title" input is required and cannot be blank.'],
     ['no title', { title: undefined }, 'The "Title" input is required and cannot be blank.'],
     ['an approver that is not a user id', { approver: 'alice' }, 'These are not Slack user ids: "alice".'],
     ['other approvers that are not user ids', { other_approvers: ['C0CHANNEL'] }, 'These are not Slack user ids: "C0CHANNEL".'],

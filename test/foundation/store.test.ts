@@ -1,6 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openStore } from '../../src/store/db.js';
 import { DeliveriesRepository } from '../../src/store/deliveries.js';
@@ -127,5 +128,55 @@ describe('the SQLite store', () => {
     const keys = (store.sqlite.prepare('SELECT key FROM processed_deliveries ORDER BY key').all() as { key: string }[]).map((r) => r.key);
     expect(keys).toEqual(['approval-outcome:T1:1', 'event:EvNEW']);
     store.close();
+  });
+});
+
+describe('the database files are readable by their owner alone', () => {
+  let dir: string;
+  let umask: number;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tasklane-modes-'));
+    umask = process.umask(0o002); // a permissive umask, as on many desktops: the modes must not depend on it
+  });
+  afterEach(() => {
+    process.umask(umask);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+  const write = (store: ReturnType<typeof openStore>) =>
+    store.sqlite.prepare("INSERT INTO team_counters (team_id, last_task_number) VALUES ('T1', 1) ON CONFLICT DO NOTHING").run();
+
+  it('a fresh store: its folder 0700, the database, -wal and -shm 0600, also after a second connection writes', () => {
+    const folder = join(dir, 'data', 'nested');
+    const path = join(folder, 'tasklane.db');
+    const store = openStore(path);
+    write(store);
+    // The checkpointer's connection, opened as it opens it.
+    const second = new Database(path, { fileMustExist: true });
+    second.pragma('wal_checkpoint(PASSIVE)');
+    expect(modeOf(join(dir, 'data')).toString(8)).toBe('700');
+    expect(modeOf(folder).toString(8)).toBe('700');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file.slice(dir.length), modeOf(file).toString(8)]).toEqual([file.slice(dir.length), '600']);
+    second.close();
+    store.close();
+  });
+
+  it('an existing world-readable database and its -wal/-shm are narrowed to 0600; an existing folder keeps its mode', () => {
+    const folder = join(dir, 'shared');
+    mkdirSync(folder, { mode: 0o755 });
+    chmodSync(folder, 0o755);
+    const path = join(folder, 'old.db');
+    const old = new Database(path); // as earlier versions created it
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1);');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) chmodSync(file, 0o644);
+
+    const store = openStore(path);
+    write(store);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file.slice(dir.length), modeOf(file).toString(8)]).toEqual([file.slice(dir.length), '600']);
+    expect(modeOf(folder).toString(8)).toBe('755');
+    store.close();
+    old.close();
   });
 });

@@ -208,6 +208,8 @@ describe('task details modal', () => {
 
       const empty = await submit(comment, EVE, commentValues('   '));
       expect(empty.json).toEqual({ response_action: 'errors', errors: { [COMMENT_FIELD]: 'Write something first.' } });
+      const invisible = await submit(comment, EVE, commentValues('\u200B \u2060\u200D'));
+      expect(invisible.json).toEqual({ response_action: 'errors', errors: { [COMMENT_FIELD]: 'Write something first.' } });
 
       const r = await submit(comment, EVE, commentValues('Looks good <@U1> & fine'));
       expect(r.action).toBe('pop');

@@ -115,7 +115,7 @@ describe('Make a task (message shortcut)', () => {
     await t.settle();
     expect(allTasks(t)).toEqual([expect.objectContaining({ title: 'Rotate the keys', origin: 'message', sourcePermalink: null })]);
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === SECRET).map((c) => c.response['error'])).toEqual(['not_in_channel']);
-    expect(lastDm(t, BOB)).toContain('was saved, but: I couldn’t reply in the message’s thread (I’m not in that channel; invite me to reply there).');
+    expect(lastDm(t, BOB)).toContain('was saved, but: I couldn’t reply in the message’s thread. I can’t post in that channel; invite @Tasklane to it or pick another.');
   });
 
   it('a slow users.info after the trigger expired (fake clock) still ends with the full form: Loading… was opened in time', async () => {

@@ -93,6 +93,7 @@ describe('New task modal', () => {
     const cases: [string, () => FormInput, string, string][] = [
       ['blank title', () => ({ title: '', assignee: ANN }), NEW_TASK_FIELD.title, 'The task needs a title.'],
       ['whitespace title', () => ({ title: ' \n\t  ', assignee: ANN }), NEW_TASK_FIELD.title, 'The task needs a title.'],
+      ['invisible title', () => ({ title: '\u200B\u200C\u200D\u2060\uFEFF\u00AD', assignee: ANN }), NEW_TASK_FIELD.title, 'The task needs a title.'],
       ['151-character title', () => ({ title: 'x'.repeat(151), assignee: ANN }), NEW_TASK_FIELD.title, 'The title is 151 characters long; keep it to 150.'],
       ['a bot as assignee', () => ({ title: 'Fine', assignee: BOT }), NEW_TASK_FIELD.assignee, 'robot is an app or bot; tasks need a person.'],
       ['a deactivated assignee', () => ({ title: 'Fine', assignee: GONE }), NEW_TASK_FIELD.assignee, 'gone is deactivated; pick someone else.'],

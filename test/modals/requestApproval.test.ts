@@ -49,6 +49,13 @@ describe('Request approval (global shortcut)', () => {
     expect(t.fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
+  it('a title of invisible characters only is blank', async () => {
+    const view = await openForm();
+    const r = await submit(view, values([BOB], '\u200B\u2060\u200D\uFEFF'));
+    expect(r.json).toEqual({ response_action: 'errors', errors: { [REQUEST_INPUT.title.block]: 'Give the request a title.' } });
+    expect(approvalsInStore()).toEqual([]);
+  });
+
   it('end to end: form → DMs to the approvers → a confirmation to the requester → approve → the requester is told', async () => {
     const view = await openForm();
     expect(view.blocks.map((b) => (b as { block_id?: string }).block_id)).toEqual([REQUEST_INPUT.approvers.block, REQUEST_INPUT.title.block, REQUEST_INPUT.details.block]);

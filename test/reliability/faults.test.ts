@@ -80,7 +80,7 @@ describe('request_approval step: DMs to approvers', () => {
 
   it.each([
     ['500s that outlast the retries', SERVER_ERROR, /Slack did not answer/],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, /invalid_blocks/],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, /Slack could not show what Tasklane sent/],
   ])('%s: the step fails with a clear error, recorded once as failed', async (_name, fault, reason) => {
     t.fake.failNext('chat.postMessage', fault, fault === SERVER_ERROR ? EXHAUST : 1);
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
@@ -273,13 +273,13 @@ describe('/task add: the assignee’s DM card', () => {
   });
 
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, EXHAUST, 'Slack did not answer'],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'invalid_blocks'],
+    ['500s that outlast the retries', SERVER_ERROR, EXHAUST, 'Slack did not answer; please try again in a moment.'],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'Slack could not show what Tasklane sent; please try again, and tell an admin if it keeps happening.'],
   ])('%s: the task is saved once and the creator is told the DM did not go out', async (_name, fault, times, why) => {
     t.fake.failNext('chat.postMessage', fault, times);
     const { task, reply } = await newTask('Undeliverable card');
     expect(reply).toContain(`Created #${task.number}`);
-    expect(reply).toContain(`#${task.number} Undeliverable card was saved, but: I couldn’t send <@${TBOB}> the task in a DM (${why}).`);
+    expect(reply).toContain(`#${task.number} Undeliverable card was saved, but: I couldn’t send <@${TBOB}> the task in a DM. ${why}`);
     expect(cardsOf(t, task.id)).toHaveLength(0);
     expect(t.store.sqlite.prepare(`SELECT count(*) AS n FROM tasks WHERE title = 'Undeliverable card'`).get()).toEqual({ n: 1 });
     expect(auditOf(t, task.id)).toEqual(['created']);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INPUT, REQUEST_INPUT } from '../../src/features/approvals/views.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD } from '../../src/features/tasks/views.js';
 import { ACTION, FUNCTION, SHORTCUT } from '../../src/slack/ids.js';
+import { isBlank } from '../../src/slack/inputText.js';
 import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { findElement, type ViewSubmissionResult } from '../../src/sandbox/driver.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
@@ -167,7 +168,7 @@ describe('workflow steps', () => {
           return { statuses: [r.response.status] };
         });
         // A blank title fails the step; anything else waits for the approver.
-        if (title.trim() === '') expectFinished(executionId);
+        if (isBlank(title)) expectFinished(executionId);
         reach(`request_approval ${t.fake.execution(executionId)?.state ?? '?'}`);
       }),
       fcParams(150),
@@ -208,7 +209,7 @@ describe('Request approval (shortcut form)', () => {
 describe('approval decisions', () => {
   /** A pending request (itself hostile) in CAT's DM; returns the card. */
   async function request(title: string, details: string) {
-    await step(FUNCTION.requestApproval, { approver: CAT, title: title.trim() === '' ? 'x' : title, details, requester: ANN });
+    await step(FUNCTION.requestApproval, { approver: CAT, title: isBlank(title) ? 'x' : title, details, requester: ANN });
     await t.settle();
     const list = t.fake.messages(t.fake.dmChannel(CAT));
     const card = list[list.length - 1];

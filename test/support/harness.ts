@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { LogLevel, type Logger } from '@slack/bolt';
 import { createApp, type CreateAppOptions, type TasklaneApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
@@ -36,13 +37,9 @@ export class CapturingLogger implements Logger {
   text(): string { return this.lines.map((l) => `${l.level}: ${l.message}`).join('\n'); }
 }
 
+/** An object as a console logger would print it (Bolt's ConsoleLogger: console.log), every field and level. */
 function safeJson(v: unknown): string {
-  if (v instanceof Error) return `${v.name}: ${v.message}`;
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return String(v);
-  }
+  return inspect(v, { depth: null, breakLength: Infinity, showHidden: false });
 }
 
 export interface TestApp {

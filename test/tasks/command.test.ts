@@ -43,6 +43,9 @@ describe('/task add', () => {
     [`add Title <@${BOB}|bob> <@${CAT}|cat>`, 'A task has one assignee'],
     ['add Report due to outage', 'I couldn’t read "to outage" as a due date'],
     ['add Something @bob', 'I can’t tell who @bob is'],
+    // Invisible characters (zero-width space/non-joiner/joiner, word joiner, BOM) are no title.
+    ['add "\u200B\u200C\u200D\u2060\uFEFF"', 'The task needs a title'],
+    [`add \u200B\u2060 <@${BOB}|bob>`, 'The task needs a title'],
   ])('explains %j with the usage', async (text, fragment) => {
     const before = allTasks(t).length;
     const r = await slash(t, ANN, text);
@@ -70,7 +73,7 @@ describe('/task add', () => {
     const r = await slash(t, ANN, `add Unreachable <@${CAT}|cat>`);
     expect(r.bodies).toHaveLength(2);
     expect(r.text).toContain('Created #');
-    expect(r.text).toMatch(/#\d+ Unreachable was saved, but: I couldn’t send <@UCAT00003> the task in a DM \(messages_tab_disabled\)\./);
+    expect(r.text).toMatch(/#\d+ Unreachable was saved, but: I couldn’t send <@UCAT00003> the task in a DM\. Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else\./);
     const n = Number(/#(\d+)/.exec(r.text)![1]);
     expect(taskByNumber(t, n).status).toBe('open');
   });

@@ -62,6 +62,7 @@ describe('parseTaskCommand', () => {
   it('opens the modal for no text and shows help', () => {
     expect(parse('')).toEqual({ kind: 'new' });
     expect(parse('   ')).toEqual({ kind: 'new' });
+    expect(parse('\u200B \u2060\uFEFF')).toEqual({ kind: 'new' });
     expect(parse('help')).toEqual({ kind: 'help' });
     expect(parse('HELP')).toEqual({ kind: 'help' });
   });

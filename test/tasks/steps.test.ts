@@ -120,6 +120,7 @@ describe('create_task', () => {
 
   it.each([
     [{ title: '  ', assignee: BOB }, 'The "Title" input is empty: the task needs a title.'],
+    [{ title: ' \u200B\u200D\u2060\u202E ', assignee: BOB }, 'Could not create the task: The task needs a title.'],
     [{ title: 'x', assignee: 'not-a-user' }, 'The "Assignee" input must be a person (a Slack user).'],
     [{ title: 'x', assignee: BOT }, `Could not create the task: ${BOT} is an app or bot; tasks need a person.`],
     [{ title: 'x', assignee: BOB, due_date: '2020-01-01' }, 'Could not create the task: The due date can’t be in the past.'],

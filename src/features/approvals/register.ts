@@ -1,9 +1,10 @@
 import type { BlockAction, ButtonAction, RespondFn, ViewSubmitAction } from '@slack/bolt';
 import { DomainError, InvalidInputError, NotAllowedError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
-import { rowIdOf } from '../../slack/values.js';
+import { rowIdOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import type { Approval, DecisionOutcome } from '../../store/approvals.js';
 import { ApprovalClosedError, ApprovalService, MAX_APPROVERS, parseApprovalRequest } from './service.js';
@@ -54,8 +55,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       await openRequestApprovalModal(svc, { triggerId: shortcut.trigger_id });
     } catch (err) {
       svc.logger.warn(`request approval shortcut (user ${userId}): could not open the modal: ${describeError(err)}`);
-      const stale = /trigger_id/.test(slackError(err) ?? '');
-      await dm(svc, userId, stale ? 'Slack took too long to open the Request approval form, so it did not open. Please try again.' : 'I couldn’t open the Request approval form. Please try again.');
+      await dm(svc, userId, couldNotOpenText('the Request approval form', err));
     }
   });
 
@@ -64,9 +64,9 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
     const userId = body.user.id;
     const values = view.state.values;
     const request = {
-      approverIds: values[REQUEST_INPUT.approvers.block]?.[REQUEST_INPUT.approvers.action]?.selected_users ?? [],
-      title: values[REQUEST_INPUT.title.block]?.[REQUEST_INPUT.title.action]?.value ?? '',
-      details: values[REQUEST_INPUT.details.block]?.[REQUEST_INPUT.details.action]?.value ?? '',
+      approverIds: viewInput(values, REQUEST_INPUT.approvers.block, REQUEST_INPUT.approvers.action).selectedUsers() ?? [],
+      title: viewInput(values, REQUEST_INPUT.title.block, REQUEST_INPUT.title.action).text() ?? '',
+      details: viewInput(values, REQUEST_INPUT.details.block, REQUEST_INPUT.details.action).text() ?? '',
     };
     // The shape checks decide the answer before the ack; the DMs to approvers go out after it.
     try {
@@ -120,7 +120,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
         await openView(svc, click, view);
       } catch (err) {
         svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not open the ${outcome} form for ${click.userId}: ${describeError(err)}`);
-        await tell(svc, click, 'Slack could not open the form in time. Please click the button again.', body.response_url ? respond : undefined);
+        await tell(svc, click, couldNotOpenText('the form', err), body.response_url ? respond : undefined);
       }
     };
   reg.action<BlockAction<ButtonAction>>(ACTION.reject, openDecisionModal('rejected'));
@@ -132,7 +132,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       const teamId = body.team?.id ?? body.user.team_id ?? body.view.team_id;
       const userId = body.user.id;
       const approvalId = decodeMeta(view.private_metadata)?.approvalId ?? Number.NaN;
-      const comment = view.state.values[input.block]?.[input.action]?.value ?? '';
+      const comment = viewInput(view.state.values, input.block, input.action).text() ?? '';
       let approval: Approval;
       try {
         // Local store only: validation and the decision itself, so an error can go back on the input.
@@ -181,10 +181,6 @@ function requestErrors(err: InvalidInputError): Record<string, string> {
   return out;
 }
 
-function slackError(err: unknown): string | undefined {
-  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
-  return typeof code === 'string' ? code : undefined;
-}
 
 async function dm(svc: Services, userId: string, text: string): Promise<void> {
   try {
@@ -251,7 +247,7 @@ async function tell(svc: Services, click: Click, text: string, respond: RespondF
     else if (click.channelId) await svc.client.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
     else await openView(svc, click, noticeModal(text));
   } catch (err) {
-    svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} "${text.slice(0, 60)}": ${describeError(err)}`);
+    svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} the outcome of their click: ${describeError(err)}`);
   }
 }
 

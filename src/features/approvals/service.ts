@@ -2,7 +2,9 @@ import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
+import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
+import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
 import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome, type StepEnd } from '../../store/approvals.js';
 import {
   MAX_COMMENT,
@@ -63,13 +65,13 @@ export function parseApprovalRequest(input: {
   else if (badIds.length > 0) fields.approvers = `These are not Slack user ids: ${badIds.map((v) => JSON.stringify(v)).join(', ')}.`;
   else if (approverIds.length > MAX_APPROVERS) fields.approvers = `Choose at most ${MAX_APPROVERS} approvers (there are ${approverIds.length}).`;
 
-  const title = typeof input.title === 'string' ? input.title.trim() : '';
+  const title = typeof input.title === 'string' ? trimInput(input.title) : '';
   if (title === '') fields.title = 'Give the request a title.';
 
   let details = '';
   if (input.details !== undefined && input.details !== null) {
     if (typeof input.details !== 'string') fields.details = 'Details must be text.';
-    else details = input.details.trim();
+    else details = trimInput(input.details);
   }
 
   let requesterId: string | null = null;
@@ -107,7 +109,7 @@ export function parseStepInputs(inputs: Record<string, unknown>): ApprovalReques
 
 /** A decision's comment: trimmed; a rejection needs one; ≤ 2000 characters either way. */
 export function parseComment(outcome: DecisionOutcome, raw: string | null | undefined): string {
-  const comment = (raw ?? '').trim();
+  const comment = trimInput(raw ?? '');
   const field = outcome === 'rejected' ? 'reason' : 'comment';
   if (outcome === 'rejected' && comment === '') {
     throw new InvalidInputError('a rejection needs a reason', { reason: 'Please give a reason for rejecting.' });
@@ -124,12 +126,6 @@ export function parseComment(outcome: DecisionOutcome, raw: string | null | unde
 /** The step's outputs, exactly the manifest's `output_parameters`. */
 export function stepOutputs(a: Approval): { approved: boolean; decided_by: string; comment: string; approval_id: string } {
   return { approved: a.status === 'approved', decided_by: a.decidedBy ?? '', comment: a.comment ?? '', approval_id: String(a.id) };
-}
-
-/** Slack's error code from a Web API failure (`data.error`), or undefined for transport errors. */
-function slackError(err: unknown): string | undefined {
-  const code = (err as { data?: { error?: unknown } }).data?.error;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** completeSuccess/completeError answers that no retry can change. */
@@ -298,7 +294,7 @@ export class ApprovalService {
     }
     if (invalid || !input) {
       const error = `Tasklane could not request approval: ${invalid?.message ?? 'the inputs are invalid.'}`;
-      log.warn(`request_approval: execution ${functionExecutionId} (team ${teamId}) has invalid inputs: ${invalid?.message ?? '?'}`);
+      log.warn(`request_approval: execution ${functionExecutionId} (team ${teamId}) has invalid inputs: ${invalid ? Object.keys(invalid.fields).join(', ') : '?'}`);
       const failed = await this.fail(approval, error);
       return { kind: 'failed', approval: failed, error };
     }
@@ -352,7 +348,7 @@ export class ApprovalService {
         // Through the bot's client (which may make the call on its thread) with the workflow token.
         return await this.svc.client.chat.postMessage({ channel, text, blocks, ...(used !== this.svc.client && used.token ? { token: used.token } : {}) });
       } catch (err) {
-        const code = slackError(err);
+        const code = slackErrorCode(err);
         if (used === this.svc.client || code === undefined || !TOKEN_REFUSED.has(code)) throw err;
         // The workflow token expired (or the step ended): the bot token still reaches the approver.
         if (poster !== this.svc.client) {
@@ -372,7 +368,7 @@ export class ApprovalService {
             return { userId, ok: true as const };
           } catch (err) {
             this.svc.logger.warn(`approval ${id} (team ${teamId}): could not DM approver ${userId}: ${describeError(err)}`);
-            return { userId, ok: false as const, code: slackError(err) };
+            return { userId, ok: false as const, code: slackErrorCode(err) };
           }
         }),
     );
@@ -381,8 +377,8 @@ export class ApprovalService {
       this.svc.homes.changed(teamId, approverIdsOf(approval));
       return { kind: 'sent', approval: (await this.repo.get(teamId, id)) ?? approval };
     }
-    const why = (code: string | undefined) =>
-      code === undefined ? 'Slack did not answer; try again later' : (DM_FAILURE[code] ?? `Slack answered "${code}"`);
+    // Said inside parentheses, so without the sentence's full stop.
+    const why = (code: string | undefined) => (code !== undefined ? DM_FAILURE[code] : undefined) ?? slackFailureText(code).replace(/\.$/, '');
     const reasons = failures.map((f) => `user ${f.userId} (${why(f.code)})`);
     const error = `Tasklane could not send the approval request to ${reasons.join(', ')}. The request was cancelled; check the approvers and try again.`;
     const failed = await this.fail(approval, error);
@@ -480,7 +476,7 @@ export class ApprovalService {
       if (tell) return await tell(text);
       const channel = approval.approvers.find((a) => a.userId === decidedBy)?.channelId;
       if (decidedBy && channel) await this.svc.client.chat.postEphemeral({ channel, user: decidedBy, text });
-      else this.svc.logger.warn(`approval ${id} (team ${teamId}): nowhere to tell the decider: ${text.slice(0, 120)}`);
+      else this.svc.logger.warn(`approval ${id} (team ${teamId}): nowhere to tell the decider what did not reach Slack`);
     } catch (err) {
       this.svc.logger.warn(`approval ${id} (team ${teamId}): could not tell ${decidedBy ?? '?'} what did not reach Slack: ${describeError(err)}`);
     }
@@ -509,7 +505,7 @@ export class ApprovalService {
       }
       this.svc.logger.info(`approval ${id} (team ${teamId}): completed step ${functionExecutionId} (${approval.status})`);
     } catch (err) {
-      const code = slackError(err);
+      const code = slackErrorCode(err);
       if (code === 'execution_not_in_running_state') {
         this.svc.logger.info(`approval ${id} (team ${teamId}): step ${functionExecutionId} was already completed`);
       } else if (code !== undefined && STEP_REFUSED_FOR_GOOD.has(code)) {
@@ -537,7 +533,7 @@ export class ApprovalService {
           await this.svc.client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
         } catch (err) {
           this.svc.logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s message: ${describeError(err)}`);
-          if (!CARD_GONE.has(slackError(err) ?? '')) failed.push(userId);
+          if (!CARD_GONE.has(slackErrorCode(err) ?? '')) failed.push(userId);
         }
       }),
     );

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { LIMIT, escapeMrkdwn, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { metadataObject } from '../../slack/values.js';
 import type { Approval } from '../../store/approvals.js';
 
 /**
@@ -40,16 +41,9 @@ export function encodeMeta(meta: ApprovalModalMeta): string {
   return JSON.stringify(meta);
 }
 
-export function decodeMeta(raw: string | undefined): ApprovalModalMeta | undefined {
-  try {
-    const parsed: unknown = JSON.parse(raw ?? '');
-    if (typeof parsed === 'object' && parsed !== null && Number.isSafeInteger((parsed as ApprovalModalMeta).approvalId)) {
-      return { approvalId: (parsed as ApprovalModalMeta).approvalId };
-    }
-  } catch {
-    // fall through: not ours
-  }
-  return undefined;
+export function decodeMeta(raw: unknown): ApprovalModalMeta | undefined {
+  const approvalId = metadataObject(raw)?.['approvalId'];
+  return typeof approvalId === 'number' && Number.isSafeInteger(approvalId) ? { approvalId } : undefined;
 }
 
 /** "<@A>", "<@A> or <@B>", "<@A>, <@B> or <@C>". */

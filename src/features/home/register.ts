@@ -13,7 +13,7 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
 import { LIMIT } from '../../slack/mrkdwn.js';
-import { rowIdOf } from '../../slack/values.js';
+import { rowIdOf, selectedOptionValue, stringOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { DashboardReadModel } from '../../store/dashboard.js';
 import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
@@ -74,7 +74,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   reg.action<BlockAction<StaticSelectAction>>(ACTION.homeFilter, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
-    const filter = action.selected_option?.value;
+    const filter = selectedOptionValue(action);
     if (!isHomeFilter(filter)) return;
     await homeState.save(click.teamId, click.userId, { filter, page: 0 });
     publisher.publishNow(click.teamId, click.userId);
@@ -83,7 +83,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   const turnPage = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction }) => {
     await ack();
     const click = clickOf(body);
-    const target = parsePageValue(action.value);
+    const target = parsePageValue(stringOf(action.value));
     if (!target || !isHomeFilter(target.filter)) return;
     // The button says which filter it was drawn for: a click on a stale Home cannot page another list.
     await homeState.save(click.teamId, click.userId, { filter: target.filter, page: target.page });
@@ -128,7 +128,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
 
   reg.action<BlockAction<ExternalSelectAction>>(ACTION.homeSearch, async ({ ack, body, action }) => {
     await ack();
-    const taskId = rowIdOf(action.selected_option?.value);
+    const taskId = rowIdOf(selectedOptionValue(action));
     if (taskId === undefined) return;
     await openTask(clickOf(body), taskId);
   });
@@ -151,7 +151,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   reg.action<BlockAction<OverflowAction>>(ACTION.homeTaskOverflow, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
-    const choice = parseTaskMenuValue(action.selected_option?.value);
+    const choice = parseTaskMenuValue(selectedOptionValue(action));
     if (!choice) return;
     const ref = { id: choice.taskId };
     try {
@@ -179,7 +179,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     // Answered in the ack: a guest lookup (rarely needed: only the assignee or creator may reassign) is bounded.
     const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
-    const assigneeId = view.state.values[REASSIGN_INPUT.block]?.[REASSIGN_INPUT.action]?.selected_user ?? undefined;
+    const assigneeId = viewInput(view.state.values, REASSIGN_INPUT.block, REASSIGN_INPUT.action).selectedUser() || undefined;
     if (!assigneeId) {
       await ack({ response_action: 'errors', errors: { [REASSIGN_INPUT.block]: 'Pick the person who should do this task.' } });
       return;

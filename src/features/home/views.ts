@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { Bits, Blocks, Elements, OptionCollection, Surfaces, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { LIMIT, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { metadataObject } from '../../slack/values.js';
 import type { Dashboard, DashboardApproval, DashboardTask, TaskSearchHit } from '../../store/dashboard.js';
 import type { HomeFilter, Priority } from '../../store/schema.js';
 
@@ -236,14 +237,9 @@ export interface TaskModalMeta {
   taskId: number;
 }
 
-export function decodeTaskMeta(raw: string | undefined): TaskModalMeta | undefined {
-  try {
-    const parsed: unknown = JSON.parse(raw ?? '');
-    const taskId = (parsed as { taskId?: unknown } | null)?.taskId;
-    return typeof taskId === 'number' && Number.isSafeInteger(taskId) ? { taskId } : undefined;
-  } catch {
-    return undefined;
-  }
+export function decodeTaskMeta(raw: unknown): TaskModalMeta | undefined {
+  const taskId = metadataObject(raw)?.['taskId'];
+  return typeof taskId === 'number' && Number.isSafeInteger(taskId) ? { taskId } : undefined;
 }
 
 interface TaskSummary {

@@ -6,8 +6,8 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION } from '../../slack/ids.js';
 import { rowIdOf } from '../../slack/values.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { openTaskDetails } from './details.js';
-import { couldNotOpenText } from './modal.js';
 import type { TaskService } from './service.js';
 
 /**

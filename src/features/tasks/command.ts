@@ -1,13 +1,15 @@
 import type { types } from '@slack/bolt';
 import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
+import { isBlank } from '../../slack/inputText.js';
 import type { Services } from '../../services.js';
 import { COMMAND } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { FULL_USAGE, parseTaskCommand, USAGE, type TaskCommand } from './commandParser.js';
 import { formatDueDate } from './dates.js';
-import { couldNotOpenText, openNewTaskModal } from './modal.js';
+import { openNewTaskModal } from './modal.js';
 import type { Actor, TaskService } from './service.js';
 import { LOOKUP_BUDGET_MS } from './taskForm.js';
 import { taskLabel, taskListBlocks, taskListText } from './views.js';
@@ -42,7 +44,7 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
       acked = true;
       await ack(message);
     };
-    if (command.text.trim() === '') {
+    if (isBlank(command.text)) {
       try {
         await openNewTaskModal(client, svc, { triggerId: command.trigger_id, userId: command.user_id, origin: 'command' });
       } catch (err) {
@@ -78,7 +80,7 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
  * assignee is the user or already known (cached), with a due date read in a cached time zone.
  */
 function answerableBeforeAck(text: string, userId: string, svc: Services): boolean {
-  if (text.trim() === '') return false;
+  if (isBlank(text)) return false;
   const cachedTz = svc.users.peek(userId)?.tz;
   if (/\bdue\b/i.test(text) && cachedTz === undefined) return false;
   const parsed = parseTaskCommand(text, { now: svc.now(), timeZone: cachedTz ?? 'UTC' });

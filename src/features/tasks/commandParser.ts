@@ -1,4 +1,5 @@
 import { COMMAND } from '../../slack/ids.js';
+import { trimInput } from '../../slack/inputText.js';
 import { escapeMrkdwn, truncate } from '../../slack/mrkdwn.js';
 import { parseDueDate } from './dates.js';
 
@@ -75,11 +76,11 @@ export const FULL_USAGE = [
 ].join('\n');
 
 export function parseTaskCommand(text: string, ctx: ParseContext): TaskCommand {
-  const trimmed = text.trim();
+  const trimmed = trimInput(text);
   if (trimmed === '') return { kind: 'new' };
   const tokens = tokenize(trimmed);
   const first = tokens[0] as Token;
-  const rest = trimmed.slice(first.end).trim();
+  const rest = trimInput(trimmed.slice(first.end));
   const sub = ALIASES[first.text.toLowerCase()];
   if (!sub) return unknownSubcommand(first.text);
   switch (sub) {
@@ -197,7 +198,7 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
 
   const options = parseAddOptions(tail, rest, ctx, unquoted);
   if ('error' in options) return invalid('add', options.error);
-  const title = decodeSlackText(titleRaw).replace(/\s+/g, ' ').trim();
+  const title = trimInput(decodeSlackText(titleRaw).replace(/\s+/g, ' '));
   if (title === '') return invalid('add', 'The task needs a title before the assignee and due date.');
   return {
     kind: 'add',

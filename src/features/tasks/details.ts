@@ -5,10 +5,9 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
-import { rowIdOf } from '../../slack/values.js';
+import { rowIdOf, stringOf, viewInput } from '../../slack/values.js';
+import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
 import { todayIn } from './dates.js';
-import { slackErrorCode } from './effects.js';
-import { couldNotOpenText } from './modal.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
 import { EARLIEST_ZONE, LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
 import {
@@ -287,7 +286,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
     // Answered in the ack: whether the user is a guest is asked of Slack within a bounded wait.
     const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     // Pushed on the details view: Slack names it previous_view_id; the metadata says the same.
-    const parentId = meta?.parentId ? (view.previous_view_id ?? meta.parentId) : undefined;
+    const parentId = meta?.parentId ? (stringOf(view.previous_view_id) ?? meta.parentId) : undefined;
     const parent: ViewRef | undefined = parentId && meta ? { id: parentId, ...(parentId === meta.parentId && meta.parentHash ? { hash: meta.parentHash } : {}) } : undefined;
     return { meta, who, parent };
   };
@@ -363,7 +362,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
   reg.view<ViewSubmitAction>(VIEW.commentTask, async ({ ack, body, view }) => {
     const s = submissionOf(body, view);
     if (!s.meta) return backToDetails(s, ack);
-    const text = view.state.values[COMMENT_FIELD]?.[COMMENT_FIELD]?.value ?? '';
+    const text = viewInput(view.state.values, COMMENT_FIELD).text() ?? '';
     try {
       await tasks.comment(s.who, { id: s.meta.taskId }, text);
     } catch (err) {

@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { mention } from '../../slack/mrkdwn.js';
+import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
 import type { TaskRow } from '../../store/schema.js';
 import type { TaskMessage, TasksRepository } from '../../store/tasks.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
@@ -18,11 +19,8 @@ export interface Teller {
   (text: string): Promise<void>;
 }
 
-/** Slack's error code on a failed Web API call (`not_in_channel`, …), if it was one. */
-export function slackErrorCode(err: unknown): string | undefined {
-  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
-  return typeof code === 'string' ? code : undefined;
-}
+/** Re-exported for the step listeners. */
+export { slackErrorCode } from '../../slack/slackErrors.js';
 
 /** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */
 export function stepOutputs(task: TaskRow): Record<string, string | number> {
@@ -74,19 +72,15 @@ export class TaskEffects {
         ? this.svc.client.chat
             .postMessage({ channel: thread.channelId, thread_ts: thread.threadTs ?? thread.ts, text: madeFromMessageText(task) })
             .catch((err: unknown) => {
-              const code = slackErrorCode(err);
-              const why = code === 'not_in_channel' || code === 'channel_not_found' ? 'I’m not in that channel; invite me to reply there' : code ?? 'Slack did not answer';
-              problems.push(`I couldn’t reply in the message’s thread (${why}).`);
+              problems.push(`I couldn’t reply in the message’s thread. ${slackFailureText(err)}`);
             })
         : Promise.resolve(),
       this.sendAssigneeCard(task, task.creatorId).catch((err: unknown) => {
-        problems.push(`I couldn’t send ${mention(task.assigneeId)} the task in a DM (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
+        problems.push(`I couldn’t send ${mention(task.assigneeId)} the task in a DM. ${slackFailureText(err)}`);
       }),
       task.channelId
         ? this.postCard(task, task.channelId, 'channel', taskCardText(task, 'New task')).catch((err: unknown) => {
-            const code = slackErrorCode(err);
-            const why = code === 'not_in_channel' || code === 'channel_not_found' ? 'invite me to the channel first' : code ?? 'Slack did not answer';
-            problems.push(`I couldn’t post the task card in <#${task.channelId}> (${why}).`);
+            problems.push(`I couldn’t post the task card in <#${task.channelId}>. ${slackFailureText(err)}`);
           })
         : Promise.resolve(),
     ]);
@@ -97,7 +91,7 @@ export class TaskEffects {
     this.homesChanged(task, previousAssigneeId);
     await this.refreshCards(task);
     await this.sendAssigneeCard(task, actorId).catch(async (err: unknown) => {
-      await this.tellSafely(tell, `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them (${slackErrorCode(err) ?? 'Slack did not answer'}).`);
+      await this.tellSafely(tell, `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them. ${slackFailureText(err)}`);
     });
   }
 
@@ -108,7 +102,7 @@ export class TaskEffects {
       this.refreshCards(task).then(async (failed) => {
         if (failed.length === 0 || !tell) return;
         const cards = failed.length === 1 ? 'its card' : `${failed.length} of its cards`;
-        await this.tellSafely(tell, `${taskLabel(task)} is completed, but I couldn’t update ${cards} (${[...new Set(failed)].join(', ')}); it may still show the buttons.`);
+        await this.tellSafely(tell, `${taskLabel(task)} is completed, but I couldn’t update ${cards}; it may still show the buttons. ${[...new Set(failed.map(slackFailureText))].join(' ')}`);
       }),
       this.finishStep(task),
       task.completedBy !== task.creatorId && task.origin !== 'workflow'
@@ -166,11 +160,11 @@ export class TaskEffects {
 
   /**
    * chat.update on every card of the task; a card Slack no longer has is forgotten. Returns why
-   * each card that still exists could not be updated (Slack's error code, or "Slack did not answer").
+   * each card that still exists could not be updated (Slack's error code, undefined when Slack did not answer).
    */
-  async refreshCards(task: TaskRow): Promise<string[]> {
+  async refreshCards(task: TaskRow): Promise<(string | undefined)[]> {
     const messages = await this.repo.messages(task.teamId, task.id);
-    const failed: string[] = [];
+    const failed: (string | undefined)[] = [];
     await Promise.all(
       messages.map(async (m) => {
         try {
@@ -181,7 +175,7 @@ export class TaskEffects {
             await this.repo.forgetMessage(task.teamId, m.channelId, m.ts);
           } else {
             this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`);
-            failed.push(code ?? 'Slack did not answer');
+            failed.push(code);
           }
         }
       }),
@@ -206,7 +200,7 @@ export class TaskEffects {
     try {
       await tell(text);
     } catch (err) {
-      this.log.warn(`could not tell the user: ${describeError(err)} (${text.slice(0, 120)})`);
+      this.log.warn(`could not tell the user what did not reach Slack: ${describeError(err)}`);
     }
   }
 

@@ -3,9 +3,8 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { SHORTCUT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
-import { slackErrorCode } from './effects.js';
+import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
 import { taskFieldsFromMessage } from './messageText.js';
-import { couldNotOpenText } from './modal.js';
 import { LOOKUP_BUDGET_MS } from './taskForm.js';
 import { loadingModal, newTaskModal, type NewTaskMetadata } from './views.js';
 

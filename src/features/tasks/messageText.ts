@@ -1,3 +1,4 @@
+import { isBlank, trimInput } from '../../slack/inputText.js';
 import { truncate } from '../../slack/mrkdwn.js';
 import { DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 
@@ -8,11 +9,11 @@ import { DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
  */
 export function taskFieldsFromMessage(text: string | undefined): { title: string; description: string } {
   const lines = slackToPlain(text ?? '').split('\n');
-  const first = lines.findIndex((l) => l.trim() !== '');
+  const first = lines.findIndex((l) => !isBlank(l));
   if (first === -1) return { title: '', description: '' };
   return {
-    title: truncate((lines[first] as string).trim(), TITLE_MAX),
-    description: truncate(lines.slice(first + 1).join('\n').trim(), DESCRIPTION_MAX),
+    title: truncate(trimInput(lines[first] as string), TITLE_MAX),
+    description: truncate(trimInput(lines.slice(first + 1).join('\n')), DESCRIPTION_MAX),
   };
 }
 

@@ -6,8 +6,8 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { userText } from '../../slack/mrkdwn.js';
+import { metadataObject, objectOf } from '../../slack/values.js';
 import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
-import { slackErrorCode } from './effects.js';
 import type { TaskService } from './service.js';
 import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
 import { newTaskModal, type NewTaskMetadata } from './views.js';
@@ -17,20 +17,6 @@ import { newTaskModal, type NewTaskMetadata } from './views.js';
  * prefilled — Make a task. The submission is checked before the ack (store, payload, cached
  * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
  */
-
-/** Slack's answers when a trigger id (3 s, single use) can no longer open a view. */
-const STALE_TRIGGER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_trigger_id']);
-
-export function isStaleTrigger(err: unknown): boolean {
-  return STALE_TRIGGER.has(slackErrorCode(err) ?? '');
-}
-
-/** What the user is told when Slack refused to open `what` ("the New task form"): a trigger too old, mostly. */
-export function couldNotOpenText(what: string, err: unknown): string {
-  return isStaleTrigger(err)
-    ? `Slack took too long to open ${what}, so it did not open. Please try again.`
-    : `I couldn’t open ${what} (${slackErrorCode(err) ?? 'Slack did not answer'}). Please try again.`;
-}
 
 /**
  * Opens the New task modal at once: nothing is awaited before `views.open`, so the 3-second
@@ -52,19 +38,15 @@ export async function openNewTaskModal(
   });
 }
 
-export function readNewTaskMetadata(raw: string): NewTaskMetadata {
-  try {
-    const m = JSON.parse(raw) as Partial<NewTaskMetadata> | null;
-    const origin = TASK_ORIGINS.find((o) => o === m?.origin) ?? 'shortcut';
-    const s = m?.source;
-    const source =
-      s && typeof s.channelId === 'string' && typeof s.ts === 'string'
-        ? { channelId: s.channelId, ts: s.ts, ...(typeof s.threadTs === 'string' ? { threadTs: s.threadTs } : {}) }
-        : undefined;
-    return { origin, ...(typeof m?.tz === 'string' && m.tz !== '' ? { tz: m.tz } : {}), ...(source ? { source } : {}) };
-  } catch {
-    return { origin: 'shortcut' };
-  }
+export function readNewTaskMetadata(raw: unknown): NewTaskMetadata {
+  const m = metadataObject(raw) as Partial<Record<keyof NewTaskMetadata, unknown>> | undefined;
+  const origin = TASK_ORIGINS.find((o) => o === m?.origin) ?? 'shortcut';
+  const s = objectOf(m?.source);
+  const source =
+    s && typeof s['channelId'] === 'string' && typeof s['ts'] === 'string'
+      ? { channelId: s['channelId'], ts: s['ts'], ...(typeof s['threadTs'] === 'string' ? { threadTs: s['threadTs'] } : {}) }
+      : undefined;
+  return { origin, ...(typeof m?.tz === 'string' && m.tz !== '' ? { tz: m.tz } : {}), ...(source ? { source } : {}) };
 }
 
 export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {

@@ -2,12 +2,13 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { SHORTCUT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { registerTaskCardActions } from './cardActions.js';
 import { registerTaskCommand } from './command.js';
 import { registerTaskDetails } from './details.js';
 import { registerTaskEvents } from './events.js';
 import { registerTaskFromMessage } from './fromMessage.js';
-import { couldNotOpenText, openNewTaskModal, registerNewTaskModal } from './modal.js';
+import { openNewTaskModal, registerNewTaskModal } from './modal.js';
 import type { TaskService } from './service.js';
 import { registerTaskSteps } from './steps.js';
 

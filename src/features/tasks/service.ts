@@ -1,6 +1,7 @@
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
+import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
@@ -89,7 +90,7 @@ export type TaskFieldErrors = Partial<Record<'title' | 'description' | 'dueDate'
 export function validateTaskFields(fields: { title?: string; description?: string; dueDate?: string | null }, today: string): TaskFieldErrors {
   const errors: TaskFieldErrors = {};
   if (fields.title !== undefined) {
-    const title = fields.title.trim();
+    const title = trimInput(fields.title);
     if (title === '') errors.title = 'The task needs a title.';
     else if (title.length > TITLE_MAX) errors.title = `The title is ${title.length} characters long; keep it to ${TITLE_MAX}.`;
   }
@@ -173,8 +174,8 @@ export class TaskService {
       const existing = await this.repo.findByExecutionId(actor.teamId, step.functionExecutionId);
       if (existing) return { task: existing, created: false };
     }
-    const title = input.title.trim();
-    const description = (input.description ?? '').trim();
+    const title = trimInput(input.title);
+    const description = trimInput(input.description ?? '');
     const assigneeId = input.assigneeId ?? actor.userId;
     const dueDate = input.dueDate || null;
     const errors = validateTaskFields({ title, description, dueDate: null }, '');
@@ -219,8 +220,8 @@ export class TaskService {
     const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'edit');
     const clean: TaskPatch = { ...patch };
-    if (clean.title !== undefined) clean.title = clean.title.trim();
-    if (clean.description !== undefined) clean.description = clean.description.trim();
+    if (clean.title !== undefined) clean.title = trimInput(clean.title);
+    if (clean.description !== undefined) clean.description = trimInput(clean.description);
     if (clean.dueDate === '') clean.dueDate = null;
     const errors = validateTaskFields({ title: clean.title, description: clean.description }, '');
     // An unchanged due date may be in the past by now; only a new one must not be.
@@ -238,7 +239,7 @@ export class TaskService {
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reassign');
     const problem = await this.checkAssignee(actor, assigneeId);
     if (problem) throw new InvalidInputError(problem, { assignee: problem });
-    if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
+    if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`task ${task.id} already assigned to ${assigneeId}`, `${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
     const result = await this.repo.assign(actor.teamId, task.id, actor.userId, assigneeId, this.svc.now());
     if (!result) throw this.gone(ref);
     if (result.changed) {
@@ -265,10 +266,10 @@ export class TaskService {
   async reopen(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reopen');
-    if (task.status !== 'done') throw new AlreadyDoneError(`${taskLabel(task)} is already open.`);
+    if (task.status !== 'done') throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(task)} is already open.`);
     const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
     if (!result) throw this.gone(ref);
-    if (!result.changed) throw new AlreadyDoneError(`${taskLabel(result.task)} is already open.`);
+    if (!result.changed) throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(result.task)} is already open.`);
     this.after(`task ${task.id} reopened`, () => this.effects.reopened(result.task, actor.userId));
     return result.task;
   }
@@ -286,7 +287,7 @@ export class TaskService {
   /** Anyone who may see the task may comment. */
   async comment(actor: Actor, ref: TaskRef, text: string): Promise<CommentRow> {
     const task = await this.get(actor, ref);
-    const body = text.trim();
+    const body = trimInput(text);
     if (body === '') throw new InvalidInputError('The comment is empty.', { comment: 'Write something first.' });
     if (body.length > COMMENT_MAX) throw new InvalidInputError(`Keep comments to ${COMMENT_MAX} characters.`, { comment: `Keep it to ${COMMENT_MAX} characters.` });
     const comment = await this.repo.addComment(actor.teamId, task.id, actor.userId, body, this.svc.now());
@@ -423,7 +424,8 @@ export class TaskService {
 
   private teller(actor: Actor): Teller {
     if (actor.tell) return actor.tell;
-    if (actor.system) return async (text) => this.svc.logger.warn(`workflow task (team ${actor.teamId}): ${text}`);
+    // The notice names the task (its title): only that there was one is logged.
+    if (actor.system) return async () => this.svc.logger.warn(`workflow task (team ${actor.teamId}): a follow-up did not reach Slack and no one is there to be told`);
     return async (text) => {
       await this.svc.client.chat.postMessage({ channel: actor.userId, text });
     };

@@ -1,5 +1,5 @@
-import type { ViewOutput } from '@slack/bolt';
 import type { Services } from '../../services.js';
+import { stringOf, viewInput } from '../../slack/values.js';
 import { PRIORITIES, type Priority } from '../../store/schema.js';
 import { todayIn } from './dates.js';
 import { assigneeProblem, validateTaskFields, type TaskFieldErrors } from './service.js';
@@ -23,8 +23,6 @@ export const LOOKUP_BUDGET_MS = 1000;
  */
 export const EARLIEST_ZONE = 'Etc/GMT+12';
 
-type StateValues = ViewOutput['state']['values'];
-
 export interface TaskForm {
   title: string;
   description: string;
@@ -34,16 +32,16 @@ export interface TaskForm {
   channelId: string | undefined;
 }
 
-export function readTaskForm(values: StateValues): TaskForm {
-  const field = (id: string) => values[id]?.[id];
-  const priority = field(NEW_TASK_FIELD.priority)?.selected_option?.value;
+/** The form's values; one of the wrong type reads as empty (a title then fails "needs a title"). */
+export function readTaskForm(values: unknown): TaskForm {
+  const priority = viewInput(values, NEW_TASK_FIELD.priority).selectedOption();
   return {
-    title: field(NEW_TASK_FIELD.title)?.value ?? '',
-    description: field(NEW_TASK_FIELD.description)?.value ?? '',
-    assigneeId: field(NEW_TASK_FIELD.assignee)?.selected_user ?? undefined,
-    dueDate: field(NEW_TASK_FIELD.dueDate)?.selected_date ?? null,
+    title: viewInput(values, NEW_TASK_FIELD.title).text() ?? '',
+    description: viewInput(values, NEW_TASK_FIELD.description).text() ?? '',
+    assigneeId: viewInput(values, NEW_TASK_FIELD.assignee).selectedUser() || undefined,
+    dueDate: viewInput(values, NEW_TASK_FIELD.dueDate).selectedDate() || null,
     priority: PRIORITIES.find((p) => p === priority) ?? 'normal',
-    channelId: field(NEW_TASK_FIELD.channel)?.selected_conversation ?? field(NEW_TASK_FIELD.channel)?.selected_channel ?? undefined,
+    channelId: viewInput(values, NEW_TASK_FIELD.channel).selectedConversation() || undefined,
   };
 }
 
@@ -107,7 +105,8 @@ export async function checkTaskForm(
 }
 
 /** Looks a user up in the background (a modal opens, an assignee is picked), so a later submit finds them cached. */
-export function warmUser(svc: Services, userId: string | null | undefined): void {
+export function warmUser(svc: Services, selected: unknown): void {
+  const userId = stringOf(selected);
   if (!userId || svc.users.peek(userId)) return;
   svc.background.run(`look up user ${userId}`, async () => {
     await svc.users.get(userId).catch((err: unknown) => svc.logger.debug(`could not look up ${userId}: ${String(err)}`));

@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { BlockCollection, Bits, Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, COMMAND, VIEW } from '../../slack/ids.js';
 import { LIMIT, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { metadataObject } from '../../slack/values.js';
 import { PRIORITIES, type CommentRow, type Priority, type TaskOrigin, type TaskRow } from '../../store/schema.js';
 import type { TaskListStatus, TaskScope } from '../../store/tasks.js';
 import { formatDueDate } from './dates.js';
@@ -205,20 +206,16 @@ export function encodeStackMeta(meta: StackMeta): string {
   return JSON.stringify(meta);
 }
 
-export function decodeStackMeta(raw: string | undefined): StackMeta | undefined {
-  try {
-    const m = JSON.parse(raw ?? '') as Partial<StackMeta> | null;
-    if (!m || typeof m.taskId !== 'number' || !Number.isSafeInteger(m.taskId)) return undefined;
-    const depth = typeof m.depth === 'number' && m.depth >= 1 && m.depth <= MAX_STACK ? Math.floor(m.depth) : 1;
-    return {
-      taskId: m.taskId,
-      depth,
-      ...(typeof m.parentId === 'string' && m.parentId !== '' ? { parentId: m.parentId } : {}),
-      ...(typeof m.parentHash === 'string' && m.parentHash !== '' ? { parentHash: m.parentHash } : {}),
-    };
-  } catch {
-    return undefined;
-  }
+export function decodeStackMeta(raw: unknown): StackMeta | undefined {
+  const m = metadataObject(raw) as Partial<Record<keyof StackMeta, unknown>> | undefined;
+  if (!m || typeof m.taskId !== 'number' || !Number.isSafeInteger(m.taskId)) return undefined;
+  const depth = typeof m.depth === 'number' && m.depth >= 1 && m.depth <= MAX_STACK ? Math.floor(m.depth) : 1;
+  return {
+    taskId: m.taskId,
+    depth,
+    ...(typeof m.parentId === 'string' && m.parentId !== '' ? { parentId: m.parentId } : {}),
+    ...(typeof m.parentHash === 'string' && m.parentHash !== '' ? { parentHash: m.parentHash } : {}),
+  };
 }
 
 const isoToDate = (date: string): Date => new Date(`${date}T00:00:00Z`);
