@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Typed runtime configuration (SPEC S2). Built once from the environment by `loadConfig`. */
+/** Typed runtime configuration. Built once from the environment by `loadConfig`. */
 export interface Config {
   /**
    * No Slack credentials at all: run the local sandbox (the Slack emulator and a page that plays

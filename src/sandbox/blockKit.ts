@@ -1,4 +1,4 @@
-// Block Kit validation as Slack's Web API applies it (SPEC S10).
+// Block Kit validation as Slack's Web API applies it.
 // Pure functions: no I/O. Used by the fake Slack for chat.*, views.* and response_url bodies.
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

@@ -408,7 +408,7 @@ export class SlackDriver {
       action['value'] = a.value;
     }
 
-    // Workflow-token messages: function_data + interactivity pointer, no trigger_id (SLACK-FACTS).
+    // Workflow-token messages: function_data + interactivity pointer, no trigger_id (as Slack sends them).
     let fn = a.functionExecution;
     if (!fn && postedWithToken?.startsWith('xwfp-')) {
       const exec = this.fake.executionForToken(postedWithToken);

@@ -1,6 +1,6 @@
 /**
  * User text in Slack messages. Everything a user typed goes through `escapeMrkdwn` before it is
- * placed in a mrkdwn text object (SPEC S9): `&`, `<` and `>` become entities, so `<!channel>`,
+ * placed in a mrkdwn text object: `&`, `<` and `>` become entities, so `<!channel>`,
  * `<@U123>` and `<https://x|y>` render as text instead of pinging or forging a link.
  */
 export function escapeMrkdwn(text: string): string {
@@ -41,7 +41,7 @@ export function slackDate(ms: number, format = '{date_short_pretty} at {time}'):
   return `<!date^${Math.floor(ms / 1000)}^${format}|${fallback}>`;
 }
 
-/** Block Kit limits (SPEC S10) in one place. */
+/** Block Kit limits in one place. */
 export const LIMIT = {
   messageBlocks: 50,
   viewBlocks: 100,

@@ -1,7 +1,7 @@
 /**
- * The minimum shape of what Slack sends (SLACK-FACTS "What Slack sends"), checked once at the door
+ * The minimum shape of what Slack sends, checked once at the door
  * so that neither Bolt nor a listener meets a payload without the fields they read. Slack always
- * sends these fields; a signed request without them is malformed and gets a 400 (SPEC S9), instead
+ * sends these fields; a signed request without them is malformed and gets a 400, instead
  * of a TypeError deep in Bolt (a 500) or in a listener (an error after the ack).
  *
  * Only what the code relies on is required: ids, types and the containers they live in. Anything

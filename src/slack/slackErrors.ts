@@ -19,7 +19,7 @@ const REFUSED_CONTENT = 'Slack could not show what Tasklane sent; please try aga
 const NO_SUCH_PERSON = 'Slack doesn’t know that person; pick someone else.';
 const DEACTIVATED = 'That person’s account is deactivated; pick someone else.';
 
-/** Slack's error codes (SLACK-FACTS, Slack's method pages) and what to do about each. */
+/** Slack's error codes (from Slack's method pages) and what to do about each. */
 const WHAT_TO_DO: Readonly<Record<string, string>> = {
   missing_scope: REINSTALL,
   no_permission: REINSTALL,

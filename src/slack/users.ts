@@ -6,7 +6,7 @@ export interface SlackUser {
   name: string;
   isBot: boolean;
   deleted: boolean;
-  /** A multi- or single-channel guest: sees only the tasks they created or are assigned (SPEC S9). */
+  /** A multi- or single-channel guest: sees only the tasks they created or are assigned. */
   isGuest: boolean;
   /** IANA time zone, e.g. "Europe/Paris"; "UTC" when Slack does not say. */
   tz: string;

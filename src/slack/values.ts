@@ -1,7 +1,7 @@
 /**
  * A row id carried back to us by Slack: a button or option value, or a number in private_metadata.
  * We write ids as plain decimal digits (`String(id)`), so only those are read back: `0x1`, ` 1 `,
- * `1e0`, `-1` or a number past 2^53 are not ours and name nothing (SPEC S9).
+ * `1e0`, `-1` or a number past 2^53 are not ours and name nothing.
  */
 export function rowIdOf(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;

@@ -8,7 +8,7 @@ const webApiFetch = keepAliveFetch();
 
 /**
  * Web API calls retry a little and give up fast: a user is waiting on most of them. A 429 is
- * honoured (the client sleeps `Retry-After`) but counts as one of the few retries (SPEC S2).
+ * honoured (the client sleeps `Retry-After`) but counts as one of the few retries.
  */
 export function webClientOptions(config: Pick<Config, 'slackApiUrl' | 'logLevel'>, logger: Logger): WebClientOptions {
   return {

@@ -43,7 +43,7 @@ export interface DecisionInput {
 export type StepEnd = Extract<StepState, 'completed' | 'failed' | 'waiting'>;
 
 /**
- * Approvals and their approvers (SPEC S3). The only code that speaks SQL about approvals. Every
+ * Approvals and their approvers. The only code that speaks SQL about approvals. Every
  * method is one whole transaction and filters on `team_id`, so a payload from workspace B can
  * never read or change workspace A's rows, whatever ids it carries.
  */

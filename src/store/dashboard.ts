@@ -109,7 +109,7 @@ interface ApprovalSqlRow {
 const TASK_COLUMNS = 'id, number, title, status, priority, assignee_id, creator_id, due_date, completed_by, completed_at';
 
 /**
- * The visibility rule (SPEC S9; `visibleTo` in tasks.ts, `maySee` in features/tasks) for the
+ * The visibility rule (`visibleTo` in tasks.ts, `maySee` in features/tasks) for the
  * workspace-wide lists and the search. Parameters: user, user, guest (1 or 0). A row filter on
  * the range each list's index already reads, so the plans stay the same.
  */

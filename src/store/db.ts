@@ -36,10 +36,10 @@ export interface Store {
 
 /**
  * Opens (creating if needed) the SQLite file, applies pending migrations and returns the store.
- * WAL, busy_timeout and foreign keys per SPEC S2. Foreign keys are switched off around
+ * WAL, busy_timeout and foreign keys are always on. Foreign keys are switched off around
  * `migrate()` because drizzle runs each migration inside a transaction, where drizzle-kit's own
  * `PRAGMA foreign_keys=OFF` for table rebuilds is a no-op and ON DELETE CASCADE would wipe
- * children (SLACK-FACTS, drizzle-orm #5782); a foreign_key_check afterwards proves nothing broke.
+ * children (drizzle-orm #5782); a foreign_key_check afterwards proves nothing broke.
  * `migrationsFolder: null` opens a second connection to a store another connection of the
  * process has already migrated (the Home publisher's thread).
  */

@@ -2,7 +2,7 @@ import { and, like, lt, sql } from 'drizzle-orm';
 import type { Store } from './db.js';
 import { processedDeliveries } from './schema.js';
 
-/** Remembers which Slack deliveries were handled, so Slack's retries have no second effect (SPEC S9). */
+/** Remembers which Slack deliveries were handled, so Slack's retries have no second effect. */
 export class DeliveriesRepository {
   constructor(private readonly store: Store) {}
 

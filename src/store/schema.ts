@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
- * The Tasklane store (SPEC S3). Every row carries `team_id`; every query filters on it.
+ * The Tasklane store. Every row carries `team_id`; every query filters on it.
  * Times are unix milliseconds; due dates are calendar dates `YYYY-MM-DD`.
  * Change this file, then `npm run db:generate` to add a migration to `migrations/`.
  */
@@ -54,7 +54,7 @@ export const tasks = sqliteTable(
     stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
     /**
      * Made from a message in a private channel, group DM or DM: only its creator and its current
-     * assignee may see it (SPEC S9). Decided once, when the task is created.
+     * assignee may see it. Decided once, when the task is created.
      */
     private: integer('private', { mode: 'boolean' }).notNull().default(false),
   },
@@ -166,7 +166,7 @@ export const auditLog = sqliteTable(
   (t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.createdAt)],
 );
 
-/** Slack deliveries already handled (event ids, step executions, clicks): makes retries harmless (SPEC S9). */
+/** Slack deliveries already handled (event ids, step executions, clicks): makes retries harmless. */
 export const processedDeliveries = sqliteTable(
   'processed_deliveries',
   {

@@ -16,7 +16,7 @@ import {
 } from './schema.js';
 
 /**
- * The only SQL for tasks (SPEC S3). Every method is one whole transaction (writes through
+ * The only SQL for tasks. Every method is one whole transaction (writes through
  * `store.write`, BEGIN IMMEDIATE) and filters on `team_id`, so an id from workspace B never
  * resolves in workspace A. Every change appends an audit row in the same transaction.
  * Async on purpose: a PostgreSQL implementation can slot in behind the same interface.
@@ -47,7 +47,7 @@ export interface NewTask {
 }
 
 /**
- * Who reads a list: tasks are filtered in SQL by the visibility rule (SPEC S9; its pure form is
+ * Who reads a list: tasks are filtered in SQL by the visibility rule (its pure form is
  * `maySee` in features/tasks/visibility.ts), so pages and totals count only what they may see.
  */
 export interface TaskReader {

@@ -79,7 +79,7 @@ function parameterTypeProblems(functions: Record<string, FunctionDef>): string[]
   return problems;
 }
 
-/** [type, required] per parameter, as SPEC S4 defines them. */
+/** [type, required] per parameter, as each step defines them. */
 const EXPECTED_FUNCTIONS: Record<
   string,
   { title: string; inputs: Record<string, [string, boolean]>; outputs: Record<string, [string, boolean]> }
@@ -173,7 +173,7 @@ describe('manifest.json against Slack manifest schema 1.0.0', () => {
   });
 });
 
-describe('custom steps (SPEC S4)', () => {
+describe('custom steps', () => {
   it('declares exactly the three steps with the specified parameters', () => {
     expect(Object.keys(manifest.functions).sort()).toEqual(
       Object.keys(EXPECTED_FUNCTIONS).sort(),

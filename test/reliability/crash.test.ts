@@ -1,4 +1,4 @@
-// SPEC S9 under crashes: the real process (`npm start`) takes a stream of writes — `/task add`,
+// Under crashes: the real process (`npm start`) takes a stream of writes — `/task add`,
 // request_approval executions, Approve clicks — and is SIGKILLed at random points, restarted,
 // and driven again, many times. Afterwards: nothing acknowledged is lost or doubled, no approval
 // is half-decided, SQLite is intact, and every workflow step decided before a kill completes.

@@ -1,4 +1,4 @@
-// SPEC S9 under Slack faults: every path that calls Slack, with 429 + Retry-After, 500s that
+// Under Slack faults: every path that calls Slack, with 429 + Retry-After, 500s that
 // exhaust the client's 2 retries, expired workflow tokens and invalid_blocks. For each: the app
 // keeps serving, whoever waits is told what did not reach Slack, the store is right, and retries
 // do not apply anything twice.

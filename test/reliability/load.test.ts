@@ -1,4 +1,4 @@
-// SPEC S9 under load: a steady mixed stream of signed requests for a minute — `/task add`,
+// Under load: a steady mixed stream of signed requests for a minute — `/task add`,
 // `/task list`, Complete clicks, app_home_opened, request_approval and Approve clicks — against
 // the real app over HTTP (in this process, so its logs and store can be read). Every request is
 // answered 2xx, nothing is logged as an error, and every write is in the store exactly once.

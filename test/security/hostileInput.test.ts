@@ -1,4 +1,4 @@
-// SPEC S9 against hostile input, through signed HTTP into the real app: every text entry point is
+// Against hostile input, through signed HTTP into the real app: every text entry point is
 // fed random unicode, mrkdwn control sequences, huge and empty strings (fast-check, seeded). For
 // every input: the request is answered 2xx, nothing is logged as a crash, Slack refuses nothing the
 // app sent, and nothing Slack received carries a ping, mention or link made from the input.
@@ -46,7 +46,7 @@ afterAll(() => {
   console.log(`hostile inputs per entry point: ${JSON.stringify(tried)}\noutcomes reached: ${JSON.stringify(reached)}`);
 });
 
-/** One hostile input: run it, wait for everything it set off, then the four S9 checks. */
+/** One hostile input: run it, wait for everything it set off, then the four safety checks. */
 async function check(entry: string, input: unknown, run: () => Promise<{ statuses: number[]; extra?: { where: string; body: unknown }[] }>): Promise<void> {
   tried[entry] = (tried[entry] ?? 0) + 1;
   const m = mark(t);

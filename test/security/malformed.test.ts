@@ -1,4 +1,4 @@
-// SPEC S9 against malformed requests: properly signed, but broken or lying. Each one gets a 4xx or
+// Against malformed requests: properly signed, but broken or lying. Each one gets a 4xx or
 // a 2xx that changes nothing (logged as ignored or refused), never a 5xx or a crash; the store is
 // the same after it; and the app goes on serving (a normal /task right after it works).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,7 +207,7 @@ function cases(): Case[] {
     { name: 'function_executed of an unknown function', send: raw(event({ type: 'function_executed', function: { callback_id: 'no_such_step' }, inputs: {}, function_execution_id: 'FxUNKNOWN1', bot_access_token: 'xwfp-x' })) },
     { name: 'complete_task without inputs', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, function_execution_id: 'FxNOINPUT1', bot_access_token: 'xwfp-x' })) },
     { name: 'create_task with inputs of the wrong types', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.createTask }, inputs: { title: { x: 1 }, assignee: [BOB], due_date: 20250101, channel: 7, wait_for_completion: 'maybe' }, function_execution_id: 'FxBADTYPES1', bot_access_token: 'xwfp-x' })) },
-    // Invalid step inputs are recorded as a failed approval (SPEC S4): that row is the only change.
+    // Invalid step inputs are recorded as a failed approval: that row is the only change.
     { name: 'request_approval with inputs of the wrong types', mayChange: ['approvals', 'audit_log'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.requestApproval }, inputs: { approver: { id: BOB }, other_approvers: 'U1,U2', title: ['x'], details: 5 }, function_execution_id: 'FxBADTYPES2', bot_access_token: 'xwfp-x' })) },
     { name: 'complete_task naming workspace B’s task', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, inputs: { task: `task-${B.taskId}`, completed_by_user: BOB }, function_execution_id: 'FxOTHERTEAM1', bot_access_token: 'xwfp-x' })) },
 

@@ -1,4 +1,4 @@
-// SPEC S3 isolation and S9 permissions, as a matrix: every surface that names a task or an
+// Workspace isolation and permissions, as a matrix: every surface that names a task or an
 // approval (one row each) × who acts. Two workspaces, A and B, both with a task #1, and a Grid user
 // (W…) who is a member of both. Adding a surface is adding one row to SURFACES.
 //

@@ -1,5 +1,6 @@
-// SPEC S9/S10 as properties of the pure code every surface relies on: the one escape helper, the
-// truncation, and the view builders fed hostile data. No Slack, no store: thousands of cases a second.
+// Escaping and Block Kit limits as properties of the pure code every surface relies on: the one
+// escape helper, the truncation, and the view builders fed hostile data. No Slack, no store:
+// thousands of cases a second.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -204,7 +205,7 @@ const approval = fc.record({
   requesterId: fc.option(person, { nil: null }),
   status: fc.constantFrom('pending', 'approved', 'rejected', 'failed'),
   decidedBy: fc.option(person, { nil: null }),
-  // A decision's comment is at most 2000 characters once trimmed (SPEC S4); hostile all the same.
+  // A decision's comment is at most 2000 characters once trimmed; hostile all the same.
   comment: fc.option(hostileText.map((s) => s.trim().slice(0, 2000)), { nil: null }),
   failureReason: fc.option(hostileShort, { nil: null }),
   approvers: fc.uniqueArray(person, { minLength: 1, maxLength: 3 }),

@@ -1,4 +1,4 @@
-// SPEC S9 / STYLE "logs never carry tokens": with LOG_LEVEL=debug (Bolt's and @slack/web-api's
+// Logs never carry tokens: with LOG_LEVEL=debug (Bolt's and @slack/web-api's
 // request logging on), a representative set of flows, including failing and rate-limited Slack
 // calls, writes no bot token, workflow token, signing secret or Authorization header to the log.
 // And a replayed interaction (valid signature, 6 minutes old) is refused like the event and

@@ -1,4 +1,4 @@
-// Shared tools for the SPEC S9 security tests: hostile strings, a checker for what Slack received,
+// Shared tools for the security tests: hostile strings, a checker for what Slack received,
 // and store snapshots that prove a request changed nothing.
 import fc from 'fast-check';
 import { expect } from 'vitest';
@@ -275,7 +275,7 @@ export function crashesSince(t: TestApp, m: Mark): string[] {
 }
 
 /**
- * The four S9 checks after one hostile input: Slack got nothing it refuses, nothing it would turn
+ * The four safety checks after one hostile input: Slack got nothing it refuses, nothing it would turn
  * into a ping or a forged link, the app logged no crash; `status` (when given) was 2xx.
  */
 export function expectClean(t: TestApp, m: Mark, allowed: Allowed, opts: { status?: number[]; extra?: { where: string; body: unknown }[]; input?: unknown } = {}): void {

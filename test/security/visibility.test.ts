@@ -1,4 +1,4 @@
-// SPEC S9 visibility, as a matrix: tasks made with "Make a task" from a private channel, a group DM
+// Visibility, as a matrix: tasks made with "Make a task" from a private channel, a group DM
 // and a DM (and from a private channel the app is not in, where Slack will not say: fail safe) are
 // seen only by their creator and their current assignee; tasks from a public channel by every
 // member, but not by guests unless they created or are assigned the task. Each cell drives the

@@ -47,7 +47,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
     { autoAcknowledge: false },
   );
 
-  // "Request approval" outside Workflow Builder (SPEC S6): a form, then the same service.
+  // "Request approval" outside Workflow Builder (a shortcut): a form, then the same service.
   reg.globalShortcut(SHORTCUT.requestApproval, async ({ ack, shortcut }) => {
     await ack();
     const userId = shortcut.user.id;

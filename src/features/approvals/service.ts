@@ -22,7 +22,7 @@ import {
 } from './views.js';
 
 /**
- * The one place approvals are requested and decided (SPEC S4), whatever the surface: the
+ * The one place approvals are requested and decided, whatever the surface: the
  * `request_approval` workflow step, DM buttons and modals, the App Home, the shortcut.
  *
  * Order of work, always: the store first (one transaction, conditional on `status='pending'`, so
@@ -454,7 +454,7 @@ export class ApprovalService {
     const notUpdated = await this.updateApproverMessages(approval);
     const requesterTold = await this.notifyRequester(approval);
 
-    // The decider is waiting to see the outcome: say what did not reach Slack (SPEC S9).
+    // The decider is waiting to see the outcome: say what did not reach Slack.
     const problems: string[] = [];
     if (step === 'waiting') problems.push('Slack did not answer, so the workflow has not heard of it yet; Tasklane keeps trying.');
     if (step === 'failed') problems.push('Slack refused to finish the workflow step, so the workflow will not go on.');

@@ -7,7 +7,7 @@ import type { Approval } from '../../store/approvals.js';
 /**
  * Pure builders for everything approvals show in Slack: data in, Block Kit out, no I/O. Every
  * user-typed string goes through `userText` (escaped for mrkdwn, cut to the Block Kit limit) or
- * `plain` (plain_text, cut), so a title can neither ping `@channel` nor break a call (SPEC S9/S10).
+ * `plain` (plain_text, cut), so a title can neither ping `@channel` nor break a call.
  */
 
 type KnownBlock = types.KnownBlock;
@@ -19,7 +19,7 @@ export const INPUT = {
   comment: { block: 'approval_comment', action: 'comment' },
 } as const;
 
-/** What a decision or rejection reason may hold (SPEC S4). */
+/** What a decision or rejection reason may hold. */
 export const MAX_COMMENT = 2000;
 /** Title and details as long as Slack lets one section show them (what is stored is never cut). */
 const TITLE_MAX = 300;

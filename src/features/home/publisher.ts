@@ -55,7 +55,7 @@ interface Pending {
 }
 
 /**
- * Keeps App Homes current (SPEC S7), fast and cheaply:
+ * Keeps App Homes current, fast and cheaply:
  *
  * - `changed(team, users)` (any feature, after a committed change) publishes at once when that
  *   user's Home was not published in the last `minIntervalMs` (leading edge: a single change

@@ -35,7 +35,7 @@ import {
 } from './views.js';
 
 /**
- * The App Home (SPEC S7). Listeners stay thin: ack, read the payload, call a service or the
+ * The App Home. Listeners stay thin: ack, read the payload, call a service or the
  * home_state repository, then let the publisher redraw. Approve / Reject on the Home use the
  * approvals feature's own ACTION.approve / ACTION.reject listeners, which serve view containers.
  *

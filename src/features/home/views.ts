@@ -11,9 +11,9 @@ type ModalView = types.ModalView;
 type PlainTextOption = types.PlainTextOption;
 
 /**
- * The App Home dashboard (SPEC S7) as pure functions: data in, Block Kit out. No I/O.
+ * The App Home dashboard as pure functions: data in, Block Kit out. No I/O.
  *
- * Size budget (SPEC S10: ≤ 100 blocks, ≤ 250 KB): 3 header blocks, "Waiting on you" at most
+ * Size budget (Block Kit: ≤ 100 blocks, ≤ 250 KB): 3 header blocks, "Waiting on you" at most
  * 1 + 2 × APPROVALS_SHOWN + 1, a divider, the task list at most 3 + 2 × PAGE_SIZE + 2: 71 blocks
  * whatever the user has. Every user string is escaped and cut (titles 200, details 300
  * characters), so a page stays under 30 KB even when every title is 3,000 characters long.

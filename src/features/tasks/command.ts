@@ -18,7 +18,7 @@ import { taskLabel, taskListBlocks, taskListText } from './views.js';
 const LIST_LIMIT = 20;
 
 /**
- * `/task` (SPEC S5). What the local store alone can answer is answered in the ack itself (help,
+ * `/task`. What the local store alone can answer is answered in the ack itself (help,
  * usage errors, a list when the user's time zone is known, an `add` that needs no Slack lookup —
  * stored before the ack, so an acknowledged command is never lost to a crash): the reply is
  * there at once and costs no response_url call. Anything that needs Slack (users.info) acks
@@ -26,7 +26,7 @@ const LIST_LIMIT = 20;
  */
 export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   reg.command(COMMAND.task, async ({ command, ack, respond, client }) => {
-    // SPEC S9 allows work on the local store before the ack; anything else acks at once. The
+    // Only work on the local store may come before the ack; anything else acks at once. The
     // first reply made before the ack travels in the ack's body, later ones through response_url.
     let acked = false;
     const ackOnce = async () => {

@@ -4,7 +4,7 @@ import { escapeMrkdwn, truncate } from '../../slack/mrkdwn.js';
 import { parseDueDate } from './dates.js';
 
 /**
- * `/task` text → what the user asked for (SPEC S5). Pure: no Slack, no store; the clock and the
+ * `/task` text → what the user asked for. Pure: no Slack, no store; the clock and the
  * user's time zone are passed in, so tests pin dates. Every way the text can be wrong gets its own
  * explanation plus the usage of the subcommand, never a silent failure.
  *

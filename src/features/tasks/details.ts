@@ -24,7 +24,7 @@ import {
 } from './views.js';
 
 /**
- * The task details stack (SPEC S6): details → Edit / Comment / Delete confirmation.
+ * The task details stack: details → Edit / Comment / Delete confirmation.
  *
  * Slack keeps at most 3 modals per user. Every view of the stack carries its depth in
  * private_metadata; a view that would be a 4th replaces the top one instead (views.update on a

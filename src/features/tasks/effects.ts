@@ -9,7 +9,7 @@ import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageTe
 
 /**
  * What a task change means in Slack, run after the store transaction committed and off the
- * request path (SPEC S9: the store first, then Slack; a failed call never loses the change).
+ * request path (the store first, then Slack; a failed call never loses the change).
  * Cards are updated in place, the assignee gets a DM card, a waiting workflow step completes.
  * Calls use the bot token (`svc.client`): workflow tokens expire long before most tasks are done.
  */

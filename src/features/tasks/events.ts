@@ -6,7 +6,7 @@ import type { ListenerRegistry } from '../../slack/registry.js';
 import type { TaskService } from './service.js';
 import { mentionReplyText } from './views.js';
 
-/** A ✅ on a task card completes it (SPEC S8). */
+/** A ✅ on a task card completes it. */
 export const COMPLETE_REACTION = 'white_check_mark';
 
 export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {

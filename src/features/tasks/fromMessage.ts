@@ -9,7 +9,7 @@ import { LOOKUP_BUDGET_MS } from './taskForm.js';
 import { loadingModal, newTaskModal, type NewTaskMetadata } from './views.js';
 
 /**
- * "Make a task" (message shortcut, SPEC S6): the New task modal prefilled from the message. The
+ * "Make a task" (message shortcut): the New task modal prefilled from the message. The
  * trigger id lasts 3 s and the full modal wants the user's time zone (users.info), so a small
  * "Loading…" modal is opened first with the fresh trigger id, then replaced with views.update.
  * The submission is the New task modal's (modal.ts); the service stores the message's permalink

@@ -13,7 +13,7 @@ import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
 import { newTaskModal, type NewTaskMetadata } from './views.js';
 
 /**
- * The New task modal (SPEC S6), opened by `/task`, the New task shortcut, the App Home and —
+ * The New task modal, opened by `/task`, the New task shortcut, the App Home and —
  * prefilled — Make a task. The submission is checked before the ack (store, payload, cached
  * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
  */
@@ -63,7 +63,7 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
     const meta = readNewTaskMetadata(view.private_metadata);
     const form = readTaskForm(view.state.values);
 
-    // Decided before the ack, from the payload, the store and cached users (SPEC S9).
+    // Decided before the ack, from the payload, the store and cached users.
     const { errors, timeZone } = await checkTaskForm(svc, { userId, form, timeZone: meta.tz, checkDue: true, checkAssignee: true });
     if (Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });

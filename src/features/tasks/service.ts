@@ -13,8 +13,9 @@ import { taskLabel } from './views.js';
 import { guestFrom, hingesOnGuest, isPrivateConversation, maySee, type Viewer } from './visibility.js';
 
 /**
- * The rules for tasks (SPEC S3, S9) and the one API every surface calls: the `/task` command,
- * cards, reactions and workflow steps today; the New/Edit/Details modals and the App Home next.
+ * The rules for tasks (isolation, visibility, permissions) and the one API every surface calls:
+ * the `/task` command, cards, reactions and workflow steps today; the New/Edit/Details modals
+ * and the App Home next.
  * Each change is one store transaction; what it means in Slack (cards, DMs, steps, Home) runs
  * after it, in the background, never before the user's ack.
  */
@@ -131,7 +132,7 @@ export function mayDelete(task: TaskRow, actor: Actor): boolean {
 
 /**
  * A task the app made through a `create_task` step, handled by another step of its workspace:
- * any step may complete it (SPEC S9), whoever the step acts for.
+ * any step may complete it, whoever the step acts for.
  */
 function isStepTaskForStep(task: TaskRow, actor: Actor): boolean {
   return actor.step !== undefined && task.origin === 'workflow' && task.functionExecutionId !== null && task.creatorId === actor.step.botUserId;
@@ -376,7 +377,7 @@ export class TaskService {
 
   // ------------------------------------------------------------ helpers
 
-  /** SPEC S9 for one task. Slack is asked whether the reader is a guest only when it decides. */
+  /** Who may see one task. Slack is asked whether the reader is a guest only when it decides. */
   private async visible(task: TaskRow, reader: Actor): Promise<boolean> {
     // Any step may complete the app's own workflow tasks, so it may find them too.
     if (isStepTaskForStep(task, reader)) return task.teamId === reader.teamId;

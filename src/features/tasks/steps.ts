@@ -9,7 +9,7 @@ import { slackErrorCode } from './effects.js';
 import type { TaskRef, TaskService } from './service.js';
 
 /**
- * The `create_task` and `complete_task` Workflow Builder steps (SPEC S4). Bolt acks the
+ * The `create_task` and `complete_task` Workflow Builder steps. Bolt acks the
  * `function_executed` event; the step is completed or failed with the bot token and the
  * execution id (the same path a completion days later takes), so a retried delivery or an
  * expired workflow token makes no difference. Redelivery of the same event id is dropped by the
@@ -155,7 +155,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
 
   /**
    * Completes a task for the person named in the step's "Completed by" input, by the rules that
-   * person meets everywhere else (SPEC S9): they must see the task (a hidden one is "not found")
+   * person meets everywhere else: they must see the task (a hidden one is "not found")
    * and be its assignee or creator, unless the app made it through a `create_task` step, which
    * any step may complete. A task already done succeeds with whoever completed it.
    */

@@ -189,7 +189,7 @@ export interface NewTaskMetadata {
 }
 
 /**
- * Where a modal of the task details stack sits (SPEC S6, Slack's 3-view stack): the task, its
+ * Where a modal of the task details stack sits (Slack's 3-view stack): the task, its
  * depth (1 = opened with views.open), and — for a view pushed on top of the details — the details
  * view's id and the hash it had when this view was pushed, to refresh it after the submission.
  */
