@@ -123,7 +123,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the sandbox in a browser (npm start with no Sla
     await openPane('Tasklane · Messages');
     await expect.poll(() => page.locator('#messages').textContent()).toMatch(/bob.*completed/i);
     await openPane('Tasklane · Home');
-    await page.locator('[data-container="home"] .block').first().waitFor();
+    const home = page.locator('[data-container="home"]');
+    await home.locator('select[data-action-id="home_filter"]').selectOption({ label: 'Recently done' });
+    await expect.poll(() => home.textContent()).toContain('Write the launch post');
   });
 
   it('request_approval from Workflows → Bob rejects → an empty reason is refused under its input → a reason completes the step with approved=false', async () => {
