@@ -242,7 +242,6 @@ describe('signature, timestamps and media types (in-process app)', () => {
     expect(res.status).toBe(200);
     expect(t.logger.lines.some((l) => l.level === 'warn' && l.message.includes(`rate-limited event delivery for team ${TEAM}`))).toBe(true);
   });
-
 });
 
 describe('refusals in the log', () => {
