@@ -1,7 +1,6 @@
 import 'dotenv/config';
 import { createServer } from 'node:net';
 import { createApp } from './app.js';
-import { createSandbox } from './sandbox/server.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { describeError } from './runtime.js';
 import { openStore } from './store/db.js';
@@ -19,7 +18,10 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const sandbox = config.sandbox ? createSandbox(await sandboxPort(config.port, config.sandboxHost ?? '127.0.0.1'), config.sandboxHost) : undefined;
+  // Loaded only when used: a real deployment carries none of the sandbox in memory.
+  const sandbox = config.sandbox
+    ? (await import('./sandbox/server.js')).createSandbox(await sandboxPort(config.port, config.sandboxHost ?? '127.0.0.1'), config.sandboxHost)
+    : undefined;
   if (sandbox) config = { ...config, port: sandbox.port, botToken: sandbox.slack.botToken, signingSecret: sandbox.slack.signingSecret, slackApiUrl: sandbox.slack.apiUrl };
   const store = openStore(config.databaseUrl);
   const tasklane = createApp({ config, store, routes: sandbox?.routes, host: sandbox ? config.sandboxHost : undefined });

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { CustomRoute } from '@slack/bolt';
-import ts from 'typescript';
 import { SlackDriver } from './driver.js';
 import { FakeSlack, type FakeMessage, type FakeView } from './fakeSlack.js';
 import { pageHtml } from './page.js';
@@ -63,9 +62,9 @@ export function createSandbox(port: number, host = '127.0.0.1'): Sandbox {
       method: ['GET'],
       handler: guard((req, res) => {
         const file = (req as IncomingMessage & { params?: Record<string, string> }).params?.['file'] ?? '';
-        const code = clientModule(file);
-        if (code === undefined) send(res, 404, 'text/plain', 'not found');
-        else send(res, 200, 'text/javascript; charset=utf-8', code);
+        clientModule(file)
+          .then((code) => (code === undefined ? send(res, 404, 'text/plain', 'not found') : send(res, 200, 'text/javascript; charset=utf-8', code)))
+          .catch((err: unknown) => send(res, 500, 'text/plain', String(err)));
       }),
     },
     {
@@ -155,7 +154,7 @@ function readJson(req: IncomingMessage): Promise<Obj> {
 const compiled = new Map<string, string>();
 
 /** The page's scripts: the compiled file when running from `dist/`, else the TypeScript source transpiled once. */
-function clientModule(file: string): string | undefined {
+async function clientModule(file: string): Promise<string | undefined> {
   const m = /^([a-z]+)\.js$/.exec(file);
   if (!m) return undefined;
   const cached = compiled.get(file);
@@ -165,6 +164,7 @@ function clientModule(file: string): string | undefined {
   let code: string | undefined;
   if (existsSync(js)) code = readFileSync(js, 'utf8');
   else if (existsSync(tsFile)) {
+    const ts = (await import('typescript')).default;
     code = ts.transpileModule(readFileSync(tsFile, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
   }
   if (code !== undefined) compiled.set(file, code);
