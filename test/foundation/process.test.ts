@@ -1,22 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
-import { startMain, waitForHealthy } from '../support/process.js';
+import { freePort, startMain, waitForHealthy } from '../support/process.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the real entry point (npm start)', () => {
   let dir: string;

@@ -3,7 +3,6 @@
 // and driven again, many times. Afterwards: nothing acknowledged is lost or doubled, no approval
 // is half-decided, SQLite is intact, and every workflow step decided before a kill completes.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,7 +11,7 @@ import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack, type FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
-import { startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 
 const CYCLES = 16;
 const WORKERS = 4;
@@ -35,14 +34,6 @@ function prng(seed: number): () => number {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface SentCommand {
   title: string;

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, REPO_ROOT, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 
 /**
  * The sandbox in a real browser: `npm start`'s entry point with no Slack variables, driven with
@@ -18,14 +17,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM) || process.env.CI !== undefined;
 const SHOTS = join(REPO_ROOT, 'test-results');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The local addresses the process listens on for `port`, read from /proc (no traffic sent). */
 function listeningAddresses(pid: number, port: number): string[] {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, startTestApp, TEAM, type TestApp } from '../support/harness.js';
-import { startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 
 /**
  * What an unauthenticated client can do to /slack/events: nothing it sends is decoded before the
@@ -75,14 +75,6 @@ function processStats(pid: number): { rssMb: number; cpuMs: number } {
   return { rssMb: rssKb / 1024, cpuMs: ticks * 10 };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('unsigned abuse against the real entry point (npm start heap caps)', () => {
   let dir: string;
