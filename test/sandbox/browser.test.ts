@@ -191,8 +191,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the sandbox in a browser (npm start with no Sla
     await expect.poll(() => modal.locator('input[type="text"]').first().inputValue()).toContain('Can someone compare the three venue quotes');
     await modal.locator('[data-modal-submit]').click();
     await page.locator('.modal').waitFor({ state: 'detached' });
-    const made = db.prepare("SELECT origin, source_permalink FROM tasks WHERE title LIKE 'Can someone compare%'").get() as Record<string, unknown>;
-    expect(made).toMatchObject({ origin: 'message' });
+    // The form closes with the ack; the task is stored right after it.
+    await expect.poll(() => db.prepare("SELECT origin FROM tasks WHERE title LIKE 'Can someone compare%'").get()).toEqual({ origin: 'message' });
+    const made = db.prepare("SELECT source_permalink FROM tasks WHERE title LIKE 'Can someone compare%'").get() as Record<string, unknown>;
     expect(String(made['source_permalink'])).toMatch(/^https?:\/\//);
     await expect.poll(() => page.locator('.thread').textContent()).toMatch(/task/i);
   });
