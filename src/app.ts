@@ -86,8 +86,8 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
         // ack() answers Slack at once; the rest of a listener runs after, tracked by InFlight.
         processBeforeResponse: false,
       });
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...http };
   if (receiver instanceof HTTPReceiver) {
-    const limits = { ...DEFAULT_HTTP_LIMITS, ...http };
     guardRequests(receiver, {
       signingSecret: config.signingSecret as string,
       endpoints: [EVENTS_PATH],
@@ -190,7 +190,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     services,
     registry,
     async start(port = config.port) {
-      const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(http)))) as unknown;
+      const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(limits)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
       if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
       runRecovery();
@@ -198,7 +198,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       recoveryTimer.unref();
       if (!socketMode) {
         server = started as Server;
-        limitConnections(server, http);
+        limitConnections(server, limits);
         return { port: (server.address() as AddressInfo).port };
       }
       return { port: undefined };

@@ -40,8 +40,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 /** Options for `http.createServer` (Bolt's HTTPReceiver passes them on). */
-export function serverOptions(overrides: Partial<HttpLimits> = {}): ServerOptions {
-  const limits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
+export function serverOptions(limits: HttpLimits): ServerOptions {
   return {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -51,8 +50,7 @@ export function serverOptions(overrides: Partial<HttpLimits> = {}): ServerOption
 }
 
 /** Caps the connections of a listening server, in total and per remote address. */
-export function limitConnections(server: Server, overrides: Partial<HttpLimits> = {}): void {
-  const limits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
+export function limitConnections(server: Server, limits: HttpLimits): void {
   server.maxConnections = limits.maxConnections;
   const perAddress = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
