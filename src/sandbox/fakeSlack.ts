@@ -28,7 +28,27 @@ export type Fault =
   | { error: string; extra?: Record<string, unknown> }
   | { status: 429; retryAfter: number }
   | { status: 500 }
-  | { delayMs: number };
+  /** The call waits this long, then is carried out. */
+  | { delayMs: number }
+  /**
+   * The call is carried out at once (the message is posted, the view opened) and recorded, but
+   * its answer is held back this long: Slack did the work, and a client with a shorter timeout
+   * never hears so.
+   */
+  | { answerAfterMs: number };
+
+interface TargetedFault {
+  method: string;
+  match: (args: Record<string, unknown>) => boolean;
+  fault: Fault;
+  remaining: number;
+}
+
+/** Message metadata as Slack stores and returns it. */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
 
 export interface FakeUserInput {
   id: string;
@@ -76,7 +96,7 @@ export interface FakeMessage {
   text?: string;
   blocks?: unknown[];
   thread_ts?: string;
-  metadata?: unknown;
+  metadata?: MessageMetadata;
   /** bot user id */
   user: string;
   bot_id: string;
@@ -173,6 +193,8 @@ export const WORKFLOW_TOKEN_TTL_MS = 15 * 60 * 1000;
 export const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 export const RESPONSE_URL_MAX_USES = 5;
 export const MAX_VIEW_STACK = 3;
+export const HISTORY_DEFAULT_LIMIT = 100;
+export const HISTORY_MAX_LIMIT = 999;
 
 /** Form-encoded args that the web-api client JSON-encodes. */
 const JSON_ARG_KEYS = new Set(['view', 'blocks', 'attachments', 'outputs', 'metadata', 'inputs', 'unfurls', 'options', 'option_groups']);
@@ -191,6 +213,77 @@ function str(v: unknown): string | undefined {
 
 function fail(error: string, extra?: Obj): Obj {
   return { ok: false, error, ...extra };
+}
+
+/** A warning on a successful answer, in both places Slack puts one. */
+function warning(w: string | undefined): Obj {
+  return w ? { warning: w, response_metadata: { warnings: [w] } } : {};
+}
+
+/** A boolean argument as the Web API reads it: `true`, or "true" / "1" in a form body. */
+function flag(v: unknown): boolean {
+  return v === true || v === 1 || v === 'true' || v === '1';
+}
+
+/** Orders message timestamps ("<seconds>.<micros>") by time. */
+function compareTs(a: string, b: string): number {
+  const [as = '0', af = '0'] = a.split('.');
+  const [bs = '0', bf = '0'] = b.split('.');
+  return Number(as) - Number(bs) || Number(af) - Number(bf);
+}
+
+/**
+ * The `metadata` argument of chat.postMessage / chat.update: an object, or that object as a JSON
+ * string. `event_type` (a string) and `event_payload` (an object) are required, else
+ * `invalid_metadata_format`; an `event_type` with characters other than letters, digits, `_` and
+ * `-` is ignored with an `invalid_metadata_schema` warning, as Slack's docs say.
+ */
+function readMetadata(raw: unknown): { metadata?: MessageMetadata; warning?: string } | { error: string } {
+  if (raw === undefined || raw === '') return {};
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch {
+      return { error: 'invalid_metadata_format' };
+    }
+  }
+  if (!isObj(value) || typeof value['event_type'] !== 'string' || !isObj(value['event_payload'])) return { error: 'invalid_metadata_format' };
+  if (!/^[A-Za-z0-9_-]+$/.test(value['event_type'])) return { warning: 'invalid_metadata_schema' };
+  return { metadata: { event_type: value['event_type'], event_payload: value['event_payload'] } };
+}
+
+/** A history cursor: opaque to callers, the ts of the first message of the next page inside. */
+function historyCursor(ts: string): string {
+  return Buffer.from(`next_ts:${ts}`).toString('base64');
+}
+
+/** The ts a cursor starts at; undefined for no cursor, null for one Slack would call invalid. */
+function cursorTs(cursor: unknown): string | undefined | null {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (typeof cursor !== 'string') return null;
+  const m = /^next_ts:(\d+\.\d{6})$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return m ? m[1] : null;
+}
+
+/** `limit` for conversations.history: 100 when absent or not a positive number, at most 999. */
+function historyLimit(raw: unknown): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || n < 1) return HISTORY_DEFAULT_LIMIT;
+  return Math.min(Math.floor(n), HISTORY_MAX_LIMIT);
+}
+
+/** Resolves after `ms`, or as soon as the client hangs up (nobody is left to answer). */
+function holdAnswer(res: http.ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
+  });
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
@@ -302,6 +395,7 @@ export class FakeSlack {
   private homes = new Map<string, string>();
   private responseUrls = new Map<string, ResponseUrlRecord>();
   private faults = new Map<string, Fault[]>();
+  private targetedFaults: TargetedFault[] = [];
   private waiters: Waiter[] = [];
   private lastTsMicros = 0;
   private clockOffset = 0;
@@ -330,6 +424,7 @@ export class FakeSlack {
       'chat.getPermalink': (a) => this.chatGetPermalink(a),
       'conversations.open': (a) => this.conversationsOpen(a),
       'conversations.info': (a) => this.conversationsInfo(a),
+      'conversations.history': (a) => this.conversationsHistory(a),
       'users.info': (a) => this.usersInfo(a),
       'views.open': (a) => this.viewsOpen(a),
       'views.push': (a) => this.viewsPush(a),
@@ -593,10 +688,20 @@ export class FakeSlack {
     return [...this.responseUrls.values()].flatMap((r) => r.bodies.map((body) => ({ url: r.url, body })));
   }
 
+  /** The next `times` calls of `method` meet `fault` (after any `failWhen` fault that matches them). */
   failNext(method: string, fault: Fault, times = 1): void {
     const q = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i += 1) q.push(fault);
     this.faults.set(method, q);
+  }
+
+  /**
+   * Calls of `method` whose args `match` meet `fault`, up to `times` of them (e.g. `views.publish`
+   * for one `user_id`). Other calls are served normally and do not use it up. Checked before
+   * `failNext`; among several that match, the earliest set wins.
+   */
+  failWhen(method: string, match: (args: Record<string, unknown>) => boolean, fault: Fault, times = Number.POSITIVE_INFINITY): void {
+    if (times > 0) this.targetedFaults.push({ method, match, fault, remaining: times });
   }
 
   reset(): void {
@@ -609,6 +714,7 @@ export class FakeSlack {
     this.stacks = new Map();
     this.homes = new Map();
     this.faults = new Map();
+    this.targetedFaults = [];
     this.triggers = new Map();
     this.responseUrls = new Map();
     this.executions = new Map();
@@ -711,27 +817,39 @@ export class FakeSlack {
     delete args['token'];
 
     const at = this.now();
-    const fault = this.faults.get(method)?.shift();
-    let status = 200;
-    let response: Obj;
+    const fault = this.takeFault(method, args);
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (fault && 'status' in fault && fault.status === 429) {
-      status = 429;
-      headers['retry-after'] = String(fault.retryAfter);
-      response = { ok: false, error: 'ratelimited' };
-    } else if (fault && 'status' in fault && fault.status === 500) {
-      status = 500;
-      response = { ok: false, error: 'internal_error' };
-    } else if (fault && 'error' in fault) {
-      response = { ok: false, error: fault.error, ...fault.extra };
-    } else {
-      if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
-      response = this.dispatch(method, args, token);
+    const failed = fault ? this.faultAnswer(fault, headers) : undefined;
+    if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+    const status = failed?.status ?? 200;
+    const response = failed?.response ?? this.dispatch(method, args, token);
+    this.record({ method, args, token, at, response, status });
+    if (fault && 'answerAfterMs' in fault) {
+      this.changed();
+      await holdAnswer(res, fault.answerAfterMs);
     }
-    const call: RecordedCall = { method, args, token, at, response, status };
-    this.record(call);
     res.writeHead(status, headers);
     res.end(JSON.stringify(response));
+  }
+
+  /** The fault this call meets, if any: a matching `failWhen` one first, then `failNext`'s queue. */
+  private takeFault(method: string, args: Obj): Fault | undefined {
+    const targeted = this.targetedFaults.find((t) => t.method === method && t.remaining > 0 && t.match(args));
+    if (!targeted) return this.faults.get(method)?.shift();
+    targeted.remaining -= 1;
+    if (targeted.remaining <= 0) this.targetedFaults = this.targetedFaults.filter((t) => t !== targeted);
+    return targeted.fault;
+  }
+
+  /** The answer a failing fault gives in place of the call (setting its headers); undefined when the call goes ahead. */
+  private faultAnswer(fault: Fault, headers: Record<string, string>): { status: number; response: Obj } | undefined {
+    if ('status' in fault && fault.status === 429) {
+      headers['retry-after'] = String(fault.retryAfter);
+      return { status: 429, response: fail('ratelimited') };
+    }
+    if ('status' in fault && fault.status === 500) return { status: 500, response: fail('internal_error') };
+    if ('error' in fault) return { status: 200, response: fail(fault.error, fault.extra) };
+    return undefined;
   }
 
   private record(call: RecordedCall): void {
@@ -852,20 +970,22 @@ export class FakeSlack {
     if ('error' in r) return fail(r.error);
     const bad = this.validateChatContent(a, true);
     if (bad) return bad;
+    const meta = readMetadata(a['metadata']);
+    if ('error' in meta) return fail(meta.error);
     const m: FakeMessage = {
       channel: r.id,
       ts: this.nextTs(),
       text: str(a['text']),
       blocks: Array.isArray(a['blocks']) ? (a['blocks'] as unknown[]) : undefined,
       thread_ts: str(a['thread_ts']),
-      metadata: a['metadata'],
+      metadata: meta.metadata,
       user: this.botUserId,
       bot_id: this.botId,
       postedWithToken: auth.token,
       updates: 0,
     };
     this.pushMessage(m);
-    return { ok: true, channel: r.id, ts: m.ts, message: this.messageObject(m) };
+    return { ok: true, channel: r.id, ts: m.ts, message: this.messageObject(m), ...warning(meta.warning) };
   }
 
   private pushMessage(m: FakeMessage): void {
@@ -884,11 +1004,13 @@ export class FakeSlack {
     if (a['text'] === undefined && a['blocks'] === undefined && a['attachments'] === undefined) return fail('no_text');
     const bad = this.validateChatContent(a, false);
     if (bad) return bad;
+    const meta = readMetadata(a['metadata']);
+    if ('error' in meta) return fail(meta.error);
     if (a['text'] !== undefined) m.text = str(a['text']);
     if (Array.isArray(a['blocks'])) m.blocks = a['blocks'].length > 0 ? (a['blocks'] as unknown[]) : undefined;
-    if (a['metadata'] !== undefined) m.metadata = a['metadata'];
+    if (meta.metadata) m.metadata = meta.metadata;
     m.updates += 1;
-    return { ok: true, channel: r.id, ts, text: m.text ?? '', message: this.messageObject(m) };
+    return { ok: true, channel: r.id, ts, text: m.text ?? '', message: this.messageObject(m), ...warning(meta.warning) };
   }
 
   private chatPostEphemeral(a: Obj): Obj {
@@ -957,6 +1079,48 @@ export class FakeSlack {
         context_team_id: c.teamId,
       },
     };
+  }
+
+  /**
+   * A conversation's top-level messages (thread replies are left out), newest first, `limit` at a
+   * time (100 by default, at most 999) from an opaque `cursor`. Messages carry their metadata only
+   * with `include_all_metadata`. A bot reads the channels it is in and its own DMs:
+   * `not_in_channel` for a public channel it is not in, `channel_not_found` otherwise.
+   */
+  private conversationsHistory(a: Obj): Obj {
+    const r = this.historyChannel(a['channel']);
+    if ('error' in r) return fail(r.error);
+    const from = cursorTs(a['cursor']);
+    if (from === null) return fail('invalid_cursor');
+    const all = this.messages(r.id)
+      .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
+      .sort((x, y) => compareTs(y.ts, x.ts));
+    const start = from === undefined ? 0 : all.filter((m) => compareTs(m.ts, from) > 0).length;
+    const end = start + historyLimit(a['limit']);
+    const withMetadata = flag(a['include_all_metadata']);
+    const next = all[end];
+    return {
+      ok: true,
+      messages: all.slice(start, end).map((m) => this.historyMessage(m, withMetadata)),
+      has_more: next !== undefined,
+      pin_count: 0,
+      response_metadata: { next_cursor: next ? historyCursor(next.ts) : '' },
+    };
+  }
+
+  private historyChannel(channel: unknown): { id: string } | { error: string } {
+    const ch = str(channel);
+    if (!ch || /^[UW]/.test(ch)) return { error: 'channel_not_found' };
+    const r = this.resolveChannel(ch, { post: false });
+    if ('error' in r) return r;
+    if (this.channels.get(r.id)?.botIsMember === false) return { error: 'not_in_channel' };
+    return r;
+  }
+
+  private historyMessage(m: FakeMessage, withMetadata: boolean): Obj {
+    const o = this.messageObject(m);
+    if (!withMetadata) delete o['metadata'];
+    return o;
   }
 
   private usersInfo(a: Obj): Obj {

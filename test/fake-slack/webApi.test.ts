@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { WebClient } from '@slack/web-api';
 import { FakeSlack, formPairs } from '../../src/sandbox/fakeSlack.js';
 import { client, modal, platformError, section } from './helpers.js';
 
@@ -170,6 +171,104 @@ describe('chat', () => {
   });
 });
 
+describe('conversations.history', () => {
+  type History = { messages: { text: string; ts: string; metadata?: unknown }[]; has_more: boolean; pin_count: number; response_metadata: { next_cursor: string } };
+  const history = async (args: Record<string, unknown>): Promise<History> => (await client(fake).apiCall('conversations.history', args)) as unknown as History;
+  const texts = (h: History): string[] => h.messages.map((m) => m.text);
+
+  beforeEach(() => {
+    fake.addChannel({ id: 'CHIST', teamId: 'T1', botIsMember: true });
+  });
+
+  it('lists newest first, limit at a time, paging with response_metadata.next_cursor until it is empty', async () => {
+    const c = client(fake);
+    for (const text of ['m0', 'm1', 'm2', 'm3', 'm4']) await c.chat.postMessage({ channel: 'CHIST', text });
+    const p1 = await history({ channel: 'CHIST', limit: 2 });
+    expect(texts(p1)).toEqual(['m4', 'm3']);
+    expect(p1).toMatchObject({ ok: true, has_more: true, pin_count: 0 });
+    expect(p1.response_metadata.next_cursor).not.toBe('');
+    const p2 = await history({ channel: 'CHIST', limit: 2, cursor: p1.response_metadata.next_cursor });
+    expect(texts(p2)).toEqual(['m2', 'm1']);
+    const p3 = await history({ channel: 'CHIST', limit: 2, cursor: p2.response_metadata.next_cursor });
+    expect(texts(p3)).toEqual(['m0']);
+    expect(p3.has_more).toBe(false);
+    expect(p3.response_metadata.next_cursor).toBe('');
+    const all = await history({ channel: 'CHIST' });
+    expect(texts(all)).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+    expect(all.messages.map((m) => Number(m.ts))).toEqual([...all.messages.map((m) => Number(m.ts))].sort((a, b) => b - a));
+    expect((await platformError(c.apiCall('conversations.history', { channel: 'CHIST', cursor: 'not-a-cursor' })))['error']).toBe('invalid_cursor');
+  });
+
+  it('limit defaults to 100 and is clamped to 999', async () => {
+    for (let i = 0; i < 1001; i += 1) fake.postAsUser({ channel: 'CHIST', user: 'U1', text: `n${i}` });
+    const byDefault = await history({ channel: 'CHIST' });
+    expect(byDefault.messages).toHaveLength(100);
+    expect(byDefault.messages[0]?.text).toBe('n1000');
+    const clamped = await history({ channel: 'CHIST', limit: 5000 });
+    expect(clamped.messages).toHaveLength(999);
+    expect(clamped.has_more).toBe(true);
+    const rest = await history({ channel: 'CHIST', limit: 5000, cursor: clamped.response_metadata.next_cursor });
+    expect(texts(rest)).toEqual(['n1', 'n0']);
+  });
+
+  it('leaves thread replies out', async () => {
+    const c = client(fake);
+    const parent = await c.chat.postMessage({ channel: 'CHIST', text: 'parent' });
+    await c.chat.postMessage({ channel: 'CHIST', text: 'reply', thread_ts: parent.ts });
+    fake.postAsUser({ channel: 'CHIST', user: 'U1', text: 'person reply', threadTs: parent.ts });
+    await c.chat.postMessage({ channel: 'CHIST', text: 'after' });
+    expect(texts(await history({ channel: 'CHIST' }))).toEqual(['after', 'parent']);
+    expect(fake.messages('CHIST')).toHaveLength(4);
+  });
+
+  it('returns metadata as an object, and only with include_all_metadata', async () => {
+    const metadata = { event_type: 'task_posted', event_payload: { task_id: 42, key: 'k-1' } };
+    // The WebClient form-encodes the object as a JSON string; a JSON body may carry it as a string too.
+    await client(fake).chat.postMessage({ channel: 'CHIST', text: 'form', metadata });
+    const json = await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${fake.botToken}` },
+      body: JSON.stringify({ channel: 'CHIST', text: 'json string', metadata: JSON.stringify(metadata) }),
+    });
+    expect(((await json.json()) as { ok: boolean }).ok).toBe(true);
+    await client(fake).chat.postMessage({ channel: 'CHIST', text: 'plain' });
+
+    const withMeta = await history({ channel: 'CHIST', include_all_metadata: true });
+    expect(withMeta.messages.map((m) => m.metadata)).toEqual([undefined, metadata, metadata]);
+    expect((await history({ channel: 'CHIST', include_all_metadata: 'true' })).messages[1]?.metadata).toEqual(metadata);
+    const without = await history({ channel: 'CHIST' });
+    expect(without.messages.every((m) => !('metadata' in m))).toBe(true);
+    expect((await history({ channel: 'CHIST', include_all_metadata: false })).messages.every((m) => !('metadata' in m))).toBe(true);
+  });
+
+  it('chat.postMessage checks the metadata shape', async () => {
+    const c = client(fake);
+    const post = (metadata: unknown) => platformError(c.apiCall('chat.postMessage', { channel: 'CHIST', text: 'x', metadata }));
+    expect((await post({ event_type: 'task_posted' }))['error']).toBe('invalid_metadata_format');
+    expect((await post({ event_payload: { a: 1 } }))['error']).toBe('invalid_metadata_format');
+    expect((await post({ event_type: 7, event_payload: {} }))['error']).toBe('invalid_metadata_format');
+    expect((await post({ event_type: 'task_posted', event_payload: 'nope' }))['error']).toBe('invalid_metadata_format');
+    expect((await post('{not json'))['error']).toBe('invalid_metadata_format');
+    expect(fake.messages('CHIST')).toHaveLength(0);
+    // An event_type with punctuation other than _ and - is dropped with a warning; the message is posted.
+    const dotted = (await c.apiCall('chat.postMessage', { channel: 'CHIST', text: 'dotted', metadata: { event_type: 'task.posted', event_payload: {} } })) as unknown as Record<string, unknown>;
+    expect(dotted).toMatchObject({ ok: true, warning: 'invalid_metadata_schema', response_metadata: { warnings: ['invalid_metadata_schema'] } });
+    expect(fake.messages('CHIST')[0]?.metadata).toBeUndefined();
+  });
+
+  it('channel_not_found for unknown, missing, user and hidden ids; not_in_channel for a public channel the app is not in', async () => {
+    const c = client(fake);
+    for (const channel of ['CNOPE', 'U1', 'D0SOMEONE', 'GPRIV']) {
+      expect((await platformError(c.apiCall('conversations.history', { channel })))['error'], channel).toBe('channel_not_found');
+    }
+    expect((await platformError(c.apiCall('conversations.history', {})))['error']).toBe('channel_not_found');
+    expect((await platformError(c.apiCall('conversations.history', { channel: 'C1' })))['error']).toBe('not_in_channel');
+    const dm = (await c.chat.postMessage({ channel: 'U1', text: 'in the DM' })).channel as string;
+    expect(texts(await history({ channel: dm }))).toEqual(['in the DM']);
+    expect((await history({ channel: 'GMEMBER' })).messages).toEqual([]);
+  });
+});
+
 describe('faults', () => {
   it('429 with Retry-After via failNext', async () => {
     fake.failNext('chat.postMessage', { status: 429, retryAfter: 7 });
@@ -210,6 +309,88 @@ describe('faults', () => {
     const t0 = Date.now();
     expect((await client(fake).auth.test()).ok).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+
+  it('answerAfterMs: the call is carried out and recorded at once, its answer held back', async () => {
+    fake.failNext('chat.postMessage', { answerAfterMs: 400 });
+    let answered = false;
+    const t0 = Date.now();
+    const posted = client(fake)
+      .chat.postMessage({ channel: 'C1', text: 'held' })
+      .then((r) => {
+        answered = true;
+        return r;
+      });
+    const call = await fake.waitFor('chat.postMessage');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(answered).toBe(false);
+    expect(fake.messages('C1').map((m) => m.text)).toEqual(['held']);
+    const r = await posted;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(380);
+    expect(r.ts).toBe(call.response['ts']);
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('answerAfterMs: a client that times out first gets an error while the message is posted', async () => {
+    fake.failNext('chat.postMessage', { answerAfterMs: 5000 });
+    const impatient = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, timeout: 100 });
+    const t0 = Date.now();
+    const err = await impatient.chat.postMessage({ channel: 'C1', text: 'answer lost' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toMatchObject({ code: 'slack_webapi_request_error', original: { name: 'TimeoutError' } });
+    expect(fake.messages('C1').map((m) => m.text)).toEqual(['answer lost']);
+    expect(fake.callsTo('chat.postMessage').map((c) => [c.status, c.response['ok']])).toEqual([[200, true]]);
+    // The next call is answered at once.
+    expect((await impatient.chat.postMessage({ channel: 'C1', text: 'next' })).ok).toBe(true);
+  });
+
+  it('failWhen: rate-limits views.publish for one user only, without using up on other calls', async () => {
+    const c = client(fake);
+    const home = { type: 'home', blocks: [section('home')] };
+    const publish = (user_id: string) => c.apiCall('views.publish', { user_id, view: home });
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    fake.failWhen('views.publish', (a) => a['user_id'] === 'U1', { status: 429, retryAfter: 3 });
+    expect((await publish('U2')).ok).toBe(true);
+    expect(await failure(publish('U1'))).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 3 });
+    const raw = await fetch(`${fake.apiUrl}views.publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user_id: 'U1', view: JSON.stringify(home) }).toString(),
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('retry-after')).toBe('3');
+    expect(await raw.json()).toEqual({ ok: false, error: 'ratelimited' });
+    expect((await publish('U2')).ok).toBe(true);
+    expect(fake.homeView('U1')).toBeUndefined();
+    expect(fake.homeView('U2')).toBeDefined();
+    expect(fake.callsTo('views.publish').map((x) => [x.args['user_id'], x.status])).toEqual([
+      ['U2', 200],
+      ['U1', 429],
+      ['U1', 429],
+      ['U2', 200],
+    ]);
+
+    // failNext still works beside it: a call that meets a failWhen fault does not take failNext's.
+    fake.failNext('views.publish', { error: 'fatal_error' });
+    expect(await failure(publish('U1'))).toMatchObject({ code: 'slack_webapi_rate_limited_error' });
+    expect((await platformError(publish('U2')))['error']).toBe('fatal_error');
+    expect((await publish('U2')).ok).toBe(true);
+
+    // times: used up only by matching calls.
+    fake.failWhen('views.publish', (a) => a['user_id'] === 'U2', { error: 'not_enabled' }, 1);
+    expect(await failure(publish('U1'))).toMatchObject({ code: 'slack_webapi_rate_limited_error' });
+    expect((await platformError(publish('U2')))['error']).toBe('not_enabled');
+    expect((await publish('U2')).ok).toBe(true);
+
+    fake.reset();
+    expect((await publish('U1')).ok).toBe(true);
   });
 });
 
