@@ -3,13 +3,13 @@
 // Generates a store of 1,000,000 tasks across 100 workspaces (one user with 10,000 tasks and
 // 200 pending approvals) in a temp SQLite file, migrated exactly as in production, then times
 // what a publish costs apart from the Slack call: the dashboard queries plus the Block Kit view
-// (src/features/home/publisher.ts buildHome). Prints p50/p95/p99 per list and the view size.
+// (src/features/home/build.ts buildHome). Prints p50/p95/p99 per list and the view size.
 //
 // Options (env): BENCH_TASKS (default 1000000), BENCH_BUILDS (default 500), BENCH_KEEP=1 keeps the file.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildHome } from '../src/features/home/publisher.js';
+import { buildHome } from '../src/features/home/build.js';
 import { TasksRepository } from '../src/store/tasks.js';
 import { DashboardReadModel } from '../src/store/dashboard.js';
 import { openStore } from '../src/store/db.js';

@@ -5,15 +5,17 @@ import { ConsoleLogger } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
 import { registerApprovals } from './features/approvals/register.js';
+import { registerApprovalKinds } from './features/approvals/effects.js';
 import { registerHome } from './features/home/register.js';
-import { HomeThread } from './features/home/thread.js';
+import { registerTaskKinds } from './features/tasks/effects.js';
 import { registerTasks } from './features/tasks/register.js';
 import { TaskService } from './features/tasks/service.js';
+import { registerCommonKinds } from './outbox/kinds.js';
+import { Outbox, type OutboxOptions } from './outbox/sender.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
-import { ThreadedWebClient } from './slack/threadedClient.js';
 import { guardRequests } from './slack/requestGuard.js';
 import { DEFAULT_HTTP_LIMITS, limitConnections, serverOptions, type HttpLimits } from './slack/httpLimits.js';
 import { UserDirectory } from './slack/users.js';
@@ -38,6 +40,8 @@ export interface CreateAppOptions {
   routes?: CustomRoute[];
   /** HTTP mode: the interface to listen on (default: all). */
   host?: string;
+  /** The outbox sender's lease, concurrency and timers (outbox/sender.ts), and its Web API timeout. */
+  outbox?: Partial<OutboxOptions> & { callTimeoutMs?: number };
 }
 
 export interface TasklaneApp {
@@ -51,7 +55,7 @@ export interface TasklaneApp {
 }
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host, outbox: outboxOptions = {} }: CreateAppOptions): TasklaneApp {
   // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
   const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));
@@ -97,7 +101,10 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     });
   }
 
-  const botClient = new ThreadedWebClient(config.botToken, webClientOptions(config, logger));
+  // Two clients, two queues: a rate-limited effect never holds up a call a person waits on.
+  const botClient = new WebClient(config.botToken, webClientOptions(config, logger, 'interactive'));
+  const { callTimeoutMs, ...senderOptions } = outboxOptions;
+  const effectsClient = new WebClient(config.botToken, { ...webClientOptions(config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
   const app = new App({
     authorize: botIdentity(botClient, config.botToken),
     receiver,
@@ -110,19 +117,20 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   const log = app.logger;
 
   const inFlight = new InFlight();
+  const outbox = new Outbox({ store, client: effectsClient, logger: log, now, inFlight }, senderOptions);
+  registerCommonKinds(outbox, store);
   const startJobs: { name: string; job: () => Promise<void> }[] = [];
   const services: Services = {
     config,
     store,
     logger: log,
     client: botClient,
+    outbox,
     users: new UserDirectory(botClient),
-    deliveries: new DeliveriesRepository(store),
+    deliveries: new DeliveriesRepository(store, now),
     inFlight,
     background: new Background(inFlight, log),
     now,
-    // Replaced by the App Home feature when it registers.
-    homes: { changed: () => {} },
     onStart: (name, job) => void startJobs.push({ name, job }),
   };
 
@@ -133,27 +141,42 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     await inFlight.track(next());
   });
 
-  // Slack redelivers events it thinks failed (x-slack-retry-num). The first delivery of an
-  // event id wins; a redelivery is acknowledged (Bolt already did) and ignored. Not so for
-  // function_executed: its listeners are idempotent by function_execution_id (unique in the
-  // store), and a redelivery after a crash mid-step must reach them to finish what was cut short
-  // (e.g. approval cards not yet sent), whatever the event id says.
+  // Events are handled at least once. Slack redelivers one it thinks failed (x-slack-retry-num):
+  // the first delivery of an event id takes it, keeping its body until its listener finished; a
+  // redelivery is acknowledged (Bolt already did) and ignored, unless the first attempt was cut
+  // short (a crash), in which case it is handled again, as it is by the recovery job below.
+  // Listeners' effects are idempotent (outbox keys, conditional updates). function_executed is
+  // not claimed: its listeners are idempotent by function_execution_id (unique in the store) and
+  // acknowledge only once it is recorded, so Slack's redelivery after a crash must reach them.
   app.use(async ({ body, next, logger: reqLog }) => {
     const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
-    if (b.type === 'event_callback' && typeof b.event_id === 'string' && b.event?.type !== 'function_executed') {
-      const fresh = await services.deliveries.claim(b.team_id ?? '', `event:${b.event_id}`);
-      if (!fresh) {
-        reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
-        return;
+    if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
+    const key = `event:${b.event_id}`;
+    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(body));
+    if (claim === 'duplicate') {
+      reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
+      return;
+    }
+    if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
+    await next();
+    services.deliveries.finish(key);
+  });
+
+  services.onStart('handle again events a crash cut short', async () => {
+    for (const { key, body } of services.deliveries.unfinished(now() - 30_000)) {
+      try {
+        await app.processEvent({ body: JSON.parse(body) as Record<string, unknown>, ack: async () => {} });
+      } catch (err) {
+        log.warn(`could not handle ${key} again: ${describeError(err)}`);
       }
     }
-    await next();
   });
 
   // Redelivery guards are only needed while Slack may still retry (minutes); keep a day.
-  services.onStart('prune processed deliveries', async () => {
+  services.onStart('prune processed deliveries and sent effects', async () => {
     const pruned = await services.deliveries.pruneEvents(24 * 60 * 60_000);
     if (pruned > 0) log.debug(`pruned ${pruned} processed event deliveries older than a day`);
+    outbox.prune();
   });
 
   const registry = new ListenerRegistry(app);
@@ -161,11 +184,11 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   // One TaskService for every surface (cards, command, steps, modals, Home). Home registers
   // first: it installs services.homes, which the services notify (read at call time).
   const tasks = new TaskService(services);
-  const homes = registerHome(registry, services, tasks);
-  // The Home's thread also makes the bot client's Web API calls (slack/threadedClient.ts).
-  if (homes instanceof HomeThread) botClient.offloadTo(homes);
-  registerApprovals(registry, services);
+  registerHome(registry, services, tasks);
+  const approvals = registerApprovals(registry, services);
   registerTasks(registry, services, tasks);
+  registerTaskKinds(outbox, tasks.repo);
+  registerApprovalKinds(outbox, approvals.repo, approvals.effects, now);
 
   app.error(async (err) => {
     log.error(`unhandled listener error: ${describeError(err.original ?? err)}`);
@@ -193,6 +216,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(limits)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
       if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
+      outbox.start();
       runRecovery();
       recoveryTimer = setInterval(runRecovery, recoveryEveryMs);
       recoveryTimer.unref();
@@ -208,7 +232,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       await app.stop().catch((err: unknown) => log.warn(`stopping the receiver: ${describeError(err)}`));
       const drained = await inFlight.idle(graceMs);
       if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);
-      await homes.close();
+      await outbox.stop();
       await checkpointer?.stop();
     },
   };

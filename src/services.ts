@@ -1,6 +1,7 @@
 import type { Logger } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
+import type { Outbox } from './outbox/sender.js';
 import type { Background, InFlight } from './runtime.js';
 import type { UserDirectory } from './slack/users.js';
 import type { Store } from './store/db.js';
@@ -11,8 +12,14 @@ export interface Services {
   config: Config;
   store: Store;
   logger: Logger;
-  /** Bot-token Web API client: bounded retries, `SLACK_API_URL`. For work not tied to a request. */
+  /**
+   * Bot-token Web API client for calls a person waits on in the request path (views.open, an
+   * ephemeral, a look-up): a little retry, a 429 fails at once. Everything a change owes Slack
+   * goes through `outbox` instead.
+   */
   client: WebClient;
+  /** Sends the effects changes write (src/outbox): `kick()` after committing one. */
+  outbox: Outbox;
   users: UserDirectory;
   deliveries: DeliveriesRepository;
   inFlight: InFlight;
@@ -20,19 +27,10 @@ export interface Services {
   /** Milliseconds since the epoch; tests may move it. */
   now: () => number;
   /**
-   * Tells the App Home that these users' dashboards are stale (a task or approval of theirs
-   * changed, from any surface). Cheap and synchronous: the Home feature coalesces and publishes.
-   */
-  homes: HomeRefresher;
-  /**
    * Registers recovery work to run in the background once the app is listening, and again every
    * so often while it runs (never two runs of one job at once): e.g. completing workflow steps
    * whose decision was stored but whose Slack call did not finish (a crash, Slack down). Jobs
    * must be safe to repeat.
    */
   onStart(name: string, job: () => Promise<void>): void;
-}
-
-export interface HomeRefresher {
-  changed(teamId: string, userIds: Iterable<string | null | undefined>): void;
 }

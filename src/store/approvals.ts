@@ -1,7 +1,8 @@
-import { and, asc, eq, gte, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
-import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
+import { writeEffects, type Effect } from './outbox.js';
+import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow } from './schema.js';
 
 /** An approval with the people who may decide it (and the DM that carries each one's buttons). */
 export interface Approval extends ApprovalRow {
@@ -39,8 +40,6 @@ export interface DecisionInput {
   comment: string;
 }
 
-/** How a claimed step ends: told to Slack (`completed`), refused for good (`failed`), or to retry (`waiting`). */
-export type StepEnd = Extract<StepState, 'completed' | 'failed' | 'waiting'>;
 
 /**
  * Approvals and their approvers. The only code that speaks SQL about approvals. Every
@@ -64,7 +63,7 @@ export class ApprovalsRepository {
    * `function_executed`), nothing is written and the existing approval comes back with
    * `created: false`.
    */
-  async create(input: NewApproval): Promise<{ approval: Approval; created: boolean }> {
+  async create(input: NewApproval, effects?: (a: Approval) => Effect[]): Promise<{ approval: Approval; created: boolean }> {
     return this.store.write((tx) => {
       const at = this.now();
       const inserted = this.store
@@ -124,7 +123,9 @@ export class ApprovalsRepository {
         action: 'requested',
         detail: { approvers: input.approverIds, origin: input.origin },
       });
-      return { approval: withApprovers(this.store, inserted), created: true };
+      const approval = withApprovers(this.store, inserted);
+      if (effects) writeEffects(this.store, effects(approval), at);
+      return { approval, created: true };
     });
   }
 
@@ -172,7 +173,7 @@ export class ApprovalsRepository {
    * transaction. Exactly one caller wins a race: the others get `decided: false` and the row as
    * the winner left it.
    */
-  async decide(input: DecisionInput): Promise<{ decided: boolean; approval: Approval | undefined }> {
+  async decide(input: DecisionInput, effects?: (a: Approval) => Effect[]): Promise<{ decided: boolean; approval: Approval | undefined }> {
     return this.store.write(() => {
       const at = this.now();
       const result = this.store
@@ -202,7 +203,9 @@ export class ApprovalsRepository {
         });
       }
       const row = approvalById(this.store, input.teamId, input.id);
-      return { decided, approval: row ? withApprovers(this.store, row) : undefined };
+      const approval = row ? withApprovers(this.store, row) : undefined;
+      if (decided && approval && effects) writeEffects(this.store, effects(approval), at);
+      return { decided, approval };
     });
   }
 
@@ -210,7 +213,7 @@ export class ApprovalsRepository {
    * `pending → failed` with the reason (the request could not reach its approvers, or the step's
    * inputs were unusable). False when someone decided first.
    */
-  async markFailed(teamId: string, id: number, reason: string, actorId: string): Promise<boolean> {
+  async markFailed(teamId: string, id: number, reason: string, actorId: string, effects?: (a: Approval) => Effect[]): Promise<boolean> {
     return this.store.write((tx) => {
       const at = this.now();
       const result = tx
@@ -220,40 +223,9 @@ export class ApprovalsRepository {
         .run();
       if (result.changes !== 1) return false;
       appendAudit(this.store, { teamId, actorId, entity: 'approval', entityId: id, action: 'failed', detail: { reason } });
+      const row = approvalById(this.store, teamId, id);
+      if (row && effects) writeEffects(this.store, effects(withApprovers(this.store, row)), at);
       return true;
-    });
-  }
-
-  /**
-   * Claims the right to complete this approval's workflow step in Slack (`waiting → completing`),
-   * so two paths (a decision and the start-up recovery) never complete it twice. A `completing`
-   * claim older than `staleBefore` (left by a process that died mid-call) may be taken over.
-   */
-  async claimStep(teamId: string, id: number, staleBefore?: number): Promise<boolean> {
-    return this.store.write((tx) => {
-      const claimable =
-        staleBefore === undefined
-          ? eq(approvals.stepState, 'waiting')
-          : or(
-              eq(approvals.stepState, 'waiting'),
-              and(eq(approvals.stepState, 'completing'), lt(approvals.updatedAt, staleBefore)),
-            );
-      const result = tx
-        .update(approvals)
-        .set({ stepState: 'completing', updatedAt: this.now() })
-        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), ne(approvals.status, 'pending'), claimable))
-        .run();
-      return result.changes === 1;
-    });
-  }
-
-  /** Ends a claim: `completed`/`failed` for good, or back to `waiting` for a later retry. */
-  async finishStep(teamId: string, id: number, state: StepEnd): Promise<void> {
-    this.store.write((tx) => {
-      tx.update(approvals)
-        .set({ stepState: state, updatedAt: this.now() })
-        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.stepState, 'completing')))
-        .run();
     });
   }
 

@@ -36,30 +36,29 @@ export class HomeStateRepository {
     return row ? { filter: isHomeFilter(row.filter) ? row.filter : DEFAULT_HOME_FILTER, page: Math.max(0, row.page) } : undefined;
   }
 
-  /** Records that the user opened the Home (keeping earlier choices); returns their choices. */
-  async touch(teamId: string, userId: string): Promise<HomePrefs> {
-    const row = this.store
+  /**
+   * Records that the user opened the Home at `now` (keeping earlier choices). Synchronous: call
+   * it inside the `store.write` that also writes the Home's publish.
+   */
+  touchIn(teamId: string, userId: string, now: number): void {
+    this.store
       .prepared('homeState.touch', (db) =>
         db
           .insert(homeState)
-          .values({ teamId: sql.placeholder('teamId'), userId: sql.placeholder('userId') })
+          .values({ teamId: sql.placeholder('teamId'), userId: sql.placeholder('userId'), updatedAt: sql.placeholder('now') })
           .onConflictDoUpdate({ target: [homeState.teamId, homeState.userId], set: { updatedAt: sql`excluded.updated_at` } })
-          .returning({ filter: homeState.filter, page: homeState.page })
           .prepare(),
       )
-      .get({ teamId, userId }) as { filter: string; page: number };
-    return { filter: isHomeFilter(row.filter) ? row.filter : DEFAULT_HOME_FILTER, page: Math.max(0, row.page) };
+      .run({ teamId, userId, now });
   }
 
-  async save(teamId: string, userId: string, prefs: HomePrefs): Promise<void> {
+  /** Stores the user's choices (they are looking at their Home: it counts as opened at `now`). Synchronous, like `touchIn`. */
+  saveIn(teamId: string, userId: string, prefs: HomePrefs, now: number): void {
     const values = { filter: prefs.filter, page: Math.max(0, Math.floor(prefs.page)) };
     this.store.db
       .insert(homeState)
-      .values({ teamId, userId, ...values })
-      .onConflictDoUpdate({
-        target: [homeState.teamId, homeState.userId],
-        set: { ...values, updatedAt: sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))` },
-      })
+      .values({ teamId, userId, ...values, updatedAt: now })
+      .onConflictDoUpdate({ target: [homeState.teamId, homeState.userId], set: { ...values, updatedAt: now } })
       .run();
   }
 }

@@ -166,15 +166,71 @@ export const auditLog = sqliteTable(
   (t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.createdAt)],
 );
 
-/** Slack deliveries already handled (event ids, step executions, clicks): makes retries harmless. */
+/**
+ * Slack deliveries already taken (event ids): makes Slack's retries harmless. An event is
+ * `handling` (its body kept) until its listener finished, then `done` (body dropped): one a crash
+ * cut short is handled again from its body (at least once; the listeners' effects are idempotent).
+ */
 export const processedDeliveries = sqliteTable(
   'processed_deliveries',
   {
     key: text('key').primaryKey(),
     teamId: text('team_id').notNull(),
     receivedAt: integer('received_at').notNull().default(now),
+    state: text('state', { enum: ['handling', 'done', 'failed'] }).notNull().default('done'),
+    /** When the current attempt took it (a newer attempt may take over an older one's). */
+    claimedAt: integer('claimed_at'),
+    attempts: integer('attempts').notNull().default(1),
+    /** The delivery's JSON body while `handling`, to handle it again after a crash. */
+    body: text('body'),
   },
-  (t) => [index('processed_deliveries_received_idx').on(t.receivedAt)],
+  (t) => [
+    index('processed_deliveries_received_idx').on(t.receivedAt),
+    index('processed_deliveries_handling_idx').on(t.claimedAt).where(sql`${t.state} = 'handling'`),
+  ],
+);
+
+export const OUTBOX_STATES = ['pending', 'done', 'failed'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/**
+ * Every effect a change has in Slack (a card, a DM, a card update, a step completion, a Home
+ * publish), written in the change's own transaction and sent by the outbox sender
+ * (src/outbox/). `key` names the effect: writing the same effect twice is a no-op, or, for
+ * coalescing effects (card refreshes, Home publishes), bumps `generation` so that one more send
+ * renders the newest state. A sender holds a row while `lease_until` is in the future.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    key: text('key').notNull(),
+    teamId: text('team_id').notNull(),
+    kind: text('kind').notNull(),
+    /** Who or where it goes: a channel or user id, a workflow execution id. */
+    target: text('target').notNull(),
+    /** JSON: what the kind's handler needs besides the store's current state. */
+    payload: text('payload').notNull(),
+    state: text('state', { enum: OUTBOX_STATES }).notNull().default('pending'),
+    /** Bumped each time a coalescing effect is written again while not yet sent. */
+    generation: integer('generation').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until'),
+    /** The last attempt's outcome is unknown (timeout, 5xx): look before posting again. */
+    uncertain: integer('uncertain', { mode: 'boolean' }).notNull().default(false),
+    lastError: text('last_error'),
+    /** What the send produced (a message's `channel/ts`), for logs and tests. */
+    result: text('result'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('outbox_key_uq').on(t.key),
+    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    index('outbox_done_idx').on(t.updatedAt).where(sql`${t.state} <> 'pending'`),
+  ],
 );
 
 /** What each user last chose on their App Home, so republishing keeps it. */
@@ -200,3 +256,5 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export type CommentRow = typeof taskComments.$inferSelect;
 export type HomeStateRow = typeof homeState.$inferSelect;
 export type HomeFilter = HomeStateRow['filter'];
+export type OutboxRow = typeof outbox.$inferSelect;
+export type NewOutboxRow = typeof outbox.$inferInsert;

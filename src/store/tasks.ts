@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
+import { writeEffects, type Effect } from './outbox.js';
 import {
   auditLog,
   taskComments,
@@ -20,7 +21,12 @@ import {
  * `store.write`, BEGIN IMMEDIATE) and filters on `team_id`, so an id from workspace B never
  * resolves in workspace A. Every change appends an audit row in the same transaction.
  * Async on purpose: a PostgreSQL implementation can slot in behind the same interface.
+ * Each change takes `effects`, a function of its outcome returning what it owes Slack (outbox
+ * rows): called inside the transaction, so the change and its effects commit together or not at all.
  */
+
+/** What a change owes Slack, given its outcome (run inside its transaction). */
+export type EffectsOf<T> = (outcome: T) => Effect[];
 
 /**
  * The partial step index's own condition (schema.ts: steps still open), written as literals:
@@ -112,7 +118,7 @@ export class TasksRepository {
    * With a `functionExecutionId` already used (a retried `function_executed`), returns that task
    * with `created: false` and changes nothing.
    */
-  async create(input: NewTask, at: number): Promise<{ task: TaskRow; created: boolean }> {
+  async create(input: NewTask, at: number, effects?: EffectsOf<TaskRow>): Promise<{ task: TaskRow; created: boolean }> {
     return this.store.write((tx) => {
       if (input.functionExecutionId) {
         const existing = tx
@@ -183,6 +189,7 @@ export class TasksRepository {
         action: 'created',
         detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}), ...(task.private ? { private: true } : {}) },
       });
+      if (effects) writeEffects(this.store, effects(task), at);
       return { task, created: true };
     });
   }
@@ -212,7 +219,7 @@ export class TasksRepository {
   }
 
   /** Changes the given fields; the audit row names the fields that really changed. */
-  async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number): Promise<Transition | undefined> {
+  async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
     return this.store.write((tx) => {
       const before = this.get(teamId, id);
       if (!before) return undefined;
@@ -228,11 +235,19 @@ export class TasksRepository {
         .returning()
         .get();
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'edited', detail: { fields: Object.keys(changes) } });
+      if (effects) writeEffects(this.store, effects(task), at);
       return { task, changed: true };
     });
   }
 
-  async assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
+  async assign(
+    teamId: string,
+    id: number,
+    actorId: string,
+    assigneeId: string,
+    at: number,
+    effects?: (t: { task: TaskRow; previousAssigneeId: string }) => Effect[],
+  ): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
     return this.store.write((tx) => {
       const before = this.get(teamId, id);
       if (!before) return undefined;
@@ -244,18 +259,28 @@ export class TasksRepository {
         .returning()
         .get();
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'assigned', detail: { from: before.assigneeId, to: assigneeId } });
+      if (effects) writeEffects(this.store, effects({ task, previousAssigneeId: before.assigneeId }), at);
       return { task, changed: true, previousAssigneeId: before.assigneeId };
     });
   }
 
-  /** open → done, conditionally: of two racing completions exactly one has `changed: true`. */
-  async complete(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
+  /**
+   * open → done, conditionally: of two racing completions exactly one has `changed: true`. A
+   * workflow step waiting on the task moves to `completing` (its completion is an effect now).
+   */
+  async complete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
     return this.store.write(() => {
       const task = this.store
         .prepared('tasks.complete', (db) =>
           db
             .update(tasks)
-            .set({ status: 'done', completedBy: sql`${sql.placeholder('actorId')}`, completedAt: sql`${sql.placeholder('at')}`, updatedAt: sql`${sql.placeholder('at')}` })
+            .set({
+              status: 'done',
+              completedBy: sql`${sql.placeholder('actorId')}`,
+              completedAt: sql`${sql.placeholder('at')}`,
+              updatedAt: sql`${sql.placeholder('at')}`,
+              stepState: sql`CASE WHEN ${tasks.stepState} = 'waiting' THEN 'completing' ELSE ${tasks.stepState} END`,
+            })
             .where(and(eq(tasks.teamId, sql.placeholder('teamId')), eq(tasks.id, sql.placeholder('id')), eq(tasks.status, 'open')))
             .returning()
             .prepare(),
@@ -266,12 +291,13 @@ export class TasksRepository {
         return current ? { task: current, changed: false } : undefined;
       }
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'completed' });
+      if (effects) writeEffects(this.store, effects(task), at);
       return { task, changed: true };
     });
   }
 
   /** done → open, conditionally. */
-  async reopen(teamId: string, id: number, actorId: string, at: number): Promise<Transition | undefined> {
+  async reopen(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
     return this.store.write((tx) => {
       const task = tx
         .update(tasks)
@@ -284,6 +310,7 @@ export class TasksRepository {
         return current ? { task: current, changed: false } : undefined;
       }
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'reopened' });
+      if (effects) writeEffects(this.store, effects(task), at);
       return { task, changed: true };
     });
   }
@@ -292,13 +319,20 @@ export class TasksRepository {
    * Deletes the task with its comments and card records (ON DELETE CASCADE) and returns what it
    * was, with its card messages (so they can be updated). The audit rows stay: the log is append-only.
    */
-  async delete(teamId: string, id: number, actorId: string): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
+  async delete(
+    teamId: string,
+    id: number,
+    actorId: string,
+    at: number,
+    effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
+  ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
     return this.store.write((tx) => {
       const task = this.get(teamId, id);
       if (!task) return undefined;
       const messages = this.messagesOf(teamId, id);
       tx.delete(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
       appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: id, action: 'deleted', detail: { number: task.number, title: task.title } });
+      if (effects) writeEffects(this.store, effects({ task, messages }), at);
       return { task, messages };
     });
   }

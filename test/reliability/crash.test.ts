@@ -271,7 +271,7 @@ describe('crash safety: SIGKILL at random points while writing', () => {
     const stepsOwed = () =>
       approvals().filter((a) => (a.status === 'approved' || a.status === 'rejected' ? fake.execution(a.fx)?.state !== 'completed' : a.status === 'failed' ? fake.execution(a.fx)?.state !== 'failed' : false));
 
-    const converge = async (what: string, done: () => boolean, timeoutMs = 20_000) => {
+    const converge = async (what: string, done: () => boolean, timeoutMs = 60_000) => {
       const until = Date.now() + timeoutMs;
       while (!done()) {
         if (Date.now() > until) throw new Error(`the last process did not ${what} within ${timeoutMs} ms\n${proc?.output() ?? ''}`);
@@ -380,5 +380,5 @@ describe('crash safety: SIGKILL at random points while writing', () => {
     } finally {
       db.close();
     }
-  }, 150_000);
+  }, 240_000);
 });

@@ -13,6 +13,8 @@ import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 export const SIGNING_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 export const TEAM = 'T0AAAAAAA';
 export const OTHER_TEAM = 'T0BBBBBBB';
+/** The outbox's pauses between attempts in tests: an effect is given up after 4 failed attempts. */
+export const TEST_RETRY_DELAYS_MS = [50, 100, 200];
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -71,6 +73,12 @@ export interface TestAppOptions {
   recoveryEveryMs?: number;
   /** HTTP timeouts and connection caps (createApp's defaults otherwise). */
   http?: CreateAppOptions['http'];
+  /**
+   * The outbox sender's options. Tests default to a short retry schedule (TEST_RETRY_DELAYS_MS:
+   * four attempts within a second, instead of over most of an hour) so that "Slack keeps failing"
+   * ends in the give-up path while the test waits.
+   */
+  outbox?: CreateAppOptions['outbox'];
   /** Internal: what a restarted app inherits the duty to clean up on dispose. */
   owned?: { fake: boolean; tempDir?: string };
 }
@@ -96,7 +104,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const store = openStore(dbPath);
   const logger = new CapturingLogger();
-  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http });
+  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http, outbox: { retryDelaysMs: TEST_RETRY_DELAYS_MS, ...opts.outbox } });
   const { port } = await tasklane.start(0);
   const url = `http://127.0.0.1:${port as number}/slack/events`;
   const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });

@@ -17,21 +17,19 @@ import {
   noticeModal,
   rejectReasonModal,
   requestApprovalModal,
-  requestFailedText,
-  requestSentText,
 } from './views.js';
 
 /**
  * Approvals' listeners, kept thin: read the payload, call ApprovalService, render, call Slack.
- * Buttons ack first and never wait on Slack before it; modal submissions validate and record the
- * decision in the local store before the ack (so errors can show on the input) and call Slack after.
- * Slack calls go out with the bot token: the workflow token of a function-bound click expires.
+ * Buttons and modal submissions record the decision (and its effects) in the local store before
+ * the ack, so a refusal can show on the input and nothing acknowledged is lost; the outbox tells
+ * Slack after. Slack calls go out with the bot token: the workflow token of a function-bound click expires.
  */
 export function registerApprovals(reg: ListenerRegistry, svc: Services): ApprovalService {
   const approvals = new ApprovalService(svc);
 
-  // Slack hears "received" only once the execution is recorded (a local store write): a crash
-  // before that makes Slack redeliver it, instead of a workflow waiting forever on a lost step.
+  // Slack hears "received" only once the execution and its cards are recorded (a local store
+  // write): a crash before that makes Slack redeliver it, instead of a workflow waiting forever.
   reg.function(
     FUNCTION.requestApproval,
     async ({ event, body, client, ack }) => {
@@ -40,9 +38,9 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
         functionExecutionId: event.function_execution_id,
         workflowExecutionId: event.workflow_execution_id,
         inputs: event.inputs as Record<string, unknown>,
-        client,
-        recorded: async () => ack?.(),
+        workflowToken: client.token,
       });
+      await ack?.();
     },
     { autoAcknowledge: false },
   );
@@ -68,40 +66,30 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       title: viewInput(values, REQUEST_INPUT.title.block, REQUEST_INPUT.title.action).text() ?? '',
       details: viewInput(values, REQUEST_INPUT.details.block, REQUEST_INPUT.details.action).text() ?? '',
     };
-    // The shape checks decide the answer before the ack; the DMs to approvers go out after it.
+    // Stored (with its cards in the outbox) before the ack: a request Slack saw accepted is never
+    // lost. The requester hears from the outbox once the cards went out, or why they could not.
     try {
-      parseApprovalRequest({ ...request, requesterId: userId });
+      await approvals.requestApproval({ teamId, requesterId: userId, ...request });
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       await ack({ response_action: 'errors', errors: requestErrors(err) });
       return;
     }
     await ack();
-    try {
-      const approval = await approvals.requestApproval({ teamId, requesterId: userId, ...request });
-      // The outcome reaches the requester when an approver decides (the service DMs it).
-      await dm(svc, userId, approval.status === 'failed' ? requestFailedText(approval) : requestSentText(approval));
-    } catch (err) {
-      if (!(err instanceof DomainError)) svc.logger.error(`request approval (team ${teamId}, user ${userId}): ${describeError(err)}`);
-      await dm(svc, userId, `Your approval request was not sent: ${userMessageFor(err)}`);
-    }
   });
 
-  // The decision is a local store write, made before the ack: a click Slack saw accepted is never
-  // lost to a crash. Everything that calls Slack (the step, the cards, the requester) comes after.
+  // The decision is a local store write (with what it owes Slack, in the outbox), made before the
+  // ack: a click Slack saw accepted is never lost to a crash.
   reg.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
     const click = clickOf(body, action);
-    const respondFn = body.response_url ? respond : undefined;
-    let approval: Approval;
     try {
-      approval = await approvals.recordDecision({ ...click, outcome: 'approved', comment: '' });
+      await approvals.decide({ ...click, outcome: 'approved', comment: '' });
     } catch (err) {
       await ack();
-      await explain(svc, click, err, respondFn);
+      await explain(svc, click, err, body.response_url ? respond : undefined);
       return;
     }
     await ack();
-    await approvals.announceDecision(approval, (text) => tell(svc, click, text, respondFn));
   });
 
   const openDecisionModal = (outcome: DecisionOutcome) =>
@@ -133,10 +121,9 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       const userId = body.user.id;
       const approvalId = decodeMeta(view.private_metadata)?.approvalId ?? Number.NaN;
       const comment = viewInput(view.state.values, input.block, input.action).text() ?? '';
-      let approval: Approval;
       try {
         // Local store only: validation and the decision itself, so an error can go back on the input.
-        approval = await approvals.recordDecision({ teamId, approvalId, userId, outcome, comment });
+        await approvals.decide({ teamId, approvalId, userId, outcome, comment });
       } catch (err) {
         if (!(err instanceof DomainError)) {
           svc.logger.error(`approval ${approvalId} (team ${teamId}): recording ${userId}'s decision failed: ${describeError(err)}`);
@@ -145,14 +132,12 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
         return;
       }
       await ack();
-      await approvals.announceDecision(approval);
     };
   reg.view<ViewSubmitAction>(VIEW.rejectReason, submitDecision('rejected'));
   reg.view<ViewSubmitAction>(VIEW.approveComment, submitDecision('approved'));
 
-  svc.onStart('approvals: complete workflow steps left waiting, send cards left unsent', async () => {
-    await approvals.completeWaitingSteps();
-    await approvals.sendUnsentCards();
+  svc.onStart('approvals: effects a store from before the outbox still owes', async () => {
+    await approvals.ensureEffects();
   });
 
   return approvals;

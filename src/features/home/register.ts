@@ -22,8 +22,8 @@ import { openNewTaskModal } from '../tasks/modal.js';
 import { LOOKUP_BUDGET_MS } from '../tasks/taskForm.js';
 import type { TaskService } from '../tasks/service.js';
 import { openTaskDetails, openTaskForm } from '../tasks/details.js';
-import { HomePublisher } from './publisher.js';
-import { HomeThread, type HomePublishing } from './thread.js';
+import { writeEffects } from '../../store/outbox.js';
+import { homePublishEffect, registerHomeKind } from './effects.js';
 import {
   REASSIGN_INPUT,
   decodeTaskMeta,
@@ -36,37 +36,31 @@ import {
 
 /**
  * The App Home. Listeners stay thin: ack, read the payload, call a service or the
- * home_state repository, then let the publisher redraw. Approve / Reject on the Home use the
+ * home_state repository, then let the outbox redraw. Approve / Reject on the Home use the
  * approvals feature's own ACTION.approve / ACTION.reject listeners, which serve view containers.
  *
- * Installs `svc.homes` (the publisher) so that every feature's changes refresh the Homes of
- * the users they affect; createApp registers this feature first for that reason.
+ * Homes are drawn by the outbox (effects.ts): every feature's changes write a publish for the
+ * people they affect, and opening the Home or clicking on it writes one for that person.
  */
-export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): HomePublishing {
+export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   const homeState = new HomeStateRepository(svc.store);
   const dashboard = new DashboardReadModel(svc.store);
-  const inThisThread = () =>
-    new HomePublisher({
-      client: svc.client,
-      dashboard,
-      homeState,
-      users: svc.users,
-      background: svc.background,
-      logger: svc.logger,
-      now: svc.now,
+  registerHomeKind(svc.outbox, { client: svc.client, dashboard, homeState, users: svc.users, now: svc.now });
+
+  /** The user's Home, drawn afresh (an outbox row, coalesced with any change's), `choose` stored with it. */
+  const republish = (teamId: string, userId: string, choose: () => void) => {
+    svc.store.write(() => {
+      choose();
+      writeEffects(svc.store, [homePublishEffect(teamId, userId)], svc.now());
     });
-  // An in-memory store cannot be opened by a second thread.
-  const publisher: HomePublishing = svc.store.sqlite.memory
-    ? inThisThread()
-    : new HomeThread({ data: { databasePath: svc.store.sqlite.name, config: { botToken: svc.config.botToken, slackApiUrl: svc.config.slackApiUrl, logLevel: svc.config.logLevel } }, logger: svc.logger, background: svc.background, now: svc.now, inThisThread });
-  svc.homes = publisher;
+    svc.outbox.kick();
+  };
 
   reg.event(EVENT.appHomeOpened, async ({ event, body, context }) => {
     // Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
     if (event.tab !== 'home') return;
     const teamId = context.teamId ?? body.team_id;
-    await homeState.touch(teamId, event.user);
-    publisher.publishNow(teamId, event.user);
+    republish(teamId, event.user, () => homeState.touchIn(teamId, event.user, svc.now()));
   });
 
   // ---------------------------------------------------------------- filter and pages
@@ -76,18 +70,17 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     const click = clickOf(body);
     const filter = selectedOptionValue(action);
     if (!isHomeFilter(filter)) return;
-    await homeState.save(click.teamId, click.userId, { filter, page: 0 });
-    publisher.publishNow(click.teamId, click.userId);
+    republish(click.teamId, click.userId, () => homeState.saveIn(click.teamId, click.userId, { filter, page: 0 }, svc.now()));
   });
 
   const turnPage = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction }) => {
     await ack();
     const click = clickOf(body);
     const target = parsePageValue(stringOf(action.value));
-    if (!target || !isHomeFilter(target.filter)) return;
+    const filter = target?.filter;
+    if (!target || !isHomeFilter(filter)) return;
     // The button says which filter it was drawn for: a click on a stale Home cannot page another list.
-    await homeState.save(click.teamId, click.userId, { filter: target.filter, page: target.page });
-    publisher.publishNow(click.teamId, click.userId);
+    republish(click.teamId, click.userId, () => homeState.saveIn(click.teamId, click.userId, { filter, page: target.page }, svc.now()));
   };
   reg.action<BlockAction<ButtonAction>>(ACTION.homePrev, turnPage);
   reg.action<BlockAction<ButtonAction>>(ACTION.homeNext, turnPage);
@@ -141,7 +134,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     const taskId = rowIdOf(action.value);
     if (taskId === undefined) return;
     try {
-      // The service republishes the Homes of everyone the change affects (svc.homes).
+      // The change writes a Home publish for everyone it affects (an outbox effect).
       await tasks.complete(actorOf(click), { id: taskId });
     } catch (err) {
       await explain(click, err, `completing task ${taskId}`);
@@ -226,7 +219,6 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     await openModal(svc, click, noticeModal('Tasklane', userMessageFor(err)));
   }
 
-  return publisher;
 }
 
 interface Click {

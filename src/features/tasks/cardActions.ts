@@ -24,7 +24,7 @@ export function registerTaskCardActions(reg: ListenerRegistry, svc: Services, ta
     const note = ephemeralNote(client, body, respond);
     if (id === undefined) return;
     try {
-      await tasks.complete({ teamId, userId, tell: note }, { id });
+      await tasks.complete({ teamId, userId }, { id });
     } catch (err) {
       if (!(err instanceof DomainError)) svc.logger.error(`complete button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
       await note(userMessageFor(err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));

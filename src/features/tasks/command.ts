@@ -60,7 +60,7 @@ export function registerTaskCommand(reg: ListenerRegistry, svc: Services, tasks:
       parsed = parseTaskCommand(command.text, { now: svc.now(), timeZone: timeZone ?? 'UTC' });
       // Not yet acked: the store and the user cache answer; a guest lookup the cache missed is bounded.
       const budget = acked ? {} : { lookupBudgetMs: LOOKUP_BUDGET_MS };
-      const actor: Actor = { teamId: command.team_id, userId: command.user_id, timeZone, ...budget, tell: (text) => reply(text) };
+      const actor: Actor = { teamId: command.team_id, userId: command.user_id, timeZone, ...budget };
       await run(parsed, actor, tasks, reply);
     } catch (err) {
       if (!(err instanceof DomainError)) {
@@ -91,8 +91,13 @@ function answerableBeforeAck(text: string, userId: string, svc: Services): boole
     case 'list':
       // The cached user also says whether they are a guest (what "all" may show them).
       return cachedTz !== undefined;
+    // Changes are stored before the ack (acknowledged means stored); what only Slack knows (an
+    // assignee, whether the user is a guest) is asked within the lookup budget.
     case 'add':
-      return !parsed.assigneeId || parsed.assigneeId === userId || svc.users.peek(parsed.assigneeId) !== undefined;
+    case 'done':
+    case 'reopen':
+    case 'assign':
+      return true;
     default:
       return false;
   }

@@ -1,26 +1,29 @@
 import type { types } from '@slack/bolt';
-import { describeError } from '../../runtime.js';
-import type { Services } from '../../services.js';
+import { KIND, messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
+import type { Notify, Outbox } from '../../outbox/sender.js';
 import { mention } from '../../slack/mrkdwn.js';
-import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
+import { slackErrorCode } from '../../slack/slackErrors.js';
+import type { Store } from '../../store/db.js';
+import type { Effect } from '../../store/outbox.js';
 import type { TaskRow } from '../../store/schema.js';
-import type { TaskMessage, TasksRepository } from '../../store/tasks.js';
+import type { TaskMessage, TaskMessageKind, TasksRepository } from '../../store/tasks.js';
+import { homeEffects } from '../home/effects.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
 
 /**
- * What a task change means in Slack, run after the store transaction committed and off the
- * request path (the store first, then Slack; a failed call never loses the change).
- * Cards are updated in place, the assignee gets a DM card, a waiting workflow step completes.
- * Calls use the bot token (`svc.client`): workflow tokens expire long before most tasks are done.
+ * What a task change means in Slack, as outbox effects (src/outbox) written in the change's own
+ * transaction: the assignee's DM card, the channel card, card refreshes, notices, the workflow
+ * step's completion, the App Homes. Cards are rendered when they are sent, from the task as it is
+ * then, so a card never shows an older state than the store. Calls use the bot token: workflow
+ * tokens expire long before most tasks are done.
  */
 
-export interface Teller {
-  /** Tells the acting user what did not reach Slack. */
-  (text: string): Promise<void>;
-}
-
-/** Re-exported for the step listeners. */
-export { slackErrorCode } from '../../slack/slackErrors.js';
+export const TASK_KIND = {
+  /** Posts a task's card (assignee DM or channel) and records it. */
+  card: 'task.card',
+  /** Updates every recorded card of a task to its current state (coalesced per task). */
+  cards: 'task.cards',
+} as const;
 
 /** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */
 export function stepOutputs(task: TaskRow): Record<string, string | number> {
@@ -40,231 +43,161 @@ export function externalTaskId(id: number): string {
   return `task-${id}`;
 }
 
-/** Card updates that fail because the card is gone; the card row is forgotten, nobody is told. */
-const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
+/** Who acted, for the notices: undefined for the app itself (a workflow step), which nobody reads. */
+type Teller = string | undefined;
 
+/**
+ * The effects of each task change. Each method runs inside the change's transaction (it reads
+ * `home_state` there) and returns the rows to write with it.
+ */
 export class TaskEffects {
-  /**
-   * `create_task` executions whose completion call is running in this process: the periodic
-   * recovery and a redelivery leave them alone rather than call Slack a second time.
-   */
-  private readonly completing = new Set<string>();
+  constructor(private readonly store: Store) {}
 
-  constructor(
-    private readonly svc: Services,
-    private readonly repo: TasksRepository,
-  ) {}
-
-  private get log() {
-    return this.svc.logger;
+  created(task: TaskRow, now: number, opts: { tell?: Teller; thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Effect[] {
+    const label = taskLabel(task);
+    const notify = (text: string): Notify | undefined => (opts.tell ? { userId: opts.tell, text: `${label} was saved, but ${text}` } : undefined);
+    const effects: Effect[] = [cardEffect(task, task.assigneeId, 'assignee_dm', 'assigned', task.creatorId, `task:${task.id}:card:assignee`, notify(`I couldn’t send ${mention(task.assigneeId)} the task in a DM.`))];
+    if (task.channelId) {
+      effects.push(cardEffect(task, task.channelId, 'channel', 'new', task.creatorId, `task:${task.id}:card:channel`, notify(`I couldn’t post the task card in <#${task.channelId}>.`)));
+    }
+    if (opts.thread) {
+      effects.push(
+        messageEffect({
+          key: `task:${task.id}:thread-reply`,
+          teamId: task.teamId,
+          channel: opts.thread.channelId,
+          threadTs: opts.thread.threadTs ?? opts.thread.ts,
+          text: madeFromMessageText(task),
+          notify: notify('I couldn’t reply in the message’s thread.'),
+        }),
+      );
+    }
+    if (task.functionExecutionId && task.stepState === 'completing') effects.push(this.step(task));
+    return [...effects, ...this.homes(task, now)];
   }
 
-  /**
-   * A new task: the assignee's DM card, the channel card when asked for, and (made from a message)
-   * a reply in that message's thread. What fails is told to the creator in one note.
-   */
-  async created(task: TaskRow, tell: Teller, opts: { thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Promise<void> {
-    this.homesChanged(task);
-    const problems: string[] = [];
-    const thread = opts.thread;
-    await Promise.all([
-      thread
-        ? this.svc.client.chat
-            .postMessage({ channel: thread.channelId, thread_ts: thread.threadTs ?? thread.ts, text: madeFromMessageText(task) })
-            .catch((err: unknown) => {
-              problems.push(`I couldn’t reply in the message’s thread. ${slackFailureText(err)}`);
-            })
-        : Promise.resolve(),
-      this.sendAssigneeCard(task, task.creatorId).catch((err: unknown) => {
-        problems.push(`I couldn’t send ${mention(task.assigneeId)} the task in a DM. ${slackFailureText(err)}`);
+  assigned(task: TaskRow, previousAssigneeId: string, actorId: string, now: number): Effect[] {
+    const notify: Notify = { userId: actorId, text: `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them.` };
+    return [
+      this.refresh(task),
+      cardEffect(task, task.assigneeId, 'assignee_dm', 'assigned', actorId, `task:${task.id}:card:assignee:${task.assigneeId}:${task.updatedAt}`, notify),
+      ...this.homes(task, now, previousAssigneeId),
+    ];
+  }
+
+  /** `tell`: the person who completed it, told if its cards could not be updated. */
+  completed(task: TaskRow, now: number, tell?: Teller): Effect[] {
+    const effects: Effect[] = [this.refresh(task, tell ? { userId: tell, text: `${taskLabel(task)} is completed, but I couldn’t update its card; it may still show the buttons.` } : undefined)];
+    if (task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')) effects.push(this.step(task));
+    if (task.completedBy !== task.creatorId && task.origin !== 'workflow') {
+      effects.push(messageEffect({ key: `task:${task.id}:completed:${task.completedAt ?? now}`, teamId: task.teamId, channel: task.creatorId, text: completedNoticeText(task) }));
+    }
+    return [...effects, ...this.homes(task, now, task.completedBy)];
+  }
+
+  reopened(task: TaskRow, actorId: string, now: number): Effect[] {
+    const effects: Effect[] = [this.refresh(task)];
+    if (actorId !== task.assigneeId) {
+      effects.push(messageEffect({ key: `task:${task.id}:reopened:${task.updatedAt}`, teamId: task.teamId, channel: task.assigneeId, text: `${mention(actorId)} reopened ${taskLabel(task)}` }));
+    }
+    return [...effects, ...this.homes(task, now)];
+  }
+
+  edited(task: TaskRow, now: number): Effect[] {
+    return [this.refresh(task), ...this.homes(task, now)];
+  }
+
+  /** The task is gone from the store: its cards say so (content decided now), a waiting step fails. */
+  removed(task: TaskRow, messages: TaskMessage[], actorId: string, now: number): Effect[] {
+    const effects: Effect[] = messages.map((m) =>
+      messageUpdateEffect({
+        key: `task:${task.id}:deleted:${m.channelId}:${m.ts}`,
+        teamId: task.teamId,
+        channel: m.channelId,
+        ts: m.ts,
+        text: `Deleted: ${taskLabel(task)}`,
+        blocks: deletedCardBlocks(task, actorId),
       }),
-      task.channelId
-        ? this.postCard(task, task.channelId, 'channel', taskCardText(task, 'New task')).catch((err: unknown) => {
-            problems.push(`I couldn’t post the task card in <#${task.channelId}>. ${slackFailureText(err)}`);
-          })
-        : Promise.resolve(),
-    ]);
-    if (problems.length > 0) await this.tellSafely(tell, `${taskLabel(task)} was saved, but: ${problems.join(' ')}`);
+    );
+    if (task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')) {
+      effects.push(stepEffect({ teamId: task.teamId, executionId: task.functionExecutionId, error: `Task #${task.number} was deleted before it was completed.` }));
+    }
+    return [...effects, ...this.homes(task, now)];
   }
 
-  async assigned(task: TaskRow, previousAssigneeId: string, actorId: string, tell: Teller): Promise<void> {
-    this.homesChanged(task, previousAssigneeId);
-    await this.refreshCards(task);
-    await this.sendAssigneeCard(task, actorId).catch(async (err: unknown) => {
-      await this.tellSafely(tell, `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them. ${slackFailureText(err)}`);
-    });
+  /** The `create_task` step's completion, with the task's outputs as they are now. */
+  step(task: TaskRow): Effect {
+    return stepEffect({ teamId: task.teamId, executionId: task.functionExecutionId ?? '', outputs: stepOutputs(task), owner: { table: 'tasks', id: task.id } });
   }
 
-  /** `tell`: the person who completed it is waiting on the card; told when it could not be updated. */
-  async completed(task: TaskRow, tell?: Teller): Promise<void> {
-    this.homesChanged(task, task.completedBy);
-    await Promise.all([
-      this.refreshCards(task).then(async (failed) => {
-        if (failed.length === 0 || !tell) return;
-        const cards = failed.length === 1 ? 'its card' : `${failed.length} of its cards`;
-        await this.tellSafely(tell, `${taskLabel(task)} is completed, but I couldn’t update ${cards}; it may still show the buttons. ${[...new Set(failed.map(slackFailureText))].join(' ')}`);
-      }),
-      this.finishStep(task),
-      task.completedBy !== task.creatorId && task.origin !== 'workflow'
-        ? this.dm(task.creatorId, completedNoticeText(task)).catch((err: unknown) => {
-            this.log.warn(`task ${task.id} (team ${task.teamId}): could not tell the creator it was completed: ${describeError(err)}`);
-          })
-        : Promise.resolve(),
-    ]);
-  }
-
-  async reopened(task: TaskRow, actorId: string): Promise<void> {
-    this.homesChanged(task);
-    await Promise.all([
-      this.refreshCards(task),
-      actorId !== task.assigneeId
-        ? this.dm(task.assigneeId, `${mention(actorId)} reopened ${taskLabel(task)}`).catch((err: unknown) => {
-            this.log.warn(`task ${task.id} (team ${task.teamId}): could not tell the assignee it was reopened: ${describeError(err)}`);
-          })
-        : Promise.resolve(),
-    ]);
-  }
-
-  async edited(task: TaskRow): Promise<void> {
-    this.homesChanged(task);
-    await this.refreshCards(task);
-  }
-
-  async removed(task: TaskRow, messages: TaskMessage[], actorId: string): Promise<void> {
-    this.homesChanged(task);
-    await Promise.all([
-      ...messages.map((m) =>
-        this.svc.client.chat
-          .update({ channel: m.channelId, ts: m.ts, text: `Deleted: ${taskLabel(task)}`, blocks: deletedCardBlocks(task, actorId) })
-          .catch((err: unknown) => this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`)),
-      ),
-      task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')
-        ? this.failStep(task.functionExecutionId, `Task #${task.number} was deleted before it was completed.`)
-        : Promise.resolve(),
-    ]);
+  private refresh(task: TaskRow, notify?: Notify): Effect {
+    return { key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id, ...(notify ? { notify } : {}) }, coalesce: true };
   }
 
   /**
    * The people whose App Home shows this task. A workflow's task was "created" by the app's bot
-   * user, which has no Home; and `complete_task` may record the bot as the completer. Each
-   * effect calls this first: the change is committed, and the Home publish (background work)
-   * need not wait for the cards and DMs.
+   * user, which has no Home; and `complete_task` may record the bot as the completer.
    */
-  private homesChanged(task: TaskRow, ...others: (string | null | undefined)[]): void {
+  private homes(task: TaskRow, now: number, ...others: (string | null | undefined)[]): Effect[] {
     const creator = task.origin === 'workflow' ? undefined : task.creatorId;
     const people = [task.assigneeId, creator, ...others.filter((o) => !(task.origin === 'workflow' && o === task.creatorId))];
-    this.svc.homes.changed(task.teamId, people);
-  }
-
-  // ------------------------------------------------------------ cards
-
-  /**
-   * chat.update on every card of the task; a card Slack no longer has is forgotten. Returns why
-   * each card that still exists could not be updated (Slack's error code, undefined when Slack did not answer).
-   */
-  async refreshCards(task: TaskRow): Promise<(string | undefined)[]> {
-    const messages = await this.repo.messages(task.teamId, task.id);
-    const failed: (string | undefined)[] = [];
-    await Promise.all(
-      messages.map(async (m) => {
-        try {
-          await this.svc.client.chat.update({ channel: m.channelId, ts: m.ts, text: taskCardText(task), blocks: taskCardBlocks(task) });
-        } catch (err) {
-          const code = slackErrorCode(err);
-          if (code !== undefined && CARD_GONE.has(code)) {
-            await this.repo.forgetMessage(task.teamId, m.channelId, m.ts);
-          } else {
-            this.log.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${describeError(err)}`);
-            failed.push(code);
-          }
-        }
-      }),
-    );
-    return failed;
-  }
-
-  private async sendAssigneeCard(task: TaskRow, byUserId: string): Promise<void> {
-    await this.postCard(task, task.assigneeId, 'assignee_dm', assignedText(task, byUserId));
-  }
-
-  private async postCard(task: TaskRow, channel: string, kind: TaskMessage['kind'], text: string): Promise<void> {
-    const res = await this.svc.client.chat.postMessage({ channel, text, blocks: taskCardBlocks(task) as types.KnownBlock[] });
-    if (res.channel && res.ts) await this.repo.recordMessage(task.teamId, task.id, { channelId: res.channel, ts: res.ts, kind });
-  }
-
-  private async dm(userId: string, text: string): Promise<void> {
-    await this.svc.client.chat.postMessage({ channel: userId, text });
-  }
-
-  private async tellSafely(tell: Teller, text: string): Promise<void> {
-    try {
-      await tell(text);
-    } catch (err) {
-      this.log.warn(`could not tell the user what did not reach Slack: ${describeError(err)}`);
-    }
-  }
-
-  // ------------------------------------------------------------ workflow steps
-
-  /**
-   * Completes the `create_task` step bound to `task`, once: the step_state claim
-   * (waiting|completing → completing → completed) makes concurrent paths (a click racing the
-   * start-up recovery) call Slack at most once each, and `execution_not_in_running_state`
-   * from a second call means it is already done. On a transient failure the state goes back to
-   * `waiting` (or stays `completing`) and the recovery job retries. A completion already running
-   * in this process is not started twice. False when the step still has to be completed.
-   */
-  async finishStep(task: TaskRow): Promise<boolean> {
-    const executionId = task.functionExecutionId;
-    if (!executionId) return true;
-    const wantsCompletion = task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done');
-    if (!wantsCompletion) return true;
-    const running = this.completing;
-    if (running.has(executionId)) return false;
-    running.add(executionId);
-    try {
-      if (task.stepState === 'waiting' && !(await this.repo.transitionStep(task.teamId, task.id, ['waiting'], 'completing'))) return true;
-      const latest = (await this.repo.findById(task.teamId, task.id)) ?? task;
-      try {
-        await this.svc.client.functions.completeSuccess({ function_execution_id: executionId, outputs: stepOutputs(latest) });
-      } catch (err) {
-        const code = slackErrorCode(err);
-        if (code === 'execution_not_in_running_state') {
-          this.log.debug(`task ${task.id}: step ${executionId} was already completed`);
-        } else if (code === 'function_execution_not_found' || code === 'parameter_validation_failed') {
-          this.log.error(`task ${task.id} (team ${task.teamId}): cannot complete step ${executionId}: ${describeError(err)}`);
-          await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'failed');
-          return true;
-        } else {
-          await this.repo.transitionStep(task.teamId, task.id, ['completing'], latest.status === 'done' ? 'waiting' : 'completing');
-          this.log.warn(`task ${task.id} (team ${task.teamId}): completing step ${executionId} failed; the recovery job will retry: ${describeError(err)}`);
-          return false;
-        }
-      }
-      await this.repo.transitionStep(task.teamId, task.id, ['completing'], 'completed');
-      return true;
-    } finally {
-      running.delete(executionId);
-    }
-  }
-
-  /** Fails a step with a message the workflow's owner will read; a step already finished is left alone. */
-  async failStep(functionExecutionId: string, error: string): Promise<void> {
-    try {
-      await this.svc.client.functions.completeError({ function_execution_id: functionExecutionId, error });
-    } catch (err) {
-      if (slackErrorCode(err) === 'execution_not_in_running_state') return;
-      throw err;
-    }
-  }
-
-  /** Completes a step with these outputs; already completed counts as success. */
-  async completeStep(functionExecutionId: string, outputs: Record<string, unknown>): Promise<void> {
-    try {
-      await this.svc.client.functions.completeSuccess({ function_execution_id: functionExecutionId, outputs });
-    } catch (err) {
-      if (slackErrorCode(err) === 'execution_not_in_running_state') return;
-      throw err;
-    }
+    return homeEffects(this.store, task.teamId, people, now);
   }
 }
+
+function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro: 'new' | 'assigned', by: string, key: string, notify?: Notify): Effect {
+  return { key, teamId: task.teamId, kind: TASK_KIND.card, target: channel, payload: { taskId: task.id, kind, intro, by, ...(notify ? { notify } : {}) } };
+}
+
+/** Card updates that fail because the card is gone; the card row is forgotten, nobody is told. */
+const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
+
+/** The task kinds' senders: render from the store as it is when sent. */
+export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
+  outbox.register(TASK_KIND.card, {
+    async send({ row, payload, post }) {
+      const task = await repo.findById(row.teamId, Number(payload['taskId']));
+      if (!task) return 'skipped: the task was deleted';
+      const kind = payload['kind'] as TaskMessageKind;
+      // Reassigned before this card went out: the new assignee's card is another effect.
+      if (kind === 'assignee_dm' && task.assigneeId !== row.target) return 'skipped: reassigned';
+      const text = payload['intro'] === 'assigned' ? assignedText(task, String(payload['by'])) : taskCardText(task, 'New task');
+      const posted = await post({ channel: row.target, text, blocks: taskCardBlocks(task) as types.KnownBlock[] });
+      await repo.recordMessage(task.teamId, task.id, { channelId: posted.channel, ts: posted.ts, kind });
+      // Changed while the card was on its way: the refresh that change wrote may have missed this card.
+      const now = await repo.findById(task.teamId, task.id);
+      if (now && now.updatedAt !== task.updatedAt) {
+        outbox.add([{ key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id }, coalesce: true }]);
+      }
+      return `${posted.channel}/${posted.ts}`;
+    },
+  });
+
+  outbox.register(TASK_KIND.cards, {
+    async send({ row, payload, client, logger }) {
+      const task = await repo.findById(row.teamId, Number(payload['taskId']));
+      if (!task) return 'skipped: the task was deleted';
+      const messages = await repo.messages(task.teamId, task.id);
+      const failures: unknown[] = [];
+      await Promise.all(
+        messages.map(async (m) => {
+          try {
+            await client.chat.update({ channel: m.channelId, ts: m.ts, text: taskCardText(task), blocks: taskCardBlocks(task) });
+          } catch (err) {
+            const code = slackErrorCode(err);
+            if (code !== undefined && CARD_GONE.has(code)) await repo.forgetMessage(task.teamId, m.channelId, m.ts);
+            else {
+              logger.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${code ?? 'no answer'}`);
+              failures.push(err);
+            }
+          }
+        }),
+      );
+      // chat.update is idempotent: the whole refresh is tried again (or given up) on the first failure.
+      if (failures.length > 0) throw failures[0];
+      return `${messages.length} card(s)`;
+    },
+  });
+}
+
+export { KIND };

@@ -3,6 +3,7 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { EVENT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { messageEffect } from '../../outbox/kinds.js';
 import type { TaskService } from './service.js';
 import { mentionReplyText } from './views.js';
 
@@ -33,14 +34,13 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
   });
 
   /** @Tasklane → a threaded reply with short help and the mentioner's open task count. */
-  reg.event(EVENT.appMention, async ({ event, body, context, client }) => {
+  // An outbox effect keyed by the event: handled again after a crash, it is still one reply.
+  reg.event(EVENT.appMention, async ({ event, body, context }) => {
     if (!event.user || event.bot_id) return;
     const teamId = context.teamId ?? body.team_id;
     const open = await tasks.openCount(teamId, event.user);
-    await client.chat.postMessage({
-      channel: event.channel,
-      thread_ts: event.thread_ts ?? event.ts,
-      text: mentionReplyText(event.user, open),
-    });
+    svc.outbox.add([
+      messageEffect({ key: `mention-reply:${body.event_id}`, teamId, channel: event.channel, threadTs: event.thread_ts ?? event.ts, text: mentionReplyText(event.user, open) }),
+    ]);
   });
 }

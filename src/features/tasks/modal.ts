@@ -5,17 +5,17 @@ import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js'
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { userText } from '../../slack/mrkdwn.js';
 import { metadataObject, objectOf } from '../../slack/values.js';
 import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
 import type { TaskService } from './service.js';
-import { checkTaskForm, readTaskForm, warmUser } from './taskForm.js';
-import { newTaskModal, type NewTaskMetadata } from './views.js';
+import { plainText } from './steps.js';
+import { LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
+import { NEW_TASK_FIELD, newTaskModal, type NewTaskMetadata } from './views.js';
 
 /**
  * The New task modal, opened by `/task`, the New task shortcut, the App Home and —
- * prefilled — Make a task. The submission is checked before the ack (store, payload, cached
- * users; see taskForm.ts); the task is created after it, and its Slack effects run in the background.
+ * prefilled — Make a task. The submission is checked and the task stored before the ack (store,
+ * payload, cached users, bounded look-ups; see taskForm.ts); its Slack effects go out through the outbox.
  */
 
 /**
@@ -69,11 +69,11 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
       await ack({ response_action: 'errors', errors });
       return;
     }
-    await ack();
-
+    // Stored before the ack (a form Slack saw accepted is never lost); what only Slack knows is
+    // asked within the same budget, and the cards and DMs go out through the outbox after.
     try {
       await tasks.create(
-        { teamId, userId, ...(timeZone ? { timeZone } : {}) },
+        { teamId, userId, lookupBudgetMs: LOOKUP_BUDGET_MS, ...(timeZone ? { timeZone } : {}) },
         {
           title: form.title,
           description: form.description,
@@ -86,12 +86,14 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
         },
       );
     } catch (err) {
+      if (err instanceof InvalidInputError && Object.keys(toBlockErrors(err.fields)).length > 0) {
+        await ack({ response_action: 'errors', errors: toBlockErrors(err.fields) });
+        return;
+      }
       if (!(err instanceof DomainError)) svc.logger.error(`new task modal (team ${teamId}, user ${userId}): ${describeError(err)}`);
-      // The modal is gone by now: say what went wrong in a DM, with what they typed.
-      const what = err instanceof InvalidInputError ? 'I couldn’t create the task' : 'The task was not created';
-      await svc.client.chat
-        .postMessage({ channel: userId, text: `${what} “${userText(form.title.trim(), 150)}”: ${userMessageFor(err)}` })
-        .catch((e: unknown) => svc.logger.warn(`could not DM ${userId}: ${describeError(e)}`));
+      await ack({ response_action: 'errors', errors: { [NEW_TASK_FIELD.title]: `The task was not created: ${plainText(userMessageFor(err))}` } });
+      return;
     }
+    await ack();
   });
 }

@@ -43,8 +43,8 @@ export function registerTasks(reg: ListenerRegistry, svc: Services, tasks: TaskS
     }
   });
 
-  // Steps whose task was completed while the process was down (or whose Slack call failed).
-  svc.onStart('tasks: complete pending create_task steps', async () => {
-    await tasks.recoverSteps();
+  // Steps a store from before the outbox still owes a completion: into the outbox (a no-op otherwise).
+  svc.onStart('tasks: create_task completions a store from before the outbox still owes', async () => {
+    await tasks.ensureStepEffects();
   });
 }

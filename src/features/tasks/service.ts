@@ -7,7 +7,9 @@ import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
 import { TasksRepository, type TaskListQuery, type TaskPage, type TaskPatch } from '../../store/tasks.js';
 import { isIsoDate, todayIn } from './dates.js';
-import { TaskEffects, type Teller } from './effects.js';
+import { TaskEffects } from './effects.js';
+import { EARLIEST_ZONE } from './taskForm.js';
+import type { Effect } from '../../store/outbox.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
 import { guestFrom, hingesOnGuest, isPrivateConversation, maySee, type Viewer } from './visibility.js';
@@ -16,8 +18,8 @@ import { guestFrom, hingesOnGuest, isPrivateConversation, maySee, type Viewer } 
  * The rules for tasks (isolation, visibility, permissions) and the one API every surface calls:
  * the `/task` command, cards, reactions and workflow steps today; the New/Edit/Details modals
  * and the App Home next.
- * Each change is one store transaction; what it means in Slack (cards, DMs, steps, Home) runs
- * after it, in the background, never before the user's ack.
+ * Each change is one store transaction that also writes what it means in Slack (cards, DMs,
+ * steps, Homes) as outbox rows; the outbox sends them after the commit.
  */
 
 export { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
@@ -49,8 +51,11 @@ export interface Actor {
    * creator is `botUserId`).
    */
   step?: { botUserId: string };
-  /** How to tell the actor what did not reach Slack; default a DM from the app (nothing for `system`). */
-  tell?: Teller;
+}
+
+/** Who hears of an effect that could not be delivered: the person who acted (a DM), not the app itself. */
+function tellWhom(actor: Actor): string | undefined {
+  return actor.system ? undefined : actor.userId;
 }
 
 /** A task by its database id (buttons, workflows) or by its per-workspace number (`#12`). */
@@ -159,7 +164,7 @@ export class TaskService {
     repo?: TasksRepository,
   ) {
     this.repo = repo ?? new TasksRepository(svc.store);
-    this.effects = new TaskEffects(svc, this.repo);
+    this.effects = new TaskEffects(svc.store);
   }
 
   // ------------------------------------------------------------ changes
@@ -180,16 +185,21 @@ export class TaskService {
     const assigneeId = input.assigneeId ?? actor.userId;
     const dueDate = input.dueDate || null;
     const errors = validateTaskFields({ title, description, dueDate: null }, '');
-    const assigneeError = await this.checkAssignee(actor, assigneeId);
+    // What only Slack knows, asked all at once; within the actor's budget when they wait on an ack
+    // (a form, a workflow step): unanswered in time, the assignee is taken as valid, "today" is
+    // the earliest zone's, no permalink, and a task from a message is private (fail safe).
+    const source = input.sourceMessage;
+    const [assigneeError, today, sourcePermalink, hidden] = await Promise.all([
+      this.bounded(actor, this.checkAssignee(actor, assigneeId), undefined),
+      dueDate ? this.bounded(actor, this.today(actor, assigneeId), todayIn(EARLIEST_ZONE, this.svc.now())) : '',
+      input.sourcePermalink ?? (source ? this.bounded(actor, this.permalinkOf(actor, source), null) : null),
+      source ? this.bounded(actor, this.isPrivateSource(actor, source.channelId), true) : false,
+    ]);
     if (assigneeError) errors.assignee = assigneeError;
-    if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, await this.today(actor, assigneeId)));
+    if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, today));
     throwIfInvalid(errors);
 
-    const source = input.sourceMessage;
-    const [sourcePermalink, hidden] = await Promise.all([
-      input.sourcePermalink ?? (source ? this.permalinkOf(actor, source) : null),
-      source ? this.isPrivateSource(actor, source.channelId) : false,
-    ]);
+    const now = this.svc.now();
     const { task, created } = await this.repo.create(
       {
         teamId: actor.teamId,
@@ -206,13 +216,10 @@ export class TaskService {
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
         private: hidden,
       },
-      this.svc.now(),
+      now,
+      (row) => this.effects.created(row, now, { tell: tellWhom(actor), thread: source }),
     );
-    if (created) {
-      this.after(`task ${task.id} created`, async () => {
-        await Promise.all([this.effects.created(task, this.teller(actor), { thread: source }), this.effects.finishStep(task)]);
-      });
-    }
+    if (created) this.svc.outbox.kick();
     return { task, created };
   }
 
@@ -228,9 +235,10 @@ export class TaskService {
     // An unchanged due date may be in the past by now; only a new one must not be.
     if (clean.dueDate && clean.dueDate !== task.dueDate) Object.assign(errors, validateTaskFields({ dueDate: clean.dueDate }, await this.today(actor)));
     throwIfInvalid(errors);
-    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, this.svc.now());
+    const now = this.svc.now();
+    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now));
     if (!result) throw this.gone(ref);
-    if (result.changed) this.after(`task ${task.id} edited`, () => this.effects.edited(result.task));
+    if (result.changed) this.svc.outbox.kick();
     return result.task;
   }
 
@@ -241,26 +249,27 @@ export class TaskService {
     const problem = await this.checkAssignee(actor, assigneeId);
     if (problem) throw new InvalidInputError(problem, { assignee: problem });
     if (task.assigneeId === assigneeId) throw new AlreadyDoneError(`task ${task.id} already assigned to ${assigneeId}`, `${taskLabel(task)} is already assigned to ${mention(assigneeId)}.`);
-    const result = await this.repo.assign(actor.teamId, task.id, actor.userId, assigneeId, this.svc.now());
+    const now = this.svc.now();
+    const result = await this.repo.assign(actor.teamId, task.id, actor.userId, assigneeId, now, (t) => this.effects.assigned(t.task, t.previousAssigneeId, actor.userId, now));
     if (!result) throw this.gone(ref);
-    if (result.changed) {
-      this.after(`task ${task.id} assigned`, () => this.effects.assigned(result.task, result.previousAssigneeId, actor.userId, this.teller(actor)));
-    }
+    if (result.changed) this.svc.outbox.kick();
     return result.task;
   }
 
   /**
    * Marks the task done (assignee or creator). Of two racing completions exactly one wins; the
-   * other gets AlreadyDoneError naming who did it. Completes a waiting workflow step.
+   * other gets AlreadyDoneError naming who did it. Completes a waiting workflow step. `also`:
+   * more effects that commit with the completion (the `complete_task` step's own result).
    */
-  async complete(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+  async complete(actor: Actor, ref: TaskRef, also?: (task: TaskRow) => Effect[]): Promise<TaskRow> {
     const task = await this.get(actor, ref);
     if (task.status === 'done') throw this.alreadyDone(task);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'complete');
-    const result = await this.repo.complete(actor.teamId, task.id, actor.userId, this.svc.now());
+    const now = this.svc.now();
+    const result = await this.repo.complete(actor.teamId, task.id, actor.userId, now, (row) => [...this.effects.completed(row, now, tellWhom(actor)), ...(also?.(row) ?? [])]);
     if (!result) throw this.gone(ref);
     if (!result.changed) throw this.alreadyDone(result.task);
-    this.after(`task ${task.id} completed`, () => this.effects.completed(result.task, actor.tell));
+    this.svc.outbox.kick();
     return result.task;
   }
 
@@ -268,10 +277,11 @@ export class TaskService {
     const task = await this.get(actor, ref);
     if (!mayChange(task, actor)) throw notAllowedError(task, 'reopen');
     if (task.status !== 'done') throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(task)} is already open.`);
-    const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, this.svc.now());
+    const now = this.svc.now();
+    const result = await this.repo.reopen(actor.teamId, task.id, actor.userId, now, (row) => this.effects.reopened(row, actor.userId, now));
     if (!result) throw this.gone(ref);
     if (!result.changed) throw new AlreadyDoneError(`task ${task.id} already open`, `${taskLabel(result.task)} is already open.`);
-    this.after(`task ${task.id} reopened`, () => this.effects.reopened(result.task, actor.userId));
+    this.svc.outbox.kick();
     return result.task;
   }
 
@@ -279,9 +289,10 @@ export class TaskService {
   async remove(actor: Actor, ref: TaskRef): Promise<TaskRow> {
     const task = await this.get(actor, ref);
     if (!mayDelete(task, actor)) throw notAllowedError(task, 'delete');
-    const result = await this.repo.delete(actor.teamId, task.id, actor.userId);
+    const now = this.svc.now();
+    const result = await this.repo.delete(actor.teamId, task.id, actor.userId, now, (d) => this.effects.removed(d.task, d.messages, actor.userId, now));
     if (!result) throw this.gone(ref);
-    this.after(`task ${task.id} deleted`, () => this.effects.removed(result.task, result.messages, actor.userId));
+    this.svc.outbox.kick();
     return result.task;
   }
 
@@ -357,22 +368,14 @@ export class TaskService {
   // ------------------------------------------------------------ workflow steps
 
   /**
-   * Start-up recovery: completes the steps of tasks that were done while their step waited, or
-   * whose completion call was cut short (crash, Slack unreachable). Safe to run while live
-   * traffic completes steps too: the step_state claim decides.
+   * Start-up check: every task whose `create_task` step is owed a completion (done while the
+   * step waited, or queued) has that completion in the outbox. Writing it again is a no-op (one
+   * key per execution), so this only adds what a store from before the outbox lacks.
    */
-  async recoverSteps(): Promise<number> {
-    const pending = await this.repo.pendingSteps();
-    let done = 0;
-    for (const task of pending) {
-      try {
-        if (await this.effects.finishStep(task)) done += 1;
-      } catch (err) {
-        this.svc.logger.warn(`task ${task.id} (team ${task.teamId}): step ${task.functionExecutionId ?? '?'} still pending: ${describeError(err)}`);
-      }
-    }
-    if (pending.length > 0) this.svc.logger.info(`completed ${done} of ${pending.length} pending create_task step(s)`);
-    return done;
+  async ensureStepEffects(): Promise<number> {
+    const pending = (await this.repo.pendingSteps()).filter((task) => !this.svc.outbox.repo.byKey(`step:${task.functionExecutionId ?? ''}`));
+    if (pending.length > 0) this.svc.outbox.add(pending.map((task) => this.effects.step(task)));
+    return pending.length;
   }
 
   // ------------------------------------------------------------ helpers
@@ -419,17 +422,19 @@ export class TaskService {
     }
   }
 
-  private after(what: string, job: () => Promise<unknown>): void {
-    this.svc.background.run(what, job);
-  }
-
-  private teller(actor: Actor): Teller {
-    if (actor.tell) return actor.tell;
-    // The notice names the task (its title): only that there was one is logged.
-    if (actor.system) return async () => this.svc.logger.warn(`workflow task (team ${actor.teamId}): a follow-up did not reach Slack and no one is there to be told`);
-    return async (text) => {
-      await this.svc.client.chat.postMessage({ channel: actor.userId, text });
-    };
+  /**
+   * `work`, or `fallback` once the actor's lookup budget (set by code answering within an ack) has
+   * passed: the answer may come later, but the ack cannot wait for it.
+   */
+  private async bounded<T>(actor: Actor, work: Promise<T>, fallback: T): Promise<T> {
+    if (actor.lookupBudgetMs === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), actor.lookupBudgetMs)));
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async today(actor: Actor, assigneeId?: string): Promise<string> {

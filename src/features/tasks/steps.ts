@@ -5,16 +5,17 @@ import { FUNCTION } from '../../slack/ids.js';
 import { truncate } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { isIsoDate } from './dates.js';
-import { slackErrorCode } from './effects.js';
+import { stepEffect } from '../../outbox/kinds.js';
+import type { TaskRow } from '../../store/schema.js';
 import type { TaskRef, TaskService } from './service.js';
 
 /**
- * The `create_task` and `complete_task` Workflow Builder steps. Bolt acks the
- * `function_executed` event; the step is completed or failed with the bot token and the
- * execution id (the same path a completion days later takes), so a retried delivery or an
- * expired workflow token makes no difference. Redelivery of the same event id is dropped by the
- * app's delivery middleware; a new event for the same execution finds the task it already made
- * (unique `function_execution_id`) and only makes sure the step got its outputs.
+ * The `create_task` and `complete_task` Workflow Builder steps. Each stores what it did first
+ * and acknowledges `function_executed` after; the step's completion (or failure) is an outbox
+ * effect keyed by the execution id, sent with the bot token (the same path a completion days
+ * later takes), so a redelivery, a restart or an expired workflow token makes no difference, and
+ * exactly one result reaches Slack. A redelivery finds the task it already made (unique
+ * `function_execution_id`).
  */
 
 type Inputs = Record<string, unknown>;
@@ -96,101 +97,88 @@ export function plainText(mrkdwn: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** Slack errors worth another attempt later; any other error code is final. */
-const TRANSIENT = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
-/** Pauses before further attempts to hand a step its result (each attempt already retries twice). */
-export const STEP_RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
-
 /**
- * Hands Slack a step's result, trying again after a pause while Slack does not answer: a step
- * that did its work must not hang, nor be reported failed because Slack was briefly down. A final
- * refusal is logged. (`complete_task` keeps no row of its own to retry from after a restart.)
+ * The longest a `create_task` step waits on Slack (who the assignee is, their time zone) before
+ * the task is stored and the step acknowledged: Slack redelivers an execution it got no answer
+ * for within 3 s, and a task stored after the ack could be lost to a crash.
  */
-export async function reportStep(svc: Services, what: string, executionId: string, call: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await call();
-      return;
-    } catch (err) {
-      const code = slackErrorCode(err);
-      const delay = STEP_RETRY_DELAYS_MS[attempt];
-      if ((code !== undefined && !TRANSIENT.has(code)) || delay === undefined) {
-        svc.logger.error(`${what} ${executionId}: Slack did not take the step's result: ${describeError(err)}`);
-        return;
-      }
-      svc.logger.warn(`${what} ${executionId}: Slack did not take the step's result (${describeError(err)}); trying again in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
+export const STEP_LOOKUP_BUDGET_MS = 1_500;
 
 export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  const failStep = (what: string, executionId: string, error: string) =>
-    reportStep(svc, what, executionId, () => tasks.effects.failStep(executionId, error));
+  const fail = (teamId: string, executionId: string, error: string) => svc.outbox.add([stepEffect({ teamId, executionId, error })]);
 
-  reg.function(FUNCTION.createTask, async ({ inputs, event, body, context }) => {
-    const teamId = context.teamId ?? body.team_id;
-    const executionId = event.function_execution_id;
-    const read = readCreateInputs(inputs as Inputs);
-    if (!read.ok) {
-      await failStep('create_task', executionId, read.error);
-      return;
-    }
-    const i = read.value;
-    try {
-      // No person runs a step: the task is created by the app (its bot user).
-      const actor = { teamId, userId: context.botUserId ?? 'USLACKBOT', system: true };
-      const { task, created } = await tasks.create(
-        actor,
-        { title: i.title, assigneeId: i.assigneeId, description: i.description, dueDate: i.dueDate, channelId: i.channelId, origin: 'workflow' },
-        { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
-      );
-      // A repeated execution: the task exists; make sure its step got what it is owed.
-      if (!created) await tasks.effects.finishStep(task);
-    } catch (err) {
-      if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-      await failStep('create_task', executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
-    }
-  });
+  // Stored first (the task and its effects, the step's completion among them), acknowledged
+  // after: a crash before the ack makes Slack redeliver, and the redelivery finds the task.
+  reg.function(
+    FUNCTION.createTask,
+    async ({ inputs, event, body, context, ack }) => {
+      const teamId = context.teamId ?? body.team_id;
+      const executionId = event.function_execution_id;
+      const read = readCreateInputs(inputs as Inputs);
+      if (!read.ok) {
+        fail(teamId, executionId, read.error);
+        await ack?.();
+        return;
+      }
+      const i = read.value;
+      try {
+        // No person runs a step: the task is created by the app (its bot user).
+        const actor = { teamId, userId: context.botUserId ?? 'USLACKBOT', system: true, lookupBudgetMs: STEP_LOOKUP_BUDGET_MS };
+        const { task, created } = await tasks.create(
+          actor,
+          { title: i.title, assigneeId: i.assigneeId, description: i.description, dueDate: i.dueDate, channelId: i.channelId, origin: 'workflow' },
+          { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
+        );
+        // A repeated execution: the task exists; its completion, if owed, is in the outbox (a no-op if so).
+        if (!created && (task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done'))) svc.outbox.add([tasks.effects.step(task)]);
+      } catch (err) {
+        if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+        fail(teamId, executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+      }
+      await ack?.();
+    },
+    { autoAcknowledge: false },
+  );
 
   /**
    * Completes a task for the person named in the step's "Completed by" input, by the rules that
    * person meets everywhere else: they must see the task (a hidden one is "not found")
    * and be its assignee or creator, unless the app made it through a `create_task` step, which
-   * any step may complete. A task already done succeeds with whoever completed it.
+   * any step may complete. A task already done succeeds with whoever completed it. The step's
+   * result commits with the completion, and Slack hears "received" after that.
    */
-  reg.function(FUNCTION.completeTask, async ({ inputs, event, body, context }) => {
-    const teamId = context.teamId ?? body.team_id;
-    const executionId = event.function_execution_id;
-    const raw = (inputs as Inputs)['task'];
-    const ref = readTaskRef(raw);
-    if (!ref) {
-      await failStep('complete_task', executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
-      return;
-    }
-    const user = readCompletingUser(inputs as Inputs);
-    if (!user.ok) {
-      await failStep('complete_task', executionId, user.error);
-      return;
-    }
-    const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
-    let completedBy: string;
-    try {
+  reg.function(
+    FUNCTION.completeTask,
+    async ({ inputs, event, body, context, ack }) => {
+      const teamId = context.teamId ?? body.team_id;
+      const executionId = event.function_execution_id;
       try {
-        const task = await tasks.complete(actor, ref);
-        completedBy = task.completedBy ?? actor.userId;
+        const raw = (inputs as Inputs)['task'];
+        const ref = readTaskRef(raw);
+        const user = readCompletingUser(inputs as Inputs);
+        if (!ref) {
+          fail(teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+          return;
+        }
+        if (!user.ok) {
+          fail(teamId, executionId, user.error);
+          return;
+        }
+        const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
+        const succeeded = (task: TaskRow) => stepEffect({ teamId, executionId, outputs: { completed_by: task.completedBy ?? actor.userId } });
+        try {
+          await tasks.complete(actor, ref, (task) => [succeeded(task)]);
+        } catch (err) {
+          if (!(err instanceof AlreadyDoneError)) throw err;
+          svc.outbox.add([succeeded(await tasks.get(actor, ref))]);
+        }
       } catch (err) {
-        if (!(err instanceof AlreadyDoneError)) throw err;
-        const task = await tasks.get(actor, ref);
-        completedBy = task.completedBy ?? actor.userId;
+        if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+        fail(teamId, executionId, plainText(userMessageFor(err)));
+      } finally {
+        await ack?.();
       }
-    } catch (err) {
-      if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-      await failStep('complete_task', executionId, plainText(userMessageFor(err)));
-      return;
-    }
-    // The task is done: the step succeeds, however long Slack takes to accept it (a redelivery
-    // finds the task done and reports the same).
-    await reportStep(svc, 'complete_task', executionId, () => tasks.effects.completeStep(executionId, { completed_by: completedBy }));
-  });
+    },
+    { autoAcknowledge: false },
+  );
 }

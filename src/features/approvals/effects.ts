@@ -1,0 +1,192 @@
+import { messageEffect, stepEffect } from '../../outbox/kinds.js';
+import type { Outbox } from '../../outbox/sender.js';
+import type { SlackFailure } from '../../slack/failures.js';
+import { mention } from '../../slack/mrkdwn.js';
+import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
+import type { Approval, ApprovalsRepository } from '../../store/approvals.js';
+import type { Store } from '../../store/db.js';
+import type { Effect } from '../../store/outbox.js';
+import { homeEffects } from '../home/effects.js';
+import {
+  decidedCardBlocks,
+  decidedCardText,
+  failedCardBlocks,
+  failedCardText,
+  requestCardBlocks,
+  requestCardText,
+  requestFailedText,
+  requesterNoticeBlocks,
+  requesterNoticeText,
+  requestSentText,
+} from './views.js';
+
+/**
+ * What an approval's changes owe Slack, as outbox effects written in the change's transaction:
+ * each approver's request card, the cards turned into the outcome, the requester's DM, the
+ * workflow step's completion, the approvers' Homes. Cards are rendered when sent, from the
+ * approval as it is then: a card never goes out with live buttons for a decided request.
+ */
+
+export const APPROVAL_KIND = {
+  /** One approver's request card (the DM with the buttons), recorded once posted. */
+  card: 'approval.card',
+  /** Every posted card turned into the outcome (coalesced per approval). */
+  cards: 'approval.cards',
+} as const;
+
+/** The workflow token was refused (expired: ~15 min, or the step already ended): post with the bot token. */
+const TOKEN_REFUSED = new Set(['token_expired', 'invalid_auth', 'token_revoked', 'not_authed']);
+
+/** Why an approver could not get the DM, in words (said inside parentheses). */
+const DM_FAILURE: Record<string, string> = {
+  messages_tab_disabled: 'they do not accept direct messages from apps',
+  cannot_dm_bot: 'it is a bot',
+  user_disabled: 'their account is deactivated',
+  account_inactive: 'their account is deactivated',
+  user_not_found: 'Slack does not know this user',
+  channel_not_found: 'Slack does not know this user',
+  user_not_visible: 'Tasklane cannot see this user',
+};
+
+/** The step's outputs, exactly the manifest's `output_parameters`. */
+export function stepOutputs(a: Approval): { approved: boolean; decided_by: string; comment: string; approval_id: string } {
+  return { approved: a.status === 'approved', decided_by: a.decidedBy ?? '', comment: a.comment ?? '', approval_id: String(a.id) };
+}
+
+export const cardKey = (a: Pick<Approval, 'id'>, userId: string) => `approval:${a.id}:card:${userId}`;
+
+export class ApprovalEffects {
+  constructor(private readonly store: Store) {}
+
+  /** A new request: a card for every approver. */
+  requested(a: Approval, now: number): Effect[] {
+    return [...a.approvers.map((p) => cardEffect(a, p.userId)), ...this.homes(a, now)];
+  }
+
+  /** Approvers still owed a card (a store from before the outbox): their card effects. */
+  unsent(a: Approval): Effect[] {
+    return a.approvers.filter((p) => !p.messageTs).map((p) => cardEffect(a, p.userId));
+  }
+
+  /** A decision: the step's outputs, every card shows it, the requester hears of it. */
+  decided(a: Approval, now: number): Effect[] {
+    const effects: Effect[] = [this.refresh(a, a.decidedBy ?? undefined)];
+    if (a.functionExecutionId) effects.push(this.step(a));
+    if (a.requesterId && a.requesterId !== a.decidedBy) {
+      effects.push(
+        messageEffect({
+          key: `approval:${a.id}:outcome`,
+          teamId: a.teamId,
+          channel: a.requesterId,
+          text: requesterNoticeText(a),
+          blocks: requesterNoticeBlocks(a),
+          ...(a.decidedBy ? { notify: { userId: a.decidedBy, text: `Your decision on *${a.title}* is recorded, but I couldn’t tell ${mention(a.requesterId)} about it.` } } : {}),
+        }),
+      );
+    }
+    return [...effects, ...this.homes(a, now)];
+  }
+
+  /** Cancelled (an approver could not be reached, or the step's inputs were unusable). */
+  failed(a: Approval, now: number): Effect[] {
+    const effects: Effect[] = [this.refresh(a)];
+    if (a.functionExecutionId) effects.push(this.step(a));
+    else if (a.requesterId) effects.push(messageEffect({ key: `approval:${a.id}:not-sent`, teamId: a.teamId, channel: a.requesterId, text: requestFailedText(a) }));
+    return [...effects, ...this.homes(a, now)];
+  }
+
+  /** The `request_approval` step's result: outputs for a decision, an error for a cancelled request. */
+  step(a: Approval): Effect {
+    return a.status === 'failed'
+      ? stepEffect({ teamId: a.teamId, executionId: a.functionExecutionId ?? '', error: a.failureReason ?? 'Tasklane could not request approval.', owner: { table: 'approvals', id: a.id } })
+      : stepEffect({
+          teamId: a.teamId,
+          executionId: a.functionExecutionId ?? '',
+          outputs: stepOutputs(a),
+          owner: { table: 'approvals', id: a.id },
+        });
+  }
+
+  refresh(a: Approval, decider?: string): Effect {
+    const notify = decider ? { userId: decider, text: `Your decision on *${a.title}* is recorded, but I couldn’t update every request message; some may still show the buttons.` } : undefined;
+    return { key: `approval:${a.id}:cards`, teamId: a.teamId, kind: APPROVAL_KIND.cards, target: String(a.id), payload: { approvalId: a.id, ...(notify ? { notify } : {}) }, coalesce: true };
+  }
+
+  /** The approvers' Homes ("Waiting on you"); the requester's Home shows nothing of their requests. */
+  private homes(a: Approval, now: number): Effect[] {
+    return homeEffects(this.store, a.teamId, a.approvers.map((p) => p.userId), now);
+  }
+}
+
+function cardEffect(a: Approval, userId: string): Effect {
+  return { key: cardKey(a, userId), teamId: a.teamId, kind: APPROVAL_KIND.card, target: userId, payload: { approvalId: a.id } };
+}
+
+export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository, effects: ApprovalEffects, now: () => number): void {
+  outbox.register(APPROVAL_KIND.card, {
+    async send({ row, payload, post, token, logger }) {
+      const approval = await repo.get(row.teamId, Number(payload['approvalId']));
+      if (!approval) return 'skipped: no such approval';
+      if (approval.status !== 'pending') return `skipped: ${approval.status}`;
+      const approver = approval.approvers.find((p) => p.userId === row.target);
+      if (!approver) return 'skipped: not an approver';
+      if (approver.messageTs) return `${approver.channelId ?? '?'}/${approver.messageTs}`;
+      const message = { channel: row.target, text: requestCardText(approval), blocks: requestCardBlocks(approval) };
+      let posted: { channel: string; ts: string };
+      try {
+        // The workflow token, while the request that wrote this effect lent it: clicks on its
+        // buttons then carry the step's interactivity. The bot token otherwise.
+        posted = await post(token ? { ...message, token } : message);
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (!token || code === undefined || !TOKEN_REFUSED.has(code)) throw err;
+        logger.info(`approval ${approval.id} (team ${approval.teamId}): the workflow token was refused (${code}); sending the card with the bot token`);
+        posted = await post(message);
+      }
+      await repo.recordMessage(approval.teamId, approval.id, row.target, posted.channel, posted.ts);
+      const current = await repo.get(approval.teamId, approval.id);
+      if (current && current.status !== 'pending') {
+        // Decided while this card was on its way: the refresh that decision wrote may have missed it.
+        outbox.add([effects.refresh(current)]);
+      } else if (current && current.origin === 'shortcut' && current.requesterId && current.approvers.every((p) => p.messageTs)) {
+        outbox.add([messageEffect({ key: `approval:${current.id}:sent`, teamId: current.teamId, channel: current.requesterId, text: requestSentText(current) })]);
+      }
+      return `${posted.channel}/${posted.ts}`;
+    },
+    /** An approver who cannot get the DM cancels the request: nobody could decide it for them. */
+    async gaveUp({ row, payload }, failure: SlackFailure) {
+      const approval = await repo.get(row.teamId, Number(payload['approvalId']));
+      if (!approval || approval.status !== 'pending') return;
+      const why = (failure.code !== undefined ? DM_FAILURE[failure.code] : undefined) ?? slackFailureText(failure.code).replace(/\.$/, '');
+      const error = `Tasklane could not send the approval request to user ${row.target} (${why}). The request was cancelled; check the approvers and try again.`;
+      await repo.markFailed(approval.teamId, approval.id, error, approval.requesterId ?? 'workflow', (failed) => effects.failed(failed, now()));
+      outbox.kick();
+    },
+  });
+
+  outbox.register(APPROVAL_KIND.cards, {
+    async send({ row, payload, client, logger }) {
+      const approval = await repo.get(row.teamId, Number(payload['approvalId']));
+      if (!approval || approval.status === 'pending') return 'skipped';
+      const cancelled = approval.status === 'failed';
+      const blocks = cancelled ? failedCardBlocks(approval) : decidedCardBlocks(approval);
+      const text = cancelled ? failedCardText(approval) : decidedCardText(approval);
+      const failures: unknown[] = [];
+      await Promise.all(
+        approval.approvers.map(async ({ userId, channelId, messageTs }) => {
+          if (!channelId || !messageTs) return;
+          try {
+            await client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
+          } catch (err) {
+            const code = slackErrorCode(err);
+            if (code === 'message_not_found' || code === 'channel_not_found') return; // deleted by its reader
+            logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s card: ${code ?? 'no answer'}`);
+            failures.push(err);
+          }
+        }),
+      );
+      if (failures.length > 0) throw failures[0];
+      return `${approval.approvers.filter((p) => p.messageTs).length} card(s)`;
+    },
+  });
+}

@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@slack/bolt';
+import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { InFlight } from '../runtime.js';
+import { describeError } from '../runtime.js';
+import { classifySlackFailure, type SlackFailure } from '../slack/failures.js';
+import { slackFailureText } from '../slack/slackErrors.js';
+import type { Store } from '../store/db.js';
+import { OutboxRepository, type Effect, type SendOutcome } from '../store/outbox.js';
+import type { OutboxRow } from '../store/schema.js';
+
+/**
+ * The one way a change reaches Slack. Features write effects (store/outbox.ts) in the
+ * transaction of the change they follow; this sender sends them: right after the commit
+ * (`kick`), when a retry falls due (a timer), every `pollMs` (rows written by another process),
+ * and at start-up (what a crash left). Rows are leased, so several senders can share a store.
+ *
+ * Each kind of effect has a handler (`register`). A handler that throws is judged by the error
+ * (slack/failures.ts): Slack busy or silent → another attempt later with back-off (a 429 waits
+ * its own `Retry-After`, and only that row waits); gone or refused → given up, the reason kept in
+ * `last_error`, and the person the effect names in `payload.notify` is told in a DM.
+ * A post whose answer was lost is looked for before it is sent again (`post`).
+ */
+
+/** Pauses before attempts 2, 3, …; after the last, the effect is given up. */
+export const RETRY_DELAYS_MS = [500, 2_000, 8_000, 30_000, 120_000, 600_000, 1_800_000];
+
+/** `message_metadata.event_type` of every message Tasklane posts through the outbox. */
+export const EFFECT_EVENT_TYPE = 'tasklane_effect';
+
+/** Who to tell, and what, when the effect cannot be delivered (Slack's reason is appended). */
+export interface Notify {
+  userId: string;
+  text: string;
+}
+
+export interface EffectContext {
+  row: OutboxRow;
+  payload: Record<string, unknown>;
+  client: WebClient;
+  logger: Logger;
+  now: number;
+  /** A token handed over for this effect by the request that wrote it (a workflow token), if still known. */
+  token: string | undefined;
+  /**
+   * Posts a message tagged with this effect's key (message metadata). When the previous attempt's
+   * outcome is unknown, the conversation is searched for that tag first (newest first, bounded)
+   * and a message found there is returned instead of posting again.
+   */
+  post(args: ChatPostMessageArguments & { channel: string; token?: string }): Promise<{ channel: string; ts: string }>;
+  /** Writes more effects (their own transaction) and sends them soon. */
+  write(effects: Effect[]): void;
+}
+
+export interface EffectKind {
+  /** Sends the effect; the returned text is kept as the row's `result`. */
+  send(ctx: EffectContext): Promise<string | void>;
+  /** The effect was given up (`failure`): e.g. cancel what depended on it. Must be safe to repeat. */
+  gaveUp?(ctx: EffectContext, failure: SlackFailure): Promise<void>;
+}
+
+export interface OutboxOptions {
+  /** How long a claimed row is this sender's (a sender that died lets go after it). */
+  leaseMs: number;
+  /** Rows sent at once. */
+  concurrency: number;
+  /** How often to look for rows another process wrote, or whose lease ran out. */
+  pollMs: number;
+  /** Sent or given-up rows are deleted after this long. */
+  keepDoneMs: number;
+  /** How far ahead a timer counts as work in flight (tests settle on it; shutdown waits for it). */
+  trackDueWithinMs: number;
+  /** Pauses before attempts 2, 3, …; after the last, a transient failure is given up too. */
+  retryDelaysMs: readonly number[];
+}
+
+export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
+  leaseMs: 30_000,
+  concurrency: 16,
+  pollMs: 5_000,
+  keepDoneMs: 7 * 24 * 60 * 60_000,
+  trackDueWithinMs: 5_000,
+  retryDelaysMs: RETRY_DELAYS_MS,
+};
+
+export class Outbox {
+  readonly repo: OutboxRepository;
+  /** This sender's lease owner id. */
+  readonly owner = `sender-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly kinds = new Map<string, EffectKind>();
+  private readonly tokens = new Map<string, { token: string; until: number }>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly opts: OutboxOptions;
+  private kicked = false;
+  private draining = false;
+  private again = false;
+  private started = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private timerDone: (() => void) | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  /** Sends and give-ups in this process, by kind (the bench and tests read them). */
+  readonly stats = { sent: new Map<string, number>(), retried: 0, failed: 0 };
+
+  constructor(
+    private readonly deps: { store: Store; client: WebClient; logger: Logger; now: () => number; inFlight: InFlight },
+    opts: Partial<OutboxOptions> = {},
+  ) {
+    this.repo = new OutboxRepository(deps.store);
+    this.opts = { ...DEFAULT_OUTBOX_OPTIONS, ...opts };
+  }
+
+  register(kind: string, handler: EffectKind): void {
+    if (this.kinds.has(kind)) throw new Error(`outbox kind ${kind} registered twice`);
+    this.kinds.set(kind, handler);
+  }
+
+  /** Keeps a token for the effect `key` (in memory only, never stored) until `ttlMs` from now. */
+  lend(key: string, token: string, ttlMs = 10 * 60_000): void {
+    this.tokens.set(key, { token, until: this.deps.now() + ttlMs });
+  }
+
+  /** Writes effects in their own transaction (nothing else changes with them) and sends them soon. */
+  add(effects: Effect[]): void {
+    this.repo.add(effects, this.deps.now());
+    this.kick();
+  }
+
+  /** Sends what is due soon: call after committing a change that wrote effects. */
+  kick(): void {
+    if (!this.started || this.stopped || this.kicked) return;
+    this.kicked = true;
+    void this.deps.inFlight.track(
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.kicked = false;
+          this.drain();
+          resolve();
+        }),
+      ),
+    );
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.poller = setInterval(() => this.drain(), this.opts.pollMs);
+    this.poller.unref();
+    this.kick();
+  }
+
+  /** Stops taking rows; resolves once the sends under way have ended (their rows are settled). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    this.clearTimer();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Deletes rows sent or given up long ago. */
+  prune(): number {
+    return this.repo.prune(this.deps.now() - this.opts.keepDoneMs);
+  }
+
+  private drain(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.again = false;
+        const free = this.opts.concurrency - this.running.size;
+        if (free <= 0) break; // each send that ends drains again
+        const rows = this.repo.claim(this.owner, this.deps.now(), this.opts.leaseMs, free);
+        for (const row of rows) this.launch(row);
+        if (rows.length === free) this.again = true;
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.deps.logger.error(`outbox: could not read the outbox: ${describeError(err)}`);
+    } finally {
+      this.draining = false;
+    }
+    this.armTimer();
+  }
+
+  private launch(row: OutboxRow): void {
+    const sending: Promise<void> = this.send(row).finally(() => {
+      this.running.delete(sending);
+      this.drain();
+    });
+    this.running.add(sending);
+    void this.deps.inFlight.track(sending);
+  }
+
+  /** A timer for the next row that falls due (a retry); tracked as work when it is near. */
+  private armTimer(): void {
+    if (this.stopped) return;
+    let due: number | undefined;
+    try {
+      due = this.repo.nextDue();
+    } catch {
+      return; // the store is closing
+    }
+    if (due === undefined) return this.clearTimer();
+    if (due >= this.timerAt && this.timer) return;
+    this.clearTimer();
+    const delay = Math.max(0, due - this.deps.now());
+    this.timerAt = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      const done = this.timerDone;
+      this.timerDone = undefined;
+      this.drain();
+      done?.();
+    }, delay + 5);
+    this.timer.unref();
+    if (delay <= this.opts.trackDueWithinMs) void this.deps.inFlight.track(new Promise<void>((resolve) => (this.timerDone = resolve)));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const done = this.timerDone;
+    this.timerDone = undefined;
+    done?.();
+  }
+
+  private async send(row: OutboxRow): Promise<void> {
+    const kind = this.kinds.get(row.kind);
+    const ctx = this.context(row);
+    let outcome: SendOutcome;
+    if (!kind) {
+      outcome = { state: 'failed', error: `no handler for kind ${row.kind}` };
+      this.deps.logger.error(`outbox: ${row.key}: no handler for kind ${row.kind}`);
+    } else {
+      try {
+        const result = await kind.send(ctx);
+        outcome = { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
+        this.stats.sent.set(row.kind, (this.stats.sent.get(row.kind) ?? 0) + 1);
+      } catch (err) {
+        outcome = await this.afterFailure(row, kind, ctx, err);
+      }
+    }
+    try {
+      this.repo.settle(row, this.owner, outcome, this.deps.now());
+    } catch (err) {
+      // The store is closing (shutdown): the lease runs out and the row is sent again.
+      this.deps.logger.warn(`outbox: could not record the outcome of ${row.key}: ${describeError(err)}`);
+    }
+  }
+
+  private async afterFailure(row: OutboxRow, kind: EffectKind, ctx: EffectContext, err: unknown): Promise<SendOutcome> {
+    const failure = classifySlackFailure(err);
+    const why = describeError(err);
+    if (failure.kind === 'already') return { state: 'done', result: failure.code };
+    const delay = this.opts.retryDelaysMs[row.attempts];
+    if ((failure.kind === 'transient' || failure.kind === 'rate_limited') && delay !== undefined && !this.stopped) {
+      const wait = failure.kind === 'rate_limited' ? Math.max(failure.retryAfterMs, delay) : delay;
+      this.stats.retried += 1;
+      this.deps.logger.warn(`outbox: ${row.key} (team ${row.teamId}) not delivered yet (${why}); attempt ${row.attempts + 2} in ${wait} ms`);
+      return { state: 'retry', at: this.deps.now() + jitter(wait), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
+    }
+    if (this.stopped && (failure.kind === 'transient' || failure.kind === 'rate_limited')) {
+      return { state: 'retry', at: this.deps.now(), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
+    }
+    this.stats.failed += 1;
+    const level = failure.kind === 'gone' ? 'info' : 'error';
+    this.deps.logger[level](`outbox: gave up ${row.key} (team ${row.teamId}) after ${row.attempts + 1} attempt(s): ${why}`);
+    try {
+      await kind.gaveUp?.(ctx, failure);
+      const notify = ctx.payload['notify'] as Notify | undefined;
+      if (notify && failure.kind !== 'gone') {
+        this.add([
+          {
+            key: `${row.key}:undelivered`,
+            teamId: row.teamId,
+            kind: 'message',
+            target: notify.userId,
+            payload: { text: `${notify.text} ${slackFailureText(failure.code)}` },
+          },
+        ]);
+      }
+    } catch (hookErr) {
+      // Not given up after all: the next attempt fails the same way and runs the hook again.
+      this.deps.logger.error(`outbox: ${row.key}: could not finish giving up: ${describeError(hookErr)}`);
+      return { state: 'retry', at: this.deps.now() + jitter(delay ?? 60_000), error: why, uncertain: false };
+    }
+    return { state: 'failed', error: why };
+  }
+
+  private context(row: OutboxRow): EffectContext {
+    const { client, logger } = this.deps;
+    const lent = this.tokens.get(row.key);
+    if (lent && lent.until < this.deps.now()) this.tokens.delete(row.key);
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(row.payload) as Record<string, unknown>;
+    } catch {
+      payload = {};
+    }
+    return {
+      row,
+      payload,
+      client,
+      logger,
+      now: this.deps.now(),
+      token: lent && lent.until >= this.deps.now() ? lent.token : undefined,
+      post: async (args) => {
+        if (row.uncertain) {
+          const found = await findPosted(client, args.channel, row.key, row.createdAt, args.thread_ts).catch((err: unknown) => {
+            // Slack will not show Tasklane that conversation (not a member, a scope missing): a
+            // second message is better than none. Slack busy or silent: try again later.
+            const failure = classifySlackFailure(err);
+            if (failure.kind !== 'refused' && failure.kind !== 'gone') throw err;
+            logger.warn(`outbox: ${row.key}: could not look for an earlier post (${describeError(err)}); posting`);
+            return undefined;
+          });
+          if (found) {
+            logger.info(`outbox: ${row.key} had been posted (${found.channel}/${found.ts}) though Slack's answer was lost; not posting again`);
+            return found;
+          }
+        }
+        const res = await client.chat.postMessage({ ...args, metadata: { event_type: EFFECT_EVENT_TYPE, event_payload: { key: row.key } } } as ChatPostMessageArguments);
+        if (!res.channel || !res.ts) throw new Error('chat.postMessage answered without channel and ts');
+        return { channel: res.channel, ts: res.ts };
+      },
+      write: (effects) => this.add(effects),
+    };
+  }
+}
+
+/** ±10 %: rows that failed together do not all come back at the same instant. */
+function jitter(ms: number): number {
+  return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+/** A lost post is looked for among messages at most this much older than its effect (clock skew). */
+const LOOKBACK_SKEW_MS = 60_000;
+/** …reading at most this many pages of 200 messages, newest first. */
+const LOOKBACK_PAGES = 5;
+
+/**
+ * Finds the message tagged with `key` in `channel` (a user id means the app's DM with them), or in
+ * the thread `threadTs`, among the messages posted since `since` (ms; the effect cannot have been
+ * posted before it was written). Undefined when it is not there.
+ */
+export async function findPosted(client: WebClient, channel: string, key: string, since: number, threadTs?: string): Promise<{ channel: string; ts: string } | undefined> {
+  let conversation = channel;
+  if (/^[UW]/.test(channel)) {
+    const opened = await client.conversations.open({ users: channel });
+    conversation = opened.channel?.id ?? channel;
+  }
+  const oldest = (since - LOOKBACK_SKEW_MS) / 1000;
+  let cursor: string | undefined;
+  for (let page = 0; page < LOOKBACK_PAGES; page += 1) {
+    const args = { channel: conversation, limit: 200, include_all_metadata: true, oldest: oldest.toFixed(6), ...(cursor ? { cursor } : {}) };
+    const res = threadTs ? await client.conversations.replies({ ...args, ts: threadTs }) : await client.conversations.history(args);
+    for (const m of res.messages ?? []) {
+      const meta = (m as { metadata?: { event_type?: string; event_payload?: { key?: unknown } } }).metadata;
+      if (meta?.event_type === EFFECT_EVENT_TYPE && meta.event_payload?.key === key && m.ts) return { channel: conversation, ts: m.ts };
+    }
+    const last = res.messages?.at(-1)?.ts;
+    cursor = res.response_metadata?.next_cursor || undefined;
+    if (!cursor || (last !== undefined && Number(last) < oldest)) return undefined;
+  }
+  return undefined;
+}

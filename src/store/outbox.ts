@@ -1,0 +1,200 @@
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import type { Store } from './db.js';
+import { outbox, type OutboxRow } from './schema.js';
+
+/**
+ * One effect of a change, as the code that makes the change describes it. Written with
+ * `writeEffects` inside the change's own transaction, sent later by the outbox sender.
+ */
+export interface Effect {
+  /** Names the effect for good: a second write of the same key is a no-op (or coalesces). */
+  key: string;
+  teamId: string;
+  /** Which handler sends it (src/outbox/kinds). */
+  kind: string;
+  /** A channel or user id, or a workflow execution id. */
+  target: string;
+  payload?: Record<string, unknown>;
+  /**
+   * Writing it again before it was sent means "send the newest state once more": the row's
+   * generation is bumped (a send that started before that does not count as done).
+   */
+  coalesce?: boolean;
+  /** Not before this time (ms); default now. */
+  notBefore?: number;
+}
+
+/**
+ * Writes effects in the caller's transaction (call it inside `store.write`): a new key becomes a
+ * pending row; an existing key is left alone, unless the effect coalesces, in which case the row
+ * is pending again with a new generation (and its payload replaced).
+ */
+export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly Effect[], now: number): void {
+  if (effects.length === 0) return;
+  const insert = store.prepared('outbox.insert', (db) =>
+    db
+      .insert(outbox)
+      .values({
+        key: sql.placeholder('key'),
+        teamId: sql.placeholder('teamId'),
+        kind: sql.placeholder('kind'),
+        target: sql.placeholder('target'),
+        payload: sql.placeholder('payload'),
+        nextAttemptAt: sql.placeholder('due'),
+        createdAt: sql.placeholder('now'),
+        updatedAt: sql.placeholder('now'),
+      })
+      .onConflictDoNothing({ target: outbox.key })
+      .prepare(),
+  );
+  const coalesce = store.prepared('outbox.coalesce', (db) =>
+    db
+      .insert(outbox)
+      .values({
+        key: sql.placeholder('key'),
+        teamId: sql.placeholder('teamId'),
+        kind: sql.placeholder('kind'),
+        target: sql.placeholder('target'),
+        payload: sql.placeholder('payload'),
+        nextAttemptAt: sql.placeholder('due'),
+        createdAt: sql.placeholder('now'),
+        updatedAt: sql.placeholder('now'),
+      })
+      .onConflictDoUpdate({
+        target: outbox.key,
+        set: {
+          payload: sql`excluded.payload`,
+          generation: sql`${outbox.generation} + 1`,
+          // Pending already: keep the earlier due time (and the retry count); sent or given up: due again.
+          nextAttemptAt: sql`CASE WHEN ${outbox.state} = 'pending' THEN min(${outbox.nextAttemptAt}, excluded.next_attempt_at) ELSE excluded.next_attempt_at END`,
+          attempts: sql`CASE WHEN ${outbox.state} = 'pending' THEN ${outbox.attempts} ELSE 0 END`,
+          state: 'pending',
+          updatedAt: sql`excluded.updated_at`,
+        },
+      })
+      .prepare(),
+  );
+  for (const e of effects) {
+    const params = { key: e.key, teamId: e.teamId, kind: e.kind, target: e.target, payload: JSON.stringify(e.payload ?? {}), due: e.notBefore ?? now, now };
+    (e.coalesce ? coalesce : insert).run(params);
+  }
+}
+
+/** How a send attempt ended, for `OutboxRepository.settle`. */
+export type SendOutcome =
+  | { state: 'done'; result?: string }
+  | { state: 'retry'; at: number; error: string; uncertain: boolean }
+  | { state: 'failed'; error: string };
+
+/**
+ * The outbox table's queries. Rows are claimed with a lease (owner + expiry) in one conditional
+ * UPDATE, so several senders (threads, processes, instances sharing a database) never send the
+ * same row at once; a sender that dies leaves a lease that simply expires.
+ */
+export class OutboxRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Writes effects in a transaction of their own (when no change goes with them). */
+  add(effects: readonly Effect[], now: number): void {
+    if (effects.length === 0) return;
+    this.store.write(() => writeEffects(this.store, effects, now));
+  }
+
+  /**
+   * Leases up to `limit` due rows to `owner` until `now + leaseMs`, oldest due first. A row whose
+   * previous lease ran out (its sender died mid-send) comes back `uncertain`.
+   */
+  claim(owner: string, now: number, leaseMs: number, limit: number): OutboxRow[] {
+    return this.store.write(() =>
+      this.store
+        .prepared('outbox.claim', (db) =>
+          db
+            .update(outbox)
+            .set({
+              leaseOwner: sql`${sql.placeholder('owner')}`,
+              leaseUntil: sql`${sql.placeholder('until')}`,
+              // A lease that ran out: its sender died mid-send, so whether Slack got it is unknown.
+              uncertain: sql`CASE WHEN ${outbox.leaseUntil} IS NOT NULL THEN 1 ELSE ${outbox.uncertain} END`,
+            })
+            .where(
+              sql`${outbox.id} IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ${sql.placeholder('now')} AND (lease_until IS NULL OR lease_until < ${sql.placeholder('now')}) ORDER BY next_attempt_at LIMIT ${sql.placeholder('limit')})`,
+            )
+            .returning()
+            .prepare(),
+        )
+        .all({ owner, until: now + leaseMs, now, limit }) as OutboxRow[],
+    );
+  }
+
+  /**
+   * Ends `owner`'s attempt at row `id`, claimed at `generation`. Done while the row was written
+   * again (a newer generation) leaves it pending, due at once: the newest state still has to go out.
+   */
+  settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): void {
+    this.store.write((tx) => {
+      const mine = and(eq(outbox.id, row.id), eq(outbox.leaseOwner, owner));
+      const release = { leaseOwner: null, leaseUntil: null, updatedAt: now };
+      if (outcome.state === 'done') {
+        tx.update(outbox)
+          .set({
+            ...release,
+            state: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN 'done' ELSE 'pending' END`,
+            attempts: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN ${outbox.attempts} + 1 ELSE 0 END`,
+            uncertain: false,
+            lastError: null,
+            result: outcome.result ?? null,
+          })
+          .where(mine)
+          .run();
+      } else if (outcome.state === 'retry') {
+        tx.update(outbox)
+          .set({ ...release, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: outcome.error, uncertain: outcome.uncertain })
+          .where(mine)
+          .run();
+      } else {
+        tx.update(outbox)
+          .set({ ...release, state: 'failed', attempts: row.attempts + 1, lastError: outcome.error })
+          .where(mine)
+          .run();
+      }
+    });
+  }
+
+  /** When the next pending row falls due (ms), if any. */
+  nextDue(): number | undefined {
+    const row = this.store
+      .prepared('outbox.nextDue', (db) =>
+        db
+          .select({ at: sql<number | null>`min(max(${outbox.nextAttemptAt}, coalesce(${outbox.leaseUntil}, 0)))` })
+          .from(outbox)
+          .where(sql`${outbox.state} = 'pending'`)
+          .prepare(),
+      )
+      .get() as { at: number | null } | undefined;
+    return row?.at ?? undefined;
+  }
+
+  /** Forgets rows sent or given up before `before` (their keys no longer guard anything Slack could redeliver). */
+  prune(before: number): number {
+    return this.store.write((tx) =>
+      tx.delete(outbox).where(and(sql`${outbox.state} <> 'pending'`, lte(outbox.updatedAt, before))).run().changes,
+    );
+  }
+
+  byKey(key: string): OutboxRow | undefined {
+    return this.store.db.select().from(outbox).where(eq(outbox.key, key)).get();
+  }
+
+  /** Every row, oldest first (tests, diagnostics). */
+  all(): OutboxRow[] {
+    return this.store.db.select().from(outbox).orderBy(asc(outbox.id)).all();
+  }
+
+  /** Rows by state, for /healthz-style reporting and tests. */
+  counts(): Record<'pending' | 'done' | 'failed', number> {
+    const rows = this.store.db.select({ state: outbox.state, n: sql<number>`count(*)` }).from(outbox).groupBy(outbox.state).all();
+    const out = { pending: 0, done: 0, failed: 0 };
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+}
