@@ -7,6 +7,7 @@ CREATE TABLE `outbox` (
 	`payload` text NOT NULL,
 	`state` text DEFAULT 'pending' NOT NULL,
 	`generation` integer DEFAULT 0 NOT NULL,
+	`spacing_ms` integer DEFAULT 0 NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`next_attempt_at` integer NOT NULL,
 	`lease_owner` text,

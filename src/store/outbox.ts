@@ -20,6 +20,8 @@ export interface Effect {
    * generation is bumped (a send that started before that does not count as done).
    */
   coalesce?: boolean;
+  /** With `coalesce`: sent at most once per this many ms, however many times it is written. */
+  spacingMs?: number;
   /** Not before this time (ms); default now. */
   notBefore?: number;
 }
@@ -57,6 +59,7 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
         target: sql.placeholder('target'),
         payload: sql.placeholder('payload'),
         nextAttemptAt: sql.placeholder('due'),
+        spacingMs: sql.placeholder('spacing'),
         createdAt: sql.placeholder('now'),
         updatedAt: sql.placeholder('now'),
       })
@@ -65,8 +68,11 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
         set: {
           payload: sql`excluded.payload`,
           generation: sql`${outbox.generation} + 1`,
-          // Pending already: keep the earlier due time (and the retry count); sent or given up: due again.
-          nextAttemptAt: sql`CASE WHEN ${outbox.state} = 'pending' THEN min(${outbox.nextAttemptAt}, excluded.next_attempt_at) ELSE excluded.next_attempt_at END`,
+          // Pending already: keep the earlier due time (and the retry count); sent or given up: due
+          // again, but no sooner than `spacing_ms` after the last send.
+          // (A spaced effect already pending keeps its time: it was set to respect the spacing, or a back-off.)
+          nextAttemptAt: sql`CASE WHEN ${outbox.state} = 'pending' THEN (CASE WHEN excluded.spacing_ms > 0 THEN ${outbox.nextAttemptAt} ELSE min(${outbox.nextAttemptAt}, excluded.next_attempt_at) END) ELSE max(excluded.next_attempt_at, ${outbox.updatedAt} + excluded.spacing_ms) END`,
+          spacingMs: sql`excluded.spacing_ms`,
           attempts: sql`CASE WHEN ${outbox.state} = 'pending' THEN ${outbox.attempts} ELSE 0 END`,
           state: 'pending',
           updatedAt: sql`excluded.updated_at`,
@@ -76,7 +82,8 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
   );
   for (const e of effects) {
     const params = { key: e.key, teamId: e.teamId, kind: e.kind, target: e.target, payload: JSON.stringify(e.payload ?? {}), due: e.notBefore ?? now, now };
-    (e.coalesce ? coalesce : insert).run(params);
+    if (e.coalesce) coalesce.run({ ...params, spacing: e.spacingMs ?? 0 });
+    else insert.run(params);
   }
 }
 
@@ -140,6 +147,8 @@ export class OutboxRepository {
             ...release,
             state: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN 'done' ELSE 'pending' END`,
             attempts: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN ${outbox.attempts} + 1 ELSE 0 END`,
+            // Written again meanwhile: the newest state goes out next, `spacing_ms` after this send.
+            nextAttemptAt: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN ${outbox.nextAttemptAt} ELSE ${now} + ${outbox.spacingMs} END`,
             uncertain: false,
             lastError: null,
             result: outcome.result ?? null,

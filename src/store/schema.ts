@@ -214,6 +214,8 @@ export const outbox = sqliteTable(
     state: text('state', { enum: OUTBOX_STATES }).notNull().default('pending'),
     /** Bumped each time a coalescing effect is written again while not yet sent. */
     generation: integer('generation').notNull().default(0),
+    /** A coalescing effect is sent at most once per this many ms (a burst of changes, one send). */
+    spacingMs: integer('spacing_ms').notNull().default(0),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull(),
     leaseOwner: text('lease_owner'),

@@ -1,4 +1,5 @@
 // The approval rules and the repository, without Slack: a real migrated SQLite store in memory.
+import { OutboxRepository } from '../../src/store/outbox.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import {
@@ -146,22 +147,28 @@ describe('ApprovalsRepository', () => {
       decided: false,
       approval: undefined,
     });
-    expect(await repo.claimStep(OTHER, approval.id)).toBe(false);
+    expect(await repo.markFailed(OTHER, approval.id, 'no', 'U1AAA')).toBe(false);
     expect((await repo.get(T, approval.id))?.status).toBe('pending');
   });
 
-  it('claimStep: only decided approvals, only once, a stale claim can be taken over', async () => {
+  it('a decision writes its effects in its own transaction; a decision that loses writes none', async () => {
     const { approval } = await create();
-    expect(await repo.claimStep(T, approval.id)).toBe(false); // still pending
-    await repo.decide({ teamId: T, id: approval.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' });
-    expect(await repo.claimStep(T, approval.id)).toBe(true);
-    expect(await repo.claimStep(T, approval.id)).toBe(false);
-    expect(await repo.claimStep(T, approval.id, clock)).toBe(false); // claimed now, not stale
-    clock += 1000;
-    expect(await repo.claimStep(T, approval.id, clock)).toBe(true);
-    await repo.finishStep(T, approval.id, 'completed');
-    expect((await repo.get(T, approval.id))?.stepState).toBe('completed');
-    expect(await repo.stepsToComplete()).toEqual([]);
+    const outbox = new OutboxRepository(store);
+    const effects = (a: Approval) => [{ key: `test:${a.id}:${a.decidedBy}`, teamId: a.teamId, kind: 'message', target: a.decidedBy ?? '?' }];
+    const first = await repo.decide({ teamId: T, id: approval.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' }, effects);
+    expect(first.decided).toBe(true);
+    const second = await repo.decide({ teamId: T, id: approval.id, outcome: 'rejected', deciderId: 'U2BBB', comment: 'late' }, effects);
+    expect(second.decided).toBe(false);
+    expect(outbox.all().map((r) => r.key)).toEqual([`test:${approval.id}:U1AAA`]);
+    // A transaction that fails writes neither the decision nor its effects.
+    const { approval: other } = await create();
+    await expect(
+      repo.decide({ teamId: T, id: other.id, outcome: 'approved', deciderId: 'U1AAA', comment: '' }, () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await repo.get(T, other.id))?.status).toBe('pending');
+    expect(outbox.all()).toHaveLength(1);
   });
 
   it('stepsToComplete lists decided or failed workflow approvals still waiting', async () => {

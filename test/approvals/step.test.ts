@@ -1,3 +1,8 @@
+import { HomeStateRepository } from '../../src/store/homeState.js';
+import { OutboxRepository } from '../../src/store/outbox.js';
+import { openStore } from '../../src/store/db.js';
+import { ApprovalsRepository } from '../../src/store/approvals.js';
+import { ApprovalEffects } from '../../src/features/approvals/effects.js';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalService } from '../../src/features/approvals/service.js';
@@ -7,22 +12,25 @@ import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, BOB, CAROL, MALLORY, SHY, actionIds, addPeople, approvalOf, approve, card, defaultInputs, repo, runStep } from './support.js';
 
 let t: TestApp;
-let homeChanges: { teamId: string; users: string[] }[];
+
 beforeEach(async () => {
   t = await startTestApp();
   addPeople(t);
-  watchHomes();
+  openHomes();
 });
 afterEach(async () => {
   await t.dispose();
 });
 
-/** Records what the approvals feature tells the App Home (whatever the Home feature does with it). */
-function watchHomes() {
-  homeChanges = [];
-  t.services.homes = {
-    changed: (teamId, users) => void homeChanges.push({ teamId, users: [...users].filter((u): u is string => !!u).sort() }),
-  };
+/** The approvers and the requester have opened their App Home: changes republish theirs (outbox rows). */
+function openHomes() {
+  const homes = new HomeStateRepository(t.store);
+  for (const u of [ALICE, BOB, CAROL]) homes.touchIn(TEAM, u, t.services.now());
+}
+
+/** Whose Home an outbox publish was written for, and how many times it was (re)written. */
+function homePublishes(): Record<string, number> {
+  return Object.fromEntries(t.services.outbox.repo.all().filter((r) => r.kind === 'home').map((r) => [r.target, r.generation + 1]));
 }
 
 const postsTo = (userId: string) => t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === userId);
@@ -57,7 +65,8 @@ describe('request_approval: the request', () => {
     expect(postsTo(BOB)).toHaveLength(1);
     expect(t.fake.execution(executionId)?.state).toBe('running');
     // The approvers' Homes ("Waiting on you"); the requester's (CAROL) shows nothing of it.
-    expect(homeChanges).toEqual([{ teamId: TEAM, users: [ALICE, BOB].sort() }]);
+    expect(homePublishes()).toEqual({ [ALICE]: 1, [BOB]: 1 });
+    expect(t.fake.callsTo('views.publish').map((c) => c.args['user_id']).sort()).toEqual([ALICE, BOB].sort());
   });
 
   it('works with only the required inputs', async () => {
@@ -235,35 +244,41 @@ describe('request_approval: completion survives crashes', () => {
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === CAROL)).toHaveLength(1);
   });
 
-  it('a claim left "completing" by a process that died mid-call is taken over at the next start', async () => {
+  it('effects a process leased and died with are sent by the next process once the lease runs out, once', async () => {
     const { executionId } = await runStep(t, defaultInputs());
     const a = await approvalOf(t, executionId);
-    await repo(t).decide({ teamId: TEAM, id: a.id, outcome: 'approved', deciderId: ALICE, comment: '' });
-    expect(await repo(t).claimStep(TEAM, a.id)).toBe(true);
-    expect((await approvalOf(t, executionId)).stepState).toBe('completing');
-    await new Promise((r) => setTimeout(r, 5));
+    // The decision and its effects reached the store; a sender took them and died before Slack answered.
+    await t.stop();
+    const store = openStore(t.dbPath);
+    const effects = new ApprovalEffects(store);
+    await new ApprovalsRepository(store).decide({ teamId: TEAM, id: a.id, outcome: 'approved', deciderId: ALICE, comment: '' }, (d) => effects.decided(d, Date.now()));
+    const leased = new OutboxRepository(store).claim('a-dead-sender', Date.now(), 300, 100);
+    expect(leased.map((r) => r.kind).sort()).toEqual(['approval.cards', 'home', 'home', 'message', 'step']);
+    store.close();
 
     t = await t.restart();
+    await new Promise((r) => setTimeout(r, 400));
     await t.settle();
     expect(t.fake.execution(executionId)).toMatchObject({ state: 'completed', outputs: { approved: true, decided_by: ALICE } });
     expect((await approvalOf(t, executionId)).stepState).toBe('completed');
+    expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(1);
+    expect(actionIds(card(t, BOB))).toEqual([]);
+    // The requester's notice had an unknown fate (the lease ran out): looked for, then posted once.
+    expect(t.fake.callsTo('conversations.history').length).toBeGreaterThan(0);
+    expect(t.fake.messages(t.fake.dmChannel(CAROL)).filter((m) => (m.text ?? '').includes('was approved'))).toHaveLength(1);
+    expect(t.services.outbox.repo.all().every((r) => r.state === 'done')).toBe(true);
   });
 
-  it('Slack failing the completion keeps the step waiting; the next start completes it', async () => {
+  it('Slack failing the completion (fatal_error) is retried by the outbox: the step completes once, without a restart', async () => {
     const { executionId } = await runStep(t, defaultInputs());
     t.fake.failNext('functions.completeSuccess', { error: 'fatal_error' });
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
-    const a = await approvalOf(t, executionId);
-    expect(a).toMatchObject({ status: 'approved', stepState: 'waiting' });
-    expect(t.fake.execution(executionId)?.state).toBe('running');
-    // the people were still told
-    expect(actionIds(card(t, BOB))).toEqual([]);
-
-    t = await t.restart();
-    await t.settle();
+    expect(await approvalOf(t, executionId)).toMatchObject({ status: 'approved', stepState: 'completed' });
     expect(t.fake.execution(executionId)).toMatchObject({ state: 'completed', outputs: { approved: true, decided_by: ALICE } });
-    expect((await approvalOf(t, executionId)).stepState).toBe('completed');
+    expect(t.fake.callsTo('functions.completeSuccess').map((c) => c.response['ok'])).toEqual([false, true]);
+    // the people were told as well
+    expect(actionIds(card(t, BOB))).toEqual([]);
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === CAROL)).toHaveLength(1);
   });
 
@@ -311,7 +326,10 @@ describe('requests outside Workflow Builder (the shortcut, later)', () => {
     expect(card(t, CAROL).text).toContain('"New laptop" was approved');
     const told = t.fake.allResponses().map((r) => r.body['text']);
     expect(told).toEqual([expect.stringContaining(`Already approved by <@${BOB}>`)]);
-    expect(homeChanges.at(-1)).toEqual({ teamId: TEAM, users: [ALICE, BOB].sort() });
+    // The request and the decision each republished both approvers' Homes (one coalesced row each).
+    expect(homePublishes()).toEqual({ [ALICE]: 2, [BOB]: 2 });
+    // Once every card was out, the requester heard the request went; then its outcome.
+    expect(t.fake.messages(t.fake.dmChannel(CAROL)).map((m) => m.text)).toEqual([expect.stringContaining('went to'), expect.stringContaining('"New laptop" was approved')]);
   });
 
   it('requestApproval refuses invalid input before storing anything', async () => {

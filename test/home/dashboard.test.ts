@@ -96,9 +96,12 @@ describe('the dashboard read model', () => {
   it('home_state: touch keeps earlier choices, save upserts', async () => {
     const repo = new HomeStateRepository(store);
     expect(await repo.get(T, U)).toBeUndefined();
-    expect(await repo.touch(T, U)).toEqual({ filter: 'assigned', page: 0 });
-    await repo.save(T, U, { filter: 'recently_done', page: 3 });
-    expect(await repo.touch(T, U)).toEqual({ filter: 'recently_done', page: 3 });
+    repo.touchIn(T, U, 1_000);
+    expect(await repo.get(T, U)).toEqual({ filter: 'assigned', page: 0 });
+    repo.saveIn(T, U, { filter: 'recently_done', page: 3 }, 2_000);
+    repo.touchIn(T, U, 3_000);
+    expect(await repo.get(T, U)).toEqual({ filter: 'recently_done', page: 3 });
+    expect(store.sqlite.prepare('SELECT updated_at AS at FROM home_state').get()).toEqual({ at: 3_000 });
     expect(await repo.get('T2', U)).toBeUndefined();
   });
 });

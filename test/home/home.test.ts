@@ -1,3 +1,4 @@
+import { homeEffects } from '../../src/features/home/effects.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskService } from '../../src/features/tasks/service.js';
 import { ACTION, FUNCTION, VIEW } from '../../src/slack/ids.js';
@@ -91,7 +92,7 @@ describe('App Home', () => {
     await click(ALICE, ACTION.homeNext);
 
     // A change elsewhere republishes: still page 2.
-    t.services.homes.changed(TEAM, [ALICE]);
+    t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE], t.services.now()));
     await t.settle();
     expect(blockText(home(ALICE), 'home_range')).toBe('21–40 of 500');
 
@@ -102,7 +103,7 @@ describe('App Home', () => {
     expect(viewText(view.blocks)).toContain('You have no open tasks that you created');
 
     // Republished after a change, and again on the next visit: the filter stays.
-    t.services.homes.changed(TEAM, [ALICE]);
+    t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE], t.services.now()));
     await t.settle();
     await openHome(ALICE);
     const filter = home(ALICE).blocks.find((b) => (b as Obj)['block_id'] === 'home_filter') as Obj;
@@ -113,7 +114,7 @@ describe('App Home', () => {
     await click(BOB, ACTION.homeFilter, { selectedOption: { value: 'created' } });
     expect(blockText(home(BOB), 'home_range')).toBe('1–20 of 500');
     t.store.sqlite.prepare("UPDATE home_state SET page = 24 WHERE user_id = 'UBOB'").run();
-    t.services.homes.changed(TEAM, [BOB]);
+    t.services.outbox.add(homeEffects(t.store, TEAM, [BOB], t.services.now()));
     await t.settle();
     expect(blockText(home(BOB), 'home_range')).toBe('481–500 of 500');
     expect(viewText(home(BOB).blocks)).not.toContain('Next ▶');
@@ -261,7 +262,7 @@ describe('App Home', () => {
     await openHome(ALICE);
     const before = publishesTo(ALICE).length;
     for (let i = 0; i < 100; i++) {
-      t.services.homes.changed(TEAM, [ALICE, null, undefined, ALICE]);
+      t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE, null, undefined, ALICE], t.services.now()));
       await new Promise((r) => setTimeout(r, 10));
     }
     await t.settle();

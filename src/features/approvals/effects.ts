@@ -1,3 +1,4 @@
+import type { WebClient } from '@slack/web-api';
 import { messageEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Outbox } from '../../outbox/sender.js';
 import type { SlackFailure } from '../../slack/failures.js';
@@ -122,15 +123,30 @@ function cardEffect(a: Approval, userId: string): Effect {
   return { key: cardKey(a, userId), teamId: a.teamId, kind: APPROVAL_KIND.card, target: userId, payload: { approvalId: a.id } };
 }
 
+/** Turns one approver's card into the outcome (decided, or cancelled): no buttons left. */
+async function showOutcome(client: WebClient, approval: Approval, channel: string, ts: string): Promise<void> {
+  const cancelled = approval.status === 'failed';
+  await client.chat.update({
+    channel,
+    ts,
+    text: cancelled ? failedCardText(approval) : decidedCardText(approval),
+    blocks: cancelled ? failedCardBlocks(approval) : decidedCardBlocks(approval),
+  });
+}
+
 export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository, effects: ApprovalEffects, now: () => number): void {
   outbox.register(APPROVAL_KIND.card, {
-    async send({ row, payload, post, token, logger }) {
+    async send({ row, payload, post, token, client, logger }) {
       const approval = await repo.get(row.teamId, Number(payload['approvalId']));
       if (!approval) return 'skipped: no such approval';
-      if (approval.status !== 'pending') return `skipped: ${approval.status}`;
       const approver = approval.approvers.find((p) => p.userId === row.target);
       if (!approver) return 'skipped: not an approver';
-      if (approver.messageTs) return `${approver.channelId ?? '?'}/${approver.messageTs}`;
+      if (approver.channelId && approver.messageTs) {
+        // Posted by an earlier attempt, decided since: that card shows the outcome (idempotent).
+        if (approval.status !== 'pending') await showOutcome(client, approval, approver.channelId, approver.messageTs);
+        return `${approver.channelId}/${approver.messageTs}`;
+      }
+      if (approval.status !== 'pending') return `skipped: ${approval.status}`;
       const message = { channel: row.target, text: requestCardText(approval), blocks: requestCardBlocks(approval) };
       let posted: { channel: string; ts: string };
       try {
@@ -146,8 +162,8 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
       await repo.recordMessage(approval.teamId, approval.id, row.target, posted.channel, posted.ts);
       const current = await repo.get(approval.teamId, approval.id);
       if (current && current.status !== 'pending') {
-        // Decided while this card was on its way: the refresh that decision wrote may have missed it.
-        outbox.add([effects.refresh(current)]);
+        // Decided while this card was on its way: the decision's refresh may have missed it.
+        await showOutcome(client, current, posted.channel, posted.ts);
       } else if (current && current.origin === 'shortcut' && current.requesterId && current.approvers.every((p) => p.messageTs)) {
         outbox.add([messageEffect({ key: `approval:${current.id}:sent`, teamId: current.teamId, channel: current.requesterId, text: requestSentText(current) })]);
       }
@@ -168,15 +184,12 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
     async send({ row, payload, client, logger }) {
       const approval = await repo.get(row.teamId, Number(payload['approvalId']));
       if (!approval || approval.status === 'pending') return 'skipped';
-      const cancelled = approval.status === 'failed';
-      const blocks = cancelled ? failedCardBlocks(approval) : decidedCardBlocks(approval);
-      const text = cancelled ? failedCardText(approval) : decidedCardText(approval);
       const failures: unknown[] = [];
       await Promise.all(
         approval.approvers.map(async ({ userId, channelId, messageTs }) => {
           if (!channelId || !messageTs) return;
           try {
-            await client.chat.update({ channel: channelId, ts: messageTs, text, blocks });
+            await showOutcome(client, approval, channelId, messageTs);
           } catch (err) {
             const code = slackErrorCode(err);
             if (code === 'message_not_found' || code === 'channel_not_found') return; // deleted by its reader

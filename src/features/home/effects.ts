@@ -19,12 +19,15 @@ import { buildHome } from './build.js';
  */
 export const HOME_KIND = 'home';
 
+/** One user's Home is published at most this often: a burst of changes is one publish more. */
+export const HOME_SPACING_MS = 250;
+
 /** Homes opened within this long are republished when something on them changes. */
 export const HOME_RECENT_MS = 14 * 24 * 60 * 60_000;
 
 /** The publish of one user's Home, now (they opened it, or clicked on it). */
 export function homePublishEffect(teamId: string, userId: string): Effect {
-  return { key: `home:${teamId}:${userId}`, teamId, kind: HOME_KIND, target: userId, coalesce: true };
+  return { key: `home:${teamId}:${userId}`, teamId, kind: HOME_KIND, target: userId, coalesce: true, spacingMs: HOME_SPACING_MS };
 }
 
 /**

@@ -155,7 +155,7 @@ const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
 /** The task kinds' senders: render from the store as it is when sent. */
 export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
   outbox.register(TASK_KIND.card, {
-    async send({ row, payload, post }) {
+    async send({ row, payload, post, client }) {
       const task = await repo.findById(row.teamId, Number(payload['taskId']));
       if (!task) return 'skipped: the task was deleted';
       const kind = payload['kind'] as TaskMessageKind;
@@ -164,10 +164,13 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
       const text = payload['intro'] === 'assigned' ? assignedText(task, String(payload['by'])) : taskCardText(task, 'New task');
       const posted = await post({ channel: row.target, text, blocks: taskCardBlocks(task) as types.KnownBlock[] });
       await repo.recordMessage(task.teamId, task.id, { channelId: posted.channel, ts: posted.ts, kind });
-      // Changed while the card was on its way: the refresh that change wrote may have missed this card.
+      // Changed while the card was on its way: the refresh that change wrote may have missed this
+      // card. If this update fails, the card is refreshed with the others (`task.cards`).
       const now = await repo.findById(task.teamId, task.id);
       if (now && now.updatedAt !== task.updatedAt) {
-        outbox.add([{ key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id }, coalesce: true }]);
+        await client.chat
+          .update({ channel: posted.channel, ts: posted.ts, text: taskCardText(now), blocks: taskCardBlocks(now) })
+          .catch(() => outbox.add([{ key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id }, coalesce: true }]));
       }
       return `${posted.channel}/${posted.ts}`;
     },
