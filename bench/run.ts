@@ -10,6 +10,8 @@
  *    phase starts once Tasklane's Slack calls from the previous one have drained. The same for
  *    two floors (bench/floorBolt.ts: bare Bolt + one SQLite insert before the ack, and + one Web
  *    API call after), driven with `/task add` requests.
+ *    The headline compares each kind's ack p99 with the one-Slack-call floor's, and every kind's
+ *    Slack Web API calls per request are counted by method (views.publish per change among them).
  * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
  * 5. Soak: a mixed stream of 100,000 requests of its own (or until the 10-minute
  *    budget is spent); RSS sampled throughout.
@@ -68,6 +70,17 @@ seedDb.close();
 
 // Only recent calls are kept: the soak would otherwise hold every call's blocks in this process.
 const fake = await FakeSlack.start({ keepCalls: 20_000 });
+/** Every Web API call the fake answered, by method (counted as it records them, none dropped). */
+const callsByMethod = new Map<string, number>();
+{
+  const fakeInternals = fake as unknown as { record(call: { method: string }): void };
+  const record = fakeInternals.record.bind(fake);
+  fakeInternals.record = (call) => {
+    callsByMethod.set(call.method, (callsByMethod.get(call.method) ?? 0) + 1);
+    record(call);
+  };
+}
+const callCounts = () => new Map(callsByMethod);
 for (const team of teams) for (const u of usersOf(team)) fake.addUser({ id: u, teamId: team, tz: 'Europe/Paris' });
 fake.addUser({ id: HEAVY_USER, teamId: teams[0] as string, tz: 'America/New_York' });
 
@@ -166,7 +179,9 @@ const kinds: Record<string, () => SignedRequest> = {
 
 /** CPU per request at saturation (µs): the app's process (all threads), bare Bolt's, and the fake Slack's thread while it answered the app. */
 interface Cpu { app: number; bare: number; fake: number }
-interface Row { kind: string; rate: { app: LoadResult; bare: LoadResult }; sat: { app: LoadResult; bare: LoadResult }; cpu: Cpu }
+/** Web API calls the app made per request, by method, over the saturation phase (until its effects drained). */
+type CallsPerRequest = Record<string, number>;
+interface Row { kind: string; rate: { app: LoadResult; bare: LoadResult }; sat: { app: LoadResult; bare: LoadResult }; cpu: Cpu; calls: CallsPerRequest }
 /** The time-to-effect probe: Complete clicks one at a time, p50/p99 of the ack and of the effect. */
 let effect: { ackP50: number; ackP99: number; effectP50: number; effectP99: number; publishes: number } | undefined;
 const rows: Row[] = [];
@@ -214,15 +229,21 @@ async function measure(kind: string, next: () => SignedRequest, target: ServerPr
   // The fake Slack runs on this thread; what it spends answering the app's calls is counted until they have drained.
   const fakeCpu = () => cpuMsOf(`/proc/${process.pid}/task/${process.pid}/stat`);
   const before = { app: target.cpuMs(), fake: fakeCpu() };
+  const callsBefore = callCounts();
   const satApp = await drive({ url: urlOf(target), secret: SECRET, requests: flat, seconds: SAT_SECONDS });
   await drained();
   const after = { app: target.cpuMs(), fake: fakeCpu() };
+  const calls: CallsPerRequest = {};
+  for (const [method, n] of callCounts()) {
+    const made = n - (callsBefore.get(method) ?? 0);
+    if (made > 0) calls[method] = made / Math.max(satApp.requests, 1);
+  }
   const bareBefore = bare.cpuMs();
   const satBare = await drive({ url: urlOf(bare), secret: SECRET, requests: flat, seconds: SAT_SECONDS });
   const perRequest = (ms: number, r: LoadResult) => (ms * 1000) / Math.max(r.requests, 1);
   const cpu = { app: perRequest(after.app - before.app, satApp), bare: perRequest(bare.cpuMs() - bareBefore, satBare), fake: perRequest(after.fake - before.fake, satApp) };
   console.log('done');
-  return { kind, rate: { app: merged(slices.app), bare: merged(slices.bare) }, sat: { app: satApp, bare: satBare }, cpu };
+  return { kind, rate: { app: merged(slices.app), bare: merged(slices.bare) }, sat: { app: satApp, bare: satBare }, cpu, calls };
 }
 
 for (const [kind, next] of Object.entries(kinds)) {
@@ -249,7 +270,8 @@ if (!ONLY || ONLY.includes('effect')) {
   const phaseStart = Date.now();
   const team = teams[1] as string;
   for (let i = 0; i < EFFECT_SAMPLES; i++) {
-    const user = usersOf(team)[i % 50] as string;
+    // A user who opened their Home recently (bench/lib/seed.ts: every fourth), so a change republishes it.
+    const user = usersOf(team)[(i * 4) % 52] as string;
     const title = `Effect probe ${i} ${Date.now()}`;
     const add = signedCommand(team, user, `add "${title}"`);
     const addedAt = Date.now();
@@ -322,15 +344,32 @@ await fake.stop();
 // ---------------------------------------------------------------- report
 
 const f = (n: number, d = 1) => n.toFixed(d);
+/** The headline's reference: bare Bolt + one insert + one Web API call (bench/floorBolt.ts). */
+const floor = floorRows.find((r) => r.kind.includes('Slack call'));
+const vsFloor = (r: Row) => (floor ? `${f(r.rate.app.p99 / Math.max(floor.rate.app.p99, 0.001), 2)}×` : '–');
+const METHODS = ['chat.postMessage', 'chat.update', 'views.publish', 'views.open', 'functions.completeSuccess', 'functions.completeError', 'users.info', 'conversations.history', 'conversations.open'];
+const callsOf = (r: Row) => Object.values(r.calls).reduce((a, b) => a + b, 0);
+const CHANGES = new Set(['/task add', 'Complete click', 'request_approval', 'Approve click']);
+const changeRows = rows.filter((r) => CHANGES.has(r.kind));
+const publishesPerChange = changeRows.length > 0 ? changeRows.reduce((n, r) => n + (r.calls['views.publish'] ?? 0), 0) / changeRows.length : 0;
 const lines = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; store ${TASKS.toLocaleString()} tasks / ${teams.length} workspaces${QUICK ? ' (QUICK)' : ''}`,
   '',
-  '| request | p50 ms (bare) | p95 ms (bare) | p99 ms (bare) | p99 ratio @200/s | sat. req/s (bare) | throughput ratio | CPU µs/req (bare) | fake Slack µs/req | errors |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  `Headline: ack p99 at ${RATE} req/s against the one-Slack-call floor's p99 (${floor ? f(floor.rate.app.p99) : '–'} ms).`,
+  '',
+  '| request | p50 ms (bare) | p95 ms (bare) | p99 ms (bare) | p99 ÷ floor (1 Slack call) | p99 ÷ bare | sat. req/s (bare) | throughput ratio | CPU µs/req (bare) | fake Slack µs/req | Slack calls/req | errors |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...[...rows, ...floorRows].map((r) =>
-    `| ${r.kind} | ${f(r.rate.app.p50)} (${f(r.rate.bare.p50)}) | ${f(r.rate.app.p95)} (${f(r.rate.bare.p95)}) | ${f(r.rate.app.p99)} (${f(r.rate.bare.p99)}) | ${f(r.rate.app.p99 / Math.max(r.rate.bare.p99, 0.001), 2)}× | ${f(r.sat.app.throughput, 0)} (${f(r.sat.bare.throughput, 0)}) | ${f(r.sat.app.throughput / r.sat.bare.throughput, 2)}× | ${f(r.cpu.app, 0)} (${f(r.cpu.bare, 0)}) | ${f(r.cpu.fake, 0)} | ${r.rate.app.errors + r.rate.app.non2xx + r.sat.app.errors + r.sat.app.non2xx} |`,
+    `| ${r.kind} | ${f(r.rate.app.p50)} (${f(r.rate.bare.p50)}) | ${f(r.rate.app.p95)} (${f(r.rate.bare.p95)}) | ${f(r.rate.app.p99)} (${f(r.rate.bare.p99)}) | ${vsFloor(r)} | ${f(r.rate.app.p99 / Math.max(r.rate.bare.p99, 0.001), 2)}× | ${f(r.sat.app.throughput, 0)} (${f(r.sat.bare.throughput, 0)}) | ${f(r.sat.app.throughput / r.sat.bare.throughput, 2)}× | ${f(r.cpu.app, 0)} (${f(r.cpu.bare, 0)}) | ${f(r.cpu.fake, 0)} | ${f(callsOf(r), 2)} | ${r.rate.app.errors + r.rate.app.non2xx + r.sat.app.errors + r.sat.app.non2xx} |`,
   ),
   '',
+  'Slack Web API calls per request, by method (saturation phase, until its effects drained):',
+  '',
+  `| request | ${METHODS.join(' | ')} | other |`,
+  `|---|${METHODS.map(() => '---').join('|')}|---|`,
+  ...rows.map((r) => `| ${r.kind} | ${METHODS.map((m) => f(r.calls[m] ?? 0, 2)).join(' | ')} | ${f(Object.entries(r.calls).filter(([m]) => !METHODS.includes(m)).reduce((n, [, v]) => n + v, 0), 2)} |`),
+  '',
+  `views.publish per change (mean over ${[...CHANGES].join(', ')}): ${f(publishesPerChange, 2)}`,
   ...(effect
     ? [`Time-to-effect (Complete click, card + Home republished, ${EFFECT_SAMPLES} sequential): ack p50 ${f(effect.ackP50)} / p99 ${f(effect.ackP99)} ms, effect p50 ${f(effect.effectP50)} / p99 ${f(effect.effectP99)} ms (p99 ${f(effect.effectP99 / effect.ackP99, 2)}× the ack's), views.publish calls ${effect.publishes}`]
     : []),

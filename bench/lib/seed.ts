@@ -31,8 +31,11 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
     `INSERT INTO approvals (team_id, title, details, requester_id, status, origin, created_at, updated_at) VALUES (?, ?, '', ?, 'pending', 'shortcut', ?, ?)`,
   );
   const insertApprover = db.prepare('INSERT INTO approval_approvers (approval_id, team_id, user_id) VALUES (?, ?, ?)');
-  // Everyone has opened the Home once, so every change republishes someone's Home.
-  const insertHome = db.prepare('INSERT INTO home_state (team_id, user_id) VALUES (?, ?)');
+  // Everyone has opened the Home once; a quarter of them in the last few days, the others a month
+  // ago (people look at their Home now and then): a change republishes only recent Homes.
+  const insertHome = db.prepare('INSERT INTO home_state (team_id, user_id, updated_at) VALUES (?, ?, ?)');
+  const recently = Date.now() - 2 * 86_400_000;
+  const monthAgo = Date.now() - 30 * 86_400_000;
   const day = 86_400_000;
   const base = Date.UTC(2026, 0, 1);
   const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -57,8 +60,8 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
         );
       }
       insertCounter.run(team, number);
-      for (const u of users) insertHome.run(team, u);
-      if (ti === 0) insertHome.run(team, HEAVY_USER);
+      users.forEach((u, ui) => insertHome.run(team, u, ui % 4 === 0 ? recently : monthAgo));
+      if (ti === 0) insertHome.run(team, HEAVY_USER, recently);
       for (let a = 0; a < o.pendingApprovalsPerTeam; a++) {
         const requester = users[a % users.length] as string;
         const id = insertApproval.run(team, `Approve expense ${a}`, requester, base + a, base + a).lastInsertRowid;
