@@ -425,6 +425,7 @@ export class FakeSlack {
       'conversations.open': (a) => this.conversationsOpen(a),
       'conversations.info': (a) => this.conversationsInfo(a),
       'conversations.history': (a) => this.conversationsHistory(a),
+      'conversations.replies': (a) => this.conversationsReplies(a),
       'users.info': (a) => this.usersInfo(a),
       'views.open': (a) => this.viewsOpen(a),
       'views.push': (a) => this.viewsPush(a),
@@ -1104,6 +1105,29 @@ export class FakeSlack {
       messages: all.slice(start, end).map((m) => this.historyMessage(m, withMetadata)),
       has_more: next !== undefined,
       pin_count: 0,
+      response_metadata: { next_cursor: next ? historyCursor(next.ts) : '' },
+    };
+  }
+
+  /** A thread: its parent first, then the replies, oldest first (as Slack lists them), paged by cursor. */
+  private conversationsReplies(a: Obj): Obj {
+    const r = this.historyChannel(a['channel']);
+    if ('error' in r) return fail(r.error);
+    const ts = str(a['ts']);
+    if (!ts || !this.message(r.id, ts)) return fail('thread_not_found');
+    const from = cursorTs(a['cursor']);
+    if (from === null) return fail('invalid_cursor');
+    const all = this.messages(r.id)
+      .filter((m) => m.ts === ts || m.thread_ts === ts)
+      .sort((x, y) => compareTs(x.ts, y.ts));
+    const start = from === undefined ? 0 : Math.max(0, all.findIndex((m) => compareTs(m.ts, from) >= 0));
+    const end = start + historyLimit(a['limit']);
+    const withMetadata = flag(a['include_all_metadata']);
+    const next = all[end];
+    return {
+      ok: true,
+      messages: all.slice(start, end).map((m) => this.historyMessage(m, withMetadata)),
+      has_more: next !== undefined,
       response_metadata: { next_cursor: next ? historyCursor(next.ts) : '' },
     };
   }

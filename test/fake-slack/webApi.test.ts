@@ -221,6 +221,22 @@ describe('conversations.history', () => {
     expect(fake.messages('CHIST')).toHaveLength(4);
   });
 
+  it('conversations.replies: the parent then its replies, oldest first, paged; metadata with include_all_metadata', async () => {
+    const c = client(fake);
+    const parent = await c.chat.postMessage({ channel: 'CHIST', text: 'parent' });
+    await c.chat.postMessage({ channel: 'CHIST', text: 'r1', thread_ts: parent.ts, metadata: { event_type: 'tasklane_effect', event_payload: { key: 'k' } } });
+    fake.postAsUser({ channel: 'CHIST', user: 'U1', text: 'r2', threadTs: parent.ts });
+    await c.chat.postMessage({ channel: 'CHIST', text: 'elsewhere' });
+    type Replies = History;
+    const p1 = (await c.apiCall('conversations.replies', { channel: 'CHIST', ts: parent.ts, limit: 2, include_all_metadata: true })) as unknown as Replies;
+    expect(texts(p1)).toEqual(['parent', 'r1']);
+    expect(p1.messages[1]?.metadata).toEqual({ event_type: 'tasklane_effect', event_payload: { key: 'k' } });
+    const p2 = (await c.apiCall('conversations.replies', { channel: 'CHIST', ts: parent.ts, cursor: p1.response_metadata.next_cursor })) as unknown as Replies;
+    expect(texts(p2)).toEqual(['r2']);
+    expect(p2.response_metadata.next_cursor).toBe('');
+    expect((await platformError(c.apiCall('conversations.replies', { channel: 'CHIST', ts: '1.000000' })))['error']).toBe('thread_not_found');
+  });
+
   it('returns metadata as an object, and only with include_all_metadata', async () => {
     const metadata = { event_type: 'task_posted', event_payload: { task_id: 42, key: 'k-1' } };
     // The WebClient form-encodes the object as a JSON string; a JSON body may carry it as a string too.
