@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { isAlready, isGone } from '../slack/failures.js';
 import type { Store } from '../store/db.js';
 import type { Effect } from '../store/outbox.js';
 import { approvals, tasks, type StepState } from '../store/schema.js';
@@ -71,8 +72,7 @@ export function registerCommonKinds(outbox: Outbox, store: Store): void {
       try {
         await client.chat.update({ channel: row.target, ts: String(payload['ts']), text: String(payload['text'] ?? ''), ...(Array.isArray(payload['blocks']) ? { blocks: payload['blocks'] as never[] } : {}) });
       } catch (err) {
-        const code = (err as { data?: { error?: string } }).data?.error;
-        if (code === 'message_not_found' || code === 'channel_not_found') return `gone: ${code}`;
+        if (isGone(err)) return 'gone';
         throw err;
       }
       return `${row.target}/${String(payload['ts'])}`;
@@ -86,7 +86,7 @@ export function registerCommonKinds(outbox: Outbox, store: Store): void {
         if (payload['outputs']) await client.functions.completeSuccess({ function_execution_id: row.target, outputs: payload['outputs'] as Record<string, unknown> });
         else await client.functions.completeError({ function_execution_id: row.target, error: String(payload['error'] ?? '') });
       } catch (err) {
-        if ((err as { data?: { error?: string } }).data?.error !== 'execution_not_in_running_state') throw err;
+        if (!isAlready(err)) throw err;
       }
       if (owner) setStepState(store, row.teamId, owner, 'completed');
       return payload['outputs'] ? 'completed' : 'failed';

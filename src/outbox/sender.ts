@@ -275,7 +275,7 @@ export class Outbox {
     try {
       await kind.gaveUp?.(ctx, failure);
       const notify = ctx.payload['notify'] as Notify | undefined;
-      if (notify && failure.kind !== 'gone') {
+      if (notify) {
         this.add([
           {
             key: `${row.key}:undelivered`,

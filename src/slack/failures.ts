@@ -55,3 +55,9 @@ export function classifySlackFailure(err: unknown): SlackFailure {
       return { kind: 'transient', unknownOutcome: true, code: undefined };
   }
 }
+
+/** What the call was about is gone (a deleted card, an unknown channel): nothing to retry, nobody to tell. */
+export const isGone = (err: unknown): boolean => classifySlackFailure(err).kind === 'gone';
+
+/** The workflow step had its result already: the call's purpose is met. */
+export const isAlready = (err: unknown): boolean => classifySlackFailure(err).kind === 'already';

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { messageEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Outbox } from '../../outbox/sender.js';
-import type { SlackFailure } from '../../slack/failures.js';
+import { isGone, type SlackFailure } from '../../slack/failures.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
 import type { Approval, ApprovalsRepository } from '../../store/approvals.js';
@@ -191,9 +191,8 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
           try {
             await showOutcome(client, approval, channelId, messageTs);
           } catch (err) {
-            const code = slackErrorCode(err);
-            if (code === 'message_not_found' || code === 'channel_not_found') return; // deleted by its reader
-            logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s card: ${code ?? 'no answer'}`);
+            if (isGone(err)) return; // deleted by its reader
+            logger.warn(`approval ${approval.id} (team ${approval.teamId}): could not update ${userId}'s card: ${slackErrorCode(err) ?? 'no answer'}`);
             failures.push(err);
           }
         }),

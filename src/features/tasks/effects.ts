@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { KIND, messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Notify, Outbox } from '../../outbox/sender.js';
 import { mention } from '../../slack/mrkdwn.js';
+import { isGone } from '../../slack/failures.js';
 import { slackErrorCode } from '../../slack/slackErrors.js';
 import type { Store } from '../../store/db.js';
 import type { Effect } from '../../store/outbox.js';
@@ -149,9 +150,6 @@ function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro
   return { key, teamId: task.teamId, kind: TASK_KIND.card, target: channel, payload: { taskId: task.id, kind, intro, by, ...(notify ? { notify } : {}) } };
 }
 
-/** Card updates that fail because the card is gone; the card row is forgotten, nobody is told. */
-const CARD_GONE = new Set(['message_not_found', 'channel_not_found']);
-
 /** The task kinds' senders: render from the store as it is when sent. */
 export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
   outbox.register(TASK_KIND.card, {
@@ -187,10 +185,10 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
           try {
             await client.chat.update({ channel: m.channelId, ts: m.ts, text: taskCardText(task), blocks: taskCardBlocks(task) });
           } catch (err) {
-            const code = slackErrorCode(err);
-            if (code !== undefined && CARD_GONE.has(code)) await repo.forgetMessage(task.teamId, m.channelId, m.ts);
+            // A card Slack no longer has is forgotten; nobody is told.
+            if (isGone(err)) await repo.forgetMessage(task.teamId, m.channelId, m.ts);
             else {
-              logger.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${code ?? 'no answer'}`);
+              logger.warn(`task ${task.id} (team ${task.teamId}): could not update card ${m.channelId}/${m.ts}: ${slackErrorCode(err) ?? 'no answer'}`);
               failures.push(err);
             }
           }
