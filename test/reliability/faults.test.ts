@@ -1,25 +1,40 @@
-// Under Slack faults: every path that calls Slack, with 429 + Retry-After, 500s that
-// exhaust the client's 2 retries, expired workflow tokens and invalid_blocks. For each: the app
-// keeps serving, whoever waits is told what did not reach Slack, the store is right, and retries
-// do not apply anything twice.
+// Under Slack faults: every path that calls Slack, with 429 + Retry-After, 500s (a few, which the
+// outbox's retries get through, and more than its attempts, after which the effect is given up),
+// expired workflow tokens and invalid_blocks. For each: the app keeps serving, whoever acted is
+// told in a DM what did not reach Slack, the store (and its outbox rows) is right, and retries do
+// not apply anything twice.
+import { WebClient } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApprovalEffects, cardKey } from '../../src/features/approvals/effects.js';
+import { requestCardBlocks, requestCardText } from '../../src/features/approvals/views.js';
+import { EFFECT_EVENT_TYPE } from '../../src/outbox/sender.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import type { Fault } from '../../src/sandbox/fakeSlack.js';
-import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
+import { ApprovalsRepository } from '../../src/store/approvals.js';
+import { openStore } from '../../src/store/db.js';
+import { OutboxRepository } from '../../src/store/outbox.js';
+import type { OutboxRow } from '../../src/store/schema.js';
+import { TEAM, TEST_RETRY_DELAYS_MS, startTestApp, type TestApp, type TestAppOptions } from '../support/harness.js';
 import { ALICE, BOB, CAROL, addPeople as addApprovalPeople, actionIds, approvalOf, approve, card, defaultInputs, runStep } from '../approvals/support.js';
 import { ANN, BOB as TBOB, addPeople as addTaskPeople, auditOf, cardsOf, dmCard, slash, taskByNumber } from '../tasks/helpers.js';
 
-/** Three failures in a row: the first call and both of the client's retries. */
-const EXHAUST = 3;
+/** The outbox's attempts in tests (TEST_RETRY_DELAYS_MS): this many failures in a row are still got through… */
+const WITHIN = TEST_RETRY_DELAYS_MS.length;
+/** …and this many outlast them: the effect is given up. */
+const OUTLAST = TEST_RETRY_DELAYS_MS.length + 1;
 const RATE_LIMITED: Fault = { status: 429, retryAfter: 1 };
 const SERVER_ERROR: Fault = { status: 500 };
 
 let t: TestApp;
-beforeEach(async () => {
+async function start(opts: TestAppOptions = {}): Promise<TestApp> {
   // The periodic recovery is driven by the tests (every 300 ms) so "later" is quick to observe.
-  t = await startTestApp({ recoveryEveryMs: 300 });
-  addApprovalPeople(t);
-  addTaskPeople(t);
+  const app = await startTestApp({ recoveryEveryMs: 300, ...opts });
+  addApprovalPeople(app);
+  addTaskPeople(app);
+  return app;
+}
+beforeEach(async () => {
+  t = await start();
 });
 afterEach(async () => {
   await t.dispose();
@@ -29,6 +44,18 @@ const posts = (channel: string) => t.fake.callsTo('chat.postMessage').filter((c)
 const okPosts = (channel: string) => posts(channel).filter((c) => c.response['ok'] === true);
 const errorLogs = () => t.logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
 const ephemeralTexts = (channel: string, user: string) => t.fake.ephemerals(channel, user).map((e) => e.text ?? '');
+/** What the app's DM with `user` shows, oldest first. */
+const dmTexts = (user: string) => t.fake.messages(t.fake.dmChannel(user)).map((m) => m.text ?? '');
+/** The DMs that tell `user` something did not reach Slack ("…, but I couldn’t …"). */
+const toldIn = (user: string) => dmTexts(user).filter((text) => text.includes('I couldn’t'));
+const outboxRows = (): OutboxRow[] => t.services.outbox.repo.all();
+const outboxRow = (key: string): OutboxRow => {
+  const row = outboxRows().find((r) => r.key === key);
+  if (!row) throw new Error(`no outbox row ${key}; rows: ${outboxRows().map((r) => r.key).join(', ')}`);
+  return row;
+};
+/** The rows a step's completion and a task's cards use (src/outbox/kinds.ts, src/features/tasks/effects.ts). */
+const stepKey = (executionId: string) => `step:${executionId}`;
 
 function approvalAudit(id: number): string[] {
   const rows = t.store.sqlite.prepare(`SELECT action FROM audit_log WHERE entity = 'approval' AND entity_id = ? ORDER BY id`).all(id) as { action: string }[];
@@ -73,29 +100,55 @@ describe('request_approval step: DMs to approvers', () => {
       expect(okPosts(who)).toHaveLength(1);
       expect(t.fake.messages(t.fake.dmChannel(who))).toHaveLength(1);
       expect(a.approvers.find((r) => r.userId === who)?.messageTs).toBe(card(t, who).ts);
+      expect(outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', lastError: null });
     }
+    // The rate-limited card waited for its Retry-After, and only that one needed a second attempt.
+    expect(outboxRows().filter((r) => r.key.startsWith(`approval:${a.id}:card:`)).map((r) => r.attempts).sort()).toEqual([1, 2]);
     expect(t.fake.execution(executionId)?.state).toBe('running');
     expect(errorLogs()).toEqual([]);
   });
 
+  const cancelled = (why: string) => `Tasklane could not send the approval request to user ${ALICE} (${why}). The request was cancelled; check the approvers and try again.`;
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, /Slack did not answer/],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, /Slack could not show what Tasklane sent/],
-  ])('%s: the step fails with a clear error, recorded once as failed', async (_name, fault, reason) => {
-    t.fake.failNext('chat.postMessage', fault, fault === SERVER_ERROR ? EXHAUST : 1);
+    // The words for a 500 are checked by the it.fails test below (src bug: "Slack refused it").
+    ['500s that outlast the retries', SERVER_ERROR, OUTLAST, undefined, /statusCode = 500/],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'Slack could not show what Tasklane sent; please try again, and tell an admin if it keeps happening', /invalid_blocks/],
+  ])('%s: the step fails with a clear error, recorded once as failed', async (_name, fault, times, why, lastError) => {
+    t.fake.failNext('chat.postMessage', fault, times);
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
     const a = await approvalOf(t, executionId);
     expect(a.status).toBe('failed');
-    expect(a.failureReason).toMatch(reason);
-    expect(a.failureReason).toContain(`user ${ALICE}`);
+    if (why) expect(a.failureReason).toBe(cancelled(why));
+    else expect(a.failureReason).toMatch(new RegExp(`^Tasklane could not send the approval request to user ${ALICE} \\(.+\\)\\. The request was cancelled; check the approvers and try again\\.$`));
     expect(a.decidedBy).toBeNull();
+    expect(a.stepState).toBe('completed');
     const exec = t.fake.execution(executionId);
     expect(exec?.state).toBe('failed');
     expect(exec?.error).toBe(a.failureReason);
     expect(t.fake.callsTo('functions.completeError')).toHaveLength(1);
+    expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(0);
     expect(approvalAudit(a.id)).toEqual(['requested', 'failed']);
     expect(t.fake.messages(t.fake.dmChannel(ALICE))).toHaveLength(0);
+    // The card was tried as often as the fault lasted, then given up with Slack's reason kept.
+    expect(outboxRow(cardKey(a, ALICE))).toMatchObject({ state: 'failed', attempts: times });
+    expect(outboxRow(cardKey(a, ALICE)).lastError).toMatch(lastError);
+    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', result: 'failed' });
+    // A workflow request has no requester to DM: the step's error is what the workflow shows.
+    expect(t.fake.messages(t.fake.dmChannel(CAROL))).toHaveLength(0);
     await stillServesApprovals();
+  });
+
+  // SRC BUG (src/slack/failures.ts + slackFailureText): an HTTP 5xx is classified `transient` with
+  // code `http_500`, a code slackFailureText does not know, so a request cancelled because Slack
+  // kept answering 500 says "(Slack refused it; please try again, and tell an admin if it keeps
+  // happening)": Slack refused nothing, and there is nothing for an admin to do.
+  it.fails('500s that outlast the retries: the step’s error says Slack did not answer, not that it refused', async () => {
+    t.fake.failNext('chat.postMessage', SERVER_ERROR, OUTLAST);
+    const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
+    const a = await approvalOf(t, executionId);
+    expect(a.status).toBe('failed');
+    expect(a.failureReason).not.toMatch(/refused/);
+    expect(a.failureReason).toMatch(/Slack (did not answer|had a problem)/);
   });
 
   it('an expired workflow token: the cards go out with the bot token instead, once each', async () => {
@@ -114,48 +167,118 @@ describe('request_approval step: DMs to approvers', () => {
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { approved: true, decided_by: BOB } });
   });
 
-  it('a redelivery (new event id, same execution) sends only the cards still missing, while pending', async () => {
-    const first = await runStep(t, defaultInputs());
+  it('a redelivery (new event id, same execution) writes nothing new: no approver gets a second card, pending or decided', async () => {
+    /** The outbox as a redelivery must leave it: the same keys, none of them written again. */
+    const snapshot = () => outboxRows().map((r) => ({ key: r.key, generation: r.generation, createdAt: r.createdAt }));
+    // Bob's card is still on its way (429) when Slack delivers the execution a second time.
+    t.fake.failWhen('chat.postMessage', (args) => args['channel'] === BOB, RATE_LIMITED, 1);
+    const first = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: defaultInputs() });
+    expect(first.response.status).toBe(200);
+    const written = snapshot();
+    expect(written.map((r) => r.key).filter((k) => k.includes(':card:'))).toHaveLength(2);
+    const again = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: defaultInputs(), executionId: first.executionId, retryNum: 1 });
+    expect(again.response.status).toBe(200);
+    expect(snapshot()).toEqual(written);
+    await t.settle();
+    for (const who of [ALICE, BOB]) {
+      expect(okPosts(who)).toHaveLength(1);
+      expect(t.fake.messages(t.fake.dmChannel(who))).toHaveLength(1);
+    }
     const a = await approvalOf(t, first.executionId);
-    // As if the process died after Alice's card and before Bob's.
-    t.store.sqlite.prepare('UPDATE approval_approvers SET channel_id = NULL, message_ts = NULL WHERE approval_id = ? AND user_id = ?').run(a.id, BOB);
-    t.fake.messages(t.fake.dmChannel(BOB)).length = 0;
+    expect(a.status).toBe('pending');
+    expect(a.approvers.map((p) => p.messageTs)).toEqual([card(t, ALICE).ts, card(t, BOB).ts]);
+    expect(outboxRow(cardKey(a, BOB))).toMatchObject({ state: 'done', attempts: 2 });
 
-    await runStep(t, defaultInputs(), { executionId: first.executionId, retryNum: 1 });
-    expect(okPosts(ALICE)).toHaveLength(1);
-    expect(okPosts(BOB)).toHaveLength(2);
-    expect(t.fake.messages(t.fake.dmChannel(BOB))).toHaveLength(1);
-    const again = await approvalOf(t, first.executionId);
-    expect(again.approvers.find((r) => r.userId === BOB)?.messageTs).toBe(card(t, BOB).ts);
-    expect(again.status).toBe('pending');
-
-    // Nothing is missing any more: a further redelivery, even with the same event id, sends nothing.
+    // Further redeliveries, even with the first event id, write and send nothing.
     await runStep(t, defaultInputs(), { executionId: first.executionId, eventId: first.eventId, retryNum: 2 });
     await runStep(t, defaultInputs(), { executionId: first.executionId, retryNum: 3 });
+    expect(snapshot()).toEqual(written);
     expect(okPosts(ALICE)).toHaveLength(1);
-    expect(okPosts(BOB)).toHaveLength(2);
+    expect(okPosts(BOB)).toHaveLength(1);
     expect(t.store.sqlite.prepare('SELECT count(*) AS n FROM approvals').get()).toEqual({ n: 1 });
 
-    // Once decided, a redelivery sends nothing either.
+    // Once decided, a redelivery writes and sends nothing either, and the decision stands.
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
-    t.store.sqlite.prepare('UPDATE approval_approvers SET channel_id = NULL, message_ts = NULL WHERE approval_id = ? AND user_id = ?').run(a.id, BOB);
+    const decided = snapshot();
     await runStep(t, defaultInputs(), { executionId: first.executionId, retryNum: 4 });
-    expect(okPosts(BOB)).toHaveLength(2);
+    expect(snapshot()).toEqual(decided);
+    expect(okPosts(ALICE)).toHaveLength(1);
+    expect(okPosts(BOB)).toHaveLength(1);
+    for (const who of [ALICE, BOB]) expect(actionIds(card(t, who))).toEqual([]);
+    expect(await approvalOf(t, first.executionId)).toMatchObject({ status: 'approved', decidedBy: ALICE, stepState: 'completed' });
+    expect(t.fake.execution(first.executionId)).toMatchObject({ state: 'completed', outputs: { decided_by: ALICE } });
+    expect(t.fake.callsTo('functions.completeSuccess').filter((c) => c.response['ok'] === true)).toHaveLength(1);
   });
 
-  it('a restart sends the cards a dead process did not get to send', async () => {
-    const first = await runStep(t, defaultInputs());
-    const a = await approvalOf(t, first.executionId);
-    t.store.sqlite.prepare('UPDATE approval_approvers SET channel_id = NULL, message_ts = NULL WHERE approval_id = ? AND user_id = ?').run(a.id, BOB);
-    t.fake.messages(t.fake.dmChannel(BOB)).length = 0;
+  it('a restart sends the cards a dead process left in the outbox, each exactly once', async () => {
+    // Leases of 200 ms (30 s in production), so a dead sender's rows come back quickly.
+    await t.dispose();
+    t = await start({ outbox: { leaseMs: 200 } });
+    const exec = t.fake.startFunctionExecution({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: defaultInputs() });
+    await t.stop();
+
+    // The process that died: it recorded the request with its cards' effects, its sender leased
+    // both rows, posted Alice's card (Slack took it; the answer never came back) and died before
+    // sending Bob's.
+    const store = openStore(t.dbPath);
+    let approvalId: number;
+    try {
+      const { approval } = await new ApprovalsRepository(store).create(
+        {
+          teamId: TEAM,
+          title: 'Left behind',
+          details: '',
+          requesterId: CAROL,
+          approverIds: [ALICE, BOB],
+          origin: 'workflow',
+          functionExecutionId: exec.executionId,
+          workflowExecutionId: exec.workflowExecutionId,
+          actorId: CAROL,
+        },
+        (a) => new ApprovalEffects(store).requested(a, Date.now()),
+      );
+      approvalId = approval.id;
+      const leased = new OutboxRepository(store).claim('sender-of-a-dead-process', Date.now(), 200, 100);
+      expect(leased.map((r) => r.key).sort()).toEqual([cardKey(approval, ALICE), cardKey(approval, BOB)].sort());
+      const dead = new WebClient(t.fake.botToken, { slackApiUrl: t.fake.apiUrl, retryConfig: { retries: 0 } });
+      await dead.chat.postMessage({
+        channel: ALICE,
+        text: requestCardText(approval),
+        blocks: requestCardBlocks(approval),
+        metadata: { event_type: EFFECT_EVENT_TYPE, event_payload: { key: cardKey(approval, ALICE) } },
+      });
+    } finally {
+      store.close();
+    }
+    const alicesCard = card(t, ALICE);
+    expect(t.fake.messages(t.fake.dmChannel(BOB))).toHaveLength(0);
+
     t = await t.restart();
     await until("Bob's card", () => t.fake.messages(t.fake.dmChannel(BOB)).length === 1);
+    // Alice's card was found in her DM, not posted again; Bob's was sent once.
     expect(okPosts(ALICE)).toHaveLength(1);
-    expect((await approvalOf(t, first.executionId)).approvers.every((r) => r.messageTs)).toBe(true);
+    expect(t.fake.messages(t.fake.dmChannel(ALICE))).toEqual([alicesCard]);
+    expect(okPosts(BOB)).toHaveLength(1);
+    const a = await approvalOf(t, exec.executionId);
+    expect(a.id).toBe(approvalId);
+    expect(a.approvers.map((p) => [p.userId, p.messageTs])).toEqual([
+      [ALICE, alicesCard.ts],
+      [BOB, card(t, BOB).ts],
+    ]);
+    for (const who of [ALICE, BOB]) expect(outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', leaseOwner: null, lastError: null });
+    expect(outboxRows().filter((r) => r.state !== 'done')).toEqual([]);
+
+    // Another restart finds nothing left to send.
+    t = await t.restart();
+    await t.settle();
+    expect(okPosts(ALICE)).toHaveLength(1);
+    expect(okPosts(BOB)).toHaveLength(1);
+
     await approve(t, BOB, card(t, BOB));
     await t.settle();
-    expect(t.fake.execution(first.executionId)).toMatchObject({ state: 'completed', outputs: { decided_by: BOB } });
+    expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { decided_by: BOB } });
+    expect(errorLogs()).toEqual([]);
   });
 });
 
@@ -168,12 +291,15 @@ describe('request_approval step: completing it after the decision', () => {
     expect(t.fake.execution(executionId)).toMatchObject({ state: 'completed', outputs: { approved: true, decided_by: ALICE } });
     expect(t.fake.callsTo('functions.completeSuccess').filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect((await approvalOf(t, executionId)).stepState).toBe('completed');
+    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: 2, result: 'completed' });
+    // Nothing to tell anyone: Alice's DM holds her card alone.
+    expect(dmTexts(ALICE)).toHaveLength(1);
     expect(ephemeralTexts(card(t, ALICE).channel, ALICE)).toEqual([]);
   });
 
-  it('500s that outlast the retries: the decision stands, the approver is told, the step completes later without a restart', async () => {
+  it('500s within the outbox’s retries: the decision stands, the step completes later without a restart, once', async () => {
     const { executionId } = await runStep(t, defaultInputs());
-    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, EXHAUST);
+    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, WITHIN);
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
     const a = await approvalOf(t, executionId);
@@ -182,18 +308,54 @@ describe('request_approval step: completing it after the decision', () => {
     // Every card shows the outcome, the requester was told.
     for (const who of [ALICE, BOB]) expect(actionIds(card(t, who))).toEqual([]);
     expect(okPosts(CAROL)).toHaveLength(1);
-    const told = ephemeralTexts(card(t, ALICE).channel, ALICE);
-    expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(/saved/i);
-    expect(told[0]).toMatch(/workflow/i);
 
     await until('the step to complete', () => t.fake.execution(executionId)?.state === 'completed');
     expect(t.fake.execution(executionId)?.outputs).toMatchObject({ approved: true, decided_by: ALICE });
     expect((await approvalOf(t, executionId)).stepState).toBe('completed');
-    // The recovery did not tell anyone twice.
+    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed', lastError: null });
+    // The retries did not tell anyone twice, nor anything at all to Alice.
     expect(okPosts(CAROL)).toHaveLength(1);
+    expect(toldIn(ALICE)).toEqual([]);
     expect(t.fake.callsTo('functions.completeSuccess').filter((c) => c.response['ok'] === true)).toHaveLength(1);
+    expect(errorLogs()).toEqual([]);
     await stillServesApprovals();
+  });
+
+  it('500s that outlast the retries: the decision stands, the completion is given up and recorded, nothing sent twice', async () => {
+    const { executionId } = await runStep(t, defaultInputs());
+    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, OUTLAST);
+    await approve(t, ALICE, card(t, ALICE));
+    await t.settle();
+    const a = await approvalOf(t, executionId);
+    expect(a).toMatchObject({ status: 'approved', decidedBy: ALICE, stepState: 'failed' });
+    expect(approvalAudit(a.id)).toEqual(['requested', 'approved']);
+    for (const who of [ALICE, BOB]) expect(actionIds(card(t, who))).toEqual([]);
+    expect(okPosts(CAROL)).toHaveLength(1);
+    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'failed', attempts: OUTLAST });
+    expect(outboxRow(stepKey(executionId)).lastError).toMatch(/statusCode = 500/);
+    expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(OUTLAST);
+    // Given up for good: the recovery jobs (every 300 ms) and a restart do not complete it twice or tell Carol twice.
+    t = await t.restart();
+    await new Promise((r) => setTimeout(r, 700));
+    await t.settle();
+    expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(OUTLAST);
+    expect(okPosts(CAROL)).toHaveLength(1);
+    await stillServesApprovals();
+  });
+
+  // SRC BUG (src/features/approvals/effects.ts, ApprovalEffects.step): the decision's `step` effect
+  // carries no `notify`, so when completing the step is given up nobody is told: the workflow waits
+  // at this step for good and the approver who decided believes it went on. The brief: a given-up
+  // effect's DM goes to the person who acted (here the approver); the old behaviour told them too.
+  it.fails('500s that outlast the retries: the approver is told in a DM that the workflow could not go on', async () => {
+    const { executionId } = await runStep(t, defaultInputs());
+    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, OUTLAST);
+    await approve(t, ALICE, card(t, ALICE));
+    await t.settle();
+    expect(outboxRow(stepKey(executionId)).state).toBe('failed');
+    const told = dmTexts(ALICE).filter((text) => /workflow/i.test(text));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/recorded|saved/i);
   });
 
   it('the workflow token expired before the click: completes with the bot token', async () => {
@@ -207,57 +369,90 @@ describe('request_approval step: completing it after the decision', () => {
 });
 
 describe('approval buttons: updating the cards and telling the requester', () => {
-  it('429 on chat.update: every card updated exactly once', async () => {
-    await runStep(t, defaultInputs());
+  it('429 on chat.update: the refresh waits for Retry-After and every card shows the outcome', async () => {
+    const { executionId } = await runStep(t, defaultInputs());
     t.fake.failNext('chat.update', RATE_LIMITED);
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
+    const a = await approvalOf(t, executionId);
+    // The refresh (one row for every card) is tried again as a whole after the Retry-After: the
+    // card that met the 429 is updated once, a card already updated gets the same content again.
+    const updates = t.fake.callsTo('chat.update');
+    expect(updates).toHaveLength(4); // two cards, two attempts
+    const [firstAttempt, secondAttempt] = [updates.slice(0, 2), updates.slice(2)];
+    const limited = firstAttempt.find((c) => c.status === 429);
+    expect(limited).toBeDefined();
+    expect(secondAttempt.every((c) => c.response['ok'] === true)).toBe(true);
+    // jitter: ±10 % of the 1 s Retry-After
+    expect(Math.min(...secondAttempt.map((c) => c.at)) - Math.max(...firstAttempt.map((c) => c.at))).toBeGreaterThanOrEqual(850);
     for (const who of [ALICE, BOB]) {
-      expect(card(t, who).updates).toBe(1);
+      expect(card(t, who).updates).toBeGreaterThanOrEqual(1);
+      expect(card(t, who).updates).toBeLessThanOrEqual(2);
       expect(actionIds(card(t, who))).toEqual([]);
+      expect(t.fake.messages(t.fake.dmChannel(who))).toHaveLength(1);
     }
+    expect(t.fake.message(String(limited?.args['channel']), String(limited?.args['ts']))?.updates).toBe(1);
+    expect(outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'done', attempts: 2, lastError: null });
+    // Decided once, completed once, the requester told once, the clicker told nothing.
+    expect(approvalAudit(a.id)).toEqual(['requested', 'approved']);
+    expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(1);
+    expect(okPosts(CAROL)).toHaveLength(1);
+    expect(toldIn(ALICE)).toEqual([]);
     expect(ephemeralTexts(card(t, ALICE).channel, ALICE)).toEqual([]);
   });
 
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, EXHAUST],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1],
-  ])("%s on the clicker's card: the decision stands and the clicker is told", async (_name, fault, times) => {
+    ['500s that outlast the retries', SERVER_ERROR, OUTLAST, /statusCode = 500/],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, /invalid_blocks/],
+  ])("%s on the clicker's card: the decision stands and the clicker is told", async (name, fault, times, lastError) => {
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
+    const aliceCard = card(t, ALICE);
     t.fake.failNext('chat.update', fault, times);
-    await approve(t, ALICE, card(t, ALICE));
+    await approve(t, ALICE, aliceCard);
     await t.settle();
     const a = await approvalOf(t, executionId);
     expect(a).toMatchObject({ status: 'approved', decidedBy: ALICE, stepState: 'completed' });
     expect(t.fake.execution(executionId)?.state).toBe('completed');
-    expect(card(t, ALICE).updates).toBe(0);
-    const told = ephemeralTexts(card(t, ALICE).channel, ALICE);
+    expect(aliceCard.updates).toBe(0);
+    expect(actionIds(aliceCard)).not.toEqual([]);
+    expect(outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
+    expect(outboxRow(`approval:${a.id}:cards`).lastError).toMatch(lastError);
+    // Told in a DM from the app, once; no ephemeral any more.
+    const told = toldIn(ALICE);
     expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(/saved/i);
-    expect(told[0]).toMatch(/message/i);
+    expect(told[0]).toMatch(/^Your decision on \*Lone approver\* is recorded, but I couldn’t update every request message; some may still show the buttons\. \S/);
+    if (name === 'invalid_blocks') expect(told[0]).toMatch(/Slack could not show what Tasklane sent/);
+    expect(ephemeralTexts(aliceCard.channel, ALICE)).toEqual([]);
     // A second click on the card that still shows buttons: "already approved", nothing twice.
-    await approve(t, ALICE, card(t, ALICE));
+    await approve(t, ALICE, aliceCard);
     await t.settle();
-    expect(ephemeralTexts(card(t, ALICE).channel, ALICE)[1]).toContain('Already approved by');
+    expect(ephemeralTexts(aliceCard.channel, ALICE)).toHaveLength(1);
+    expect(ephemeralTexts(aliceCard.channel, ALICE)[0]).toContain('Already approved by');
     expect(approvalAudit(a.id)).toEqual(['requested', 'approved']);
     expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(1);
+    expect(okPosts(CAROL)).toHaveLength(1);
+    expect(toldIn(ALICE)).toHaveLength(1);
     await stillServesApprovals();
   });
 
   it('the requester cannot be told (500s): the clicker hears it; the requester is not DMed twice', async () => {
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
-    // The next postMessage calls are the requester notice and its two retries.
-    t.fake.failNext('chat.postMessage', SERVER_ERROR, EXHAUST);
+    // The next postMessage calls are the requester notice and all its attempts.
+    t.fake.failNext('chat.postMessage', SERVER_ERROR, OUTLAST);
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
-    expect((await approvalOf(t, executionId)).status).toBe('approved');
+    const a = await approvalOf(t, executionId);
+    expect(a.status).toBe('approved');
     expect(okPosts(CAROL)).toHaveLength(0);
-    const told = ephemeralTexts(card(t, ALICE).channel, ALICE);
+    expect(t.fake.messages(t.fake.dmChannel(CAROL))).toHaveLength(0);
+    expect(outboxRow(`approval:${a.id}:outcome`)).toMatchObject({ state: 'failed', attempts: OUTLAST });
+    const told = toldIn(ALICE);
     expect(told).toHaveLength(1);
-    expect(told[0]).toContain(`<@${CAROL}>`);
+    expect(told[0]).toMatch(new RegExp(`^Your decision on \\*Lone approver\\* is recorded, but I couldn’t tell <@${CAROL}> about it\\. \\S`));
     t = await t.restart();
     await t.settle();
     expect(okPosts(CAROL)).toHaveLength(0);
+    expect(toldIn(ALICE)).toHaveLength(1);
   });
 });
 
@@ -270,22 +465,45 @@ describe('/task add: the assignee’s DM card', () => {
     expect(okPosts(TBOB)).toHaveLength(1);
     expect(cardsOf(t, task.id)).toHaveLength(1);
     expect(auditOf(t, task.id)).toEqual(['created']);
+    expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(dmTexts(ANN)).toEqual([]);
   });
 
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, EXHAUST, 'Slack did not answer; please try again in a moment.'],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'Slack could not show what Tasklane sent; please try again, and tell an admin if it keeps happening.'],
-  ])('%s: the task is saved once and the creator is told the DM did not go out', async (_name, fault, times, why) => {
+    ['500s that outlast the retries', SERVER_ERROR, OUTLAST, undefined, /statusCode = 500/],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'Slack could not show what Tasklane sent; please try again, and tell an admin if it keeps happening.', /invalid_blocks/],
+  ])('%s: the task is saved once and the creator is told the DM did not go out', async (_name, fault, times, why, lastError) => {
     t.fake.failNext('chat.postMessage', fault, times);
     const { task, reply } = await newTask('Undeliverable card');
     expect(reply).toContain(`Created #${task.number}`);
-    expect(reply).toContain(`#${task.number} Undeliverable card was saved, but: I couldn’t send <@${TBOB}> the task in a DM. ${why}`);
+    // The creator hears it in a DM from the app (the words for a 500 are checked by the it.fails test below).
+    const told = dmTexts(ANN);
+    expect(told).toHaveLength(1);
+    const prefix = `#${task.number} Undeliverable card was saved, but I couldn’t send <@${TBOB}> the task in a DM. `;
+    expect(told[0]?.startsWith(prefix)).toBe(true);
+    if (why) expect(told[0]).toBe(prefix + why);
+    else expect(told[0]?.length).toBeGreaterThan(prefix.length);
+    expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: times });
+    expect(outboxRow(`task:${task.id}:card:assignee`).lastError).toMatch(lastError);
     expect(cardsOf(t, task.id)).toHaveLength(0);
+    expect(t.fake.messages(t.fake.dmChannel(TBOB))).toHaveLength(0);
     expect(t.store.sqlite.prepare(`SELECT count(*) AS n FROM tasks WHERE title = 'Undeliverable card'`).get()).toEqual({ n: 1 });
     expect(auditOf(t, task.id)).toEqual(['created']);
     const next = await newTask('The next one');
     expect(next.reply).not.toContain('saved, but');
     expect(cardsOf(t, next.task.id)).toHaveLength(1);
+    expect(dmTexts(ANN)).toHaveLength(1);
+  });
+
+  // SRC BUG (same cause as the approval one above: HTTP 5xx → code `http_500` → slackFailureText's
+  // "Slack refused it"): the creator is told "Slack refused it; … tell an admin if it keeps
+  // happening" when Slack only kept answering 500.
+  it.fails('500s that outlast the retries: the creator is told Slack did not answer, not that it refused', async () => {
+    t.fake.failNext('chat.postMessage', SERVER_ERROR, OUTLAST);
+    const { task } = await newTask('Undeliverable card');
+    const told = dmTexts(ANN);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(new RegExp(`^#${task.number} Undeliverable card was saved, but I couldn’t send <@${TBOB}> the task in a DM\\. Slack (did not answer|had a problem); please try again in a moment\\.$`));
   });
 });
 
@@ -306,28 +524,41 @@ describe('Complete from a task card', () => {
     expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(1);
     expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(toldIn(TBOB)).toEqual([]);
   });
 
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, EXHAUST],
-    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1],
-  ])('%s on chat.update: done once, and the clicker is told the card could not be updated', async (_name, fault, times) => {
+    ['500s that outlast the retries', SERVER_ERROR, OUTLAST, /statusCode = 500/],
+    ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, /invalid_blocks/],
+  ])('%s on chat.update: done once, and the clicker is told the card could not be updated', async (name, fault, times, lastError) => {
     const { n, task } = await newTask('Complete me anyway');
     const c = dmCard(t, task.id);
     t.fake.failNext('chat.update', fault, times);
     const replies = await clickComplete(TBOB, c);
     expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(0);
-    expect(replies).toHaveLength(1);
-    expect(replies[0]).toMatch(new RegExp(`#${n} Complete me anyway is completed, but I couldn’t update its card`));
+    expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
+    expect(outboxRow(`task:${task.id}:cards`).lastError).toMatch(lastError);
+    // Told in a DM from the app, once; nothing through response_url.
+    expect(replies).toEqual([]);
+    const told = toldIn(TBOB);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(new RegExp(`^#${n} Complete me anyway is completed, but I couldn’t update its card; it may still show the buttons\\. \\S`));
+    if (name === 'invalid_blocks') expect(told[0]).toMatch(/Slack could not show what Tasklane sent/);
+    // The creator still hears it was completed, once.
+    expect(dmTexts(ANN)).toHaveLength(1);
     // The card kept its button: a second click says who did it, and completes nothing twice.
     const again = await clickComplete(TBOB, c);
     expect(again[0]).toContain('was already completed by');
     expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(toldIn(TBOB)).toHaveLength(1);
+    expect(dmTexts(ANN)).toHaveLength(1);
     // and the next task works
     const next = await newTask('Next to complete');
     expect(await clickComplete(TBOB, dmCard(t, next.task.id))).toEqual([]);
     expect(t.fake.message(dmCard(t, next.task.id).channel, dmCard(t, next.task.id).ts)?.updates).toBe(1);
+    expect(toldIn(TBOB)).toHaveLength(1);
   });
 });
 
@@ -351,21 +582,28 @@ describe('create_task and complete_task steps', () => {
     expect(rows[0]?.stepState).toBe('completed');
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_number: rows[0]?.number } });
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
+    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
   });
 
-  it('create_task, 500s that outlast the retries: one task; the step completes later, once, without a restart', async () => {
-    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, EXHAUST);
+  it('create_task, 500s within the outbox’s retries: one task; the step completes later, once, without a restart', async () => {
+    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, WITHIN);
     const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.createTask, inputs: { title: 'Slack was down', assignee: TBOB } });
     await until('the step to complete', () => t.fake.execution(exec.executionId)?.state === 'completed');
     const rows = taskOfExecution(exec.executionId);
     expect(rows).toHaveLength(1);
     expect(rows[0]?.stepState).toBe('completed');
+    expect(completions(exec.executionId)).toHaveLength(WITHIN + 1);
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    // A redelivery of the execution makes no second task and completes nothing twice.
+    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, lastError: null });
+    // A redelivery of the execution makes no second task, writes no second completion and completes nothing twice.
+    const rowsBefore = outboxRows().length;
     await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.createTask, inputs: { title: 'Slack was down', assignee: TBOB }, executionId: exec.executionId, retryNum: 1 });
     await t.settle();
     expect(taskOfExecution(exec.executionId)).toHaveLength(1);
     expect(t.fake.execution(exec.executionId)?.state).toBe('completed');
+    expect(completions(exec.executionId)).toHaveLength(WITHIN + 1);
+    expect(outboxRows()).toHaveLength(rowsBefore);
+    expect(okPosts(TBOB)).toHaveLength(1);
     expect(errorLogs()).toEqual([]);
   });
 
@@ -376,17 +614,20 @@ describe('create_task and complete_task steps', () => {
     await t.settle();
     expect(t.fake.execution(e.executionId)?.state).toBe('completed');
     expect(okPosts(TBOB)).toHaveLength(1);
+    for (const call of [...completions(e.executionId), ...okPosts(TBOB)]) expect(call.token).toBe(t.fake.botToken);
   });
 
-  it('complete_task, 500s that outlast the retries: the task is done once and the step completes (not fails) later', async () => {
+  it('complete_task, 500s within the outbox’s retries: the task is done once and the step completes (not fails) later', async () => {
     const { n, task } = await newTask('Finish me from a workflow');
-    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, EXHAUST);
+    t.fake.failNext('functions.completeSuccess', SERVER_ERROR, WITHIN);
     const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: `#${n}`, completed_by_user: TBOB } });
     await until('the step to complete', () => t.fake.execution(exec.executionId)?.state !== 'running', 8_000);
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: TBOB } });
     expect(taskByNumber(t, n)).toMatchObject({ status: 'done' });
     expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(t.fake.callsTo('functions.completeError')).toHaveLength(0);
+    expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
+    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed' });
   });
 
   it('complete_task, 429: completes once', async () => {
@@ -396,6 +637,7 @@ describe('create_task and complete_task steps', () => {
     await t.settle();
     expect(t.fake.execution(exec.executionId)?.state).toBe('completed');
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
+    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
   });
 });
 
@@ -407,10 +649,11 @@ describe('App Home publish', () => {
     await t.settle();
     expect(t.fake.callsTo('views.publish').filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect(t.fake.homeView(ANN)).toBeDefined();
+    expect(outboxRow(`home:${TEAM}:${ANN}`)).toMatchObject({ state: 'done', attempts: 2 });
   });
 
   it.each([
-    ['500s that outlast the retries', SERVER_ERROR, EXHAUST],
+    ['500s that outlast the retries', SERVER_ERROR, OUTLAST],
     ['invalid_arguments', { error: 'invalid_arguments' } as Fault, 1],
   ])('%s: logged, nothing lost, the next visit publishes', async (_name, fault, times) => {
     await newTask('On my Home');
@@ -418,10 +661,16 @@ describe('App Home publish', () => {
     await t.slack.appHomeOpened({ teamId: TEAM, userId: TBOB });
     await t.settle();
     expect(t.fake.homeView(TBOB)).toBeUndefined();
-    expect(t.logger.lines.some((l) => l.level === 'warn' && l.message.includes('could not publish'))).toBe(true);
+    const key = `home:${TEAM}:${TBOB}`;
+    expect(outboxRow(key)).toMatchObject({ state: 'failed', attempts: times });
+    expect(outboxRow(key).lastError).toBeTruthy();
+    // Logged (the give-up, with the row's key); the Home has nobody to tell: no DM.
+    expect(errorLogs().filter((m) => m.includes(`gave up ${key}`))).toHaveLength(1);
+    expect(dmTexts(TBOB)).toHaveLength(1); // the task's card, nothing else
     await t.slack.appHomeOpened({ teamId: TEAM, userId: TBOB });
     await t.settle();
     expect(JSON.stringify(t.fake.homeView(TBOB)?.blocks)).toContain('On my Home');
-    expect(errorLogs()).toEqual([]);
+    expect(outboxRow(key)).toMatchObject({ state: 'done', lastError: null });
+    expect(errorLogs().filter((m) => !m.includes(`gave up ${key}`))).toEqual([]);
   });
 });
