@@ -35,7 +35,12 @@ describe('the SQLite store', () => {
     first.sqlite
       .prepare("INSERT INTO tasks (team_id, number, title, assignee_id, creator_id, origin) VALUES ('T1', 1, 'Kept', 'U1', 'U1', 'command')")
       .run();
-    expect(await new DeliveriesRepository(first).claim('T1', 'event:Ev1')).toBe(true);
+    const t0 = Date.now();
+    const firstDeliveries = new DeliveriesRepository(first, () => t0);
+    expect(firstDeliveries.claim('T1', 'event:Ev1', '{"n":1}')).toBe('fresh');
+    firstDeliveries.finish('event:Ev1');
+    // Taken but never finished (the process died while handling it): its body must survive.
+    expect(firstDeliveries.claim('T1', 'event:Ev2', '{"n":2}')).toBe('fresh');
     const schemaBefore = first.sqlite.prepare('SELECT sql FROM sqlite_master ORDER BY name').all();
     first.close();
 
@@ -43,7 +48,10 @@ describe('the SQLite store', () => {
     expect(applied(second)).toBe(migrationCount());
     expect(second.sqlite.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()).toEqual(schemaBefore);
     expect(second.sqlite.prepare('SELECT title FROM tasks').all()).toEqual([{ title: 'Kept' }]);
-    expect(await new DeliveriesRepository(second).claim('T1', 'event:Ev1')).toBe(false);
+    const secondDeliveries = new DeliveriesRepository(second, () => t0 + 31_000);
+    expect(secondDeliveries.claim('T1', 'event:Ev1', '{"n":1}')).toBe('duplicate');
+    expect(secondDeliveries.unfinished(t0 + 1)).toEqual([{ key: 'event:Ev2', body: '{"n":2}' }]);
+    expect(secondDeliveries.claim('T1', 'event:Ev2', '{"n":2}')).toBe('resume');
     second.close();
   });
 
@@ -118,15 +126,19 @@ describe('the SQLite store', () => {
   it('prunes event redelivery guards older than the cut-off, and nothing else', async () => {
     const store = openStore(':memory:');
     const deliveries = new DeliveriesRepository(store);
-    await deliveries.claim('T1', 'event:EvOLD');
-    await deliveries.claim('T1', 'approval-outcome:T1:1');
-    await deliveries.claim('T1', 'event:EvNEW');
+    for (const key of ['event:EvOLD', 'approval-outcome:T1:1', 'event:EvNEW', 'event:EvOLDUNFINISHED']) {
+      expect(deliveries.claim('T1', key, '{}')).toBe('fresh');
+      if (key !== 'event:EvOLDUNFINISHED') deliveries.finish(key);
+    }
     const dayAndASecondAgo = Date.now() - 24 * 60 * 60_000 - 1000;
-    store.sqlite.prepare("UPDATE processed_deliveries SET received_at = ? WHERE key IN ('event:EvOLD', 'approval-outcome:T1:1')").run(dayAndASecondAgo);
+    store.sqlite
+      .prepare("UPDATE processed_deliveries SET received_at = ? WHERE key IN ('event:EvOLD', 'approval-outcome:T1:1', 'event:EvOLDUNFINISHED')")
+      .run(dayAndASecondAgo);
 
+    // Only finished event rows go: an old one still being handled keeps its guard (and its body).
     expect(await deliveries.pruneEvents(24 * 60 * 60_000)).toBe(1);
     const keys = (store.sqlite.prepare('SELECT key FROM processed_deliveries ORDER BY key').all() as { key: string }[]).map((r) => r.key);
-    expect(keys).toEqual(['approval-outcome:T1:1', 'event:EvNEW']);
+    expect(keys).toEqual(['approval-outcome:T1:1', 'event:EvNEW', 'event:EvOLDUNFINISHED']);
     store.close();
   });
 });

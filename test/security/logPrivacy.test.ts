@@ -36,25 +36,29 @@ afterAll(async () => t?.dispose());
 
 describe('logs carry no user-typed text', () => {
   it('titles, reasons and command text stay out of every log line, on failing paths too', async () => {
-    // A command whose DM to the assignee fails: the creator is told, the failure logged.
-    t.fake.failNext('chat.postMessage', { error: 'messages_tab_disabled' });
+    const toBob = (args: Record<string, unknown>) => args['channel'] === BOB || args['channel'] === t.fake.dmChannel(BOB);
+    // A command whose DM to the assignee fails: the creator is told (a DM that names the task),
+    // the give-up logged.
+    t.fake.failWhen('chat.postMessage', toBob, { error: 'messages_tab_disabled' }, 1);
     await t.slack.command({ teamId: TEAM, userId: ANN, text: `add "${TYPED.commandTitle}" <@${BOB}|bob>` });
     await t.settle();
 
-    // A workflow step's task whose DM fails: no one to tell, so the app logs that it could not.
-    t.fake.failNext('chat.postMessage', { error: 'messages_tab_disabled' });
+    // A workflow step's task whose DM fails: no one to tell, so the give-up is only logged.
+    t.fake.failWhen('chat.postMessage', toBob, { error: 'messages_tab_disabled' }, 1);
     await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.createTask, inputs: { title: TYPED.stepTitle, assignee: BOB, wait_for_completion: false } });
     await t.settle();
 
-    // An approval rejected with a reason, its card updates failing.
+    // An approval rejected with a reason: its card update fails past the retries (given up, the
+    // decider told in a DM that names the approval), and the requester's notice fails three
+    // times before it goes out (the retry path).
     await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: { approver: CAT, title: TYPED.approvalTitle, requester: ANN } });
     await t.settle();
     const card = t.fake.messages(t.fake.dmChannel(CAT)).find((m) => findElement(m.blocks, ACTION.reject));
     expect(card).toBeDefined();
     await t.slack.blockAction({ teamId: TEAM, userId: CAT, actionId: ACTION.reject, container: 'message', channelId: card!.channel, messageTs: card!.ts });
     await t.settle();
-    t.fake.failNext('chat.update', { error: 'internal_error' }, 3);
-    t.fake.failNext('chat.postMessage', { error: 'internal_error' }, 3);
+    t.fake.failWhen('chat.update', (args) => args['channel'] === card!.channel, { error: 'internal_error' }, 4);
+    t.fake.failWhen('chat.postMessage', (args) => args['channel'] === ANN || args['channel'] === t.fake.dmChannel(ANN), { error: 'internal_error' }, 3);
     await t.slack.viewSubmission({ teamId: TEAM, userId: CAT, viewId: t.fake.topView(CAT)!.id, values: { [INPUT.reason.block]: { [INPUT.reason.action]: { type: 'plain_text_input', value: TYPED.reason } } } });
     await t.settle();
 
@@ -66,11 +70,25 @@ describe('logs carry no user-typed text', () => {
 
     const leaks = t.logger.lines.filter((l) => Object.values(TYPED).some((typed) => l.message.includes(typed)));
     expect(leaks.map((l) => `${l.level}: ${l.message.slice(0, 300)}`)).toEqual([]);
-    // The failing paths really logged (without the text).
+    // The failing paths really ran, and logged (without the text).
     const text = t.logger.text();
-    expect(text).toMatch(/workflow task \(team /);
-    expect(text).toMatch(/could not update UCAT00003's message: .*internal_error/);
+    expect(text.match(/outbox: gave up task:\d+:card:assignee \(team T0AAAAAAA\) after 1 attempt\(s\): .*messages_tab_disabled/g)).toHaveLength(2);
+    expect(text).toMatch(/approval \d+ \(team T0AAAAAAA\): could not update UCAT00003's card: internal_error/);
+    expect(text).toMatch(/outbox: gave up approval:\d+:cards \(team T0AAAAAAA\) after 4 attempt\(s\): .*internal_error/);
+    expect(text).toMatch(/outbox: approval:\d+:outcome \(team T0AAAAAAA\) not delivered yet \(.*internal_error.*\); attempt 4 in/);
     expect(text).toMatch(/database query failed: .*NOT NULL/);
+    // …and the people were told, in DMs that do carry the text (messages, not logs).
+    const rows = t.services.outbox.repo.all();
+    const undelivered = rows.filter((r) => r.key.endsWith(':undelivered'));
+    expect(undelivered.map((r) => [r.target, r.state])).toEqual([
+      [ANN, 'done'], // the command's author
+      [CAT, 'done'], // the decider
+    ]);
+    expect(undelivered.map((r) => String(JSON.parse(r.payload)['text']))).toEqual([
+      expect.stringContaining(TYPED.commandTitle),
+      expect.stringContaining(TYPED.approvalTitle),
+    ]);
+    expect(rows.find((r) => r.key.startsWith('approval:') && r.key.endsWith(':outcome'))).toMatchObject({ state: 'done', attempts: 4 });
 
   }, 30_000);
 });

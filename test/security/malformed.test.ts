@@ -47,10 +47,38 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.dispose());
 
-/** What must not change: every table but the delivery log (a signed event's id is recorded even when nothing handles it). */
+/**
+ * What must not change: every table but the delivery log (a signed event's id is recorded even
+ * when nothing handles it) and the outbox, which `effectsSince` checks.
+ */
 function state(): Record<string, unknown[]> {
-  const { processed_deliveries: _ignored, ...rest } = snapshot(t);
+  const { processed_deliveries: _ignored, outbox: _effects, ...rest } = snapshot(t);
   return rest;
+}
+
+type EffectRow = { key: string; kind: string; target: string; teamId: string; generation: number; payload: string; state: string; result: string | null };
+function outboxRows(): Map<string, EffectRow> {
+  return new Map(
+    t.services.outbox.repo.all().map((r) => [r.key, { key: r.key, kind: r.kind, target: r.target, teamId: r.teamId, generation: r.generation, payload: r.payload, state: r.state, result: r.result }]),
+  );
+}
+
+/** The effects a malformed request may still write (see Case.effects), each as narrow as it can be. */
+const ALLOWED_EFFECTS = {
+  /** A workflow step failed, with an error and never outputs. */
+  step: (e: EffectRow, p: Obj) => e.kind === 'step' && typeof p['error'] === 'string' && p['outputs'] === undefined,
+  /** The clicker's own App Home redrawn. */
+  home: (e: EffectRow) => e.kind === 'home' && e.key === `home:${TEAM}:${BOB}`,
+  /** The cards of the cancelled request turned into "cancelled": it has none, so nothing is updated. */
+  cancelledCards: (e: EffectRow, p: Obj) => e.kind === 'approval.cards' && p['notify'] === undefined && e.result === '0 card(s)',
+};
+
+/** Effects written (new keys, or coalesced rows written again) between two outbox reads. */
+function effectsSince(before: Map<string, EffectRow>, after: Map<string, EffectRow>): EffectRow[] {
+  return [...after.values()].filter((r) => {
+    const was = before.get(r.key);
+    return !was || was.generation !== r.generation || was.payload !== r.payload;
+  });
 }
 
 // ------------------------------------------------------------------ payload shapes
@@ -169,6 +197,11 @@ interface Case {
   send: () => Promise<SendResult>;
   /** Tables this request may change because it is, after all, a valid request (see each case). */
   mayChange?: string[];
+  /**
+   * The outbox effects this request may write (ALLOWED_EFFECTS): a workflow step failed with an
+   * error, the clicker's own Home redrawn. Nothing else may be owed to Slack after a malformed request.
+   */
+  effects?: (keyof typeof ALLOWED_EFFECTS)[];
 }
 
 const raw = (body: string, type = JSON_CONTENT_TYPE) => () => t.slack.send(body, type);
@@ -206,10 +239,11 @@ function cases(): Case[] {
     { name: 'function_executed without function', send: raw(event({ type: 'function_executed', inputs: {}, function_execution_id: 'Fx1', bot_access_token: 'xwfp-x' })) },
     { name: 'function_executed of an unknown function', send: raw(event({ type: 'function_executed', function: { callback_id: 'no_such_step' }, inputs: {}, function_execution_id: 'FxUNKNOWN1', bot_access_token: 'xwfp-x' })) },
     { name: 'complete_task without inputs', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, function_execution_id: 'FxNOINPUT1', bot_access_token: 'xwfp-x' })) },
-    { name: 'create_task with inputs of the wrong types', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.createTask }, inputs: { title: { x: 1 }, assignee: [BOB], due_date: 20250101, channel: 7, wait_for_completion: 'maybe' }, function_execution_id: 'FxBADTYPES1', bot_access_token: 'xwfp-x' })) },
+    // A step with invalid inputs is failed (a `step` effect with an error): that is all it does.
+    { name: 'create_task with inputs of the wrong types', effects: ['step'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.createTask }, inputs: { title: { x: 1 }, assignee: [BOB], due_date: 20250101, channel: 7, wait_for_completion: 'maybe' }, function_execution_id: 'FxBADTYPES1', bot_access_token: 'xwfp-x' })) },
     // Invalid step inputs are recorded as a failed approval: that row is the only change.
-    { name: 'request_approval with inputs of the wrong types', mayChange: ['approvals', 'audit_log'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.requestApproval }, inputs: { approver: { id: BOB }, other_approvers: 'U1,U2', title: ['x'], details: 5 }, function_execution_id: 'FxBADTYPES2', bot_access_token: 'xwfp-x' })) },
-    { name: 'complete_task naming workspace B’s task', send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, inputs: { task: `task-${B.taskId}`, completed_by_user: BOB }, function_execution_id: 'FxOTHERTEAM1', bot_access_token: 'xwfp-x' })) },
+    { name: 'request_approval with inputs of the wrong types', mayChange: ['approvals', 'audit_log'], effects: ['step', 'cancelledCards'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.requestApproval }, inputs: { approver: { id: BOB }, other_approvers: 'U1,U2', title: ['x'], details: 5 }, function_execution_id: 'FxBADTYPES2', bot_access_token: 'xwfp-x' })) },
+    { name: 'complete_task naming workspace B’s task', effects: ['step'], send: raw(event({ type: 'function_executed', function: { callback_id: FUNCTION.completeTask }, inputs: { task: `task-${B.taskId}`, completed_by_user: BOB }, function_execution_id: 'FxOTHERTEAM1', bot_access_token: 'xwfp-x' })) },
 
     // Slash commands with parts missing.
     { name: 'command without text', send: raw(form(omit(commandFields(), 'text')), FORM_CONTENT_TYPE) },
@@ -256,7 +290,7 @@ function cases(): Case[] {
       { name: `Home overflow reopen: ${what}`, send: payload(viewClick({ type: 'overflow', action_id: ACTION.homeTaskOverflow, selected_option: { text: { type: 'plain_text', text: 'Reopen' }, value: `reopen:${String(value)}` } })) },
       { name: `Home search pick: ${what}`, send: payload(viewClick({ type: 'external_select', action_id: ACTION.homeSearch, selected_option: { text: { type: 'plain_text', text: 'x' }, value } })) },
       // A page number is not an id: a valid one is the clicker's own preference (clamped when drawn).
-      { name: `Home Next page: ${what}`, mayChange: ['home_state'], send: payload(viewClick({ type: 'button', action_id: ACTION.homeNext, value: `assigned:${String(value)}` })) },
+      { name: `Home Next page: ${what}`, mayChange: ['home_state'], effects: ['home'], send: payload(viewClick({ type: 'button', action_id: ACTION.homeNext, value: `assigned:${String(value)}` })) },
       { name: `details Complete: ${what}`, send: payload(viewClick({ type: 'button', action_id: ACTION.detailsComplete, value }, { type: 'modal', callback_id: VIEW.taskDetails, private_metadata: JSON.stringify({ taskId: value, depth: 1 }) })) },
       { name: `details Delete: ${what}`, send: payload(viewClick({ type: 'button', action_id: ACTION.detailsDelete, value }, { type: 'modal', callback_id: VIEW.taskDetails, private_metadata: JSON.stringify({ taskId: value, depth: 1 }) })) },
     );
@@ -322,6 +356,7 @@ describe('malformed, properly signed requests', () => {
     const refusedWith: string[] = [];
     for (const c of all) {
       const before = state();
+      const effectsBefore = outboxRows();
       const m = mark(t);
       let res: SendResult;
       try {
@@ -341,6 +376,14 @@ describe('malformed, properly signed requests', () => {
       for (const table of Object.keys(after)) {
         if (c.mayChange?.includes(table)) continue;
         if (JSON.stringify(before[table]) !== JSON.stringify(after[table])) problems.push(`${c.name}: table ${table} changed`);
+      }
+      for (const e of effectsSince(effectsBefore, outboxRows())) {
+        const payload = JSON.parse(e.payload) as Obj;
+        const allowed = e.teamId === TEAM && (c.effects ?? []).some((kind) => ALLOWED_EFFECTS[kind](e, payload));
+        if (!allowed) problems.push(`${c.name}: wrote the effect ${e.key} (${e.kind}, ${e.payload.slice(0, 200)})`);
+        // Sent, or given up (the fake knows no execution behind these raw events): never left owed.
+        if (e.state === 'pending') problems.push(`${c.name}: its effect ${e.key} is still pending`);
+        if (e.payload.includes(B_SECRET)) problems.push(`${c.name}: the effect ${e.key} carries workspace B's data`);
       }
       if (sentSince(t, m, [res.body]).includes(B_SECRET)) problems.push(`${c.name}: workspace B's data was sent`);
       await stillServing();

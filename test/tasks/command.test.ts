@@ -69,13 +69,28 @@ describe('/task add', () => {
   });
 
   it('tells the author when the assignee cannot get the DM, and keeps the task', async () => {
-    t.fake.failNext('chat.postMessage', { error: 'messages_tab_disabled' });
+    // Slack refuses the DM for good (not worth retrying): the card effect is given up at once.
+    t.fake.failWhen('chat.postMessage', (args) => args['channel'] === CAT || args['channel'] === t.fake.dmChannel(CAT), { error: 'messages_tab_disabled' }, 1);
+    const annDm = t.fake.dmChannel(ANN);
+    const dmsBefore = t.fake.messages(annDm).length;
     const r = await slash(t, ANN, `add Unreachable <@${CAT}|cat>`);
-    expect(r.bodies).toHaveLength(2);
-    expect(r.text).toContain('Created #');
-    expect(r.text).toMatch(/#\d+ Unreachable was saved, but: I couldn’t send <@UCAT00003> the task in a DM\. Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else\./);
+    // The reply is the ack alone: the DM had not been tried yet when it was sent.
+    expect(r.bodies).toHaveLength(1);
+    expect(r.text).toMatch(/^:white_check_mark: Created #\d+ Unreachable for <@UCAT00003>/);
     const n = Number(/#(\d+)/.exec(r.text)![1]);
-    expect(taskByNumber(t, n).status).toBe('open');
+    const task = taskByNumber(t, n);
+    expect(task.status).toBe('open');
+    expect(cardsOf(t, task.id)).toEqual([]);
+
+    // The author is told in a DM from the app, with what to do and without Slack's code.
+    const told = t.fake.messages(annDm).slice(dmsBefore).map((m) => m.text);
+    expect(told).toEqual([
+      `#${n} Unreachable was saved, but I couldn’t send <@UCAT00003> the task in a DM. Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else.`,
+    ]);
+    expect(told.join()).not.toContain('messages_tab_disabled');
+    const rows = t.services.outbox.repo.all();
+    expect(rows.find((row) => row.key === `task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('messages_tab_disabled') });
+    expect(rows.find((row) => row.key === `task:${task.id}:card:assignee:undelivered`)).toMatchObject({ state: 'done', target: ANN });
   });
 });
 

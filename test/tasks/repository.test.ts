@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
+import { OutboxRepository, type Effect } from '../../src/store/outbox.js';
 import { auditLog, taskComments, taskMessages } from '../../src/store/schema.js';
 import { TasksRepository, type NewTask } from '../../src/store/tasks.js';
 
@@ -33,7 +34,7 @@ describe('numbers', () => {
     expect(other.task.number).toBe(1);
 
     const last = made.find((m) => m.task.number === 30)!.task;
-    await repo.delete(A, last.id, 'UBOB');
+    await repo.delete(A, last.id, 'UBOB', at());
     const next = await repo.create(task(), at());
     expect(next.task.number).toBe(31);
   });
@@ -55,7 +56,7 @@ describe('workspace isolation', () => {
     expect(await repo.findByNumber(A, 1)).toBeUndefined();
     expect(await repo.findByMessage(A, 'DX', '1.1')).toBeUndefined();
     expect(await repo.complete(A, b.id, 'UANN', at())).toBeUndefined();
-    expect(await repo.delete(A, b.id, 'UBOB')).toBeUndefined();
+    expect(await repo.delete(A, b.id, 'UBOB', at())).toBeUndefined();
     expect(await repo.addComment(A, b.id, 'UANN', 'hi', at())).toBeUndefined();
     expect((await repo.findById(B, b.id))?.status).toBe('open');
     expect(await repo.findByMessage(B, 'DX', '1.1')).toMatchObject({ id: b.id });
@@ -96,22 +97,61 @@ describe('changes', () => {
     await repo.recordMessage(A, t.id, { channelId: 'D1', ts: '1.0', kind: 'assignee_dm' });
     await repo.recordMessage(A, t.id, { channelId: 'D1', ts: '1.0', kind: 'assignee_dm' });
     await repo.addComment(A, t.id, 'UANN', 'x', at());
-    const gone = await repo.delete(A, t.id, 'UBOB');
+    const gone = await repo.delete(A, t.id, 'UBOB', at());
     expect(gone?.messages).toEqual([{ channelId: 'D1', ts: '1.0', kind: 'assignee_dm' }]);
     expect(store.db.select().from(taskMessages).all()).toEqual([]);
     expect(store.db.select().from(taskComments).all()).toEqual([]);
     expect(store.db.select().from(auditLog).all().map((r) => r.action)).toEqual(['created', 'commented', 'deleted']);
   });
 
+  it('a change writes the effects it owes in its own transaction, only when it changes something', async () => {
+    const outbox = new OutboxRepository(store);
+    const note = (key: string) => (t: { id: number }): Effect[] => [{ key: `${key}:${t.id}`, teamId: A, kind: 'message', target: 'UBOB', payload: { n: t.id } }];
+    const t = (await repo.create(task(), at(), note('created'))).task;
+    const when = clock;
+    expect(outbox.all()).toMatchObject([{ key: `created:${t.id}`, teamId: A, kind: 'message', target: 'UBOB', state: 'pending', createdAt: when, nextAttemptAt: when }]);
+
+    expect((await repo.complete(A, t.id, 'UANN', at(), note('completed')))?.changed).toBe(true);
+    // Already done: nothing changed, so nothing is owed.
+    expect((await repo.complete(A, t.id, 'UANN', at(), note('completed-again')))?.changed).toBe(false);
+    expect((await repo.reopen(A, t.id, 'UBOB', at(), note('reopened')))?.changed).toBe(true);
+    expect((await repo.update(A, t.id, 'UBOB', { title: 'Write the report' }, at(), note('unchanged')))?.changed).toBe(false);
+    expect((await repo.assign(A, t.id, 'UBOB', 'UCAT', at(), ({ task: x, previousAssigneeId }) => note(`assigned-from-${previousAssigneeId}`)(x)))?.changed).toBe(true);
+    expect(outbox.all().map((r) => r.key)).toEqual([`created:${t.id}`, `completed:${t.id}`, `reopened:${t.id}`, `assigned-from-UANN:${t.id}`]);
+
+    // Effects that cannot be written undo the change with them: both commit or neither does.
+    const boom = (): Effect[] => {
+      throw new Error('cannot describe the effects');
+    };
+    await expect(repo.complete(A, t.id, 'UCAT', at(), boom)).rejects.toThrow('cannot describe the effects');
+    expect((await repo.findById(A, t.id))?.status).toBe('open');
+    expect((await repo.history(A, t.id)).map((h) => h.action)).toEqual(['created', 'completed', 'reopened', 'assigned']);
+    await expect(repo.delete(A, t.id, 'UBOB', at(), boom)).rejects.toThrow('cannot describe the effects');
+    expect(await repo.findById(A, t.id)).toBeDefined();
+    expect(outbox.all()).toHaveLength(4);
+  });
+
   it('step state moves only from the expected states', async () => {
     const t = (await repo.create(task({ functionExecutionId: 'Fx9', stepState: 'waiting' }), at())).task;
     expect(await repo.pendingSteps()).toEqual([]);
+    // Completing the task moves its waiting step to `completing` in the same write (the step's
+    // completion is an outbox effect now), so no other path can claim it from `waiting`.
     await repo.complete(A, t.id, 'UANN', at());
+    expect((await repo.findById(A, t.id))?.stepState).toBe('completing');
     expect((await repo.pendingSteps()).map((p) => p.id)).toEqual([t.id]);
-    expect(await repo.transitionStep(A, t.id, ['waiting'], 'completing')).toBe(true);
     expect(await repo.transitionStep(A, t.id, ['waiting'], 'completing')).toBe(false);
     expect(await repo.transitionStep(A, t.id, ['completing'], 'completed')).toBe(true);
+    expect(await repo.transitionStep(A, t.id, ['completing'], 'completed')).toBe(false);
+    expect(await repo.transitionStep(A, t.id, ['waiting', 'completing'], 'failed')).toBe(false);
+    expect((await repo.findById(A, t.id))?.stepState).toBe('completed');
     expect(await repo.pendingSteps()).toEqual([]);
+
+    // A store from before the outbox: done while its step was still `waiting`, still owed.
+    const old = (await repo.create(task({ functionExecutionId: 'Fx10', stepState: 'waiting' }), at())).task;
+    store.sqlite.prepare("UPDATE tasks SET status = 'done', completed_by = 'UANN', completed_at = 1 WHERE id = ?").run(old.id);
+    expect((await repo.pendingSteps()).map((p) => p.id)).toEqual([old.id]);
+    expect(await repo.transitionStep(A, old.id, ['waiting'], 'completing')).toBe(true);
+    expect(await repo.transitionStep(A, old.id, ['waiting'], 'completing')).toBe(false);
   });
 
   it('only open workflow steps are in the step index, only workflow tasks in the execution index; execution ids stay unique', async () => {
@@ -126,7 +166,10 @@ describe('changes', () => {
     expect(entries('tasks_function_execution_uq')).toBe(2);
     expect((await repo.waitingSteps(A)).map((t) => t.id)).toEqual([step.id]);
     await repo.complete(A, step.id, 'UANN', at());
-    expect(await repo.transitionStep(A, step.id, ['waiting'], 'completed')).toBe(true);
+    // `completing` is still an open step (its completion is owed), but no longer waiting.
+    expect(entries('tasks_step_state_idx')).toBe(1);
+    expect(await repo.waitingSteps(A)).toEqual([]);
+    expect(await repo.transitionStep(A, step.id, ['completing'], 'completed')).toBe(true);
     expect(entries('tasks_step_state_idx')).toBe(0);
     expect(await repo.waitingSteps(A)).toEqual([]);
 

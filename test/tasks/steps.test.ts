@@ -71,7 +71,12 @@ describe('create_task', () => {
     expect((await slash(t, BOB, `reopen #${task.number}`)).text).toContain('Reopened');
     await slash(t, BOB, `done #${task.number}`);
     expect(completions(exec.executionId)).toHaveLength(1);
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
+    // The step's completion is one outbox row, keyed by the execution, sent once.
+    expect(t.services.outbox.repo.all().filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
+      { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
+    ]);
+    expect(taskOf(exec.executionId).stepState).toBe('completed');
+    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'reopened', 'completed']);
   });
 
   it('with wait_for_completion: completes from /task done', async () => {
@@ -230,37 +235,49 @@ describe('complete_task', () => {
 
 describe('after a restart', () => {
   it('a task done while its step could not be completed gets its step completed on start-up, exactly once', async () => {
+    const stepRow = (executionId: string) => t.services.outbox.repo.byKey(`step:${executionId}`);
     const exec = await createStep({ title: 'Survive a crash', assignee: BOB, wait_for_completion: true });
     const task = taskOf(exec.executionId);
-    // Slack is unreachable for the completion call (the client retries twice).
-    t.fake.failNext('functions.completeSuccess', { status: 500 }, 3);
-    await slash(t, BOB, `done #${task.number}`);
-    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'waiting' });
-    expect(t.fake.execution(exec.executionId)?.state).toBe('running');
 
-    // A second one, caught between claiming and confirming (the process died mid-call).
+    // A second one, whose sender died mid-call: Slack completed the step, but the answer never
+    // came back, so its row is still pending under a lease that has run out.
     const exec2 = await createStep({ title: 'Died mid-call', assignee: BOB, wait_for_completion: true });
     await slash(t, BOB, `done #${taskOf(exec2.executionId).number}`);
-    t.store.db.update(tasks).set({ stepState: 'completing' }).where(eq(tasks.id, taskOf(exec2.executionId).id)).run();
-    // Pretend Slack never got it.
-    const fake2 = t.fake.execution(exec2.executionId)!;
-    expect(fake2.state).toBe('completed');
+    expect(t.fake.execution(exec2.executionId)?.state).toBe('completed');
 
-    const before = completions(exec.executionId).length;
+    // The process goes down before it could complete the first one's step: its sender stops,
+    // then the task is done (the change and its step effect are stored together).
+    await t.services.outbox.stop();
+    await slash(t, BOB, `done #${task.number}`);
+    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'completing' });
+    expect(stepRow(exec.executionId)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(t.fake.execution(exec.executionId)?.state).toBe('running');
+    expect(completions(exec.executionId)).toHaveLength(0);
+    t.store.sqlite
+      .prepare("UPDATE outbox SET state = 'pending', result = NULL, lease_owner = 'sender-dead', lease_until = ? WHERE key = ?")
+      .run(Date.now() - 1, `step:${exec2.executionId}`);
+    t.store.db.update(tasks).set({ stepState: 'completing' }).where(eq(tasks.id, taskOf(exec2.executionId).id)).run();
+
+    // Slack is still unreachable at start-up for a while (two 500s): the outbox retries.
+    t.fake.failWhen('functions.completeSuccess', (args) => args['function_execution_id'] === exec.executionId, { status: 500 }, 2);
     t = await t.restart();
     await t.settle();
     expect(taskOf(exec.executionId).stepState).toBe('completed');
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB, task_number: task.number } });
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    expect(completions(exec.executionId).length).toBeGreaterThan(before);
-    // Already completed in Slack: execution_not_in_running_state counts as done.
+    expect(completions(exec.executionId)).toHaveLength(3);
+    expect(stepRow(exec.executionId)).toMatchObject({ state: 'done', result: 'completed' });
+    // Already completed in Slack: execution_not_in_running_state counts as done, nothing completed twice.
     expect(taskOf(exec2.executionId).stepState).toBe('completed');
+    // Its expired lease made it due again after the restart: sent once more, Slack already had it.
+    expect(stepRow(exec2.executionId)).toMatchObject({ state: 'done', result: 'completed' });
+    expect(completions(exec2.executionId).map((c) => c.response['error'] ?? 'ok')).toEqual(['ok', 'execution_not_in_running_state']);
 
     // Another restart does nothing more.
-    const calls = completions(exec.executionId).length;
+    const calls = completions(exec.executionId).length + completions(exec2.executionId).length;
     t = await t.restart();
     await t.settle();
-    expect(completions(exec.executionId)).toHaveLength(calls);
+    expect(completions(exec.executionId).length + completions(exec2.executionId).length).toBe(calls);
   });
 
   it('a task completed after a restart still completes its waiting step (the store, not memory, holds it)', async () => {
