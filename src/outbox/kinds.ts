@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { isAlready, isGone } from '../slack/failures.js';
+import { appendAudit } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import type { Effect } from '../store/outbox.js';
 import { approvals, tasks, type StepState } from '../store/schema.js';
@@ -103,7 +104,8 @@ function setStepState(store: Store, teamId: string, owner: StepOwner, state: Ste
   const open: StepState[] = ['waiting', 'completing'];
   store.write((tx) => {
     if (owner.table === 'tasks') {
-      tx.update(tasks).set({ stepState: state }).where(and(eq(tasks.id, owner.id), eq(tasks.teamId, teamId), inArray(tasks.stepState, open))).run();
+      const changed = tx.update(tasks).set({ stepState: state }).where(and(eq(tasks.id, owner.id), eq(tasks.teamId, teamId), inArray(tasks.stepState, open))).run().changes;
+      if (changed === 1) appendAudit(store, { teamId, actorId: 'system', entity: 'task', entityId: owner.id, action: `step_${state}` });
     } else {
       tx.update(approvals).set({ stepState: state }).where(and(eq(approvals.id, owner.id), eq(approvals.teamId, teamId), inArray(approvals.stepState, open))).run();
     }

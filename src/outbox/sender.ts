@@ -282,7 +282,7 @@ export class Outbox {
             teamId: row.teamId,
             kind: 'message',
             target: notify.userId,
-            payload: { text: `${notify.text} ${slackFailureText(failure.code)}` },
+            payload: { text: `${notify.text} ${slackFailureText(failure.kind === 'transient' || failure.kind === 'rate_limited' ? undefined : failure.code)}` },
           },
         ]);
       }

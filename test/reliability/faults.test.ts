@@ -110,7 +110,7 @@ describe('request_approval step: DMs to approvers', () => {
 
   const cancelled = (why: string) => `Tasklane could not send the approval request to user ${ALICE} (${why}). The request was cancelled; check the approvers and try again.`;
   it.each([
-    // The words for a 500 are checked by the it.fails test below (src bug: "Slack refused it").
+    // The words for a 500 are checked by the test below.
     ['500s that outlast the retries', SERVER_ERROR, OUTLAST, undefined, /statusCode = 500/],
     ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, 'Slack could not show what Tasklane sent; please try again, and tell an admin if it keeps happening', /invalid_blocks/],
   ])('%s: the step fails with a clear error, recorded once as failed', async (_name, fault, times, why, lastError) => {
@@ -138,11 +138,8 @@ describe('request_approval step: DMs to approvers', () => {
     await stillServesApprovals();
   });
 
-  // SRC BUG (src/slack/failures.ts + slackFailureText): an HTTP 5xx is classified `transient` with
-  // code `http_500`, a code slackFailureText does not know, so a request cancelled because Slack
-  // kept answering 500 says "(Slack refused it; please try again, and tell an admin if it keeps
-  // happening)": Slack refused nothing, and there is nothing for an admin to do.
-  it.fails('500s that outlast the retries: the step’s error says Slack did not answer, not that it refused', async () => {
+  // Slack answering 500 refused nothing: the reason says it did not answer (no code, nothing for an admin).
+  it('500s that outlast the retries: the step’s error says Slack did not answer, not that it refused', async () => {
     t.fake.failNext('chat.postMessage', SERVER_ERROR, OUTLAST);
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
     const a = await approvalOf(t, executionId);
@@ -343,11 +340,8 @@ describe('request_approval step: completing it after the decision', () => {
     await stillServesApprovals();
   });
 
-  // SRC BUG (src/features/approvals/effects.ts, ApprovalEffects.step): the decision's `step` effect
-  // carries no `notify`, so when completing the step is given up nobody is told: the workflow waits
-  // at this step for good and the approver who decided believes it went on. The brief: a given-up
-  // effect's DM goes to the person who acted (here the approver); the old behaviour told them too.
-  it.fails('500s that outlast the retries: the approver is told in a DM that the workflow could not go on', async () => {
+  // The workflow waits at this step for good: the approver who decided is told.
+  it('500s that outlast the retries: the approver is told in a DM that the workflow could not go on', async () => {
     const { executionId } = await runStep(t, defaultInputs());
     t.fake.failNext('functions.completeSuccess', SERVER_ERROR, OUTLAST);
     await approve(t, ALICE, card(t, ALICE));
@@ -476,7 +470,7 @@ describe('/task add: the assignee’s DM card', () => {
     t.fake.failNext('chat.postMessage', fault, times);
     const { task, reply } = await newTask('Undeliverable card');
     expect(reply).toContain(`Created #${task.number}`);
-    // The creator hears it in a DM from the app (the words for a 500 are checked by the it.fails test below).
+    // The creator hears it in a DM from the app (the words for a 500 are checked by the test below).
     const told = dmTexts(ANN);
     expect(told).toHaveLength(1);
     const prefix = `#${task.number} Undeliverable card was saved, but I couldn’t send <@${TBOB}> the task in a DM. `;
@@ -495,10 +489,8 @@ describe('/task add: the assignee’s DM card', () => {
     expect(dmTexts(ANN)).toHaveLength(1);
   });
 
-  // SRC BUG (same cause as the approval one above: HTTP 5xx → code `http_500` → slackFailureText's
-  // "Slack refused it"): the creator is told "Slack refused it; … tell an admin if it keeps
-  // happening" when Slack only kept answering 500.
-  it.fails('500s that outlast the retries: the creator is told Slack did not answer, not that it refused', async () => {
+  // Slack answering 500 refused nothing: the creator is told it did not answer.
+  it('500s that outlast the retries: the creator is told Slack did not answer, not that it refused', async () => {
     t.fake.failNext('chat.postMessage', SERVER_ERROR, OUTLAST);
     const { task } = await newTask('Undeliverable card');
     const told = dmTexts(ANN);

@@ -76,7 +76,7 @@ describe('create_task', () => {
       { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
     ]);
     expect(taskOf(exec.executionId).stepState).toBe('completed');
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'reopened', 'completed']);
+    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
   });
 
   it('with wait_for_completion: completes from /task done', async () => {

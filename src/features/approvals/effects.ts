@@ -98,6 +98,13 @@ export class ApprovalEffects {
 
   /** The `request_approval` step's result: outputs for a decision, an error for a cancelled request. */
   step(a: Approval): Effect {
+    const effect = this.stepResult(a);
+    // The decider hears if the workflow could not be told (it will not go on).
+    if (a.decidedBy) effect.payload = { ...effect.payload, notify: { userId: a.decidedBy, text: `Your decision on *${a.title}* is recorded, but Slack did not take it, so the workflow will not go on.` } };
+    return effect;
+  }
+
+  private stepResult(a: Approval): Effect {
     return a.status === 'failed'
       ? stepEffect({ teamId: a.teamId, executionId: a.functionExecutionId ?? '', error: a.failureReason ?? 'Tasklane could not request approval.', owner: { table: 'approvals', id: a.id } })
       : stepEffect({
@@ -173,7 +180,9 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
     async gaveUp({ row, payload }, failure: SlackFailure) {
       const approval = await repo.get(row.teamId, Number(payload['approvalId']));
       if (!approval || approval.status !== 'pending') return;
-      const why = (failure.code !== undefined ? DM_FAILURE[failure.code] : undefined) ?? slackFailureText(failure.code).replace(/\.$/, '');
+      // Slack busy or silent all along: it "did not answer"; otherwise its reason, in words.
+      const code = failure.kind === 'transient' || failure.kind === 'rate_limited' ? undefined : failure.code;
+      const why = (code !== undefined ? DM_FAILURE[code] : undefined) ?? slackFailureText(code).replace(/\.$/, '');
       const error = `Tasklane could not send the approval request to user ${row.target} (${why}). The request was cancelled; check the approvers and try again.`;
       await repo.markFailed(approval.teamId, approval.id, error, approval.requesterId ?? 'workflow', (failed) => effects.failed(failed, now()));
       outbox.kick();

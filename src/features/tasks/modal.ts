@@ -62,6 +62,8 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
     const userId = body.user.id;
     const meta = readNewTaskMetadata(view.private_metadata);
     const form = readTaskForm(view.state.values);
+    // One budget for everything Slack is asked before the ack (the form's checks and the service's).
+    const deadline = Date.now() + LOOKUP_BUDGET_MS;
 
     // Decided before the ack, from the payload, the store and cached users.
     const { errors, timeZone } = await checkTaskForm(svc, { userId, form, timeZone: meta.tz, checkDue: true, checkAssignee: true });
@@ -73,7 +75,7 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
     // asked within the same budget, and the cards and DMs go out through the outbox after.
     try {
       await tasks.create(
-        { teamId, userId, lookupBudgetMs: LOOKUP_BUDGET_MS, ...(timeZone ? { timeZone } : {}) },
+        { teamId, userId, lookupBudgetMs: Math.max(0, deadline - Date.now()), ...(timeZone ? { timeZone } : {}) },
         {
           title: form.title,
           description: form.description,
@@ -87,7 +89,10 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
       );
     } catch (err) {
       if (err instanceof InvalidInputError && Object.keys(toBlockErrors(err.fields)).length > 0) {
-        await ack({ response_action: 'errors', errors: toBlockErrors(err.fields) });
+        // A modal's error text is plain: a mention would show as <@U…>, so people are named.
+        const named = (text: string) => text.replace(/<@([UW][A-Z0-9]+)>/g, (_, id: string) => svc.users.peek(id)?.name ?? 'That person');
+        const errors = Object.fromEntries(Object.entries(toBlockErrors(err.fields)).map(([block, text]) => [block, named(text)]));
+        await ack({ response_action: 'errors', errors });
         return;
       }
       if (!(err instanceof DomainError)) svc.logger.error(`new task modal (team ${teamId}, user ${userId}): ${describeError(err)}`);
