@@ -1097,6 +1097,11 @@ export class FakeSlack {
       .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
       .sort((x, y) => compareTs(y.ts, x.ts));
     const start = from === undefined ? 0 : all.filter((m) => compareTs(m.ts, from) > 0).length;
+    return { ...this.historyPage(all, start, a), pin_count: 0 };
+  }
+
+  /** One page of messages from `start` (limit, next cursor, metadata only with include_all_metadata). */
+  private historyPage(all: FakeMessage[], start: number, a: Obj): Obj {
     const end = start + historyLimit(a['limit']);
     const withMetadata = flag(a['include_all_metadata']);
     const next = all[end];
@@ -1104,7 +1109,6 @@ export class FakeSlack {
       ok: true,
       messages: all.slice(start, end).map((m) => this.historyMessage(m, withMetadata)),
       has_more: next !== undefined,
-      pin_count: 0,
       response_metadata: { next_cursor: next ? historyCursor(next.ts) : '' },
     };
   }
@@ -1121,15 +1125,7 @@ export class FakeSlack {
       .filter((m) => m.ts === ts || m.thread_ts === ts)
       .sort((x, y) => compareTs(x.ts, y.ts));
     const start = from === undefined ? 0 : Math.max(0, all.findIndex((m) => compareTs(m.ts, from) >= 0));
-    const end = start + historyLimit(a['limit']);
-    const withMetadata = flag(a['include_all_metadata']);
-    const next = all[end];
-    return {
-      ok: true,
-      messages: all.slice(start, end).map((m) => this.historyMessage(m, withMetadata)),
-      has_more: next !== undefined,
-      response_metadata: { next_cursor: next ? historyCursor(next.ts) : '' },
-    };
+    return this.historyPage(all, start, a);
   }
 
   private historyChannel(channel: unknown): { id: string } | { error: string } {

@@ -33,36 +33,22 @@ export interface Effect {
  */
 export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly Effect[], now: number): void {
   if (effects.length === 0) return;
-  const insert = store.prepared('outbox.insert', (db) =>
-    db
-      .insert(outbox)
-      .values({
-        key: sql.placeholder('key'),
-        teamId: sql.placeholder('teamId'),
-        kind: sql.placeholder('kind'),
-        target: sql.placeholder('target'),
-        payload: sql.placeholder('payload'),
-        nextAttemptAt: sql.placeholder('due'),
-        createdAt: sql.placeholder('now'),
-        updatedAt: sql.placeholder('now'),
-      })
-      .onConflictDoNothing({ target: outbox.key })
-      .prepare(),
-  );
+  const values = {
+    key: sql.placeholder('key'),
+    teamId: sql.placeholder('teamId'),
+    kind: sql.placeholder('kind'),
+    target: sql.placeholder('target'),
+    payload: sql.placeholder('payload'),
+    nextAttemptAt: sql.placeholder('due'),
+    spacingMs: sql.placeholder('spacing'),
+    createdAt: sql.placeholder('now'),
+    updatedAt: sql.placeholder('now'),
+  };
+  const insert = store.prepared('outbox.insert', (db) => db.insert(outbox).values(values).onConflictDoNothing({ target: outbox.key }).prepare());
   const coalesce = store.prepared('outbox.coalesce', (db) =>
     db
       .insert(outbox)
-      .values({
-        key: sql.placeholder('key'),
-        teamId: sql.placeholder('teamId'),
-        kind: sql.placeholder('kind'),
-        target: sql.placeholder('target'),
-        payload: sql.placeholder('payload'),
-        nextAttemptAt: sql.placeholder('due'),
-        spacingMs: sql.placeholder('spacing'),
-        createdAt: sql.placeholder('now'),
-        updatedAt: sql.placeholder('now'),
-      })
+      .values(values)
       .onConflictDoUpdate({
         target: outbox.key,
         set: {
@@ -81,9 +67,8 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
       .prepare(),
   );
   for (const e of effects) {
-    const params = { key: e.key, teamId: e.teamId, kind: e.kind, target: e.target, payload: JSON.stringify(e.payload ?? {}), due: e.notBefore ?? now, now };
-    if (e.coalesce) coalesce.run({ ...params, spacing: e.spacingMs ?? 0 });
-    else insert.run(params);
+    const params = { key: e.key, teamId: e.teamId, kind: e.kind, target: e.target, payload: JSON.stringify(e.payload ?? {}), due: e.notBefore ?? now, spacing: e.spacingMs ?? 0, now };
+    (e.coalesce ? coalesce : insert).run(params);
   }
 }
 
