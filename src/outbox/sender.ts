@@ -371,3 +371,15 @@ export async function findPosted(client: WebClient, channel: string, key: string
   }
   return undefined;
 }
+
+/**
+ * The outbox key a message of Tasklane's carries in its metadata (`channel` + `ts`), read from
+ * Slack: for a message the store has not recorded yet (a sender died between Slack's answer and
+ * the record). Undefined when it is not Tasklane's or carries none.
+ */
+export async function effectKeyOf(client: WebClient, channel: string, ts: string): Promise<string | undefined> {
+  const res = await client.conversations.replies({ channel, ts, limit: 1, include_all_metadata: true });
+  const m = res.messages?.find((x) => x.ts === ts) as { metadata?: { event_type?: string; event_payload?: { key?: unknown } } } | undefined;
+  const key = m?.metadata?.event_type === EFFECT_EVENT_TYPE ? m.metadata.event_payload?.key : undefined;
+  return typeof key === 'string' ? key : undefined;
+}

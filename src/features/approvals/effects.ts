@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { messageEffect, stepEffect } from '../../outbox/kinds.js';
-import type { Outbox } from '../../outbox/sender.js';
+import { findPosted, type Outbox } from '../../outbox/sender.js';
 import { isGone, type SlackFailure } from '../../slack/failures.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
@@ -153,7 +153,15 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
         if (approval.status !== 'pending') await showOutcome(client, approval, approver.channelId, approver.messageTs);
         return `${approver.channelId}/${approver.messageTs}`;
       }
-      if (approval.status !== 'pending') return `skipped: ${approval.status}`;
+      if (approval.status !== 'pending') {
+        // Decided before this card was recorded: if an earlier attempt posted it (its answer lost),
+        // it is recorded now and shows the outcome; otherwise no card is owed any more.
+        const found = row.uncertain ? await findPosted(client, row.target, row.key, row.createdAt) : undefined;
+        if (!found) return `skipped: ${approval.status}`;
+        await repo.recordMessage(approval.teamId, approval.id, row.target, found.channel, found.ts);
+        await showOutcome(client, approval, found.channel, found.ts);
+        return `${found.channel}/${found.ts}`;
+      }
       const message = { channel: row.target, text: requestCardText(approval), blocks: requestCardBlocks(approval) };
       let posted: { channel: string; ts: string };
       try {

@@ -164,8 +164,9 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
       await repo.recordMessage(task.teamId, task.id, { channelId: posted.channel, ts: posted.ts, kind });
       // Changed while the card was on its way: the refresh that change wrote may have missed this
       // card. If this update fails, the card is refreshed with the others (`task.cards`).
+      // A card found after a lost answer may have been posted long ago: always brought up to date.
       const now = await repo.findById(task.teamId, task.id);
-      if (now && now.updatedAt !== task.updatedAt) {
+      if (now && (row.uncertain || now.updatedAt !== task.updatedAt)) {
         await client.chat
           .update({ channel: posted.channel, ts: posted.ts, text: taskCardText(now), blocks: taskCardBlocks(now) })
           .catch(() => outbox.add([{ key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id }, coalesce: true }]));

@@ -4,6 +4,8 @@ import type { Services } from '../../services.js';
 import { EVENT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { messageEffect } from '../../outbox/kinds.js';
+import { effectKeyOf } from '../../outbox/sender.js';
+import type { TaskRow } from '../../store/schema.js';
 import type { TaskService } from './service.js';
 import { mentionReplyText } from './views.js';
 
@@ -17,7 +19,11 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
     const teamId = context.teamId ?? body.team_id;
     const actor = { teamId, userId: event.user };
     // A task the reactor may not see is as missing as a deleted one: nothing happens, no note.
-    const task = await tasks.findByMessage(actor, event.item.channel, event.item.ts);
+    const task =
+      (await tasks.findByMessage(actor, event.item.channel, event.item.ts)) ??
+      // Tasklane's message, but no card recorded: one whose record a crash delayed (its outbox
+      // row is sent again once its lease runs out). Its metadata names the task.
+      (event.item_user === undefined || event.item_user === context.botUserId ? await unrecordedCard(actor, event.item.channel, event.item.ts) : undefined);
     if (!task || task.status !== 'open') return;
     try {
       await tasks.complete(actor, { id: task.id });
@@ -32,6 +38,22 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
       svc.logger.error(`reaction on task ${task.id} (team ${teamId}, user ${event.user}): ${describeError(err)}`);
     }
   });
+
+  /** The task whose card `channel`/`ts` is, read from the message's metadata (and recorded now). */
+  async function unrecordedCard(actor: { teamId: string; userId: string }, channel: string, ts: string): Promise<TaskRow | undefined> {
+    let key: string | undefined;
+    try {
+      key = await effectKeyOf(svc.client, channel, ts);
+    } catch (err) {
+      svc.logger.debug(`reaction on ${channel}/${ts}: could not read the message's metadata: ${describeError(err)}`);
+      return undefined;
+    }
+    const card = key ? /^task:(\d+):card:(assignee|channel)/.exec(key) : null;
+    if (!card) return undefined;
+    const task = await tasks.find(actor, { id: Number(card[1]) });
+    if (task) await tasks.repo.recordMessage(task.teamId, task.id, { channelId: channel, ts, kind: card[2] === 'channel' ? 'channel' : 'assignee_dm' });
+    return task;
+  }
 
   /** @Tasklane → a threaded reply with short help and the mentioner's open task count. */
   // An outbox effect keyed by the event: handled again after a crash, it is still one reply.
