@@ -175,6 +175,22 @@ export class OutboxRepository {
     );
   }
 
+  /** Whether any effect of `kind` for this workspace is still to be sent (or being sent). */
+  hasPending(teamId: string, kind: string): boolean {
+    return (
+      this.store
+        .prepared('outbox.hasPending', (db) =>
+          db
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(and(sql`${outbox.state} = 'pending'`, eq(outbox.teamId, sql.placeholder('teamId')), eq(outbox.kind, sql.placeholder('kind'))))
+            .limit(1)
+            .prepare(),
+        )
+        .get({ teamId, kind }) !== undefined
+    );
+  }
+
   byKey(key: string): OutboxRow | undefined {
     return this.store.db.select().from(outbox).where(eq(outbox.key, key)).get();
   }

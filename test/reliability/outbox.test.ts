@@ -4,7 +4,13 @@
 // Home waits on its own while other people's modals open at once, and an event a crash cut short
 // is handled again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
 import { homeEffects } from '../../src/features/home/effects.js';
+import { TaskEffects } from '../../src/features/tasks/effects.js';
+import { EFFECT_EVENT_TYPE } from '../../src/outbox/sender.js';
+import { openStore } from '../../src/store/db.js';
+import { OutboxRepository } from '../../src/store/outbox.js';
+import { TasksRepository } from '../../src/store/tasks.js';
 import type { Fault } from '../../src/sandbox/fakeSlack.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
@@ -277,5 +283,31 @@ describe('events are handled at least once', () => {
     await t.settle();
     expect(dm(ANN).filter((x) => (x.text ?? '').includes('completed'))).toHaveLength(1);
     expect(t.store.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'completed'").get()).toEqual({ n: 1 });
+  });
+
+  it('a ✅ on a card whose record a crash delayed finds its task from the card’s metadata', async () => {
+    // A sender posted Bob's card and died before recording it; its row is still leased.
+    await t.stop();
+    const store = openStore(t.dbPath);
+    const { task } = await new TasksRepository(store).create({ teamId: TEAM, title: 'Crash-time card', assigneeId: BOB, creatorId: ANN, origin: 'command' }, Date.now(), (row) =>
+      new TaskEffects(store).created(row, Date.now()),
+    );
+    new OutboxRepository(store).claim('a-dead-sender', Date.now(), 60_000, 100);
+    store.close();
+    const posted = await new WebClient(t.fake.botToken, { slackApiUrl: t.fake.apiUrl }).chat.postMessage({
+      channel: BOB,
+      text: 'You have a new task',
+      metadata: { event_type: EFFECT_EVENT_TYPE, event_payload: { key: `task:${task.id}:card:assignee` } },
+    });
+    t = await t.restart();
+    const r = await t.slack.event(TEAM, { type: 'reaction_added', user: BOB, reaction: 'white_check_mark', item_user: t.fake.botUserId, item: { type: 'message', channel: posted.channel, ts: posted.ts }, event_ts: `${Date.now() / 1000}` });
+    expect(r.status).toBe(200);
+    await t.settle();
+    expect(t.store.sqlite.prepare('SELECT status, completed_by AS by FROM tasks WHERE id = ?').get(task.id)).toEqual({ status: 'done', by: BOB });
+    expect(t.store.sqlite.prepare('SELECT channel_id AS channel, ts FROM task_messages WHERE task_id = ?').all(task.id)).toEqual([{ channel: posted.channel, ts: posted.ts }]);
+    // The card was brought up to date at once (done, no Complete button), without waiting for the lease.
+    const card = t.fake.message(posted.channel as string, posted.ts as string);
+    expect(JSON.stringify(card?.blocks)).toContain('Completed by');
+    expect(buttonsOf(card?.blocks)).not.toContain(ACTION.taskComplete);
   });
 });

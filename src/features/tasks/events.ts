@@ -6,6 +6,7 @@ import type { ListenerRegistry } from '../../slack/registry.js';
 import { messageEffect } from '../../outbox/kinds.js';
 import { effectKeyOf } from '../../outbox/sender.js';
 import type { TaskRow } from '../../store/schema.js';
+import { TASK_KIND } from './effects.js';
 import type { TaskService } from './service.js';
 import { mentionReplyText } from './views.js';
 
@@ -22,8 +23,10 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
     const task =
       (await tasks.findByMessage(actor, event.item.channel, event.item.ts)) ??
       // Tasklane's message, but no card recorded: one whose record a crash delayed (its outbox
-      // row is sent again once its lease runs out). Its metadata names the task.
-      (event.item_user === undefined || event.item_user === context.botUserId ? await unrecordedCard(actor, event.item.channel, event.item.ts) : undefined);
+      // row, still pending, is sent again once its lease runs out). Its metadata names the task.
+      ((event.item_user === undefined || event.item_user === context.botUserId) && svc.outbox.repo.hasPending(teamId, TASK_KIND.card)
+        ? await unrecordedCard(actor, event.item.channel, event.item.ts)
+        : undefined);
     if (!task || task.status !== 'open') return;
     try {
       await tasks.complete(actor, { id: task.id });
