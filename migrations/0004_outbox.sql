@@ -21,6 +21,7 @@ CREATE TABLE `outbox` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outbox_key_uq` ON `outbox` (`key`);--> statement-breakpoint
 CREATE INDEX `outbox_due_idx` ON `outbox` (`next_attempt_at`) WHERE "outbox"."state" = 'pending';--> statement-breakpoint
+CREATE INDEX `outbox_lease_idx` ON `outbox` (`lease_until`) WHERE "outbox"."state" = 'pending' AND "outbox"."lease_until" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `outbox_done_idx` ON `outbox` (`updated_at`) WHERE "outbox"."state" <> 'pending';--> statement-breakpoint
 ALTER TABLE `processed_deliveries` ADD `state` text DEFAULT 'done' NOT NULL;--> statement-breakpoint
 ALTER TABLE `processed_deliveries` ADD `claimed_at` integer;--> statement-breakpoint

@@ -5,13 +5,12 @@ import { ConsoleLogger } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
 import { registerApprovals } from './features/approvals/register.js';
-import { registerApprovalKinds } from './features/approvals/effects.js';
 import { registerHome } from './features/home/register.js';
-import { registerTaskKinds } from './features/tasks/effects.js';
 import { registerTasks } from './features/tasks/register.js';
 import { TaskService } from './features/tasks/service.js';
-import { registerCommonKinds } from './outbox/kinds.js';
-import { Outbox, type OutboxOptions } from './outbox/sender.js';
+import { registerEffectKinds } from './outbox/register.js';
+import { Outbox, type EffectSender, type OutboxOptions } from './outbox/sender.js';
+import { OutboxThread } from './outbox/thread.js';
 import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { ListenerRegistry } from './slack/registry.js';
@@ -40,8 +39,11 @@ export interface CreateAppOptions {
   routes?: CustomRoute[];
   /** HTTP mode: the interface to listen on (default: all). */
   host?: string;
-  /** The outbox sender's lease, concurrency and timers (outbox/sender.ts), and its Web API timeout. */
-  outbox?: Partial<OutboxOptions> & { callTimeoutMs?: number };
+  /**
+   * The outbox sender's lease, concurrency and timers (outbox/sender.ts), its Web API timeout,
+   * and whether it runs in its worker thread (default: yes, unless the store is in memory).
+   */
+  outbox?: Partial<OutboxOptions> & { callTimeoutMs?: number; thread?: boolean };
 }
 
 export interface TasklaneApp {
@@ -103,8 +105,6 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
 
   // Two clients, two queues: a rate-limited effect never holds up a call a person waits on.
   const botClient = new WebClient(config.botToken, webClientOptions(config, logger, 'interactive'));
-  const { callTimeoutMs, ...senderOptions } = outboxOptions;
-  const effectsClient = new WebClient(config.botToken, { ...webClientOptions(config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
   const app = new App({
     authorize: botIdentity(botClient, config.botToken),
     receiver,
@@ -117,8 +117,28 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   const log = app.logger;
 
   const inFlight = new InFlight();
-  const outbox = new Outbox({ store, client: effectsClient, logger: log, now, inFlight }, senderOptions);
-  registerCommonKinds(outbox, store);
+  const background = new Background(inFlight, log);
+  /** A sender on this thread, with every effect kind (an in-memory store; or the sender thread died). */
+  const senderHere = (): Outbox => {
+    const { callTimeoutMs, thread: _thread, ...senderOptions } = outboxOptions;
+    const client = new WebClient(config.botToken, { ...webClientOptions(config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
+    const sender = new Outbox({ store, client, logger: log, now, inFlight }, senderOptions);
+    registerEffectKinds(sender, store, { client, now });
+    return sender;
+  };
+  // The sender runs in a worker thread (outbox/thread.ts) with its own connection; an in-memory
+  // store cannot be opened by a second connection, so its sender stays here.
+  const { thread: inThread = true, ...threadOptions } = outboxOptions;
+  const outbox: EffectSender = store.sqlite.memory || !inThread
+    ? senderHere()
+    : new OutboxThread({
+        store,
+        data: { databasePath: store.sqlite.name, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
+        logger: log,
+        background,
+        now,
+        inThisThread: senderHere,
+      });
   const startJobs: { name: string; job: () => Promise<void> }[] = [];
   const services: Services = {
     config,
@@ -129,7 +149,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     users: new UserDirectory(botClient),
     deliveries: new DeliveriesRepository(store, now),
     inFlight,
-    background: new Background(inFlight, log),
+    background,
     now,
     onStart: (name, job) => void startJobs.push({ name, job }),
   };
@@ -185,10 +205,9 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   // first: it installs services.homes, which the services notify (read at call time).
   const tasks = new TaskService(services);
   registerHome(registry, services, tasks);
-  const approvals = registerApprovals(registry, services);
+  registerApprovals(registry, services);
   registerTasks(registry, services, tasks);
-  registerTaskKinds(outbox, tasks.repo);
-  registerApprovalKinds(outbox, approvals.repo, approvals.effects, now);
+
 
   app.error(async (err) => {
     log.error(`unhandled listener error: ${describeError(err.original ?? err)}`);

@@ -1,7 +1,7 @@
 import type { Logger } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from './config.js';
-import type { Outbox } from './outbox/sender.js';
+import type { EffectSender } from './outbox/sender.js';
 import type { Background, InFlight } from './runtime.js';
 import type { UserDirectory } from './slack/users.js';
 import type { Store } from './store/db.js';
@@ -19,7 +19,7 @@ export interface Services {
    */
   client: WebClient;
   /** Sends the effects changes write (src/outbox): `kick()` after committing one. */
-  outbox: Outbox;
+  outbox: EffectSender;
   users: UserDirectory;
   deliveries: DeliveriesRepository;
   inFlight: InFlight;

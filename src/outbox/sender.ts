@@ -83,7 +83,23 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   retryDelaysMs: RETRY_DELAYS_MS,
 };
 
-export class Outbox {
+/** What features use to get their effects sent: the sender here, or in its thread (thread.ts). */
+export interface EffectSender {
+  /** The outbox table (reads, tests). */
+  readonly repo: OutboxRepository;
+  /** Writes effects in their own transaction (nothing else changes with them) and sends them soon. */
+  add(effects: Effect[]): void;
+  /** Sends what is due soon: call after committing a change that wrote effects. */
+  kick(): void;
+  /** Keeps a token for the effect `key` (in memory only, never stored). */
+  lend(key: string, token: string, ttlMs?: number): void;
+  start(): void;
+  stop(): Promise<void>;
+  /** Deletes rows sent or given up long ago. */
+  prune(): number;
+}
+
+export class Outbox implements EffectSender {
   readonly repo: OutboxRepository;
   /** This sender's lease owner id. */
   readonly owner = `sender-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -206,6 +222,7 @@ export class Outbox {
       return; // the store is closing
     }
     if (due === undefined) return this.clearTimer();
+    if (due <= this.deps.now() && this.running.size > 0) return; // a send ending drains again
     if (due >= this.timerAt && this.timer) return;
     this.clearTimer();
     const delay = Math.max(0, due - this.deps.now());

@@ -154,18 +154,35 @@ export class OutboxRepository {
     });
   }
 
-  /** When the next pending row falls due (ms), if any. */
+  /**
+   * When the sender should next look (ms), if ever: the first due row no sender holds, or the
+   * first lease to run out (a sender that died). Two index walks, however many rows wait.
+   */
   nextDue(): number | undefined {
     const row = this.store
       .prepared('outbox.nextDue', (db) =>
         db
-          .select({ at: sql<number | null>`min(max(${outbox.nextAttemptAt}, coalesce(${outbox.leaseUntil}, 0)))` })
+          .select({ at: outbox.nextAttemptAt })
           .from(outbox)
-          .where(sql`${outbox.state} = 'pending'`)
+          .where(sql`${outbox.state} = 'pending' AND ${outbox.leaseUntil} IS NULL`)
+          .orderBy(asc(outbox.nextAttemptAt))
+          .limit(1)
           .prepare(),
       )
-      .get() as { at: number | null } | undefined;
-    return row?.at ?? undefined;
+      .get() as { at: number } | undefined;
+    const lease = this.store
+      .prepared('outbox.nextLeaseEnd', (db) =>
+        db
+          .select({ at: outbox.leaseUntil })
+          .from(outbox)
+          .where(sql`${outbox.state} = 'pending' AND ${outbox.leaseUntil} IS NOT NULL`)
+          .orderBy(asc(outbox.leaseUntil))
+          .limit(1)
+          .prepare(),
+      )
+      .get() as { at: number } | undefined;
+    const times = [row?.at, lease?.at].filter((t): t is number => typeof t === 'number');
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   /** Forgets rows sent or given up before `before` (their keys no longer guard anything Slack could redeliver). */

@@ -231,6 +231,8 @@ export const outbox = sqliteTable(
   (t) => [
     uniqueIndex('outbox_key_uq').on(t.key),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    // Rows held by a sender (a handful): when the first lease runs out, for a sender that died.
+    index('outbox_lease_idx').on(t.leaseUntil).where(sql`${t.state} = 'pending' AND ${t.leaseUntil} IS NOT NULL`),
     index('outbox_done_idx').on(t.updatedAt).where(sql`${t.state} <> 'pending'`),
   ],
 );

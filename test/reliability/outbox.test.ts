@@ -25,7 +25,8 @@ const CALL_TIMEOUT_MS = 300;
 
 let t: TestApp;
 beforeEach(async () => {
-  t = await startTestApp({ outbox: { callTimeoutMs: CALL_TIMEOUT_MS } });
+  // The sender in its worker thread, as in production.
+  t = await startTestApp({ outbox: { callTimeoutMs: CALL_TIMEOUT_MS, thread: true } });
   for (const id of [ALICE, BOB, CAROL, ANN, DAN]) t.fake.addUser({ id, teamId: TEAM, name: id.toLowerCase() });
 });
 afterEach(async () => {

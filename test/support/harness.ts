@@ -76,7 +76,9 @@ export interface TestAppOptions {
   /**
    * The outbox sender's options. Tests default to a short retry schedule (TEST_RETRY_DELAYS_MS:
    * four attempts within a second, instead of over most of an hour) so that "Slack keeps failing"
-   * ends in the give-up path while the test waits.
+   * ends in the give-up path while the test waits, and to the sender on the main thread: starting
+   * its worker thread from the TypeScript sources takes about a second per app. The thread runs
+   * in test/reliability/outbox.test.ts (`thread: true`) and in every test of the real process.
    */
   outbox?: CreateAppOptions['outbox'];
   /** Internal: what a restarted app inherits the duty to clean up on dispose. */
@@ -104,7 +106,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const store = openStore(dbPath);
   const logger = new CapturingLogger();
-  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http, outbox: { retryDelaysMs: TEST_RETRY_DELAYS_MS, ...opts.outbox } });
+  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http, outbox: { retryDelaysMs: TEST_RETRY_DELAYS_MS, thread: false, ...opts.outbox } });
   const { port } = await tasklane.start(0);
   const url = `http://127.0.0.1:${port as number}/slack/events`;
   const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });

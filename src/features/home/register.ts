@@ -23,7 +23,7 @@ import { LOOKUP_BUDGET_MS } from '../tasks/taskForm.js';
 import type { TaskService } from '../tasks/service.js';
 import { openTaskDetails, openTaskForm } from '../tasks/details.js';
 import { writeEffects } from '../../store/outbox.js';
-import { homePublishEffect, registerHomeKind } from './effects.js';
+import { homePublishEffect } from './effects.js';
 import {
   REASSIGN_INPUT,
   decodeTaskMeta,
@@ -45,7 +45,6 @@ import {
 export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
   const homeState = new HomeStateRepository(svc.store);
   const dashboard = new DashboardReadModel(svc.store);
-  registerHomeKind(svc.outbox, { client: svc.client, dashboard, homeState, users: svc.users, now: svc.now });
 
   /** The user's Home, drawn afresh (an outbox row, coalesced with any change's), `choose` stored with it. */
   const republish = (teamId: string, userId: string, choose: () => void) => {
