@@ -191,7 +191,9 @@ export class Outbox implements EffectSender {
         this.again = false;
         const free = this.opts.concurrency - this.running.size;
         if (free <= 0) break; // each send that ends drains again
-        const rows = this.repo.claim(this.owner, this.deps.now(), this.opts.leaseMs, free);
+        const now = this.deps.now();
+        if (!this.repo.anyDue(now)) break; // a read: no write transaction when nothing is due
+        const rows = this.repo.claim(this.owner, now, this.opts.leaseMs, free);
         for (const row of rows) this.launch(row);
         if (rows.length === free) this.again = true;
       } while (this.again && !this.stopped);

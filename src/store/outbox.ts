@@ -123,35 +123,71 @@ export class OutboxRepository {
    * again (a newer generation) leaves it pending, due at once: the newest state still has to go out.
    */
   settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): void {
-    this.store.write((tx) => {
-      const mine = and(eq(outbox.id, row.id), eq(outbox.leaseOwner, owner));
-      const release = { leaseOwner: null, leaseUntil: null, updatedAt: now };
-      if (outcome.state === 'done') {
-        tx.update(outbox)
-          .set({
-            ...release,
-            state: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN 'done' ELSE 'pending' END`,
-            attempts: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN ${outbox.attempts} + 1 ELSE 0 END`,
-            // Written again meanwhile: the newest state goes out next, `spacing_ms` after this send.
-            nextAttemptAt: sql`CASE WHEN ${outbox.generation} = ${row.generation} THEN ${outbox.nextAttemptAt} ELSE ${now} + ${outbox.spacingMs} END`,
-            uncertain: false,
-            lastError: null,
-            result: outcome.result ?? null,
-          })
-          .where(mine)
-          .run();
-      } else if (outcome.state === 'retry') {
-        tx.update(outbox)
-          .set({ ...release, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: outcome.error, uncertain: outcome.uncertain })
-          .where(mine)
-          .run();
-      } else {
-        tx.update(outbox)
-          .set({ ...release, state: 'failed', attempts: row.attempts + 1, lastError: outcome.error })
-          .where(mine)
-          .run();
-      }
-    });
+    const mine = and(eq(outbox.id, sql.placeholder('id')), eq(outbox.leaseOwner, sql.placeholder('owner')));
+    const release = { leaseOwner: null, leaseUntil: null, updatedAt: sql`${sql.placeholder('now')}` };
+    const base = { id: row.id, owner, now };
+    if (outcome.state === 'done') {
+      this.store
+        .prepared('outbox.settleDone', (db) =>
+          db
+            .update(outbox)
+            .set({
+              ...release,
+              state: sql`CASE WHEN ${outbox.generation} = ${sql.placeholder('generation')} THEN 'done' ELSE 'pending' END`,
+              attempts: sql`CASE WHEN ${outbox.generation} = ${sql.placeholder('generation')} THEN ${outbox.attempts} + 1 ELSE 0 END`,
+              // Written again meanwhile: the newest state goes out next, `spacing_ms` after this send.
+              nextAttemptAt: sql`CASE WHEN ${outbox.generation} = ${sql.placeholder('generation')} THEN ${outbox.nextAttemptAt} ELSE ${sql.placeholder('now')} + ${outbox.spacingMs} END`,
+              uncertain: false,
+              lastError: null,
+              result: sql`${sql.placeholder('result')}`,
+            })
+            .where(mine)
+            .prepare(),
+        )
+        .run({ ...base, generation: row.generation, result: outcome.result ?? null });
+    } else if (outcome.state === 'retry') {
+      this.store
+        .prepared('outbox.settleRetry', (db) =>
+          db
+            .update(outbox)
+            .set({
+              ...release,
+              attempts: sql`${sql.placeholder('attempts')}`,
+              nextAttemptAt: sql`${sql.placeholder('at')}`,
+              lastError: sql`${sql.placeholder('error')}`,
+              uncertain: sql`${sql.placeholder('uncertain')}`,
+            })
+            .where(mine)
+            .prepare(),
+        )
+        .run({ ...base, attempts: row.attempts + 1, at: outcome.at, error: outcome.error, uncertain: outcome.uncertain ? 1 : 0 });
+    } else {
+      this.store
+        .prepared('outbox.settleFailed', (db) =>
+          db
+            .update(outbox)
+            .set({ ...release, state: 'failed', attempts: sql`${sql.placeholder('attempts')}`, lastError: sql`${sql.placeholder('error')}` })
+            .where(mine)
+            .prepare(),
+        )
+        .run({ ...base, attempts: row.attempts + 1, error: outcome.error });
+    }
+  }
+
+  /** Whether a row is due that no live sender holds (a read: no write lock when there is none). */
+  anyDue(now: number): boolean {
+    return (
+      this.store
+        .prepared('outbox.anyDue', (db) =>
+          db
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(sql`${outbox.state} = 'pending' AND ${outbox.nextAttemptAt} <= ${sql.placeholder('now')} AND (${outbox.leaseUntil} IS NULL OR ${outbox.leaseUntil} < ${sql.placeholder('now')})`)
+            .limit(1)
+            .prepare(),
+        )
+        .get({ now }) !== undefined
+    );
   }
 
   /**

@@ -261,6 +261,20 @@ describe('every kind of effect, delivered exactly once when Slack recovers', () 
   }
 });
 
+describe('the sender thread', () => {
+  it('sends from its worker thread, and if the thread dies the main thread takes over: nothing is lost', async () => {
+    await slash(ANN, `add "Before" <@${BOB}>`);
+    expect(dm(BOB)).toHaveLength(1);
+    const sender = t.services.outbox as unknown as { worker?: { terminate(): Promise<number>; threadId: number } };
+    expect(sender.worker?.threadId).toBeGreaterThan(0);
+    await sender.worker?.terminate();
+    await until('the main thread took over', () => t.logger.text().includes('the sender thread stopped'));
+    await slash(ANN, `add "After" <@${BOB}>`);
+    await until('the second card sent', () => dm(BOB).length === 2 && allSent());
+    expect(dm(BOB).map((m) => m.text)).toEqual([expect.stringContaining('Before'), expect.stringContaining('After')]);
+  });
+});
+
 describe('events are handled at least once', () => {
   it('a ✅ whose handling a crash cut short is handled again after the restart, once', async () => {
     await slash(ANN, `add "Water the plants" <@${BOB}>`);

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { and, eq, gte, inArray } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Outbox } from '../../outbox/sender.js';
 import { describeError } from '../../runtime.js';
 import type { UserDirectory } from '../../slack/users.js';
@@ -38,12 +38,15 @@ export function homePublishEffect(teamId: string, userId: string): Effect {
 export function homeEffects(store: Store, teamId: string, userIds: Iterable<string | null | undefined>, now: number): Effect[] {
   const ids = [...new Set([...userIds].filter((u): u is string => typeof u === 'string' && u !== ''))];
   if (ids.length === 0) return [];
-  const recent = store.db
-    .select({ userId: homeState.userId })
-    .from(homeState)
-    .where(and(eq(homeState.teamId, teamId), inArray(homeState.userId, ids), gte(homeState.updatedAt, now - HOME_RECENT_MS)))
-    .all();
-  return recent.map((r) => homePublishEffect(teamId, r.userId));
+  const opened = store.prepared('home.openedSince', (db) =>
+    db
+      .select({ userId: homeState.userId })
+      .from(homeState)
+      .where(and(eq(homeState.teamId, sql.placeholder('teamId')), eq(homeState.userId, sql.placeholder('userId')), gte(homeState.updatedAt, sql.placeholder('since'))))
+      .prepare(),
+  );
+  const since = now - HOME_RECENT_MS;
+  return ids.filter((userId) => opened.get({ teamId, userId, since }) !== undefined).map((userId) => homePublishEffect(teamId, userId));
 }
 
 export function registerHomeKind(outbox: Outbox, deps: { client: WebClient; dashboard: DashboardReadModel; homeState: HomeStateRepository; users: UserDirectory; now: () => number }): void {

@@ -1,3 +1,4 @@
+import { and, eq, sql } from 'drizzle-orm';
 import type { types } from '@slack/bolt';
 import { KIND, messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Notify, Outbox } from '../../outbox/sender.js';
@@ -6,7 +7,7 @@ import { isGone } from '../../slack/failures.js';
 import { slackErrorCode } from '../../slack/slackErrors.js';
 import type { Store } from '../../store/db.js';
 import type { Effect } from '../../store/outbox.js';
-import type { TaskRow } from '../../store/schema.js';
+import { taskMessages, type TaskRow } from '../../store/schema.js';
 import type { TaskMessage, TaskMessageKind, TasksRepository } from '../../store/tasks.js';
 import { homeEffects } from '../home/effects.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
@@ -80,7 +81,7 @@ export class TaskEffects {
   assigned(task: TaskRow, previousAssigneeId: string, actorId: string, now: number): Effect[] {
     const notify: Notify = { userId: actorId, text: `${taskLabel(task)} is now assigned to ${mention(task.assigneeId)}, but I couldn’t DM them.` };
     return [
-      this.refresh(task),
+      ...this.refresh(task),
       cardEffect(task, task.assigneeId, 'assignee_dm', 'assigned', actorId, `task:${task.id}:card:assignee:${task.assigneeId}:${task.updatedAt}`, notify),
       ...this.homes(task, now, previousAssigneeId),
     ];
@@ -88,7 +89,7 @@ export class TaskEffects {
 
   /** `tell`: the person who completed it, told if its cards could not be updated. */
   completed(task: TaskRow, now: number, tell?: Teller): Effect[] {
-    const effects: Effect[] = [this.refresh(task, tell ? { userId: tell, text: `${taskLabel(task)} is completed, but I couldn’t update its card; it may still show the buttons.` } : undefined)];
+    const effects: Effect[] = this.refresh(task, tell ? { userId: tell, text: `${taskLabel(task)} is completed, but I couldn’t update its card; it may still show the buttons.` } : undefined);
     if (task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')) effects.push(this.step(task));
     if (task.completedBy !== task.creatorId && task.origin !== 'workflow') {
       effects.push(messageEffect({ key: `task:${task.id}:completed:${task.completedAt ?? now}`, teamId: task.teamId, channel: task.creatorId, text: completedNoticeText(task) }));
@@ -97,7 +98,7 @@ export class TaskEffects {
   }
 
   reopened(task: TaskRow, actorId: string, now: number): Effect[] {
-    const effects: Effect[] = [this.refresh(task)];
+    const effects: Effect[] = this.refresh(task);
     if (actorId !== task.assigneeId) {
       effects.push(messageEffect({ key: `task:${task.id}:reopened:${task.updatedAt}`, teamId: task.teamId, channel: task.assigneeId, text: `${mention(actorId)} reopened ${taskLabel(task)}` }));
     }
@@ -105,7 +106,7 @@ export class TaskEffects {
   }
 
   edited(task: TaskRow, now: number): Effect[] {
-    return [this.refresh(task), ...this.homes(task, now)];
+    return [...this.refresh(task), ...this.homes(task, now)];
   }
 
   /** The task is gone from the store: its cards say so (content decided now), a waiting step fails. */
@@ -131,8 +132,22 @@ export class TaskEffects {
     return stepEffect({ teamId: task.teamId, executionId: task.functionExecutionId ?? '', outputs: stepOutputs(task), owner: { table: 'tasks', id: task.id } });
   }
 
-  private refresh(task: TaskRow, notify?: Notify): Effect {
-    return { key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id, ...(notify ? { notify } : {}) }, coalesce: true };
+  /**
+   * The refresh of the task's cards, or nothing when it has none yet (a card still on its way is
+   * brought up to date by its own send, which sees the change: `task.card` below).
+   */
+  private refresh(task: TaskRow, notify?: Notify): Effect[] {
+    const hasCards = this.store
+      .prepared('taskEffects.hasCards', (db) =>
+        db
+          .select({ ts: taskMessages.ts })
+          .from(taskMessages)
+          .where(and(eq(taskMessages.taskId, sql.placeholder('taskId')), eq(taskMessages.teamId, sql.placeholder('teamId'))))
+          .limit(1)
+          .prepare(),
+      )
+      .get({ taskId: task.id, teamId: task.teamId });
+    return hasCards ? [refreshEffect(task, notify)] : [];
   }
 
   /**
@@ -144,6 +159,11 @@ export class TaskEffects {
     const people = [task.assigneeId, creator, ...others.filter((o) => !(task.origin === 'workflow' && o === task.creatorId))];
     return homeEffects(this.store, task.teamId, people, now);
   }
+}
+
+/** Every card of the task brought up to date (coalesced per task). */
+function refreshEffect(task: TaskRow, notify?: Notify): Effect {
+  return { key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id, ...(notify ? { notify } : {}) }, coalesce: true };
 }
 
 function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro: 'new' | 'assigned', by: string, key: string, notify?: Notify): Effect {
@@ -169,7 +189,7 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
       if (now && (row.uncertain || now.updatedAt !== task.updatedAt)) {
         await client.chat
           .update({ channel: posted.channel, ts: posted.ts, text: taskCardText(now), blocks: taskCardBlocks(now) })
-          .catch(() => outbox.add([{ key: `task:${task.id}:cards`, teamId: task.teamId, kind: TASK_KIND.cards, target: String(task.id), payload: { taskId: task.id }, coalesce: true }]));
+          .catch(() => outbox.add([refreshEffect(task)]));
       }
       return `${posted.channel}/${posted.ts}`;
     },
