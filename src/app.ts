@@ -172,7 +172,9 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
     if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
     const key = `event:${b.event_id}`;
-    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(body));
+    // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
+    // never read by the listener) is left out.
+    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(body, (k, v: unknown) => (k === 'view' && b.event?.type === 'app_home_opened' ? undefined : v)));
     if (claim === 'duplicate') {
       reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
       return;

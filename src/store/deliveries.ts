@@ -28,7 +28,9 @@ export class DeliveriesRepository {
    * finished; at most `maxAttempts` in all), else `duplicate`.
    */
   claim(teamId: string, key: string, body: string, staleMs = 30_000, maxAttempts = 3): Claim {
-    return this.store.write(() => {
+    // Each statement is atomic on its own (autocommit): no transaction around them, one commit
+    // per delivery, on the path of every event.
+    {
       const at = this.now();
       const inserted = this.store
         .prepared('deliveries.claim', (db) =>
@@ -57,7 +59,7 @@ export class DeliveriesRepository {
         )
         .run({ key, at, staleBefore: at - staleMs, maxAttempts });
       return resumed.changes === 1 ? 'resume' : 'duplicate';
-    });
+    }
   }
 
   /** The delivery was handled: its body is dropped. */
