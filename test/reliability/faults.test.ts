@@ -429,6 +429,17 @@ describe('approval buttons: updating the cards and telling the requester', () =>
     await stillServesApprovals();
   });
 
+  it('the clicker’s notice escapes the title (mrkdwn): a title cannot ping the channel or forge a link', async () => {
+    await runStep(t, defaultInputs({ title: 'Pay <!channel> & <https://evil.example|the bank>' }));
+    t.fake.failNext('chat.update', SERVER_ERROR, OUTLAST * 2); // both cards, every attempt
+    await approve(t, ALICE, card(t, ALICE));
+    await t.settle();
+    const told = dmTexts(ALICE).filter((text) => text.startsWith('Your decision on'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('*Pay &lt;!channel&gt; &amp; &lt;https://evil.example|the bank&gt;* is recorded, but');
+    expect(told[0]).not.toMatch(/<!channel>|<https:/);
+  });
+
   it('the requester cannot be told (500s): the clicker hears it; the requester is not DMed twice', async () => {
     const { executionId } = await runStep(t, { approver: ALICE, title: 'Lone approver', requester: CAROL });
     // The next postMessage calls are the requester notice and all its attempts.

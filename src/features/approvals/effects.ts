@@ -9,6 +9,7 @@ import type { Store } from '../../store/db.js';
 import type { Effect } from '../../store/outbox.js';
 import { homeEffects } from '../home/effects.js';
 import {
+  decisionUndeliveredText,
   decidedCardBlocks,
   decidedCardText,
   failedCardBlocks,
@@ -81,7 +82,7 @@ export class ApprovalEffects {
           channel: a.requesterId,
           text: requesterNoticeText(a),
           blocks: requesterNoticeBlocks(a),
-          ...(a.decidedBy ? { notify: { userId: a.decidedBy, text: `Your decision on *${a.title}* is recorded, but I couldn’t tell ${mention(a.requesterId)} about it.` } } : {}),
+          ...(a.decidedBy ? { notify: { userId: a.decidedBy, text: decisionUndeliveredText(a, `I couldn’t tell ${mention(a.requesterId)} about it.`) } } : {}),
         }),
       );
     }
@@ -100,7 +101,7 @@ export class ApprovalEffects {
   step(a: Approval): Effect {
     const effect = this.stepResult(a);
     // The decider hears if the workflow could not be told (it will not go on).
-    if (a.decidedBy) effect.payload = { ...effect.payload, notify: { userId: a.decidedBy, text: `Your decision on *${a.title}* is recorded, but Slack did not take it, so the workflow will not go on.` } };
+    if (a.decidedBy) effect.payload = { ...effect.payload, notify: { userId: a.decidedBy, text: decisionUndeliveredText(a, 'Slack did not take it, so the workflow will not go on.') } };
     return effect;
   }
 
@@ -116,7 +117,7 @@ export class ApprovalEffects {
   }
 
   refresh(a: Approval, decider?: string): Effect {
-    const notify = decider ? { userId: decider, text: `Your decision on *${a.title}* is recorded, but I couldn’t update every request message; some may still show the buttons.` } : undefined;
+    const notify = decider ? { userId: decider, text: decisionUndeliveredText(a, 'I couldn’t update every request message; some may still show the buttons.') } : undefined;
     return { key: `approval:${a.id}:cards`, teamId: a.teamId, kind: APPROVAL_KIND.cards, target: String(a.id), payload: { approvalId: a.id, ...(notify ? { notify } : {}) }, coalesce: true };
   }
 

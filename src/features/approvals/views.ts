@@ -76,11 +76,11 @@ export function alreadyDecidedPlain(a: Approval): string {
 }
 
 /**
- * Tells the decider which parts of announcing their decision did not reach Slack (the decision
- * itself is stored). `problems` are our own sentences, with mentions but no user text.
+ * Tells the decider what of their decision did not reach Slack (the decision itself is stored);
+ * the outbox appends Slack's reason. `problem` is our own words, with mentions but no user text.
  */
-export function decisionUndeliveredText(a: Approval, problems: readonly string[]): string {
-  return `Your decision on *${userText(a.title, TITLE_MAX)}* is saved (${a.status}), but: ${problems.join(' ')}`;
+export function decisionUndeliveredText(a: Approval, problem: string): string {
+  return `Your decision on *${userText(a.title, TITLE_MAX)}* is recorded, but ${problem}`;
 }
 
 // ---------------------------------------------------------------- messages
