@@ -41,7 +41,7 @@ export class InFlight {
   }
 }
 
-/** Runs slow follow-up work (Slack calls after the store changed) off the request path, tracked and logged. */
+/** Runs work that need not hold up the ack (a user look-up, waiting on the sender thread) in the background, tracked and logged. */
 export class Background {
   constructor(
     private readonly inFlight: InFlight,

@@ -28,9 +28,8 @@ export interface Services {
   now: () => number;
   /**
    * Registers recovery work to run in the background once the app is listening, and again every
-   * so often while it runs (never two runs of one job at once): e.g. completing workflow steps
-   * whose decision was stored but whose Slack call did not finish (a crash, Slack down). Jobs
-   * must be safe to repeat.
+   * so often while it runs (never two runs of one job at once): e.g. handling again the events a
+   * crash cut short. Jobs must be safe to repeat.
    */
   onStart(name: string, job: () => Promise<void>): void;
 }

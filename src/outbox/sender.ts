@@ -48,8 +48,6 @@ export interface EffectContext {
    * and a message found there is returned instead of posting again.
    */
   post(args: ChatPostMessageArguments & { channel: string; token?: string }): Promise<{ channel: string; ts: string }>;
-  /** Writes more effects (their own transaction) and sends them soon. */
-  write(effects: Effect[]): void;
 }
 
 export interface EffectKind {
@@ -116,8 +114,6 @@ export class Outbox implements EffectSender {
   private timerAt = Number.POSITIVE_INFINITY;
   private timerDone: (() => void) | undefined;
   private poller: NodeJS.Timeout | undefined;
-  /** Sends and give-ups in this process, by kind (the bench and tests read them). */
-  readonly stats = { sent: new Map<string, number>(), retried: 0, failed: 0 };
 
   constructor(
     private readonly deps: { store: Store; client: WebClient; logger: Logger; now: () => number; inFlight: InFlight },
@@ -261,7 +257,6 @@ export class Outbox implements EffectSender {
       try {
         const result = await kind.send(ctx);
         outcome = { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
-        this.stats.sent.set(row.kind, (this.stats.sent.get(row.kind) ?? 0) + 1);
       } catch (err) {
         outcome = await this.afterFailure(row, kind, ctx, err);
       }
@@ -281,14 +276,12 @@ export class Outbox implements EffectSender {
     const delay = this.opts.retryDelaysMs[row.attempts];
     if ((failure.kind === 'transient' || failure.kind === 'rate_limited') && delay !== undefined && !this.stopped) {
       const wait = failure.kind === 'rate_limited' ? Math.max(failure.retryAfterMs, delay) : delay;
-      this.stats.retried += 1;
       this.deps.logger.warn(`outbox: ${row.key} (team ${row.teamId}) not delivered yet (${why}); attempt ${row.attempts + 2} in ${wait} ms`);
       return { state: 'retry', at: this.deps.now() + jitter(wait), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
     }
     if (this.stopped && (failure.kind === 'transient' || failure.kind === 'rate_limited')) {
       return { state: 'retry', at: this.deps.now(), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
     }
-    this.stats.failed += 1;
     const level = failure.kind === 'gone' ? 'info' : 'error';
     this.deps.logger[level](`outbox: gave up ${row.key} (team ${row.teamId}) after ${row.attempts + 1} attempt(s): ${why}`);
     try {
@@ -349,7 +342,6 @@ export class Outbox implements EffectSender {
         if (!res.channel || !res.ts) throw new Error('chat.postMessage answered without channel and ts');
         return { channel: res.channel, ts: res.ts };
       },
-      write: (effects) => this.add(effects),
     };
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '@slack/logger';
 
 /**
  * Copies the WAL back into the database file from a worker thread of its own (its own
- * connection, niced like the Home thread), every `everyMs`.
+ * connection, niced like the outbox sender thread), every `everyMs`.
  *
  * SQLite otherwise checkpoints inside whichever commit takes the WAL past 1,000 pages: on this
  * app's one main thread, every few hundred writes one ack waited for some megabytes of random

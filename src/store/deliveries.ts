@@ -100,9 +100,4 @@ export class DeliveriesRepository {
       .where(and(lt(processedDeliveries.receivedAt, cutoff), sql`${processedDeliveries.key} LIKE 'event:%'`, inArray(processedDeliveries.state, ['done', 'failed'])))
       .run().changes;
   }
-
-  async count(): Promise<number> {
-    const row = this.store.db.select({ n: sql<number>`count(*)` }).from(processedDeliveries).get();
-    return row?.n ?? 0;
-  }
 }

@@ -63,7 +63,7 @@ describe('a post whose answer was lost is not sent twice', () => {
   it('Slack answers chat.postMessage after the client timed out: one card per approver, its ts stored, its buttons live', async () => {
     t.fake.failNext('chat.postMessage', { answerAfterMs: CALL_TIMEOUT_MS + 500 }, 2);
     const { executionId } = await runStep(t, defaultInputs());
-    await until('both cards recorded', () => t.store.sqlite.prepare('SELECT count(*) AS n FROM approval_approvers WHERE message_ts IS NOT NULL').get() !== undefined && allSent());
+    await until('both cards recorded', () => (t.store.sqlite.prepare('SELECT count(*) AS n FROM approval_approvers WHERE message_ts IS NOT NULL').get() as { n: number }).n === 2 && allSent());
     const a = await approvalOf(t, executionId);
     for (const p of a.approvers) {
       expect(dm(p.userId), `${p.userId}'s cards`).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { types } from '@slack/bolt';
-import { KIND, messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
+import { messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Notify, Outbox } from '../../outbox/sender.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { isGone } from '../../slack/failures.js';
@@ -45,7 +45,7 @@ export function externalTaskId(id: number): string {
   return `task-${id}`;
 }
 
-/** Who acted, for the notices: undefined for the app itself (a workflow step), which nobody reads. */
+/** The user id to tell what did not reach Slack: the person who acted; undefined for the app itself (a workflow step). */
 type Teller = string | undefined;
 
 /**
@@ -222,4 +222,3 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
   });
 }
 
-export { KIND };
