@@ -6,7 +6,7 @@ import { describeError } from '../runtime.js';
 import { classifySlackFailure, type SlackFailure } from '../slack/failures.js';
 import { slackFailureText } from '../slack/slackErrors.js';
 import type { Store } from '../store/db.js';
-import { OutboxRepository, type Effect, type SendOutcome } from '../store/outbox.js';
+import { OutboxRepository, type Effect, type Ended, type SendOutcome } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
 
 /**
@@ -104,6 +104,8 @@ export class Outbox implements EffectSender {
   private readonly kinds = new Map<string, EffectKind>();
   private readonly tokens = new Map<string, { token: string; until: number }>();
   private readonly running = new Set<Promise<void>>();
+  /** Attempts that ended, recorded by the next round (`drain`) in its write transaction. */
+  private ended: Ended[] = [];
   private readonly opts: OutboxOptions;
   private kicked = false;
   private draining = false;
@@ -168,6 +170,7 @@ export class Outbox implements EffectSender {
     clearInterval(this.poller);
     this.clearTimer();
     await Promise.allSettled([...this.running]);
+    this.drain(); // records the attempts that just ended
   }
 
   /** Deletes rows sent or given up long ago. */
@@ -175,8 +178,12 @@ export class Outbox implements EffectSender {
     return this.repo.prune(this.deps.now() - this.opts.keepDoneMs);
   }
 
+  /**
+   * One round: records the attempts that ended since the last round and leases as many due rows
+   * as there are free slots, in one write transaction; with nothing to record, a read first
+   * (no write lock when nothing is due).
+   */
   private drain(): void {
-    if (this.stopped) return;
     if (this.draining) {
       this.again = true;
       return;
@@ -185,13 +192,22 @@ export class Outbox implements EffectSender {
     try {
       do {
         this.again = false;
-        const free = this.opts.concurrency - this.running.size;
-        if (free <= 0) break; // each send that ends drains again
+        const ended = this.ended;
+        const free = this.stopped ? 0 : this.opts.concurrency - this.running.size;
         const now = this.deps.now();
-        if (!this.repo.anyDue(now)) break; // a read: no write transaction when nothing is due
-        const rows = this.repo.claim(this.owner, now, this.opts.leaseMs, free);
-        for (const row of rows) this.launch(row);
-        if (rows.length === free) this.again = true;
+        if (ended.length === 0 && (free <= 0 || !this.repo.anyDue(now))) break;
+        this.ended = [];
+        let claimed: { rows: OutboxRow[]; dueAgain: number | undefined };
+        try {
+          claimed = this.repo.settleAndClaim(ended, this.owner, now, this.opts.leaseMs, Math.max(free, 0));
+        } catch (err) {
+          // The store is closing (shutdown): those leases run out and the rows are sent again.
+          if (ended.length > 0) this.deps.logger.warn(`outbox: could not record the outcome of ${ended.length} effect(s): ${describeError(err)}`);
+          throw err;
+        }
+        if (claimed.dueAgain !== undefined) this.armAt(claimed.dueAgain);
+        for (const row of claimed.rows) this.launch(row);
+        if (free > 0 && claimed.rows.length === free) this.again = true;
       } while (this.again && !this.stopped);
     } catch (err) {
       this.deps.logger.error(`outbox: could not read the outbox: ${describeError(err)}`);
@@ -202,29 +218,45 @@ export class Outbox implements EffectSender {
   }
 
   private launch(row: OutboxRow): void {
-    const sending: Promise<void> = this.send(row).finally(() => {
+    const sending: Promise<void> = this.send(row).then((outcome) => {
+      this.ended.push({ row, outcome });
       this.running.delete(sending);
-      this.drain();
+      this.kick(); // the next round records it, with the others that end meanwhile
     });
     this.running.add(sending);
     void this.deps.inFlight.track(sending);
   }
 
-  /** A timer for the next row that falls due (a retry); tracked as work when it is near. */
+  /**
+   * A timer for the next row that falls due (a retry, a row written for later, a lease that ran
+   * out). While sends are under way each one's end starts a round anyway, so the store is only
+   * asked when the sender is idle; meanwhile a timer at most `BUSY_RECHECK_MS` away stands in.
+   */
   private armTimer(): void {
     if (this.stopped) return;
+    if (this.running.size > 0) return this.armAt(this.deps.now() + BUSY_RECHECK_MS, false);
     let due: number | undefined;
     try {
       due = this.repo.nextDue();
     } catch {
       return; // the store is closing
     }
-    if (due === undefined) return this.clearTimer();
-    if (due <= this.deps.now() && this.running.size > 0) return; // a send ending drains again
-    if (due >= this.timerAt && this.timer) return;
     this.clearTimer();
-    const delay = Math.max(0, due - this.deps.now());
-    this.timerAt = due;
+    if (due !== undefined) this.armAt(due);
+  }
+
+  /**
+   * Makes sure a round runs at `due` (ms) or sooner. `track`: a round due within
+   * `trackDueWithinMs` counts as work in flight (tests wait for it; shutdown does too).
+   */
+  private armAt(due: number, track = true): void {
+    if (this.stopped) return;
+    const now = this.deps.now();
+    const tracked = track && due - now <= this.opts.trackDueWithinMs;
+    if (this.timer && due >= this.timerAt && (this.timerDone !== undefined || !tracked)) return;
+    const at = this.timer ? Math.min(due, this.timerAt) : due;
+    this.clearTimer();
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
@@ -232,9 +264,9 @@ export class Outbox implements EffectSender {
       this.timerDone = undefined;
       this.drain();
       done?.();
-    }, delay + 5);
+    }, Math.max(0, at - now) + 5);
     this.timer.unref();
-    if (delay <= this.opts.trackDueWithinMs) void this.deps.inFlight.track(new Promise<void>((resolve) => (this.timerDone = resolve)));
+    if (tracked) void this.deps.inFlight.track(new Promise<void>((resolve) => (this.timerDone = resolve)));
   }
 
   private clearTimer(): void {
@@ -246,26 +278,19 @@ export class Outbox implements EffectSender {
     done?.();
   }
 
-  private async send(row: OutboxRow): Promise<void> {
+  /** One attempt at `row`; never throws (how it went is the outcome). */
+  private async send(row: OutboxRow): Promise<SendOutcome> {
     const kind = this.kinds.get(row.kind);
-    const ctx = this.context(row);
-    let outcome: SendOutcome;
     if (!kind) {
-      outcome = { state: 'failed', error: `no handler for kind ${row.kind}` };
       this.deps.logger.error(`outbox: ${row.key}: no handler for kind ${row.kind}`);
-    } else {
-      try {
-        const result = await kind.send(ctx);
-        outcome = { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
-      } catch (err) {
-        outcome = await this.afterFailure(row, kind, ctx, err);
-      }
+      return { state: 'failed', error: `no handler for kind ${row.kind}` };
     }
+    const ctx = this.context(row);
     try {
-      this.repo.settle(row, this.owner, outcome, this.deps.now());
+      const result = await kind.send(ctx);
+      return { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
     } catch (err) {
-      // The store is closing (shutdown): the lease runs out and the row is sent again.
-      this.deps.logger.warn(`outbox: could not record the outcome of ${row.key}: ${describeError(err)}`);
+      return this.afterFailure(row, kind, ctx, err);
     }
   }
 
@@ -345,6 +370,9 @@ export class Outbox implements EffectSender {
     };
   }
 }
+
+/** While sends are under way, the longest the sender goes without asking the store what is due. */
+const BUSY_RECHECK_MS = 1_000;
 
 /** ±10 %: rows that failed together do not all come back at the same instant. */
 function jitter(ms: number): number {

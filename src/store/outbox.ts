@@ -78,6 +78,12 @@ export type SendOutcome =
   | { state: 'retry'; at: number; error: string; uncertain: boolean }
   | { state: 'failed'; error: string };
 
+/** An attempt that ended: the row as claimed and how it went. */
+export interface Ended {
+  row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>;
+  outcome: SendOutcome;
+}
+
 /**
  * The outbox table's queries. Rows are claimed with a lease (owner + expiry) in one conditional
  * UPDATE, so several senders (threads, processes, instances sharing a database) never send the
@@ -97,37 +103,57 @@ export class OutboxRepository {
    * previous lease ran out (its sender died mid-send) comes back `uncertain`.
    */
   claim(owner: string, now: number, leaseMs: number, limit: number): OutboxRow[] {
-    return this.store.write(() =>
-      this.store
-        .prepared('outbox.claim', (db) =>
-          db
-            .update(outbox)
-            .set({
-              leaseOwner: sql`${sql.placeholder('owner')}`,
-              leaseUntil: sql`${sql.placeholder('until')}`,
-              // A lease that ran out: its sender died mid-send, so whether Slack got it is unknown.
-              uncertain: sql`CASE WHEN ${outbox.leaseUntil} IS NOT NULL THEN 1 ELSE ${outbox.uncertain} END`,
-            })
-            .where(
-              sql`${outbox.id} IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ${sql.placeholder('now')} AND (lease_until IS NULL OR lease_until < ${sql.placeholder('now')}) ORDER BY next_attempt_at LIMIT ${sql.placeholder('limit')})`,
-            )
-            .returning()
-            .prepare(),
-        )
-        .all({ owner, until: now + leaseMs, now, limit }) as OutboxRow[],
-    );
+    return this.store.write(() => this.claimIn(owner, now, leaseMs, limit));
+  }
+
+  /**
+   * Records how the attempts in `ended` went and leases up to `limit` more due rows, in one
+   * write transaction: a busy sender takes the write lock once per round, not once per row.
+   * Returns the rows leased and the earliest time a settled row is due again (a retry, or a
+   * coalesced row written again meanwhile).
+   */
+  settleAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): { rows: OutboxRow[]; dueAgain: number | undefined } {
+    return this.store.write(() => {
+      let dueAgain: number | undefined;
+      for (const e of ended) {
+        const at = this.settle(e.row, owner, e.outcome, now);
+        if (at !== undefined && (dueAgain === undefined || at < dueAgain)) dueAgain = at;
+      }
+      return { rows: limit > 0 ? this.claimIn(owner, now, leaseMs, limit) : [], dueAgain };
+    });
+  }
+
+  private claimIn(owner: string, now: number, leaseMs: number, limit: number): OutboxRow[] {
+    return this.store
+      .prepared('outbox.claim', (db) =>
+        db
+          .update(outbox)
+          .set({
+            leaseOwner: sql`${sql.placeholder('owner')}`,
+            leaseUntil: sql`${sql.placeholder('until')}`,
+            // A lease that ran out: its sender died mid-send, so whether Slack got it is unknown.
+            uncertain: sql`CASE WHEN ${outbox.leaseUntil} IS NOT NULL THEN 1 ELSE ${outbox.uncertain} END`,
+          })
+          .where(
+            sql`${outbox.id} IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ${sql.placeholder('now')} AND (lease_until IS NULL OR lease_until < ${sql.placeholder('now')}) ORDER BY next_attempt_at LIMIT ${sql.placeholder('limit')})`,
+          )
+          .returning()
+          .prepare(),
+      )
+      .all({ owner, until: now + leaseMs, now, limit }) as OutboxRow[];
   }
 
   /**
    * Ends `owner`'s attempt at row `id`, claimed at `generation`. Done while the row was written
-   * again (a newer generation) leaves it pending, due at once: the newest state still has to go out.
+   * again (a newer generation) leaves it pending, due `spacing_ms` later: the newest state still
+   * has to go out. Returns when the row is due again, if it is still pending.
    */
-  settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): void {
+  settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): number | undefined {
     const mine = and(eq(outbox.id, sql.placeholder('id')), eq(outbox.leaseOwner, sql.placeholder('owner')));
     const release = { leaseOwner: null, leaseUntil: null, updatedAt: sql`${sql.placeholder('now')}` };
     const base = { id: row.id, owner, now };
     if (outcome.state === 'done') {
-      this.store
+      const after = this.store
         .prepared('outbox.settleDone', (db) =>
           db
             .update(outbox)
@@ -142,9 +168,11 @@ export class OutboxRepository {
               result: sql`${sql.placeholder('result')}`,
             })
             .where(mine)
+            .returning({ state: outbox.state, at: outbox.nextAttemptAt })
             .prepare(),
         )
-        .run({ ...base, generation: row.generation, result: outcome.result ?? null });
+        .get({ ...base, generation: row.generation, result: outcome.result ?? null }) as { state: string; at: number } | undefined;
+      return after?.state === 'pending' ? after.at : undefined;
     } else if (outcome.state === 'retry') {
       this.store
         .prepared('outbox.settleRetry', (db) =>
@@ -161,6 +189,7 @@ export class OutboxRepository {
             .prepare(),
         )
         .run({ ...base, attempts: row.attempts + 1, at: outcome.at, error: outcome.error, uncertain: outcome.uncertain ? 1 : 0 });
+      return outcome.at;
     } else {
       this.store
         .prepared('outbox.settleFailed', (db) =>
@@ -171,6 +200,7 @@ export class OutboxRepository {
             .prepare(),
         )
         .run({ ...base, attempts: row.attempts + 1, error: outcome.error });
+      return undefined;
     }
   }
 

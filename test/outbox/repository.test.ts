@@ -85,6 +85,33 @@ describe('OutboxRepository', () => {
     expect(repo.claim('s1', 1_260, 100, 10)).toHaveLength(1);
   });
 
+  it('records a round of ended attempts and leases the next rows in one transaction, saying when a settled row is due again', () => {
+    repo.add([msg('a'), msg('b'), home(250)], 1_000);
+    const rows = repo.claim('s1', 1_000, 100, 10);
+    expect(rows.map((r) => r.key)).toEqual(['a', 'b', 'home:T1:U1']);
+    repo.add([msg('c'), home(250)], 1_010); // a new row, and the Home written again while it is sent
+    const byKey = (k: string) => rows.find((r) => r.key === k)!;
+    const round = repo.settleAndClaim(
+      [
+        { row: byKey('a'), outcome: { state: 'done', result: 'D1/1.0' } },
+        { row: byKey('b'), outcome: { state: 'retry', at: 1_900, error: 'ratelimited', uncertain: false } },
+        { row: byKey('home:T1:U1'), outcome: { state: 'done' } },
+      ],
+      's1',
+      1_020,
+      100,
+      10,
+    );
+    expect(round.rows.map((r) => r.key)).toEqual(['c']);
+    expect(round.dueAgain).toBe(1_270); // the Home, 250 ms after its send (before b's retry)
+    expect(repo.byKey('a')).toMatchObject({ state: 'done', result: 'D1/1.0', leaseOwner: null });
+    expect(repo.byKey('b')).toMatchObject({ state: 'pending', nextAttemptAt: 1_900, lastError: 'ratelimited', leaseOwner: null });
+    expect(repo.byKey('home:T1:U1')).toMatchObject({ state: 'pending', generation: 1, nextAttemptAt: 1_270 });
+    // Nothing ended and no free slot: nothing leased.
+    expect(repo.settleAndClaim([], 's1', 2_000, 100, 0)).toEqual({ rows: [], dueAgain: undefined });
+    expect(repo.byKey('b')?.leaseOwner).toBeNull();
+  });
+
   it('prunes rows sent or given up long ago, never pending ones', () => {
     repo.add([msg('old'), msg('failed'), msg('waiting')], 1_000);
     const rows = repo.claim('s1', 1_000, 100, 10);
