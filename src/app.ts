@@ -174,14 +174,15 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     const key = `event:${b.event_id}`;
     // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
     // never read by the listener) is left out.
-    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(body, (k, v: unknown) => (k === 'view' && b.event?.type === 'app_home_opened' ? undefined : v)));
+    const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
+    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(kept));
     if (claim === 'duplicate') {
       reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
       return;
     }
     if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
     await next();
-    services.deliveries.finish(key);
+    await services.deliveries.finish(key);
   });
 
   services.onStart('handle again events a crash cut short', async () => {

@@ -123,12 +123,29 @@ describe('the SQLite store', () => {
     store.close();
   });
 
+  it('records handled deliveries as done with the next claim, or shortly after on their own', async () => {
+    const store = openStore(':memory:');
+    const deliveries = new DeliveriesRepository(store);
+    const state = (key: string) => (store.sqlite.prepare('SELECT state, body FROM processed_deliveries WHERE key = ?').get(key) as { state: string; body: string | null }).state;
+    expect(deliveries.claim('T1', 'event:Ev1', '{"a":1}')).toBe('fresh');
+    const first = deliveries.finish('event:Ev1');
+    expect(state('event:Ev1')).toBe('handling'); // not yet recorded…
+    expect(deliveries.claim('T1', 'event:Ev2', '{}')).toBe('fresh');
+    expect(state('event:Ev1')).toBe('done'); // …recorded in the next claim's transaction
+    const second = deliveries.finish('event:Ev2');
+    await Promise.all([first, second]);
+    expect(state('event:Ev2')).toBe('done'); // no claim came: recorded by the timer
+    expect(store.sqlite.prepare("SELECT count(*) AS n FROM processed_deliveries WHERE body IS NOT NULL").get()).toEqual({ n: 0 });
+    expect(deliveries.claim('T1', 'event:Ev1', '{}')).toBe('duplicate');
+    store.close();
+  });
+
   it('prunes event redelivery guards older than the cut-off, and nothing else', async () => {
     const store = openStore(':memory:');
     const deliveries = new DeliveriesRepository(store);
     for (const key of ['event:EvOLD', 'approval-outcome:T1:1', 'event:EvNEW', 'event:EvOLDUNFINISHED']) {
       expect(deliveries.claim('T1', key, '{}')).toBe('fresh');
-      if (key !== 'event:EvOLDUNFINISHED') deliveries.finish(key);
+      if (key !== 'event:EvOLDUNFINISHED') await deliveries.finish(key);
     }
     const dayAndASecondAgo = Date.now() - 24 * 60 * 60_000 - 1000;
     store.sqlite
