@@ -8,5 +8,7 @@ export default defineConfig({
     // Each file starts its own app + fake Slack on loopback ports; two cores.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // The PostgreSQL server for the PostgreSQL tests (TASKLANE_TEST_DATABASE_URL, or a throwaway one).
+    globalSetup: ['test/support/postgres.globalSetup.ts'],
   },
 });
