@@ -13,6 +13,7 @@ import { buildHome } from '../src/features/home/build.js';
 import { TasksRepository } from '../src/store/tasks.js';
 import { DashboardReadModel } from '../src/store/dashboard.js';
 import { openStore } from '../src/store/db.js';
+import { foldForSearch } from '../src/store/searchText.js';
 import type { HomeFilter } from '../src/store/schema.js';
 
 const TOTAL_TASKS = Number(process.env.BENCH_TASKS ?? 1_000_000);
@@ -53,8 +54,8 @@ function generate(path: string): { seconds: number } {
   const db = store.sqlite;
   db.pragma('cache_size = -262144'); // 256 MB while loading: index inserts stay in memory
   const insertTask = db.prepare(`INSERT INTO tasks
-    (team_id, number, title, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'command', ?, ?, ?, ?)`);
+    (team_id, number, title, title_search, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'command', ?, ?, ?, ?)`);
   const insertApproval = db.prepare(`INSERT INTO approvals (team_id, title, details, requester_id, status, decided_by, decided_at, origin, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'shortcut', ?, ?)`);
   const insertApprover = db.prepare('INSERT INTO approval_approvers (approval_id, team_id, user_id) VALUES (?, ?, ?)');
@@ -71,7 +72,8 @@ function generate(path: string): { seconds: number } {
       const due = rand() < 0.4 ? null : isoDay(NOW + Math.floor((rand() * 180 - 60) * DAY));
       const creator = rand() < 0.3 ? assignee : user(t, Math.floor(rand() * USERS_PER_WORKSPACE));
       const completedAt = done ? Math.min(NOW, created + Math.floor(rand() * 60 * DAY)) : null;
-      insertTask.run(teamId, number, title(), done ? 'done' : 'open', pick(priorities), assignee, creator, due, created, created, done ? assignee : null, completedAt);
+      const text = title();
+      insertTask.run(teamId, number, text, foldForSearch(text), done ? 'done' : 'open', pick(priorities), assignee, creator, due, created, created, done ? assignee : null, completedAt);
     };
     // The heavy user's 10,000 tasks, then everyone else's, spread over 100 workspaces.
     for (let i = 0; i < HEAVY_TASKS; i++) addTask(0, HEAVY_USER);

@@ -1,4 +1,5 @@
 import { openStore } from '../../src/store/db.js';
+import { foldForSearch } from '../../src/store/searchText.js';
 
 export interface SeedOptions {
   teams: number;
@@ -23,8 +24,8 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
   const db = store.sqlite;
   const teams = BENCH_TEAMS(o.teams);
   const insertTask = db.prepare(
-    `INSERT INTO tasks (team_id, number, title, description, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
-     VALUES (?, ?, ?, '', ?, 'normal', ?, ?, ?, 'command', ?, ?, ?, ?)`,
+    `INSERT INTO tasks (team_id, number, title, title_search, description, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
+     VALUES (?, ?, ?, ?, '', ?, 'normal', ?, ?, ?, 'command', ?, ?, ?, ?)`,
   );
   const insertCounter = db.prepare('INSERT INTO team_counters (team_id, last_task_number) VALUES (?, ?)');
   const insertApproval = db.prepare(
@@ -53,8 +54,9 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
         const creator = users[(i * 7) % users.length] as string;
         const done = !heavy && i % 3 === 0;
         const created = base + (i % 300) * day + i;
+        const title = `Task ${number} for ${assignee}: prepare the quarterly report section ${i % 97}`;
         insertTask.run(
-          team, number, `Task ${number} for ${assignee}: prepare the quarterly report section ${i % 97}`,
+          team, number, title, foldForSearch(title),
           done ? 'done' : 'open', assignee, creator, i % 4 === 0 ? null : isoDay(base + (i % 400) * day),
           created, created, done ? assignee : null, done ? created + day : null,
         );

@@ -22,7 +22,8 @@
  * - Turkish: dotted `İ`, dotless `ı`, `I` and `i` all fold to `i`. Locale-free lower-casing
  *   would make `IŞIK` into `işik`, which a Turkish `ışık` would then not find; folding both
  *   i's together finds it, and costs only a few extra matches between the two i's;
- * - runs of whitespace (any Unicode space) become one space, and the ends are trimmed.
+ * - runs of whitespace (any Unicode space, and control characters such as NUL) become one
+ *   space, and the ends are trimmed.
  * CJK ideographs, kana without marks, Hangul (spelled out as jamo by NFKD), emoji and
  * punctuation are kept as they are.
  */
@@ -45,7 +46,7 @@ const EXTRA = new RegExp(`[${Object.keys(EXTRA_FOLDS).join('')}]`, 'gu');
 const MARKED = /(\P{M})?(\p{M}+)/gu;
 /** Scripts whose marks are accents; Common covers symbols, digits and emoji. */
 const ACCENTED = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Common}]/u;
-const SPACES = /\s+/gu;
+const SPACES = /[\s\p{Cc}]+/gu;
 
 /** `text` folded for search (see above): stored beside a title, and applied to every query. */
 export function foldForSearch(text: string): string {
@@ -56,4 +57,28 @@ export function foldForSearch(text: string): string {
     .replace(MARKED, (all, base: string | undefined) => (base === undefined ? '' : ACCENTED.test(base) ? base : all))
     .replace(SPACES, ' ')
     .trim();
+}
+
+/** A title query, ready for the store. */
+export interface TitleQuery {
+  /** The folded query: a task matches when its `title_search` contains it. */
+  text: string;
+  /**
+   * The FTS5 query for `tasks_fts` (trigram tokenizer): the query's trigrams, each quoted, AND-ed.
+   * It finds the rows holding all of them, which the caller narrows to those holding `text`.
+   * null under 3 characters: no trigram to look up.
+   */
+  match: string | null;
+}
+
+/** What `query` searches for, or null when nothing is left of it once folded. */
+export function titleQuery(query: string): TitleQuery | null {
+  const text = foldForSearch(query);
+  if (text === '') return null;
+  const chars = [...text]; // code points, as the trigram tokenizer counts
+  if (chars.length < 3) return { text, match: null };
+  const trigrams = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length; i++) trigrams.add(chars.slice(i, i + 3).join(''));
+  // Inside double quotes FTS5 syntax characters are plain text; a quote is written twice.
+  return { text, match: [...trigrams].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ') };
 }
