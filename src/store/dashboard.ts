@@ -163,7 +163,7 @@ export const DASHBOARD_SQL = {
     WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'`,
   // The search index holds a task under (its workspace's shard << 32) | its number (migrations/0006),
   // so the workspace is one rowid range, read from the top (newest first) until the limit. FTS5
-  // finds the rows holding every trigram of the query; instr keeps those holding the query itself.
+  // finds the rows holding the query's end trigrams (titleQuery); instr keeps those holding the query.
   // Parameters: team, FTS5 query, team, team, folded query, user, user, guest, limit.
   searchTitle: `SELECT t.id, t.number, t.title, t.status FROM tasks_fts f
       JOIN tasks t ON t.team_id = ? AND t.number = (f.rowid & 4294967295)

