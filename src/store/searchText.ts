@@ -3,8 +3,9 @@
  * that finding a task ignores case and accents in every script ("uber" finds "Über", "strasse"
  * finds "Straße", "σοφος" finds "ΣΟΦΟΣ").
  *
- * The fold is per character (apart from whitespace), so a query that is part of a title stays
- * part of the folded title: folding makes a search find more, never less. In order:
+ * The fold works letter by letter (a mark goes with the letter before it; whitespace runs become
+ * one space), so a query that is part of a title stays part of the folded title: folding makes
+ * a search find more, never less. In order:
  * - NFKD: accents split off their letters; compatibility forms become plain ones (ligature `ﬁ`
  *   → `fi`, full-width `Ａ` → `A`, `²` → `2`, the Kelvin and micro signs, Greek symbol forms
  *   `ϐ ϑ ϕ ϖ ϰ ϱ ϵ`, long `ſ`);
@@ -26,6 +27,8 @@
  *   space, and the ends are trimmed.
  * CJK ideographs, kana without marks, Hangul (spelled out as jamo by NFKD), emoji and
  * punctuation are kept as they are.
+ * Changing the fold changes what is stored: add a migration that folds every title again
+ * (`UPDATE tasks SET title_search = tasklane_fold(title)`; openStore registers the function).
  */
 
 /** What Unicode case folding or common usage does that NFKD + `toLowerCase` do not. */
