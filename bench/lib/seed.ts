@@ -1,4 +1,5 @@
 import { openStore } from '../../src/store/db.js';
+import { foldForSearch } from '../../src/store/searchText.js';
 
 export interface SeedOptions {
   teams: number;
@@ -15,17 +16,23 @@ export const usersOf = (team: string, n = 50) => Array.from({ length: n }, (_, i
 
 /**
  * Fills a migrated store with `tasks` tasks spread over `teams` workspaces, in one transaction
- * with prepared inserts (about a second per 200k rows here). Deterministic: no randomness.
+ * with prepared inserts (about 20 s for 1,000,000 tasks here). Deterministic: no randomness.
  */
 export function seedStore(path: string, o: SeedOptions): { seconds: number } {
   const started = Date.now();
   const store = openStore(path);
   const db = store.sqlite;
   const teams = BENCH_TEAMS(o.teams);
-  const insertTask = db.prepare(
-    `INSERT INTO tasks (team_id, number, title, description, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
-     VALUES (?, ?, ?, '', ?, 'normal', ?, ?, ?, 'command', ?, ?, ?, ?)`,
-  );
+  // A team's tasks go to a scratch table, then into `tasks` in one statement: the search index's
+  // trigger then adds them in one batch. Row by row, FTS5 would write an index segment per
+  // statement (87 s instead of 19 s for 1,000,000 tasks).
+  const columns = 'team_id, number, title, title_search, description, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at';
+  db.exec(`CREATE TEMP TABLE seed_tasks AS SELECT ${columns} FROM tasks WHERE 0`);
+  const insertTask = db.prepare(`INSERT INTO seed_tasks (${columns}) VALUES (?, ?, ?, ?, '', ?, 'normal', ?, ?, ?, 'command', ?, ?, ?, ?)`);
+  const flushTasks = () => {
+    db.exec(`INSERT INTO tasks (${columns}) SELECT ${columns} FROM seed_tasks ORDER BY rowid`);
+    db.exec('DELETE FROM seed_tasks');
+  };
   const insertCounter = db.prepare('INSERT INTO team_counters (team_id, last_task_number) VALUES (?, ?)');
   const insertApproval = db.prepare(
     `INSERT INTO approvals (team_id, title, details, requester_id, status, origin, created_at, updated_at) VALUES (?, ?, '', ?, 'pending', 'shortcut', ?, ?)`,
@@ -53,12 +60,14 @@ export function seedStore(path: string, o: SeedOptions): { seconds: number } {
         const creator = users[(i * 7) % users.length] as string;
         const done = !heavy && i % 3 === 0;
         const created = base + (i % 300) * day + i;
+        const title = `Task ${number} for ${assignee}: prepare the quarterly report section ${i % 97}`;
         insertTask.run(
-          team, number, `Task ${number} for ${assignee}: prepare the quarterly report section ${i % 97}`,
+          team, number, title, foldForSearch(title),
           done ? 'done' : 'open', assignee, creator, i % 4 === 0 ? null : isoDay(base + (i % 400) * day),
           created, created, done ? assignee : null, done ? created + day : null,
         );
       }
+      flushTasks();
       insertCounter.run(team, number);
       users.forEach((u, ui) => insertHome.run(team, u, ui % 4 === 0 ? recently : monthAgo));
       if (ti === 0) insertHome.run(team, HEAVY_USER, recently);

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Store } from './db.js';
 import type { HomeFilter, Priority, TaskStatus } from './schema.js';
+import { titleQuery } from './searchText.js';
 
 /**
  * The App Home's read model: read-only SQL over `tasks`, `approvals` and `approval_approvers`.
@@ -16,8 +17,9 @@ import type { HomeFilter, Priority, TaskStatus } from './schema.js';
  * | all open            | tasks_team_status_idx (team_id, status, created_at)           |
  * | recently done       | tasks_team_completed_idx (team_id, status, completed_at)      |
  * | waiting on you      | approval_approvers_user_idx (team_id, user_id, approval_id) + approvals PK |
- * | search              | tasks_team_number_uq (team_id, number): newest first, stops at the limit; |
- * |                     | a title match is a LIKE over one workspace's rows (no substring index)   |
+ * | search, 3+ letters  | tasks_fts (trigram), the workspace's rowid range, newest first; then the |
+ * |                     | task by tasks_team_number_uq; stops at the limit                        |
+ * | search, 1–2 letters | tasks_team_number_uq (team_id, number): newest first, stops at the limit |
  *
  * "Assigned to me" is ordered by due date with undated tasks last. SQLite sorts NULL first and
  * `ORDER BY due_date IS NULL, …` would defeat the index, so the list is read as two index
@@ -159,8 +161,21 @@ export const DASHBOARD_SQL = {
   pendingApprovalsCount: `SELECT count(*) AS n
     FROM approval_approvers aa JOIN approvals a ON a.id = aa.approval_id
     WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'`,
-  searchTitle: `SELECT id, number, title, status FROM tasks
-    WHERE team_id = ? AND title LIKE ? ESCAPE '\\' AND ${VISIBLE}
+  // The search index holds a task under (its workspace's shard << 32) | its number (migrations/0006),
+  // so the workspace is one rowid range, read from the top (newest first) until the limit. FTS5
+  // finds the rows holding the query's end trigrams (titleQuery); instr keeps those holding the query.
+  // Parameters: team, FTS5 query, team, team, folded query, user, user, guest, limit.
+  searchTitle: `SELECT t.id, t.number, t.title, t.status FROM tasks_fts f
+      JOIN tasks t ON t.team_id = ? AND t.number = (f.rowid & 4294967295)
+    WHERE tasks_fts MATCH ?
+      AND f.rowid BETWEEN (SELECT shard FROM task_search_shards WHERE team_id = ?) << 32
+        AND ((SELECT shard FROM task_search_shards WHERE team_id = ?) << 32) | 4294967295
+      AND instr(t.title_search, ?) > 0 AND ${VISIBLE}
+    ORDER BY f.rowid DESC LIMIT ?`,
+  // One or two letters make no trigram: the workspace's rows newest first, until the limit (all
+  // of them when few match).
+  searchShortTitle: `SELECT id, number, title, status FROM tasks
+    WHERE team_id = ? AND instr(title_search, ?) > 0 AND ${VISIBLE}
     ORDER BY number DESC LIMIT ?`,
   byNumber: `SELECT id, number, title, status FROM tasks WHERE team_id = ? AND number = ? AND ${VISIBLE}`,
 } as const;
@@ -254,8 +269,9 @@ export class DashboardReadModel {
   }
 
   /**
-   * Tasks of one workspace whose title contains `query` (case-insensitive for ASCII), newest
-   * first; a query like `12` or `#12` also finds task #12 first. Only tasks `reader` may see.
+   * Tasks of one workspace whose title contains `query`, ignoring case and accents
+   * (`foldForSearch`), newest first; a query like `12` or `#12` also finds task #12 first.
+   * Only tasks `reader` may see.
    */
   async searchTasks(reader: { teamId: string; userId: string; guest: boolean }, query: string, limit: number): Promise<TaskSearchHit[]> {
     const q = query.trim();
@@ -268,9 +284,13 @@ export class DashboardReadModel {
       const exact = this.stmt('byNumber').get(teamId, Number(numberMatch[1]), ...visible) as TaskSearchHit | undefined;
       if (exact) hits.push(exact);
     }
-    // LIKE is case-insensitive for ASCII; the user's own % and _ are matched literally.
-    const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = this.stmt('searchTitle').all(teamId, pattern, ...visible, limit) as TaskSearchHit[];
+    const title = titleQuery(q);
+    if (title === null) return hits;
+    const rows = (
+      title.match === null
+        ? this.stmt('searchShortTitle').all(teamId, title.text, ...visible, limit)
+        : this.stmt('searchTitle').all(teamId, title.match, teamId, teamId, title.text, ...visible, limit)
+    ) as TaskSearchHit[];
     for (const r of rows) {
       if (hits.length >= limit) break;
       if (!hits.some((h) => h.id === r.id)) hits.push(r);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { foldForSearch } from './searchText.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 /** What a write transaction callback receives: the same query API, bound to the transaction. */
@@ -51,6 +52,8 @@ export function openStore(databaseUrl: string, migrationsFolder: string | null =
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
     cacheStatements(sqlite);
+    // For SQL that folds titles itself: the migration that filled tasks.title_search.
+    sqlite.function('tasklane_fold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldForSearch(text) : null));
     const db = drizzle(sqlite, { schema });
 
     if (migrationsFolder !== null) {

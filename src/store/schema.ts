@@ -34,6 +34,14 @@ export const tasks = sqliteTable(
     teamId: text('team_id').notNull(),
     number: integer('number').notNull(),
     title: text('title').notNull(),
+    /**
+     * `title` folded for search (store/searchText.ts `foldForSearch`), written with the title.
+     * Indexed by `tasks_fts` (FTS5, trigram; not known to drizzle), kept in step by triggers on
+     * this table (migrations/0006). A migration that rebuilds this table (drizzle-kit does for
+     * some changes) drops those triggers and must create them again: test/store/search.test.ts
+     * checks they exist.
+     */
+    titleSearch: text('title_search').notNull(),
     description: text('description').notNull().default(''),
     status: text('status', { enum: TASK_STATUSES }).notNull().default('open'),
     priority: text('priority', { enum: PRIORITIES }).notNull().default('normal'),
@@ -71,6 +79,16 @@ export const tasks = sqliteTable(
     index('tasks_step_state_idx').on(t.stepState).where(sql`${t.stepState} IN ('waiting', 'completing')`),
   ],
 );
+
+/**
+ * A small number per workspace, given by the tasks insert trigger when the workspace's first task
+ * is stored (migrations/0006): the search index `tasks_fts` keeps a task under the rowid
+ * `(shard << 32) | number`, so a search reads one workspace's part of the index, newest first.
+ */
+export const taskSearchShards = sqliteTable('task_search_shards', {
+  shard: integer('shard').primaryKey(),
+  teamId: text('team_id').notNull().unique(),
+});
 
 /** Slack messages that show a task (assignee DM card, channel card, thread replies are not tracked). */
 export const taskMessages = sqliteTable(

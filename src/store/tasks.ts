@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-o
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { writeEffects, type Effect } from './outbox.js';
+import { foldForSearch, titleQuery, type TitleQuery } from './searchText.js';
 import {
   auditLog,
   taskComments,
@@ -24,6 +25,20 @@ import {
  * Each change takes `effects`, a function of its outcome returning what it owes Slack (outbox
  * rows): called inside the transaction, so the change and its effects commit together or not at all.
  */
+
+/**
+ * The workspace's tasks whose folded title contains `title.text`. With 3 letters or more, the
+ * numbers come from the search index (migrations/0006: rowid = (workspace shard << 32) | number,
+ * one workspace = one rowid range); under 3 there is no trigram to look up and every row of the
+ * workspace is read.
+ */
+function titleContains(teamId: string, title: TitleQuery): SQL {
+  const contains = sql`instr(${tasks.titleSearch}, ${title.text}) > 0`;
+  if (title.match === null) return contains;
+  const shard = sql`(SELECT shard FROM task_search_shards WHERE team_id = ${teamId})`;
+  return sql`(${tasks.number} IN (SELECT rowid & 4294967295 FROM tasks_fts WHERE tasks_fts MATCH ${title.match}
+    AND rowid BETWEEN ${shard} << 32 AND (${shard} << 32) | 4294967295) AND ${contains})`;
+}
 
 /** What a change owes Slack, given its outcome (run inside its transaction). */
 export type EffectsOf<T> = (outcome: T) => Effect[];
@@ -146,6 +161,7 @@ export class TasksRepository {
               teamId: sql.placeholder('teamId'),
               number: sql.placeholder('number'),
               title: sql.placeholder('title'),
+              titleSearch: sql.placeholder('titleSearch'),
               description: sql.placeholder('description'),
               priority: sql.placeholder('priority'),
               assigneeId: sql.placeholder('assigneeId'),
@@ -167,6 +183,7 @@ export class TasksRepository {
           teamId: input.teamId,
           number: counter.n,
           title: input.title,
+          titleSearch: foldForSearch(input.title),
           description: input.description ?? '',
           priority: input.priority ?? 'normal',
           assigneeId: input.assigneeId,
@@ -228,9 +245,10 @@ export class TasksRepository {
         if (patch[key] !== undefined && patch[key] !== before[key]) changes[key] = patch[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
       const task = tx
         .update(tasks)
-        .set({ ...changes, updatedAt: at })
+        .set({ ...changes, ...searchable, updatedAt: at })
         .where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)))
         .returning()
         .get();
@@ -477,20 +495,36 @@ export class TasksRepository {
     return { tasks: rows, total: counts?.total ?? 0, overdue: counts?.overdue ?? 0 };
   }
 
-  /** Title search for a workspace (App Home search, options endpoint): open tasks first, newest first, at most 100; only what `reader` may see. */
+  /**
+   * Title search for a workspace: titles containing `query` ignoring case and accents
+   * (`foldForSearch`), and task #n for a query `n` or `#n`. Open tasks first, newest first, at
+   * most 100; only what `reader` may see. Uses the search index as the App Home's search does
+   * (DashboardReadModel.searchTasks), but reads every match of the workspace to put open ones first.
+   */
   async search(teamId: string, reader: TaskReader, query: string, limit = 100): Promise<TaskRow[]> {
-    const pattern = `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const max = Math.min(Math.max(limit, 1), 100);
+    const title = titleQuery(query);
+    const hits = title
+      ? this.store.db
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, teamId), titleContains(teamId, title), visibleTo(reader)))
+          .orderBy(sql`${tasks.status} <> 'open'`, desc(tasks.id))
+          .limit(max)
+          .all()
+      : [];
+    // Asked apart: an OR with the index lookup would read the whole workspace.
     const byNumber = /^#?(\d{1,9})$/.exec(query.trim());
-    const match = byNumber
-      ? sql`(${tasks.title} LIKE ${pattern} ESCAPE '\\' OR ${tasks.number} = ${Number(byNumber[1])})`
-      : sql`${tasks.title} LIKE ${pattern} ESCAPE '\\'`;
-    return this.store.db
-      .select()
-      .from(tasks)
-      .where(and(eq(tasks.teamId, teamId), match, visibleTo(reader)))
-      .orderBy(sql`${tasks.status} <> 'open'`, desc(tasks.id))
-      .limit(Math.min(Math.max(limit, 1), 100))
-      .all();
+    const numbered = byNumber
+      ? this.store.db
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, teamId), eq(tasks.number, Number(byNumber[1])), visibleTo(reader)))
+          .get()
+      : undefined;
+    if (!numbered || hits.some((t) => t.id === numbered.id)) return hits;
+    const openFirst = (t: TaskRow) => (t.status === 'open' ? 0 : 1);
+    return [...hits, numbered].sort((a, b) => openFirst(a) - openFirst(b) || b.id - a.id).slice(0, max);
   }
 
   // ------------------------------------------------------------ workflow steps

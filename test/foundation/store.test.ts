@@ -33,7 +33,7 @@ describe('the SQLite store', () => {
     const path = join(dir, 'restart.db');
     const first = openStore(path);
     first.sqlite
-      .prepare("INSERT INTO tasks (team_id, number, title, assignee_id, creator_id, origin) VALUES ('T1', 1, 'Kept', 'U1', 'U1', 'command')")
+      .prepare("INSERT INTO tasks (team_id, number, title, title_search, assignee_id, creator_id, origin) VALUES ('T1', 1, 'Kept', 'kept', 'U1', 'U1', 'command')")
       .run();
     const t0 = Date.now();
     const firstDeliveries = new DeliveriesRepository(first, () => t0);
@@ -62,7 +62,7 @@ describe('the SQLite store', () => {
     const path = join(dir, 'rebuild.db');
     const before = openStore(path, folder);
     before.sqlite
-      .prepare("INSERT INTO tasks (id, team_id, number, title, assignee_id, creator_id, origin) VALUES (1, 'T1', 1, 'Parent', 'U1', 'U1', 'command')")
+      .prepare("INSERT INTO tasks (id, team_id, number, title, title_search, assignee_id, creator_id, origin) VALUES (1, 'T1', 1, 'Parent', 'parent', 'U1', 'U1', 'command')")
       .run();
     before.sqlite.prepare("INSERT INTO task_comments (task_id, team_id, user_id, text) VALUES (1, 'T1', 'U1', 'child row')").run();
     const createTasks = (before.sqlite.prepare("SELECT sql FROM sqlite_master WHERE name = 'tasks'").get() as { sql: string }).sql;

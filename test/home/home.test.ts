@@ -258,6 +258,24 @@ describe('App Home', () => {
     expect(viewText(t.fake.topView(ALICE)?.blocks)).not.toContain('Secret');
   });
 
+  it('search ignores case and accents: a task made with /task add is found without its accents', async () => {
+    const add = await t.slack.command({ teamId: TEAM, userId: ALICE, text: 'add Überweisung an Müller prüfen' });
+    expect(add.response.status).toBe(200);
+    await t.settle();
+    seedTasks(t.store, TEAM, [{ assigneeId: BOB, title: 'Straßenfest planen' }, { assigneeId: BOB, title: 'ΣΟΦΟΣ' }]);
+    const view = await openHome(ALICE);
+    const titles = async (value: string) => {
+      const { json } = await t.slack.blockSuggestion({ teamId: TEAM, userId: ALICE, actionId: ACTION.homeSearch, value, viewId: view.id });
+      return (json as { options: { text: { text: string } }[] }).options.map((o) => o.text.text.replace(/^#\d+ /, ''));
+    };
+    expect(await titles('uberweisung')).toEqual(['Überweisung an Müller prüfen']);
+    expect(await titles('MULLER PRUF')).toEqual(['Überweisung an Müller prüfen']);
+    expect(await titles('strasse')).toEqual(['Straßenfest planen']);
+    expect(await titles('σοφος')).toEqual(['ΣΟΦΟΣ']);
+    expect(await titles('ü')).toEqual(['Überweisung an Müller prüfen']); // under 3 letters: no index, same answer
+    expect(await titles('"*:^()')).toEqual([]);
+  });
+
   it('coalesces a burst of 100 changes in a second into a handful of publishes', async () => {
     await openHome(ALICE);
     const before = publishesTo(ALICE).length;

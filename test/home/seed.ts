@@ -1,6 +1,7 @@
 // Seeding the store straight through SQL (one transaction, prepared), for Home tests that need
 // hundreds or thousands of rows: going through Slack for each would test nothing more.
 import type { Store } from '../../src/store/db.js';
+import { foldForSearch } from '../../src/store/searchText.js';
 
 export interface SeedTask {
   title?: string;
@@ -22,8 +23,8 @@ export function seedTasks(store: Store, teamId: string, tasks: SeedTask[]): numb
      RETURNING last_task_number AS last`,
   );
   const insert = db.prepare(`INSERT INTO tasks
-    (team_id, number, title, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'command', ?, ?, ?, ?)`);
+    (team_id, number, title, title_search, status, priority, assignee_id, creator_id, due_date, origin, created_at, updated_at, completed_by, completed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'command', ?, ?, ?, ?)`);
   return db.transaction(() => {
     const { last } = next.get(teamId, tasks.length) as { last: number };
     let number = last - tasks.length;
@@ -33,10 +34,12 @@ export function seedTasks(store: Store, teamId: string, tasks: SeedTask[]): numb
       const status = t.status ?? 'open';
       const createdAt = t.createdAt ?? base + i * 1000;
       const completedAt = status === 'done' ? (t.completedAt ?? Date.now()) : null;
+      const title = t.title ?? `Task ${number}`;
       const r = insert.run(
         teamId,
         number,
-        t.title ?? `Task ${number}`,
+        title,
+        foldForSearch(title),
         status,
         t.priority ?? 'normal',
         t.assigneeId,

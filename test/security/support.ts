@@ -288,10 +288,11 @@ export function expectClean(t: TestApp, m: Mark, allowed: Allowed, opts: { statu
 
 // ------------------------------------------------------------------ the store
 
+/** Ordinary tables: not the search index (an FTS5 virtual table and its shadow tables, derived from `tasks`). */
 function tables(t: TestApp): string[] {
   return (
     t.store.sqlite
-      .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' ORDER BY name")
+      .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' ORDER BY name")
       .all() as { name: string }[]
   ).map((r) => r.name);
 }

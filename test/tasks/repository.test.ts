@@ -175,7 +175,7 @@ describe('changes', () => {
 
     const insertRaw = (fx: string | null) =>
       store.sqlite
-        .prepare("INSERT INTO tasks (team_id, number, title, assignee_id, creator_id, origin, function_execution_id) VALUES (?, ?, 'raw', 'UANN', 'UBOB', 'workflow', ?)")
+        .prepare("INSERT INTO tasks (team_id, number, title, title_search, assignee_id, creator_id, origin, function_execution_id) VALUES (?, ?, 'raw', 'raw', 'UANN', 'UBOB', 'workflow', ?)")
         .run(A, 1000 + Math.floor(Math.random() * 1e6), fx);
     expect(() => insertRaw('FxA')).toThrow(/UNIQUE constraint failed: tasks.function_execution_id/);
     insertRaw(null);
