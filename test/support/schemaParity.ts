@@ -157,8 +157,9 @@ export function sqliteShape(schema: Record<string, unknown>): SchemaShape {
   return Object.fromEntries(
     tables.map((t) => {
       const config = sqliteTableConfig(t);
+      // An INTEGER PRIMARY KEY is the rowid: SQLite numbers a row that comes without one.
       const column = (c: Column) =>
-        columnShape(c, SQLITE_FAMILY[c.columnType] ?? `unknown ${c.columnType}`, (c as { autoIncrement?: boolean }).autoIncrement === true);
+        columnShape(c, SQLITE_FAMILY[c.columnType] ?? `unknown ${c.columnType}`, (c as { autoIncrement?: boolean }).autoIncrement === true || (c.primary && c.columnType === 'SQLiteInteger'));
       const name = (ft: unknown) => sqliteTableConfig(ft as SQLiteTable).name;
       return [config.name, tableShape(config as unknown as AnyConfig, renderSqlite, column, name)];
     }),

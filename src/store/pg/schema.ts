@@ -25,6 +25,15 @@ export const teamCounters = pgTable('team_counters', {
   lastTaskNumber: integer('last_task_number').notNull().default(0),
 });
 
+/**
+ * A small number per workspace (SQLite's search index keys a task by it, see ../schema.ts); kept
+ * here so both engines hold the same tables.
+ */
+export const taskSearchShards = pgTable('task_search_shards', {
+  shard: integer('shard').primaryKey().generatedByDefaultAsIdentity(),
+  teamId: text('team_id').notNull().unique(),
+});
+
 export const tasks = pgTable(
   'tasks',
   {
@@ -32,6 +41,8 @@ export const tasks = pgTable(
     teamId: text('team_id').notNull(),
     number: integer('number').notNull(),
     title: text('title').notNull(),
+    /** The title folded for search (store/searchText.ts); indexed with pg_trgm when the engine lands. */
+    titleSearch: text('title_search').notNull(),
     description: text('description').notNull().default(''),
     status: text('status', { enum: TASK_STATUSES }).notNull().default('open'),
     priority: text('priority', { enum: PRIORITIES }).notNull().default('normal'),
