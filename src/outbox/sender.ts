@@ -218,7 +218,12 @@ export class Outbox implements EffectSender {
   }
 
   private launch(row: OutboxRow): void {
-    const sending: Promise<void> = this.send(row).then((outcome) => {
+    const attempt = this.send(row).catch((err: unknown): SendOutcome => {
+      // A bug in a handler's failure path: keep the row (its outcome unknown) rather than the slot.
+      this.deps.logger.error(`outbox: ${row.key}: ${describeError(err)}`);
+      return { state: 'retry', at: this.deps.now() + 60_000, error: describeError(err), uncertain: true };
+    });
+    const sending: Promise<void> = attempt.then((outcome) => {
       this.ended.push({ row, outcome });
       this.running.delete(sending);
       this.kick(); // the next round records it, with the others that end meanwhile
