@@ -342,11 +342,6 @@ export class TaskService {
     return this.repo.openAssignedTo(teamId, userId, today, page);
   }
 
-  /** Title (or `#n`) search within the workspace, at most 100, of what the reader may see. */
-  async search(reader: Actor, query: string, limit = 100): Promise<TaskRow[]> {
-    return this.repo.search(reader.teamId, { userId: reader.userId, guest: await this.isGuest(reader) }, query, limit);
-  }
-
   /** Comments (oldest first) and audit history for the details view. */
   async details(reader: Actor, ref: TaskRef): Promise<{ task: TaskRow; comments: CommentRow[]; history: AuditRow[] }> {
     const task = await this.get(reader, ref);
