@@ -19,7 +19,7 @@ import { guardRequests } from './slack/requestGuard.js';
 import { DEFAULT_HTTP_LIMITS, limitConnections, serverOptions, type HttpLimits } from './slack/httpLimits.js';
 import { UserDirectory } from './slack/users.js';
 import { toLogLevel, webClientOptions } from './slack/webApi.js';
-import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
+import { startMaintenance, type Maintenance } from './store/maintenance.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
 
@@ -133,7 +133,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     ? senderHere()
     : new OutboxThread({
         store,
-        data: { databasePath: store.sqlite.name, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
+        data: { databasePath: store.sqlite.name, writeLock: store.writeLock.buffer, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
         logger: log,
         background,
         now,
@@ -229,7 +229,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   };
 
   let server: Server | undefined;
-  let checkpointer: Checkpointer | undefined;
+  let maintenance: Maintenance | undefined;
   return {
     app,
     services,
@@ -237,7 +237,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     async start(port = config.port) {
       const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(limits)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
-      if (!store.sqlite.memory) checkpointer = startCheckpointer(store.sqlite.name, log);
+      if (!store.sqlite.memory) maintenance = startMaintenance(store, log);
       outbox.start();
       runRecovery();
       recoveryTimer = setInterval(runRecovery, recoveryEveryMs);
@@ -255,7 +255,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       const drained = await inFlight.idle(graceMs);
       if (!drained) log.warn(`shutdown: ${inFlight.size} handler(s) still running after ${graceMs} ms; stopping anyway`);
       await outbox.stop();
-      await checkpointer?.stop();
+      await maintenance?.stop();
     },
   };
 }

@@ -1,18 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { describeError, type Background } from '../runtime.js';
 import type { Store } from '../store/db.js';
 import { OutboxRepository, type Effect } from '../store/outbox.js';
+import { startWorkerModule } from '../workerThread.js';
 import { DEFAULT_OUTBOX_OPTIONS, type EffectSender, type Outbox, type OutboxOptions } from './sender.js';
 
 /** What the thread is started with. */
 export interface OutboxThreadData {
   databasePath: string;
+  /** The main store's `WriteLock` buffer: the thread's connection takes the same lock. */
+  writeLock: SharedArrayBuffer;
   config: Pick<Config, 'botToken' | 'slackApiUrl' | 'logLevel'>;
   options: Partial<OutboxOptions> & { callTimeoutMs?: number };
 }
@@ -85,10 +84,12 @@ export class OutboxThread implements EffectSender {
     this.started = true;
     const worker = startWorker(this.deps.data);
     this.worker = worker;
+    const workerThreadId = worker.threadId; // -1 once it has stopped
     worker.on('message', (m: FromOutboxThread) => this.received(m));
     worker.on('error', (err) => this.failed(describeError(err)));
     worker.on('exit', (code) => {
       this.exited = true;
+      this.deps.store.writeLock.releaseIfHeldBy(workerThreadId);
       if (!this.closing) this.failed(`it exited with code ${code}`);
     });
     this.kick();
@@ -155,15 +156,6 @@ export class OutboxThread implements EffectSender {
  */
 const THREAD_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 };
 
-/** Compiled (`dist/`), the entry is JavaScript; from source (tests, `npm run dev`) tsx loads it. */
 function startWorker(data: OutboxThreadData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: data, resourceLimits: THREAD_HEAP });
-  // tsx's ESM entry, found from here (not from the working directory) through its package.json.
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const tsx = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import.default ?? 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data, resourceLimits: THREAD_HEAP });
+  return startWorkerModule(import.meta.url, 'worker', data, THREAD_HEAP);
 }

@@ -5,13 +5,13 @@
  * HTTP exchanges with Slack happen here, at a lower CPU priority, while the main thread answers
  * Slack. Log lines go to the main thread's logger (and its token redaction).
  */
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger, LogLevel } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import { InFlight } from '../runtime.js';
 import { toLogLevel, webClientOptions } from '../slack/webApi.js';
-import { openStore } from '../store/db.js';
+import { openStore, WriteLock } from '../store/db.js';
+import { niceThisThread } from '../workerThread.js';
 import { registerEffectKinds } from './register.js';
 import { Outbox } from './sender.js';
 import type { FromOutboxThread, OutboxThreadData, ToOutboxThread } from './thread.js';
@@ -21,15 +21,8 @@ if (!port) throw new Error('outbox/worker.ts runs as a worker thread (see thread
 const data = workerData as OutboxThreadData;
 const send = (m: FromOutboxThread) => port.postMessage(m);
 
-// Linux keeps a nice value per thread (setpriority on the calling thread): under load, acks on
-// the main thread go first and effects catch up. Elsewhere this would renice the whole process.
-if (process.platform === 'linux') {
-  try {
-    setPriority(0, 10);
-  } catch {
-    // not permitted here: run at normal priority
-  }
-}
+// Under load, acks on the main thread go first and effects catch up.
+await niceThisThread();
 
 const RANK = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 type Level = keyof typeof RANK;
@@ -62,7 +55,7 @@ function lineText(m: unknown): string {
 }
 
 const logger = new ParentLogger(data.config.logLevel);
-const store = openStore(data.databasePath, null);
+const store = openStore(data.databasePath, null, new WriteLock(data.writeLock));
 const { callTimeoutMs, ...options } = data.options;
 const client = new WebClient(data.config.botToken, { ...webClientOptions(data.config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
 let clockOffsetMs = 0;

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -29,6 +30,11 @@ export interface Store {
    * of that transaction.
    */
   prepared<T>(key: string, build: (db: Db) => T): T;
+  /**
+   * The lock `write` takes, shared with the process's other connections to this file (the outbox
+   * sender thread opens its store with it): see `WriteLock`.
+   */
+  readonly writeLock: WriteLock;
   /** true when the store answers a trivial query. */
   ping(): boolean;
   close(): void;
@@ -44,13 +50,16 @@ export interface Store {
  * `migrationsFolder: null` opens a second connection to a store another connection of the
  * process has already migrated (the Home publisher's thread).
  */
-export function openStore(databaseUrl: string, migrationsFolder: string | null = MIGRATIONS_FOLDER): Store {
+export function openStore(databaseUrl: string, migrationsFolder: string | null = MIGRATIONS_FOLDER, writeLock = new WriteLock()): Store {
   if (databaseUrl !== ':memory:' && !databaseUrl.startsWith('file:')) prepareOwnerOnlyFiles(databaseUrl);
   const sqlite = new Database(databaseUrl);
   try {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
+    // The maintenance thread checkpoints (maintenance.ts); a commit does it only past this many
+    // WAL pages (SQLite's default is 1,000, which a busy second reached between two rounds).
+    sqlite.pragma('wal_autocheckpoint = 8000');
     cacheStatements(sqlite);
     // For SQL that folds titles itself: the migration that filled tasks.title_search.
     sqlite.function('tasklane_fold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldForSearch(text) : null));
@@ -72,7 +81,8 @@ export function openStore(databaseUrl: string, migrationsFolder: string | null =
     return {
       db,
       sqlite,
-      write: (fn) => db.transaction(fn, { behavior: 'immediate' }),
+      writeLock,
+      write: (fn) => writeLock.hold(() => db.transaction(fn, { behavior: 'immediate' })),
       prepared<T>(key: string, build: (d: Db) => T): T {
         let q = preparedQueries.get(key) as T | undefined;
         if (q === undefined) preparedQueries.set(key, (q = build(db)));
@@ -162,4 +172,66 @@ function cacheStatements(sqlite: Database.Database, max = 500): void {
     cache.set(source, stmt);
     return stmt;
   }) as typeof sqlite.prepare;
+}
+
+/**
+ * Serialises the write transactions of one process's connections to one file (the main thread's
+ * and the outbox sender thread's), in shared memory. SQLite serialises writers too, but a writer
+ * that finds the file locked sleeps in SQLite's busy handler (1, 2, 5, 10… ms, whatever the
+ * holder needs): a main-thread commit that met the sender's round waited milliseconds for a
+ * transaction that took a fraction of one. Here the waiter wakes the moment the lock is let go.
+ * Another process's writers still meet SQLite's own locking (busy_timeout).
+ *
+ * The cell holds the holder's thread id + 1 (0: free). A thread that dies holding it is let go
+ * by `releaseIfHeldBy` (the sender thread's exit); a wait longer than `maxWaitMs` goes ahead
+ * anyway and leaves the rest to SQLite's locking. Re-entrant within a thread (nested `write`).
+ */
+export class WriteLock {
+  private readonly cell: Int32Array;
+  private depth = 0;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4), private readonly maxWaitMs = 5_000) {
+    this.cell = new Int32Array(buffer);
+  }
+
+  hold<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    }
+    const me = threadId + 1;
+    const acquired = this.acquire(me);
+    this.depth = 1;
+    try {
+      return fn();
+    } finally {
+      this.depth = 0;
+      if (acquired) this.release(me);
+    }
+  }
+
+  /** Frees the lock if the thread `deadThreadId` held it (that thread exited). */
+  releaseIfHeldBy(deadThreadId: number): void {
+    this.release(deadThreadId + 1);
+  }
+
+  private acquire(me: number): boolean {
+    let deadline: number | undefined;
+    for (;;) {
+      const holder = Atomics.compareExchange(this.cell, 0, 0, me);
+      if (holder === 0) return true;
+      deadline ??= Date.now() + this.maxWaitMs;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.cell, 0, holder, left);
+    }
+  }
+
+  private release(holder: number): void {
+    if (Atomics.compareExchange(this.cell, 0, holder, 0) === holder) Atomics.notify(this.cell, 0, 1);
+  }
 }
