@@ -411,6 +411,23 @@ function contract(current: () => Engine): void {
       expect(await e().outbox()).toHaveLength(3);
     });
 
+    it('concurrent changes that owe the same effects in opposite orders all commit', async () => {
+      const home = (user: string): Effect => ({ key: `home:${A}:${user}`, teamId: A, kind: 'home', target: user, coalesce: true, spacingMs: 250 });
+      const card = (user: string): Effect => ({ key: `dm:${user}`, teamId: A, kind: 'message', target: user });
+      const t1 = (await repo().create(task(), at())).task;
+      const t2 = (await repo().create(task(), at())).task;
+      const changes = Array.from({ length: 12 }, (_, i) => [
+        repo().update(A, t1.id, 'UANN', { description: `one ${i}` }, at(), () => [home('UANN'), home('UBOB'), card(`U${i}`), card(`V${i}`)]),
+        repo().update(A, t2.id, 'UBOB', { description: `two ${i}` }, at(), () => [home('UBOB'), home('UANN'), card(`V${i}`), card(`U${i}`)]),
+      ]).flat();
+      const results = await Promise.all(changes);
+      expect(results.every((r) => r?.changed)).toBe(true);
+      const rows = await e().outbox();
+      expect(rows).toHaveLength(2 + 24);
+      expect(rows.find((r) => r.key === `home:${A}:UANN`)?.generation).toBe(23);
+      expect(rows.find((r) => r.key === `home:${A}:UBOB`)?.generation).toBe(23);
+    });
+
     it('step state moves only from the expected states, audited when it ends', async () => {
       const t = (await repo().create(task({ functionExecutionId: 'Fx9', stepState: 'waiting' }), at())).task;
       expect(await repo().pendingSteps()).toEqual([]);

@@ -7,11 +7,18 @@ import { outbox } from './schema.js';
  * Writes effects in the caller's transaction, with ../outbox.ts `writeEffects`'s semantics: a new
  * key becomes a pending row; an existing key is left alone, unless the effect coalesces, in which
  * case the row is pending again with a new generation (and its payload replaced). One statement
- * per effect, in order: a key written twice in one call is seen by the second write, and a
- * multi-row upsert may not touch one row twice.
+ * per effect: a key written twice in one call is seen by the second write (a multi-row upsert may
+ * not touch one row twice).
+ *
+ * Written in key order, not the order given (a stable sort: a key given twice keeps its order).
+ * Each write locks its key's row until commit, and SQLite's one writer never meets another, but
+ * here two changes may owe the same effects in opposite orders (the Homes of a task's assignee
+ * and creator): in one order for all, the second waits for the first instead of deadlocking.
+ * So row ids within one change follow the keys; the sender goes by due time, not id.
  */
 export async function writeEffectsPg(tx: PgQueries, effects: readonly Effect[], now: number): Promise<void> {
-  for (const e of effects) {
+  const inKeyOrder = [...effects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const e of inKeyOrder) {
     const row = {
       key: e.key,
       teamId: e.teamId,
