@@ -213,6 +213,40 @@ function contract(current: () => Engine): void {
   });
 
   describe('changes', () => {
+    it('an id or number no row can have (a fraction, NaN, out of range) finds nothing and changes nothing', async () => {
+      const t = (await repo().create(task({ functionExecutionId: 'FxOdd', stepState: 'waiting' }), at())).task;
+      for (const odd of [t.id + 0.5, Number.NaN, Infinity, -Infinity, 2 ** 70, -(2 ** 70), 2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, -1, 0]) {
+        const what = String(odd);
+        expect(await repo().findById(A, odd), what).toBeUndefined();
+        expect(await repo().findByNumber(A, odd), what).toBeUndefined();
+        expect(await repo().update(A, odd, 'UANN', { title: 'x' }, at()), what).toBeUndefined();
+        expect(await repo().assign(A, odd, 'UANN', 'UCAT', at()), what).toBeUndefined();
+        expect(await repo().complete(A, odd, 'UANN', at()), what).toBeUndefined();
+        expect(await repo().reopen(A, odd, 'UANN', at()), what).toBeUndefined();
+        expect(await repo().delete(A, odd, 'UANN', at()), what).toBeUndefined();
+        expect(await repo().addComment(A, odd, 'UANN', 'x', at()), what).toBeUndefined();
+        expect(await repo().comments(A, odd), what).toEqual([]);
+        expect(await repo().history(A, odd), what).toEqual([]);
+        expect(await repo().messages(A, odd), what).toEqual([]);
+        await repo().recordMessage(A, odd, { channelId: 'D1', ts: what, kind: 'assignee_dm' });
+        expect(await repo().transitionStep(A, odd, ['waiting'], 'failed'), what).toBe(false);
+      }
+      expect(await e().messageRows()).toEqual([]);
+      expect(await repo().findById(A, t.id)).toEqual(t);
+      expect((await e().audit()).map((r) => r.action)).toEqual(['created']);
+    });
+
+    it('text with NUL characters is stored (on PostgreSQL, which cannot hold a NUL, without them)', async () => {
+      const t = (await repo().create(task({ title: 'Write\u0000 it', description: 'a\u0000b' }), at())).task;
+      const strip = (text: string) => text.replaceAll('\u0000', '');
+      expect(strip(t.title)).toBe('Write it');
+      expect(t.titleSearch).toBe('write it');
+      expect(strip((await repo().update(A, t.id, 'UANN', { title: 'New\u0000 title', description: 'c\u0000' }, at()))!.task.description)).toBe('c');
+      expect(strip((await repo().findById(A, t.id))!.title)).toBe('New title');
+      expect(strip((await repo().addComment(A, t.id, 'UANN', 'hi\u0000there', at()))!.text)).toBe('hithere');
+      expect((await repo().search(A, MEMBER, 'new title')).map((x) => x.id)).toEqual([t.id]);
+    });
+
     it('complete is conditional and audited, moves a waiting step to completing; reopen clears the completion', async () => {
       const t = (await repo().create(task(), at())).task;
       const when = at();

@@ -24,6 +24,9 @@ import { auditLog, taskComments, taskMessages, tasks, teamCounters } from './sch
  *   (`FOR UPDATE`): two edits of one task see each other's result, as they would on SQLite;
  * - complete, reopen and step transitions are single conditional UPDATEs: PostgreSQL evaluates
  *   the condition again on the row a concurrent change left, so exactly one of two racers wins.
+ * Where SQLite quietly takes a value PostgreSQL refuses, it is met here: an id or number no
+ * column can hold (NaN, a fraction, out of range) finds no task instead of failing the query, and
+ * a NUL character, which PostgreSQL text cannot hold, is dropped from what people typed.
  */
 export class PgTasksRepository implements TasksStore {
   constructor(private readonly db: PgDb) {}
@@ -50,9 +53,9 @@ export class PgTasksRepository implements TasksStore {
         const insert = tx.insert(tasks).values({
           teamId: input.teamId,
           number: counter!.n,
-          title: input.title,
+          title: storable(input.title),
           titleSearch: foldForSearch(input.title),
-          description: input.description ?? '',
+          description: storable(input.description ?? ''),
           priority: input.priority ?? 'normal',
           assigneeId: input.assigneeId,
           creatorId: input.creatorId,
@@ -92,10 +95,12 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async findById(teamId: string, id: number): Promise<TaskRow | undefined> {
+    if (!isRowId(id)) return undefined;
     return this.get(this.db, teamId, id);
   }
 
   async findByNumber(teamId: string, number: number): Promise<TaskRow | undefined> {
+    if (!isTaskNumber(number)) return undefined;
     const [row] = await this.db
       .select()
       .from(tasks)
@@ -108,12 +113,18 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
+    if (!isRowId(id)) return undefined;
+    const wanted: TaskPatch = {
+      ...patch,
+      ...(patch.title !== undefined ? { title: storable(patch.title) } : {}),
+      ...(patch.description !== undefined ? { description: storable(patch.description) } : {}),
+    };
     return this.db.transaction(async (tx) => {
       const before = await this.lock(tx, teamId, id);
       if (!before) return undefined;
       const changes: Record<string, unknown> = {};
       for (const key of ['title', 'description', 'dueDate', 'priority'] as const) {
-        if (patch[key] !== undefined && patch[key] !== before[key]) changes[key] = patch[key];
+        if (wanted[key] !== undefined && wanted[key] !== before[key]) changes[key] = wanted[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
       const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
@@ -136,6 +147,7 @@ export class PgTasksRepository implements TasksStore {
     at: number,
     effects?: (t: { task: TaskRow; previousAssigneeId: string }) => Effect[],
   ): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
+    if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const before = await this.lock(tx, teamId, id);
       if (!before) return undefined;
@@ -152,6 +164,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async complete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
+    if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const [task] = await tx
         .update(tasks)
@@ -175,6 +188,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async reopen(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
+    if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const [task] = await tx
         .update(tasks)
@@ -198,6 +212,7 @@ export class PgTasksRepository implements TasksStore {
     at: number,
     effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
   ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
+    if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const task = await this.lock(tx, teamId, id);
       if (!task) return undefined;
@@ -210,9 +225,10 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async addComment(teamId: string, taskId: number, userId: string, text: string, at: number): Promise<CommentRow | undefined> {
+    if (!isRowId(taskId)) return undefined;
     return this.db.transaction(async (tx) => {
       if (!(await this.lock(tx, teamId, taskId))) return undefined;
-      const [comment] = await tx.insert(taskComments).values({ taskId, teamId, userId, text, createdAt: at }).returning();
+      const [comment] = await tx.insert(taskComments).values({ taskId, teamId, userId, text: storable(text), createdAt: at }).returning();
       await tx.update(tasks).set({ updatedAt: at }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, taskId)));
       await appendAuditPg(tx, { teamId, actorId: userId, entity: 'task', entityId: taskId, action: 'commented', detail: { comment: comment!.id } });
       return comment;
@@ -220,6 +236,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async comments(teamId: string, taskId: number): Promise<CommentRow[]> {
+    if (!isRowId(taskId)) return [];
     return this.db
       .select()
       .from(taskComments)
@@ -228,6 +245,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async history(teamId: string, taskId: number): Promise<AuditRow[]> {
+    if (!isRowId(taskId)) return [];
     return this.db
       .select()
       .from(auditLog)
@@ -238,6 +256,7 @@ export class PgTasksRepository implements TasksStore {
   // ------------------------------------------------------------ task cards
 
   async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
+    if (!isRowId(taskId)) return;
     await this.db.transaction(async (tx) => {
       // KEY SHARE: a concurrent delete of the task waits for this insert (or this sees it gone).
       const [task] = await tx
@@ -251,6 +270,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async messages(teamId: string, taskId: number): Promise<TaskMessage[]> {
+    if (!isRowId(taskId)) return [];
     return this.messagesOf(this.db, teamId, taskId);
   }
 
@@ -362,6 +382,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async transitionStep(teamId: string, id: number, from: StepState[], to: StepState): Promise<boolean> {
+    if (!isRowId(id)) return false;
     return this.db.transaction(async (tx) => {
       const r = await tx
         .update(tasks)
@@ -416,6 +437,13 @@ export class PgTasksRepository implements TasksStore {
     return [visibleToPg(q)];
   }
 }
+
+/** Ids are `bigint`: any other number names no row (on SQLite too; PostgreSQL would fail the query). */
+const isRowId = (id: number) => Number.isSafeInteger(id);
+/** Task numbers are `integer` (32-bit). */
+const isTaskNumber = (n: number) => Number.isInteger(n) && n >= -2_147_483_648 && n <= 2_147_483_647;
+/** PostgreSQL text cannot hold NUL (SQLite keeps it); it shows as nothing in Slack anyway. */
+const storable = (text: string) => text.replaceAll('\u0000', '');
 
 /** A create for an execution id another transaction has just used: roll back, return that task. */
 class ExecutionTaken extends Error {}
