@@ -172,6 +172,10 @@ function contract(current: () => Engine): void {
       expect((await e().audit()).map((r) => r.action)).toEqual(['created', 'created']);
       expect(await repo().findByExecutionId(A, 'Fx1')).toEqual(first.task);
       expect(await repo().findByExecutionId(B, 'Fx1')).toBeUndefined();
+      // An execution id is unique across workspaces: another workspace's create fails and stores nothing.
+      await expect(repo().create(task({ teamId: B, functionExecutionId: 'Fx1' }), at())).rejects.toThrow();
+      expect(await e().counter(B)).toBeUndefined();
+      expect(await repo().findByNumber(B, 1)).toBeUndefined();
     });
 
     it('of concurrent creates for one workflow execution, one creates and the others return its task', async () => {
@@ -282,6 +286,24 @@ function contract(current: () => Engine): void {
       for (const r of results) expect(r?.task.completedBy).toBe(by);
       expect((await repo().history(A, t.id)).map((h) => h.action)).toEqual(['created', 'completed']);
       expect((await e().outbox()).map((r) => r.key)).toEqual([`completed-by-${by}:${t.id}`]);
+    });
+
+    it('concurrent changes of one task each see the one before: one assign of many changes it, every edit is kept', async () => {
+      const t = (await repo().create(task(), at())).task;
+      const assigns = await Promise.all(Array.from({ length: 6 }, () => repo().assign(A, t.id, 'UBOB', 'UCAT', at(), ({ task: x }) => note('assigned')(x))));
+      expect(assigns.filter((r) => r?.changed)).toHaveLength(1);
+      for (const r of assigns) expect(r?.task.assigneeId).toBe('UCAT');
+      const edits = await Promise.all(Array.from({ length: 6 }, (_, i) => repo().update(A, t.id, 'UBOB', { description: `v${i}` }, at())));
+      expect(edits.every((r) => r?.changed)).toBe(true);
+      const [, ...more] = await Promise.all([repo().delete(A, t.id, 'UBOB', at()), ...Array.from({ length: 4 }, () => repo().addComment(A, t.id, 'UANN', 'late', at()))]);
+      const actions = (await e().audit()).map((r) => r.action);
+      expect(actions.filter((a) => a === 'assigned')).toHaveLength(1);
+      expect(actions.filter((a) => a === 'edited')).toHaveLength(6);
+      expect(actions.filter((a) => a === 'deleted')).toHaveLength(1);
+      // A comment either went in before the delete (and went with it) or found no task.
+      expect(actions.filter((a) => a === 'commented')).toHaveLength(more.filter((c) => c !== undefined).length);
+      expect(await e().commentRows()).toEqual([]);
+      expect(await e().outbox()).toHaveLength(1);
     });
 
     it('edit names the fields that changed and refolds the title; assign remembers the previous assignee', async () => {
