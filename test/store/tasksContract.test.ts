@@ -249,6 +249,12 @@ function contract(current: () => Engine): void {
       expect(strip((await repo().findById(A, t.id))!.title)).toBe('New title');
       expect(strip((await repo().addComment(A, t.id, 'UANN', 'hi\u0000there', at()))!.text)).toBe('hithere');
       expect((await repo().search(A, MEMBER, 'new title')).map((x) => x.id)).toEqual([t.id]);
+      // Looked up from a payload: a NUL matches nothing stored.
+      await repo().recordMessage(A, t.id, { channelId: 'D1', ts: '1.0', kind: 'assignee_dm' });
+      expect(await repo().findByMessage(A, 'D1', '1.0\u0000')).toBeUndefined();
+      await repo().forgetMessage(A, 'D1\u0000', '1.0');
+      expect(await repo().findByMessage(A, 'D1', '1.0')).toMatchObject({ id: t.id });
+      expect(await repo().findByExecutionId(A, 'Fx\u0000')).toBeUndefined();
     });
 
     it('complete is conditional and audited, moves a waiting step to completing; reopen clears the completion', async () => {

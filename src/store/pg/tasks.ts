@@ -34,15 +34,18 @@ export class PgTasksRepository implements TasksStore {
   /**
    * Creates a task with the workspace's next number (see above). With a `functionExecutionId`
    * already used, returns that task with `created: false`, changes nothing and uses no number;
-   * of two concurrent creates for one execution, the second waits for the first (the insert's
-   * conflict on the execution index) and then rolls back its counter increment.
+   * of two concurrent creates for one execution, the second waits for the first (at the
+   * workspace's counter, or at the execution index), meets its task there (`ON CONFLICT DO
+   * NOTHING` inserts nothing) and rolls back its counter increment.
    */
   async create(input: NewTask, at: number, effects?: EffectsOf<TaskRow>): Promise<{ task: TaskRow; created: boolean }> {
     const executionId = input.functionExecutionId ?? null;
+    // As on SQLite, an empty execution id is stored but not looked for.
+    const idempotent = Boolean(executionId);
     try {
       return await this.db.transaction(async (tx) => {
-        if (executionId !== null) {
-          const existing = await this.byExecutionId(tx, input.teamId, executionId);
+        if (idempotent) {
+          const existing = await this.byExecutionId(tx, input.teamId, executionId as string);
           if (existing) return { task: existing, created: false };
         }
         const [counter] = await tx
@@ -70,7 +73,7 @@ export class PgTasksRepository implements TasksStore {
           updatedAt: at,
         });
         const [task] =
-          executionId === null
+          !idempotent
             ? await insert.returning()
             : await insert.onConflictDoNothing({ target: tasks.functionExecutionId, where: sql.raw('function_execution_id IS NOT NULL') }).returning();
         if (!task) throw new ExecutionTaken();
@@ -109,6 +112,7 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async findByExecutionId(teamId: string, functionExecutionId: string): Promise<TaskRow | undefined> {
+    if (functionExecutionId.includes('\u0000')) return undefined;
     return this.byExecutionId(this.db, teamId, functionExecutionId);
   }
 
@@ -275,10 +279,13 @@ export class PgTasksRepository implements TasksStore {
   }
 
   async forgetMessage(teamId: string, channelId: string, ts: string): Promise<void> {
+    if (`${channelId}${ts}`.includes('\u0000')) return;
     await this.db.delete(taskMessages).where(and(eq(taskMessages.teamId, teamId), eq(taskMessages.channelId, channelId), eq(taskMessages.ts, ts)));
   }
 
   async findByMessage(teamId: string, channelId: string, ts: string): Promise<TaskRow | undefined> {
+    // From a payload (a reaction's message): a NUL matches nothing stored, and PostgreSQL refuses it.
+    if (`${channelId}${ts}`.includes('\u0000')) return undefined;
     const [row] = await this.db
       .select({ task: tasks })
       .from(taskMessages)
