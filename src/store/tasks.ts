@@ -16,6 +16,7 @@ import {
   type TaskOrigin,
   type TaskRow,
 } from './schema.js';
+import type { TasksStore } from './tasksStore.js';
 
 /**
  * The only SQL for tasks. Every method is one whole transaction (writes through
@@ -123,7 +124,7 @@ export interface Transition {
   changed: boolean;
 }
 
-export class TasksRepository {
+export class TasksRepository implements TasksStore {
   constructor(private readonly store: Store) {}
 
   /**
