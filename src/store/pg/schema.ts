@@ -71,8 +71,11 @@ export const tasks = pgTable(
     // Title search (pg/search.ts): GIN over (workspace, trigrams of the folded title); btree_gin
     // gives team_id its GIN operator class, so a search reads one workspace's entries. SQLite's
     // counterpart is the FTS5 table tasks_fts (migrations/0006), outside its drizzle schema.
-    // The extensions come from migrations-pg/0001_search_extensions.sql.
-    index('tasks_title_search_idx').using('gin', t.teamId, t.titleSearch.op('gin_trgm_ops')),
+    // The extensions come from migrations-pg/0001_search_extensions.sql. fastupdate off: a new
+    // title goes straight into the index instead of GIN's pending list, which every search would
+    // read in full until a vacuum merged it (up to 4 MB), and which the planner prices so high
+    // that it reads the whole workspace instead.
+    index('tasks_title_search_idx').using('gin', t.teamId, t.titleSearch.op('gin_trgm_ops')).with({ fastupdate: 'off' }),
   ],
 );
 
