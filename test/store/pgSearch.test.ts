@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as schema from '../../src/store/pg/schema.js';
-import { likeLiteral, searchTasksPg, titleMatches } from '../../src/store/pg/search.js';
+import { likeLiteral, searchTasksPg, titleMatches, trigramLetters, trigramPatterns } from '../../src/store/pg/search.js';
 import { foldForSearch } from '../../src/store/searchText.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
 
@@ -201,8 +201,10 @@ for (const locale of ['C', 'C.UTF-8']) {
                                     WHEN i % 500 = 4 THEN 'ежеквартальный аудит ' || i
                                     ELSE (ARRAY['send','review','draft','budget','launch','invoice'])[i % 6 + 1] || ' item ' || i END AS t) AS words`);
       await db.execute(sql`ANALYZE tasks`);
+      const letters = await trigramLetters(db);
+      expect(letters).toBe(locale === 'C' ? 'ascii' : 'any script');
       const plan = async (folded: string) => {
-        const { sql: text, params } = titleMatches(db, { teamId: 'T000000003', userId: 'U3', guest: false }, folded, 100).toSQL();
+        const { sql: text, params } = titleMatches(db, { teamId: 'T000000003', userId: 'U3', guest: false }, folded, 100, letters).toSQL();
         const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       };
@@ -212,14 +214,33 @@ for (const locale of ['C', 'C.UTF-8']) {
       expect(await plan('quarterly')).toContain('tasks_title_search_idx');
       expect(await plan('rterly aud')).toContain('tasks_title_search_idx');
       expect(await plan('zzz-no-match')).toContain('tasks_title_search_idx');
-      // Under a UTF-8 LC_CTYPE other scripts make trigrams too; under C they make none.
-      if (locale !== 'C') expect(await plan('квартальн')).toContain('tasks_title_search_idx');
+      expect(await plan('#4003')).toContain('tasks_title_search_idx'); // "4003" closed before: trigrams
+      // Under a UTF-8 LC_CTYPE other scripts make trigrams too; under C they make none, and a
+      // query without any reads the workspace by number instead of the whole index.
+      if (locale === 'C') expect(await plan('квартальн')).not.toContain('tasks_title_search_idx');
+      else expect(await plan('квартальн')).toContain('tasks_title_search_idx');
+      for (const q of ['---', 'x-', 'ab', 'q']) expect(await plan(q), q).not.toContain('tasks_title_search_idx');
+      expect(await found('квартальн', 'U4', false, 'T000000004')).toHaveLength(40);
       // Workspace 3 holds i ≡ 3 (mod 20): its audits are i = 3, 503, …, 19503.
       const audits = Array.from({ length: 40 }, (_, k) => `quarterly audit ${19_503 - 500 * k}`);
       expect(await found('Quarterly', 'U3', false, 'T000000003')).toEqual(audits);
     });
   });
 }
+
+it('narrows a query by the trigrams at its ends, and never by a pattern without one', () => {
+  expect(trigramPatterns('launch plan', 'ascii')).toEqual(['%lau%', '%lan%']);
+  expect(trigramPatterns('rev', 'ascii')).toEqual(['%rev%']);
+  expect(trigramPatterns('100% done', 'ascii')).toEqual(['%100%', '%one%']);
+  expect(trigramPatterns('#42', 'ascii')).toEqual(['%#42%']); // closed before
+  expect(trigramPatterns('a_b', 'ascii')).toEqual(['%a\\_b%']);
+  expect(trigramPatterns('x-', 'ascii')).toEqual([]); // closed after, one letter
+  expect(trigramPatterns('ab-', 'ascii')).toEqual(['%ab-%']);
+  expect(trigramPatterns('---', 'ascii')).toEqual([]);
+  expect(trigramPatterns('привет мир', 'ascii')).toEqual([]);
+  expect(trigramPatterns('привет мир', 'any script')).toEqual(['%при%', '%мир%']);
+  expect(trigramPatterns('東京タワー', 'any script')).toEqual(['%東京タ%', '%タワー%']);
+});
 
 it('escapes exactly LIKE\'s special characters', () => {
   expect(likeLiteral('100% a_b c\\d "e" \'f\'')).toBe('100\\% a\\_b c\\\\d "e" \'f\'');
