@@ -12,13 +12,16 @@ import { tasks } from './schema.js';
  * `title_search` (the folded title, written with it) is indexed by tasks_title_search_idx, GIN
  * over (team_id, title_search gin_trgm_ops): pg_trgm turns `LIKE '%abc%'` into trigrams, and
  * btree_gin's team_id entry narrows them to one workspace. GIN hands back rows unordered: they
- * are rechecked and the newest sorted out. A query is matched exactly by `strpos`, and narrowed
- * by the index as SQLite's is (titleQuery): by the trigrams at its two ends only, each a LIKE of
- * three letters (a trigram each), since every trigram is one more posting list to read through
- * (measured: "launch plan" 12 ms with its 9 trigrams, 4.5 ms with 2). A query with no trigram
- * pg_trgm can take gets no LIKE at all: GIN would then read every trigram of the index (0.4 s in
- * the bench's store); the planner reads the workspace by tasks_team_number_uq instead, newest
- * first, as SQLite does for one or two letters.
+ * are rechecked and the newest sorted out. The pattern is a bound value the planner sees, so for
+ * a query most titles hold it walks tasks_team_number_uq backwards instead and stops at the
+ * limit. A query pg_trgm takes no trigram from (one or two letters, punctuation, under a `C`
+ * LC_CTYPE any other script) is matched with `strpos`, which no index serves: as a LIKE, GIN
+ * would read every trigram of the index (0.4 s in the bench's store); so the planner reads the
+ * workspace newest first, as SQLite does for one or two letters.
+ *
+ * Only the query's end trigrams narrowing the index, as SQLite's titleQuery does, was tried:
+ * "launch plan" 12 → 5.5 ms, but the planner then multiplied the two LIKEs' selectivities and
+ * took the index for "contract" (a quarter of the workspace): 1.5 → 10.7 ms.
  */
 
 /** Who searches: a workspace, a user, and whether they are a Slack guest. */
@@ -49,15 +52,15 @@ const ASCII_WORD = /[a-z0-9]/;
 const ANY_WORD = /[\p{L}\p{N}]/u;
 
 /**
- * LIKE patterns that narrow a search for `folded` on the trigram index, every one of them
- * holding at least one trigram pg_trgm takes; empty when there is none to take.
+ * `folded` as a LIKE pattern (`%folded%`) when pg_trgm takes at least one trigram from it, else
+ * null: a pattern without one makes GIN read the whole index.
  *
  * pg_trgm splits a pattern into words of letters; a word at a `%` is open on that side, one
- * beside another character is closed there and padded (two blanks before, one after). An open
- * word of three letters is one trigram; a word closed before has at least one; one closed only
- * after needs two letters. A pattern with no trigram makes GIN read the whole index.
+ * beside another character is closed there and padded (two blanks before, one after). A word of
+ * three letters or more has a trigram; one closed before has at least one; one closed only after
+ * needs two letters.
  */
-export function trigramPatterns(folded: string, letters: TrigramLetters): string[] {
+export function trigramPattern(folded: string, letters: TrigramLetters): string | null {
   const word = letters === 'ascii' ? ASCII_WORD : ANY_WORD;
   const chars = [...folded];
   const runs: { start: number; end: number }[] = [];
@@ -67,16 +70,8 @@ export function trigramPatterns(folded: string, letters: TrigramLetters): string
     if (last !== undefined && last.end === i) last.end = i + 1;
     else runs.push({ start: i, end: i + 1 });
   });
-  const long = runs.filter((r) => r.end - r.start >= 3);
-  if (long.length > 0) {
-    // Like SQLite's titleQuery: the first three letters and the last three.
-    const first = chars.slice(long[0]!.start, long[0]!.start + 3).join('');
-    const lastRun = long[long.length - 1]!;
-    const last = chars.slice(lastRun.end - 3, lastRun.end).join('');
-    return [...new Set([first, last])].map((t) => `%${t}%`);
-  }
-  const yields = runs.some((r) => r.start > 0 || (r.end < chars.length && r.end - r.start >= 2));
-  return yields ? [`%${likeLiteral(folded)}%`] : [];
+  const trigram = runs.some((r) => r.end - r.start >= 3 || r.start > 0 || (r.end < chars.length && r.end - r.start >= 2));
+  return trigram ? `%${likeLiteral(folded)}%` : null;
 }
 
 /** Which letters the database makes trigrams of, asked once per database handle. */
@@ -105,11 +100,12 @@ export function titleMatches<S extends Record<string, unknown>>(
   limit: number,
   letters: TrigramLetters,
 ) {
-  const narrow = trigramPatterns(folded, letters).map((p) => like(tasks.titleSearch, p));
+  const pattern = trigramPattern(folded, letters);
+  const contains = pattern === null ? sql`strpos(${tasks.titleSearch}, ${folded}) > 0` : like(tasks.titleSearch, pattern);
   return db
     .select(HIT)
     .from(tasks)
-    .where(and(eq(tasks.teamId, reader.teamId), ...narrow, sql`strpos(${tasks.titleSearch}, ${folded}) > 0`, visibleToPg(reader)))
+    .where(and(eq(tasks.teamId, reader.teamId), contains, visibleToPg(reader)))
     .orderBy(desc(tasks.number))
     .limit(limit);
 }
