@@ -11,7 +11,8 @@ import { tasks } from './schema.js';
  *
  * `title_search` (the folded title, written with it) is indexed by tasks_title_search_idx, GIN
  * over (team_id, title_search gin_trgm_ops): pg_trgm turns `LIKE '%abc%'` into trigrams, and
- * btree_gin's team_id entry narrows them to one workspace. GIN hands back rows unordered: they
+ * btree_gin's team_id entry is intersected with them (each trigram's list holds every workspace's
+ * rows, so a common trigram costs what the whole store holds). GIN hands back rows unordered: they
  * are rechecked and the newest sorted out. The pattern is a bound value the planner sees, so for
  * a query most titles hold it walks tasks_team_number_uq backwards instead and stops at the
  * limit. A query pg_trgm takes no trigram from (one or two letters, punctuation, under a `C`
@@ -19,9 +20,9 @@ import { tasks } from './schema.js';
  * would read every trigram of the index (0.4 s in the bench's store); so the planner reads the
  * workspace newest first, as SQLite does for one or two letters.
  *
- * Only the query's end trigrams narrowing the index, as SQLite's titleQuery does, was tried:
- * "launch plan" 12 → 5.5 ms, but the planner then multiplied the two LIKEs' selectivities and
- * took the index for "contract" (a quarter of the workspace): 1.5 → 10.7 ms.
+ * The whole query is one LIKE, not its end trigrams as in SQLite (titleQuery): given two LIKEs,
+ * the planner multiplies their selectivities and takes the index for a common word, whose every
+ * match it must then fetch (measured in docs/performance.md).
  */
 
 /** Who searches: a workspace, a user, and whether they are a Slack guest. */
