@@ -5,6 +5,9 @@
 // what a publish costs apart from the Slack call: the dashboard queries plus the Block Kit view
 // (src/features/home/build.ts buildHome). Prints p50/p95/p99 per list and the view size.
 //
+// With TASKLANE_BENCH_DATABASE_URL (postgres://…, an empty database) it then copies the same
+// tasks into PostgreSQL (bench/lib/pgSearch.ts) and times the same searches there.
+//
 // Options (env): BENCH_TASKS (default 1000000), BENCH_BUILDS (default 500), BENCH_KEEP=1 keeps the file.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { DashboardReadModel } from '../src/store/dashboard.js';
 import { openStore } from '../src/store/db.js';
 import { foldForSearch } from '../src/store/searchText.js';
 import type { HomeFilter } from '../src/store/schema.js';
+import { seedPostgres, timePgSearches } from './lib/pgSearch.js';
 
 const TOTAL_TASKS = Number(process.env.BENCH_TASKS ?? 1_000_000);
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 500);
@@ -27,6 +31,11 @@ const HEAVY_PENDING_APPROVALS = 200;
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 23, 12);
 const TODAY = '2026-11-23';
+const PG_URL = process.env.TASKLANE_BENCH_DATABASE_URL;
+/** What the search lines time: three letters or more, through the index; one or two, without. */
+const SEARCHES = ['rev', 'contract', 'zzz-no-match', '#42', 'launch plan'] as const;
+const SHORT_SEARCHES = ['re', 'x', 'ab', 'Ü'] as const;
+const HEAVY_WORKSPACE_TASKS = HEAVY_TASKS + Math.floor((TOTAL_TASKS - HEAVY_TASKS) / WORKSPACES);
 
 // Deterministic pseudo-random numbers (mulberry32), so every run measures the same store.
 let seed = 42;
@@ -147,15 +156,15 @@ async function measure(path: string): Promise<void> {
   const searches: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    await dashboard.searchTasks({ teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false }, pick(['rev', 'contract', 'zzz-no-match', '#42', 'launch plan']), 100);
+    await dashboard.searchTasks({ teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false }, pick(SEARCHES), 100);
     searches.push(performance.now() - t0);
   }
   searches.sort((a, b) => a - b);
-  console.log(`search         queries=200  p50 ${percentile(searches, 50).toFixed(2)} ms  p95 ${percentile(searches, 95).toFixed(2)} ms  p99 ${percentile(searches, 99).toFixed(2)} ms (workspace of ${HEAVY_TASKS + Math.floor((TOTAL_TASKS - HEAVY_TASKS) / WORKSPACES)} tasks)`);
+  console.log(`search         queries=200  p50 ${percentile(searches, 50).toFixed(2)} ms  p95 ${percentile(searches, 95).toFixed(2)} ms  p99 ${percentile(searches, 99).toFixed(2)} ms (workspace of ${HEAVY_WORKSPACE_TASKS} tasks)`);
   const short: number[] = [];
   for (let i = 0; i < 100; i++) {
     const t0 = performance.now();
-    await dashboard.searchTasks({ teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false }, pick(['re', 'x', 'ab', 'Ü']), 100);
+    await dashboard.searchTasks({ teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false }, pick(SHORT_SEARCHES), 100);
     short.push(performance.now() - t0);
   }
   short.sort((a, b) => a - b);
@@ -180,6 +189,20 @@ async function measure(path: string): Promise<void> {
   store.close();
 }
 
+/** The same searches on PostgreSQL, over the same tasks (copied from the SQLite file). */
+async function measurePostgres(path: string, url: string): Promise<void> {
+  const { seconds, tableMb, searchIndexMb, server, ctype } = await seedPostgres(path, url);
+  console.log(`\n${server} (LC_CTYPE ${ctype}): copied ${TOTAL_TASKS.toLocaleString('en-US')} tasks in ${seconds.toFixed(1)} s; tasks ${tableMb.toFixed(0)} MB, tasks_title_search_idx ${searchIndexMb.toFixed(0)} MB`);
+  const reader = { teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false };
+  const line = (label: string, r: { all: number[]; byQuery: Map<string, number[]> }, note: string) => {
+    const f = (xs: number[], p: number) => percentile(xs, p).toFixed(2);
+    console.log(`${label} p50 ${f(r.all, 50)} ms  p95 ${f(r.all, 95)} ms  p99 ${f(r.all, 99)} ms ${note}`);
+    console.log(`  by query (p50 / p99 ms): ${[...r.byQuery].filter(([, t]) => t.length > 0).map(([q, t]) => `${JSON.stringify(q)} ${f(t, 50)} / ${f(t, 99)}`).join(', ')}`);
+  };
+  line('pg search         queries=200 ', await timePgSearches(url, reader, SEARCHES, 200, pick), `(workspace of ${HEAVY_WORKSPACE_TASKS} tasks)`);
+  line('pg search 1–2 letters queries=100 ', await timePgSearches(url, reader, SHORT_SEARCHES, 100, pick), '(no trigram: the workspace\'s rows, newest first)');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-home-'));
   const path = join(dir, 'bench.db');
@@ -189,6 +212,7 @@ async function main(): Promise<void> {
     const { seconds, segments } = generate(path);
     console.log(`generated ${TOTAL_TASKS.toLocaleString('en-US')} tasks in ${WORKSPACES} workspaces (+ 52,200 approvals) in ${seconds.toFixed(1)} s; file ${(statSync(path).size / 1e6).toFixed(0)} MB; search index in ${segments} segments`);
     await measure(path);
+    if (PG_URL) await measurePostgres(path, PG_URL);
   } finally {
     if (process.env.BENCH_KEEP) console.log(`kept ${path}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -31,11 +31,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new empty database on the suite's server, under a name no other test uses. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A new empty database on the suite's server, under a name no other test uses; with `locale`
+ * (e.g. `C.UTF-8`) instead of the server's own (`C`: initdb --no-locale).
+ */
+export async function createTestDatabase(options: { locale?: string } = {}): Promise<TestDatabase> {
   const base = serverUrl();
   const name = `tasklane_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await onServer(base, `CREATE DATABASE ${name}`);
+  const locale = options.locale === undefined ? '' : ` TEMPLATE template0 LOCALE '${options.locale.replaceAll("'", "''")}'`;
+  await onServer(base, `CREATE DATABASE ${name}${locale}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {

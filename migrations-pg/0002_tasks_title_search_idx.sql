@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_title_search_idx" ON "tasks" USING gin ("team_id","title_search" gin_trgm_ops) WITH (fastupdate=off);

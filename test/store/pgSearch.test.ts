@@ -1,0 +1,247 @@
+// Title search on a real PostgreSQL database migrated as in production (src/store/pg/search.ts):
+// the matching cases of test/store/search.test.ts, and the plans that use the trigram index.
+import { sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { migratePostgres } from '../../src/store/pg/migrate.js';
+import * as schema from '../../src/store/pg/schema.js';
+import { likeLiteral, searchTasksPg, titleMatches, trigramLetters, trigramPattern } from '../../src/store/pg/search.js';
+import { foldForSearch } from '../../src/store/searchText.js';
+import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
+
+const T = 'T0SEARCH1';
+const T2 = 'T0SEARCH2';
+const ANN = 'UANN';
+const BOB = 'UBOB';
+const CAT = 'UCAT';
+
+type Db = NodePgDatabase<typeof schema>;
+
+/**
+ * pg_trgm takes a trigram's letters from the database's LC_CTYPE: under `C` (the test server's,
+ * initdb --no-locale) only ASCII letters and digits make trigrams, so other scripts are matched
+ * by LIKE's recheck alone; under a UTF-8 one every script is indexed. Both must find the same.
+ */
+for (const locale of ['C', 'C.UTF-8']) {
+  describePostgres(`title search on PostgreSQL (LC_CTYPE ${locale})`, () => {
+    let database: TestDatabase;
+    let pool: pg.Pool;
+    let db: Db;
+    let clock = 1_700_000_000_000;
+    const numbers = new Map<string, number>();
+
+    beforeAll(async () => {
+      database = await createTestDatabase(locale === 'C' ? {} : { locale });
+      pool = new pg.Pool({ connectionString: database.url, max: 2 });
+      await migratePostgres(pool);
+      db = drizzle(pool, { schema });
+    });
+    afterAll(async () => {
+      await pool?.end();
+      await database?.drop();
+    });
+    beforeEach(async () => {
+      await db.execute(sql`TRUNCATE tasks RESTART IDENTITY CASCADE`);
+      numbers.clear();
+    });
+
+    const add = async (title: string, over: Partial<typeof schema.tasks.$inferInsert> = {}) => {
+      const teamId = over.teamId ?? T;
+      const number = (numbers.get(teamId) ?? 0) + 1;
+      numbers.set(teamId, number);
+      clock += 1000;
+      const [row] = await db
+        .insert(schema.tasks)
+        .values({ teamId, number, title, titleSearch: foldForSearch(title), assigneeId: ANN, creatorId: ANN, origin: 'command', createdAt: clock, updatedAt: clock, ...over })
+        .returning();
+      return row!;
+    };
+
+    /** Titles found for `userId` (a member unless `guest`), in the search's order. */
+    const found = async (query: string, userId = ANN, guest = false, teamId = T) =>
+      (await searchTasksPg(db, { teamId, userId, guest }, query, 100)).map((h) => h.title);
+
+    it('ignores case and accents in any script', async () => {
+      await add('Über den Wolken');
+      await add('ÜBERWEISUNG prüfen');
+      await add('uber eats order');
+      await add('Hauptstraße 5');
+      await add('σοφός λόγος');
+      await add('ΣΟΦΟΣ');
+      await add('ПРИВЕТ мир');
+      await add('Ёлка на площади');
+      await add('İstanbul ofisi');
+      await add('ﬁnance review');
+      await add('東京タワー 会議');
+      await add('Something else');
+
+      for (const q of ['über', 'ÜBER', 'uber', 'Uber']) {
+        expect(await found(q)).toEqual(['uber eats order', 'ÜBERWEISUNG prüfen', 'Über den Wolken']);
+      }
+      expect(await found('strasse')).toEqual(['Hauptstraße 5']);
+      expect(await found('STRAßE')).toEqual(['Hauptstraße 5']);
+      expect(await found('ΣΟΦΟΣ')).toEqual(['ΣΟΦΟΣ', 'σοφός λόγος']);
+      expect(await found('σοφος')).toEqual(['ΣΟΦΟΣ', 'σοφός λόγος']);
+      expect(await found('привет')).toEqual(['ПРИВЕТ мир']);
+      expect(await found('елка')).toEqual(['Ёлка на площади']);
+      expect(await found('ISTANBUL')).toEqual(['İstanbul ofisi']);
+      expect(await found('finance')).toEqual(['ﬁnance review']);
+      expect(await found('タワー')).toEqual(['東京タワー 会議']);
+      expect(await found('会議')).toEqual(['東京タワー 会議']);
+    });
+
+    it('finds a piece in the middle of a word, and one or two letters', async () => {
+      await add('Quarterly report');
+      await add('Reporting lines');
+      await add('Unrelated');
+      expect(await found('arterl')).toEqual(['Quarterly report']);
+      expect(await found('port')).toEqual(['Reporting lines', 'Quarterly report']);
+      expect(await found('rl')).toEqual(['Quarterly report']);
+      expect(await found('Q')).toEqual(['Quarterly report']);
+      expect(await found('ö')).toEqual(['Reporting lines', 'Quarterly report']); // "o"
+    });
+
+    it('takes %, _ and \\ literally; a query of punctuation or nothing finds what has it, and never throws', async () => {
+      await add('Budget 100% done');
+      await add('Budget 100x done');
+      await add('snake_case name');
+      await add('snakeXcase name');
+      await add('back\\slash');
+      await add('backXslash');
+      await add('He said "ship it" AND NOT later*');
+      expect(await found('100%')).toEqual(['Budget 100% done']);
+      expect(await found('%')).toEqual(['Budget 100% done']);
+      expect(await found('e_c')).toEqual(['snake_case name']);
+      expect(await found('_')).toEqual(['snake_case name']);
+      expect(await found('k\\s')).toEqual(['back\\slash']);
+      expect(await found('\\')).toEqual(['back\\slash']);
+      expect(await found('"ship it"')).toEqual(['He said "ship it" AND NOT later*']);
+      expect(await found('later*')).toEqual(['He said "ship it" AND NOT later*']);
+      for (const q of ['"', "'", "''", '*', '^', ':', '(', ')', '-', '+', '{x}', '%%', '\\%', 'a\u0000b', '\u0000', '\u0301', '\ud800', '   ']) {
+        await expect(found(q), JSON.stringify(q)).resolves.toEqual(expect.any(Array));
+      }
+      expect(await found('\u0301')).toEqual([]); // nothing left once folded
+      expect(await found('   ')).toEqual([]);
+    });
+
+    it('finds what a plain scan of the folded titles finds, in every workspace, newest first', async () => {
+      const letters = ['a', 'b', 'á', 'B', 'ß', 's', ' ', 'σ', 'Σ', 'ς', '%', '_', '\\', '"'];
+      const titles = fc.sample(fc.array(fc.constantFrom(...letters), { minLength: 1, maxLength: 12 }).map((l) => l.join('')), { numRuns: 150, seed: 7 });
+      const teams = [T, T2, 'T0SEARCH3'];
+      const made = new Map<string, string[]>(teams.map((team) => [team, []]));
+      for (const [i, title] of titles.entries()) {
+        if (title.trim() === '') continue;
+        const team = teams[i % teams.length] as string;
+        await add(title, { teamId: team });
+        made.get(team)!.unshift(title); // newest first
+      }
+      const queries = fc.sample(fc.array(fc.constantFrom(...letters), { minLength: 1, maxLength: 5 }).map((l) => l.join('')), { numRuns: 80, seed: 11 });
+      for (const q of queries) {
+        for (const team of teams) {
+          const folded = foldForSearch(q);
+          const expected = folded === '' ? [] : made.get(team)!.filter((title) => foldForSearch(title).includes(folded)).slice(0, 100);
+          expect(await found(q, ANN, false, team), `${JSON.stringify(q)} in ${team}`).toEqual(expected);
+        }
+      }
+    });
+
+    it('keeps the visibility rules: a private task is found by its creator and assignee only, a guest finds only their own', async () => {
+      await add('Salary review (private)', { creatorId: ANN, assigneeId: BOB, private: true });
+      await add('Salary review (public)', { creatorId: ANN, assigneeId: ANN });
+      await add('Salary review for Cat', { creatorId: ANN, assigneeId: CAT });
+      await add('Salary review in the other workspace', { teamId: T2, creatorId: CAT, assigneeId: CAT });
+      expect(await found('salary', ANN)).toEqual(['Salary review for Cat', 'Salary review (public)', 'Salary review (private)']);
+      expect(await found('salary', BOB)).toEqual(['Salary review for Cat', 'Salary review (public)', 'Salary review (private)']);
+      expect(await found('salary', CAT)).toEqual(['Salary review for Cat', 'Salary review (public)']);
+      expect(await found('salary', CAT, true)).toEqual(['Salary review for Cat']);
+      expect(await found('sa', CAT, true)).toEqual(['Salary review for Cat']);
+      expect(await found('salary', 'UOUTSIDER', true)).toEqual([]);
+      expect(await found('salary', ANN, false, T2)).toEqual(['Salary review in the other workspace']);
+      expect(await found('salary', ANN, false, 'T0NOBODY')).toEqual([]);
+    });
+
+    it('finds task #n by number first, then the titles holding n, newest first', async () => {
+      await add('First');
+      await add('Mentions 1 in its title');
+      await add('Done 1', { status: 'done', completedBy: ANN, completedAt: clock });
+      await add('Private 1', { creatorId: BOB, assigneeId: BOB, private: true });
+      const search = async (q: string, userId = ANN) => (await searchTasksPg(db, { teamId: T, userId, guest: false }, q, 100)).map((h) => h.title);
+      expect(await search('#1')).toEqual(['First']);
+      expect(await search('1')).toEqual(['First', 'Done 1', 'Mentions 1 in its title']);
+      expect(await search('4')).toEqual([]); // task #4 is private to Bob
+      expect(await search('4', BOB)).toEqual(['Private 1']);
+      expect(await search('99999999999')).toEqual([]); // beyond any task number
+      const [hit] = await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, '#3', 100);
+      expect(hit).toEqual({ id: expect.any(Number), number: 3, title: 'Done 1', status: 'done' });
+    });
+
+    it('stops at the limit, newest first', async () => {
+      for (let i = 0; i < 120; i++) await add(`Bulk item ${i}`);
+      const hits = await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'bulk', 100);
+      expect(hits).toHaveLength(100);
+      expect(hits[0]?.title).toBe('Bulk item 119');
+      expect(hits.map((h) => h.number)).toEqual(Array.from({ length: 100 }, (_, i) => 120 - i));
+      expect((await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'item', 5)).map((h) => h.title)).toEqual([
+        'Bulk item 119', 'Bulk item 118', 'Bulk item 117', 'Bulk item 116', 'Bulk item 115',
+      ]);
+      expect(await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'i', 7)).toHaveLength(7);
+    });
+
+    it('answers a query of 3+ letters from the trigram index', async () => {
+      // 20,000 tasks over 20 workspaces, one in 500 a quarterly audit, analysed, so the planner
+      // weighs the index against reading the workspace on a table of some size (enable_seqscan
+      // stays on). Words every task has make the index cost more than it saves, as they should.
+      await db.execute(sql`
+        INSERT INTO tasks (team_id, number, title, title_search, assignee_id, creator_id, origin, created_at, updated_at)
+        SELECT 'T' || lpad((i % 20)::text, 9, '0'), i / 20 + 1, t, t, 'U' || (i % 50), 'U' || (i % 7), 'command', i, i
+          FROM generate_series(0, 19999) AS i,
+               LATERAL (SELECT CASE WHEN i % 500 = 3 THEN 'quarterly audit ' || i
+                                    WHEN i % 500 = 4 THEN 'ежеквартальный аудит ' || i
+                                    ELSE (ARRAY['send','review','draft','budget','launch','invoice'])[i % 6 + 1] || ' item ' || i END AS t) AS words`);
+      await db.execute(sql`ANALYZE tasks`);
+      const letters = await trigramLetters(db);
+      expect(letters).toBe(locale === 'C' ? 'ascii' : 'any script');
+      const plan = async (folded: string) => {
+        const { sql: text, params } = titleMatches(db, { teamId: 'T000000003', userId: 'U3', guest: false }, folded, 100, letters).toSQL();
+        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      };
+      // Inserted straight into the index: no pending list for a search to read (schema.ts).
+      const { rows: options } = await pool.query("SELECT reloptions FROM pg_class WHERE relname = 'tasks_title_search_idx'");
+      expect(options).toEqual([{ reloptions: ['fastupdate=off'] }]);
+      expect(await plan('quarterly')).toContain('tasks_title_search_idx');
+      expect(await plan('rterly aud')).toContain('tasks_title_search_idx');
+      expect(await plan('zzz-no-match')).toContain('tasks_title_search_idx');
+      expect(await plan('#4003')).toContain('tasks_title_search_idx'); // "4003" closed before: trigrams
+      // Under a UTF-8 LC_CTYPE other scripts make trigrams too; under C they make none, and a
+      // query without any reads the workspace by number instead of the whole index.
+      if (locale === 'C') expect(await plan('квартальн')).not.toContain('tasks_title_search_idx');
+      else expect(await plan('квартальн')).toContain('tasks_title_search_idx');
+      for (const q of ['---', 'x-', 'ab', 'q']) expect(await plan(q), q).not.toContain('tasks_title_search_idx');
+      expect(await found('квартальн', 'U4', false, 'T000000004')).toHaveLength(40);
+      // Workspace 3 holds i ≡ 3 (mod 20): its audits are i = 3, 503, …, 19503.
+      const audits = Array.from({ length: 40 }, (_, k) => `quarterly audit ${19_503 - 500 * k}`);
+      expect(await found('Quarterly', 'U3', false, 'T000000003')).toEqual(audits);
+    });
+  });
+}
+
+it('hands the index only a pattern pg_trgm takes a trigram from', () => {
+  expect(trigramPattern('launch plan', 'ascii')).toBe('%launch plan%');
+  expect(trigramPattern('100% done', 'ascii')).toBe('%100\\% done%');
+  expect(trigramPattern('#42', 'ascii')).toBe('%#42%'); // closed before
+  expect(trigramPattern('a_b', 'ascii')).toBe('%a\\_b%'); // "b" closed before
+  expect(trigramPattern('ab-', 'ascii')).toBe('%ab-%'); // closed after, two letters
+  expect(trigramPattern('x-', 'ascii')).toBeNull(); // closed after, one letter
+  expect(trigramPattern('ab', 'ascii')).toBeNull();
+  expect(trigramPattern('---', 'ascii')).toBeNull();
+  expect(trigramPattern('привет', 'ascii')).toBeNull();
+  expect(trigramPattern('привет', 'any script')).toBe('%привет%');
+  expect(trigramPattern('タワー', 'any script')).toBe('%タワー%');
+});
+
+it('escapes exactly LIKE\'s special characters', () => {
+  expect(likeLiteral('100% a_b c\\d "e" \'f\'')).toBe('100\\% a\\_b c\\\\d "e" \'f\'');
+});
