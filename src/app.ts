@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, type AnyMiddlewareArgs, type CustomRoute, type Logger, type Middleware } from '@slack/bolt';
@@ -22,6 +23,7 @@ import { toLogLevel, webClientOptions } from './slack/webApi.js';
 import { startMaintenance, type Maintenance } from './store/maintenance.js';
 import type { Store } from './store/db.js';
 import { DeliveriesRepository } from './store/deliveries.js';
+import { JobsRepository } from './store/jobs.js';
 
 /** Where Slack sends events, commands and interactions (manifest.json's request URLs). */
 const EVENTS_PATH = '/slack/events';
@@ -217,14 +219,23 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   });
 
   // Recovery jobs run once listening, then every `recoveryEveryMs` (a step Slack failed to take
-  // is retried without waiting for a restart). A job still running is not started again.
+  // is retried without waiting for a restart). A job still running is not started again. Each
+  // periodic run is claimed in the store (store/jobs.ts): instances sharing it take turns.
   let recoveryTimer: NodeJS.Timeout | undefined;
   const runningJobs = new Set<string>();
-  const runRecovery = () => {
+  const jobs = new JobsRepository(store);
+  const instance = randomUUID();
+  const runRecovery = (startUp: boolean) => {
     for (const { name, job } of startJobs) {
       if (runningJobs.has(name)) continue;
       runningJobs.add(name);
-      services.background.run(name, () => job().finally(() => runningJobs.delete(name)));
+      services.background.run(name, async () => {
+        try {
+          if (await jobs.claim(name, instance, now(), recoveryEveryMs, startUp)) await job();
+        } finally {
+          runningJobs.delete(name);
+        }
+      });
     }
   };
 
@@ -239,8 +250,8 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
       // An in-memory store has no WAL (and no second connection can see it).
       if (!store.sqlite.memory) maintenance = startMaintenance(store, log);
       outbox.start();
-      runRecovery();
-      recoveryTimer = setInterval(runRecovery, recoveryEveryMs);
+      runRecovery(true);
+      recoveryTimer = setInterval(() => runRecovery(false), recoveryEveryMs);
       recoveryTimer.unref();
       if (!socketMode) {
         server = started as Server;

@@ -270,6 +270,17 @@ export const homeState = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
 );
 
+/**
+ * One row per periodic job (recovery, pruning): the instance whose update moves `next_run_at`
+ * runs it, so instances sharing a store run each job once per period between them.
+ */
+export const jobRuns = sqliteTable('job_runs', {
+  name: text('name').primaryKey(),
+  nextRunAt: integer('next_run_at').notNull(),
+  owner: text('owner').notNull(),
+  ranAt: integer('ran_at').notNull(),
+});
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type ApprovalRow = typeof approvals.$inferSelect;

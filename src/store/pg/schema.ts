@@ -228,3 +228,10 @@ export const homeState = pgTable(
   },
   (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
 );
+
+export const jobRuns = pgTable('job_runs', {
+  name: text('name').primaryKey(),
+  nextRunAt: ms('next_run_at').notNull(),
+  owner: text('owner').notNull(),
+  ranAt: ms('ran_at').notNull(),
+});
