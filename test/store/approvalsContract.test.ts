@@ -455,6 +455,66 @@ describePostgres('approvals store on PostgreSQL', () => {
       }
     });
 
+    it('a decision meeting another instance’s uncommitted one waits: it loses once that commits, wins if it rolls back', async () => {
+      const other = new pg.Pool({ connectionString: database.url, max: 2 });
+      const holder = await pool.connect();
+      try {
+        const repo = new PgApprovalsRepository(pgDatabase(other), now);
+        const [first, second] = [(await engine.repo.create(request())).approval, (await engine.repo.create(request())).approval];
+        for (const [approval, end] of [
+          [first, 'COMMIT'],
+          [second, 'ROLLBACK'],
+        ] as const) {
+          await holder.query('BEGIN');
+          const { rowCount } = await holder.query("UPDATE approvals SET status = 'rejected', decided_by = 'UBOB', decided_at = 1 WHERE id = $1 AND status = 'pending'", [approval.id]);
+          expect(rowCount).toBe(1);
+          let settled = false;
+          const waiting = repo.decide({ teamId: A, id: approval.id, outcome: 'approved', deciderId: 'UANN', comment: '' }, outcome).finally(() => (settled = true));
+          await new Promise((r) => setTimeout(r, 200));
+          expect(settled).toBe(false);
+          await holder.query(end);
+          const result = await waiting;
+          expect(result.decided).toBe(end === 'ROLLBACK');
+          expect(result.approval).toMatchObject(end === 'COMMIT' ? { status: 'rejected', decidedBy: 'UBOB' } : { status: 'approved', decidedBy: 'UANN' });
+        }
+        expect(keys(await engine.outbox())).toEqual([`outcome:${second.id}`]);
+        expect((await engine.audit()).map((r) => r.action)).toEqual(['requested', 'requested', 'approved']);
+      } finally {
+        holder.release();
+        await other.end();
+      }
+    });
+
+    it('a create meeting another instance’s uncommitted create of the execution waits: returns it once committed, creates if it rolls back', async () => {
+      const other = new pg.Pool({ connectionString: database.url, max: 2 });
+      const holder = await pool.connect();
+      try {
+        const repo = new PgApprovalsRepository(pgDatabase(other), now);
+        for (const end of ['COMMIT', 'ROLLBACK'] as const) {
+          const execution = `FxHeld${end}`;
+          await holder.query('BEGIN');
+          const { rows } = await holder.query<{ id: string }>(
+            "INSERT INTO approvals (team_id, title, origin, function_execution_id, step_state, created_at, updated_at) VALUES ($1, 'held', 'workflow', $2, 'waiting', 1, 1) RETURNING id",
+            [A, execution],
+          );
+          let settled = false;
+          const waiting = repo.create(request({ functionExecutionId: execution }), cards).finally(() => (settled = true));
+          await new Promise((r) => setTimeout(r, 200));
+          expect(settled).toBe(false);
+          await holder.query(end);
+          const result = await waiting;
+          expect(result.created).toBe(end === 'ROLLBACK');
+          if (end === 'COMMIT') expect(result.approval).toMatchObject({ id: Number(rows[0]!.id), title: 'held', approvers: [] });
+          else expect(result.approval).toMatchObject({ title: 'Budget for the offsite', approvers: [{ userId: 'UANN' }, { userId: 'UBOB' }] });
+        }
+        expect(await engine.approvalCount()).toBe(2);
+        expect(await engine.outbox()).toHaveLength(2);
+      } finally {
+        holder.release();
+        await other.end();
+      }
+    });
+
     it('the same workflow execution created at once through two pools: one approval, one set of card effects', async () => {
       const { repos, end } = twoInstances();
       try {
