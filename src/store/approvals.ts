@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, inArray, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import type { ApprovalsStore } from './approvalsStore.js';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { writeEffects, type Effect } from './outbox.js';
@@ -46,7 +47,7 @@ export interface DecisionInput {
  * method is one whole transaction and filters on `team_id`, so a payload from workspace B can
  * never read or change workspace A's rows, whatever ids it carries.
  */
-export class ApprovalsRepository {
+export class ApprovalsRepository implements ApprovalsStore {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,

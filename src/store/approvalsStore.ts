@@ -1,0 +1,23 @@
+import type { Approval, DecisionInput, NewApproval } from './approvals.js';
+import type { Effect } from './outbox.js';
+
+export type { Approval, DecisionInput, DecisionOutcome, NewApproval } from './approvals.js';
+export { ForeignExecutionError } from './approvals.js';
+
+/**
+ * The approvals store, whichever engine holds it: `ApprovalsRepository` (SQLite, ./approvals.ts,
+ * which documents each method) and `PgApprovalsRepository` (PostgreSQL, ./pg/approvals.ts). Every
+ * method is one whole transaction and filters on `team_id`; every change appends its audit row and
+ * writes the effects it owes (outbox rows) in that transaction.
+ * test/store/approvalsContract.test.ts runs one suite on both.
+ */
+export interface ApprovalsStore {
+  create(input: NewApproval, effects?: (a: Approval) => Effect[]): Promise<{ approval: Approval; created: boolean }>;
+  get(teamId: string, id: number): Promise<Approval | undefined>;
+  getByExecution(teamId: string, functionExecutionId: string): Promise<Approval | undefined>;
+  recordMessage(teamId: string, approvalId: number, userId: string, channelId: string, ts: string): Promise<void>;
+  decide(input: DecisionInput, effects?: (a: Approval) => Effect[]): Promise<{ decided: boolean; approval: Approval | undefined }>;
+  markFailed(teamId: string, id: number, reason: string, actorId: string, effects?: (a: Approval) => Effect[]): Promise<boolean>;
+  stepsToComplete(limit?: number): Promise<Approval[]>;
+  pendingWithUnsentCards(createdAfter: number, createdBefore: number, limit?: number): Promise<Approval[]>;
+}
