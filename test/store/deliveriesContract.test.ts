@@ -209,6 +209,28 @@ describePostgres('deliveries store on PostgreSQL', () => {
       }
     });
 
+    it('two instances each recording a finish while claiming the delivery the other finishes: no deadlock', async () => {
+      const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4 }));
+      try {
+        const [one, two] = pools.map((p) => new PgDeliveriesRepository(pgDatabase(p), now));
+        for (let round = 0; round < 10; round++) {
+          const [a, k] = [`event:A${round}`, `event:K${round}`];
+          expect(await one!.claim('T1', a, '{}')).toBe('fresh');
+          expect(await two!.claim('T1', k, '{}')).toBe('fresh');
+          clock += 30_001;
+          // Each handled its own; Slack's retry of each reaches the other instance, both stale by now.
+          const finishes = [one!.finish(a), two!.finish(k)];
+          const claims = await Promise.all([one!.claim('T1', k, '{}'), two!.claim('T1', a, '{}')]);
+          await Promise.all(finishes);
+          for (const c of claims) expect(['resume', 'duplicate']).toContain(c);
+          // Whichever came first, both finishes were recorded.
+          expect([(await engine.row(a))?.state, (await engine.row(k))?.state]).toEqual(['done', 'done']);
+        }
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+      }
+    });
+
     it('a stale claim resumed at once by two instances: exactly one resumes it', async () => {
       const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4 }));
       try {

@@ -15,7 +15,9 @@ const FINISH_BATCH_MS = 25;
  * key, so of two concurrent first claims one inserts and the other, waiting on the key until the
  * first commits, inserts nothing and is a duplicate; a stale claim is resumed by a conditional
  * UPDATE, which PostgreSQL evaluates again on the row a concurrent resume left, so one wins.
- * Done-marks are batched per instance, as on SQLite.
+ * Done-marks are batched per instance, as on SQLite, and written with the next claim (just
+ * before it) or by a timer; a claim and a batch of done-marks are each statements of their own,
+ * so none holds one delivery's row while waiting for another's.
  */
 export class PgDeliveriesRepository implements DeliveriesStore {
   private finishing: string[] = [];
@@ -27,20 +29,20 @@ export class PgDeliveriesRepository implements DeliveriesStore {
   ) {}
 
   async claim(teamId: string, key: string, body: string, staleMs = 30_000, maxAttempts = 3): Promise<Claim> {
-    // Deliveries finished meanwhile are recorded in the same transaction: one commit per event.
-    if (this.finishing.length === 0) return this.claimIn(this.db, teamId, key, body, staleMs, maxAttempts);
+    // Deliveries finished meanwhile are recorded first, in a statement of their own, not in one
+    // transaction with the claim as on SQLite: holding their rows while the claim waits on another
+    // instance's (which may be waiting on ours, a delivery each finished and the other receives
+    // again) would deadlock. Fewer round trips than a transaction, too.
     const keys = this.takeFinishing();
-    return this.db.transaction(async (tx) => {
-      await recordFinished(tx, keys);
-      return this.claimIn(tx, teamId, key, body, staleMs, maxAttempts);
-    });
+    if (keys.length > 0) await recordFinished(this.db, keys);
+    return this.claimIn(teamId, key, body, staleMs, maxAttempts);
   }
 
-  private async claimIn(q: PgQueries, teamId: string, key: string, body: string, staleMs: number, maxAttempts: number): Promise<Claim> {
+  private async claimIn(teamId: string, key: string, body: string, staleMs: number, maxAttempts: number): Promise<Claim> {
     const at = this.now();
-    const inserted = await q.insert(processedDeliveries).values({ key, teamId, state: 'handling', claimedAt: at, receivedAt: at, body }).onConflictDoNothing();
+    const inserted = await this.db.insert(processedDeliveries).values({ key, teamId, state: 'handling', claimedAt: at, receivedAt: at, body }).onConflictDoNothing();
     if (inserted.rowCount === 1) return 'fresh';
-    const resumed = await q
+    const resumed = await this.db
       .update(processedDeliveries)
       .set({ claimedAt: at, attempts: sql`${processedDeliveries.attempts} + 1` })
       .where(
@@ -61,7 +63,7 @@ export class PgDeliveriesRepository implements DeliveriesStore {
         this.finished = undefined;
         const keys = this.takeFinishing();
         // The store is closing (or unreachable): the deliveries stay "handling" and are handled again later.
-        const write = keys.length > 0 ? this.db.transaction((tx) => recordFinished(tx, keys)).catch(() => undefined) : Promise.resolve();
+        const write = recordFinished(this.db, keys).catch(() => undefined);
         void write.then(() => resolve());
       }, FINISH_BATCH_MS);
     });
