@@ -250,6 +250,26 @@ describePostgres('outbox store on PostgreSQL', () => {
   });
   contract(() => engine);
 
+  describe('what PostgreSQL text cannot hold', () => {
+    it('drops NUL, which PostgreSQL text cannot hold, from an error or result instead of failing the settle', async () => {
+      await engine.repo.add([msg('a'), msg('b')], 1_000);
+      const [a, b] = await engine.repo.claim('s1', 1_000, 100, 10);
+      const round = await engine.repo.settleAndClaim(
+        [
+          { row: a!, outcome: { state: 'failed', error: 'invalid_blocks: \u0000 in text' } },
+          { row: b!, outcome: { state: 'done', result: 'D1/\u00001.0' } },
+        ],
+        's1',
+        1_010,
+        100,
+        10,
+      );
+      expect(round).toEqual({ rows: [], dueAgain: undefined });
+      expect(await engine.repo.byKey('a')).toMatchObject({ state: 'failed', lastError: 'invalid_blocks:  in text' });
+      expect(await engine.repo.byKey('b')).toMatchObject({ state: 'done', result: 'D1/1.0' });
+    });
+  });
+
   describe('senders of several instances on one database', () => {
     const twoInstances = () => [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4 }));
 

@@ -203,7 +203,7 @@ async function settleIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' 
         nextAttemptAt: sql`CASE WHEN ${same} THEN ${outbox.nextAttemptAt} ELSE ${now}::bigint + ${outbox.spacingMs} END`,
         uncertain: false,
         lastError: null,
-        result: outcome.result ?? null,
+        result: outcome.result === undefined ? null : storable(outcome.result),
       })
       .where(mine)
       .returning({ state: outbox.state, at: outbox.nextAttemptAt });
@@ -211,14 +211,20 @@ async function settleIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' 
   } else if (outcome.state === 'retry') {
     await tx
       .update(outbox)
-      .set({ ...release, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: outcome.error, uncertain: outcome.uncertain })
+      .set({ ...release, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: storable(outcome.error), uncertain: outcome.uncertain })
       .where(mine);
     return outcome.at;
   } else {
     await tx
       .update(outbox)
-      .set({ ...release, state: 'failed', attempts: row.attempts + 1, lastError: outcome.error })
+      .set({ ...release, state: 'failed', attempts: row.attempts + 1, lastError: storable(outcome.error) })
       .where(mine);
     return undefined;
   }
 }
+
+/**
+ * PostgreSQL text cannot hold NUL, which an error message quoting what Slack or a person sent
+ * might carry: dropped, so the settle is recorded instead of failing the sender's whole round.
+ */
+const storable = (text: string): string => text.replaceAll('\0', '');
