@@ -340,6 +340,45 @@ describePostgres('outbox store on PostgreSQL', () => {
       }
     });
 
+    it('a round settling rows while a change writes the same effects in the other order does not deadlock', async () => {
+      const homeOf = (user: string): Effect => ({ key: `home:T1:${user}`, teamId: 'T1', kind: 'home', target: user, coalesce: true });
+      // U2's Home row is older (a smaller id) than U1's: id order and key order disagree.
+      await engine.repo.add([homeOf('U2')], 1_000);
+      await engine.repo.add([homeOf('U1')], 1_000);
+      const rows = await engine.repo.claim('s1', 1_000, 60_000, 10);
+      expect(rows.map((r) => r.key)).toEqual(['home:T1:U2', 'home:T1:U1']);
+      const db = pgDatabase(pool);
+      let wroteFirst!: () => void;
+      let goOn!: () => void;
+      const firstWritten = new Promise<void>((r) => (wroteFirst = r));
+      const mayGoOn = new Promise<void>((r) => (goOn = r));
+      // A change owing both Homes: it writes them in key order (U1, then U2), holding U1's row.
+      const change = db.transaction(async (tx) => {
+        await writeEffectsPg(tx, [homeOf('U1')], 1_010);
+        wroteFirst();
+        await mayGoOn;
+        await writeEffectsPg(tx, [homeOf('U2')], 1_010);
+      });
+      await firstWritten;
+      const round = new PgOutboxRepository(pgDatabase(pool)).settleAndClaim(
+        rows.map((row) => ({ row, outcome: { state: 'done' as const } })),
+        's1',
+        1_020,
+        100,
+        10,
+      );
+      await new Promise((r) => setTimeout(r, 150)); // the round waits for U1's row
+      goOn();
+      await change;
+      // Both were written again while being sent: pending once more, and leased again by the round.
+      const after = await round;
+      expect(after.dueAgain).toBe(1_020);
+      expect(after.rows.map((r) => [r.key, r.state, r.generation, r.leaseOwner])).toEqual([
+        ['home:T1:U2', 'pending', 1, 's1'],
+        ['home:T1:U1', 'pending', 1, 's1'],
+      ]);
+    });
+
     it('a claim skips rows another instance’s claim transaction holds, instead of waiting for it', async () => {
       await engine.repo.add([msg('a'), msg('b')], 1_000);
       const holder = await pool.connect();

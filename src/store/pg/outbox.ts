@@ -12,7 +12,8 @@ import { outbox } from './schema.js';
  * per effect: a key written twice in one call is seen by the second write (a multi-row upsert may
  * not touch one row twice).
  *
- * Written in key order, not the order given (a stable sort: a key given twice keeps its order).
+ * Written in key order, not the order given (a stable sort: a key given twice keeps its order;
+ * `PgOutboxRepository.settleAndClaim` locks the rows it settles in the same order).
  * Each write locks its key's row until commit, and SQLite's one writer never meets another, but
  * here two changes may owe the same effects in opposite orders (the Homes of a task's assignee
  * and creator): in one order for all, the second waits for the first instead of deadlocking.
@@ -80,11 +81,30 @@ export class PgOutboxRepository implements OutboxStore {
     return this.db.transaction((tx) => claimIn(tx, owner, now, leaseMs, limit));
   }
 
-  /** One transaction: the ended attempts recorded (in id order: two senders never wait on each other crosswise), then the next rows leased. */
+  /**
+   * One transaction: the ended attempts recorded, then the next rows leased. The rows to settle
+   * are locked first in key order, the order `writeEffectsPg` writes effects in: a change writing
+   * two of them again meanwhile queues behind the round (or the round behind it) instead of each
+   * holding the row the other needs. The claim that follows skips locked rows and never waits.
+   */
   async settleAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): Promise<{ rows: OutboxRow[]; dueAgain: number | undefined }> {
     return this.db.transaction(async (tx) => {
+      if (ended.length > 1) {
+        await tx
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(
+            inArray(
+              outbox.id,
+              ended.map((e) => e.row.id),
+            ),
+          )
+          // Bytewise, as writeEffectsPg compares its (ASCII) keys.
+          .orderBy(sql`${outbox.key} COLLATE "C"`)
+          .for('update');
+      }
       let dueAgain: number | undefined;
-      for (const e of [...ended].sort((a, b) => a.row.id - b.row.id)) {
+      for (const e of ended) {
         const at = await settleIn(tx, e.row, owner, e.outcome, now);
         if (at !== undefined && (dueAgain === undefined || at < dueAgain)) dueAgain = at;
       }
