@@ -379,6 +379,31 @@ describePostgres('outbox store on PostgreSQL', () => {
       ]);
     });
 
+    it('a prune skips sent rows a change is writing again at that moment, instead of waiting for them', async () => {
+      const homeOf = (user: string): Effect => ({ key: `home:T1:${user}`, teamId: 'T1', kind: 'home', target: user, coalesce: true });
+      await engine.repo.add([homeOf('U1'), homeOf('U2')], 1_000);
+      const rows = await engine.repo.claim('s1', 1_000, 100, 10);
+      await engine.repo.settleAndClaim(rows.map((row) => ({ row, outcome: { state: 'done' as const } })), 's1', 1_010, 100, 0);
+      let goOn!: () => void;
+      let wrote!: () => void;
+      const written = new Promise<void>((r) => (wrote = r));
+      const mayGoOn = new Promise<void>((r) => (goOn = r));
+      const change = pgDatabase(pool).transaction(async (tx) => {
+        await writeEffectsPg(tx, [homeOf('U1')], 9_000);
+        wrote();
+        await mayGoOn;
+        await writeEffectsPg(tx, [homeOf('U2')], 9_000);
+      });
+      await written;
+      expect(await engine.repo.prune(5_000)).toBe(1); // U2 only: U1 is being written again
+      goOn();
+      await change;
+      expect((await engine.repo.all()).map((r) => [r.key, r.state])).toEqual([
+        ['home:T1:U1', 'pending'],
+        ['home:T1:U2', 'pending'],
+      ]);
+    });
+
     it('a claim skips rows another instance’s claim transaction holds, instead of waiting for it', async () => {
       await engine.repo.add([msg('a'), msg('b')], 1_000);
       const holder = await pool.connect();

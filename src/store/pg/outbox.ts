@@ -142,8 +142,22 @@ export class PgOutboxRepository implements OutboxStore {
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
+  /**
+   * Rows a change is writing again at this moment are skipped, not waited for (they are about to
+   * be pending): a prune holding some rows while waiting on one a change holds, which in turn
+   * waits on one of those, would deadlock that change.
+   */
   async prune(before: number): Promise<number> {
-    const r = await this.db.delete(outbox).where(and(sql`${outbox.state} <> 'pending'`, lte(outbox.updatedAt, before)));
+    const r = await this.db.delete(outbox).where(
+      inArray(
+        outbox.id,
+        this.db
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(and(sql`${outbox.state} <> 'pending'`, lte(outbox.updatedAt, before)))
+          .for('update', { skipLocked: true }),
+      ),
+    );
     return r.rowCount ?? 0;
   }
 
