@@ -404,6 +404,37 @@ describePostgres('outbox store on PostgreSQL', () => {
       ]);
     });
 
+    it('two instances sending in rounds while changes write Homes again in any order and prunes run: no error, everything sent', async () => {
+      const pools = twoInstances();
+      try {
+        let t = 10_000;
+        const tick = () => (t += 1);
+        const homeOf = (user: string): Effect => ({ key: `home:T1:U${user}`, teamId: 'T1', kind: 'home', target: `U${user}`, coalesce: true });
+        const db = pgDatabase(pool);
+        let writing = true;
+        const changes = (async () => {
+          for (let i = 0; i < 40; i++) {
+            const users = Array.from({ length: 5 }, (_, j) => String((i * 7 + j * 13) % 17));
+            await db.transaction((tx) => writeEffectsPg(tx, users.map(homeOf), tick()));
+          }
+          writing = false;
+        })();
+        const sender = async (repo: PgOutboxRepository, owner: string) => {
+          let held: Awaited<ReturnType<PgOutboxRepository['claim']>> = [];
+          for (let n = 1; ; n++) {
+            const round = await repo.settleAndClaim(held.map((row) => ({ row, outcome: { state: 'done' as const } })), owner, tick(), 60_000, 4);
+            held = round.rows;
+            if (n % 10 === 0) await repo.prune(t - 5);
+            if (held.length === 0 && !writing && !(await repo.anyDue(tick()))) return;
+          }
+        };
+        await Promise.all([...pools.map((p, i) => sender(new PgOutboxRepository(pgDatabase(p)), `instance-${i}`)), changes]);
+        expect((await engine.repo.counts()).pending).toBe(0);
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+      }
+    });
+
     it('a claim skips rows another instance’s claim transaction holds, instead of waiting for it', async () => {
       await engine.repo.add([msg('a'), msg('b')], 1_000);
       const holder = await pool.connect();
