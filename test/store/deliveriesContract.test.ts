@@ -26,6 +26,8 @@ interface DeliveryRow {
 /** One engine's deliveries (on a clock the test moves), and what the tests read and set behind its back. */
 interface Engine {
   repo: DeliveriesStore;
+  /** Another repository on the same store: the process after a restart. */
+  restarted(): DeliveriesStore;
   row(key: string): Promise<DeliveryRow | undefined>;
   keys(): Promise<string[]>;
   setReceivedAt(keys: string[], at: number): Promise<void>;
@@ -37,6 +39,7 @@ const now = () => clock;
 function sqliteEngine(store: Store): Engine {
   return {
     repo: sqliteDeliveriesStore(new DeliveriesRepository(store, now)),
+    restarted: () => sqliteDeliveriesStore(new DeliveriesRepository(store, now)),
     row: async (key) =>
       store.sqlite.prepare('SELECT state, body, attempts, claimed_at AS claimedAt, received_at AS receivedAt FROM processed_deliveries WHERE key = ?').get(key) as DeliveryRow | undefined,
     keys: async () => (store.sqlite.prepare('SELECT key FROM processed_deliveries ORDER BY key').all() as { key: string }[]).map((r) => r.key),
@@ -49,6 +52,7 @@ function sqliteEngine(store: Store): Engine {
 function pgEngine(pool: pg.Pool): Engine {
   return {
     repo: new PgDeliveriesRepository(pgDatabase(pool), now),
+    restarted: () => new PgDeliveriesRepository(pgDatabase(pool), now),
     row: async (key) => {
       const { rows } = await pool.query<DeliveryRow>(
         'SELECT state, body, attempts, claimed_at::float8 AS "claimedAt", received_at::float8 AS "receivedAt" FROM processed_deliveries WHERE key = $1',
@@ -77,6 +81,20 @@ function contract(current: () => Engine): void {
     expect(await e().row('event:Ev1')).toMatchObject({ state: 'done', body: null, attempts: 1, claimedAt: t0 });
     clock += 60_000;
     expect(await repo().claim('T1', 'event:Ev1', '{"n":1}')).toBe('duplicate');
+  });
+
+  it('after a restart: a finished delivery is a duplicate, one cut short is listed and resumed', async () => {
+    const t0 = clock;
+    expect(await repo().claim('T1', 'event:Ev1', '{"n":1}')).toBe('fresh');
+    await repo().finish('event:Ev1');
+    // Taken but never finished (the process died while handling it): its body must survive.
+    expect(await repo().claim('T1', 'event:Ev2', '{"n":2}')).toBe('fresh');
+    clock = t0 + 31_000;
+    const after = e().restarted();
+    expect(await after.claim('T1', 'event:Ev1', '{"n":1}')).toBe('duplicate');
+    expect(await after.unfinished(t0 + 1)).toEqual([{ key: 'event:Ev2', body: '{"n":2}' }]);
+    expect(await after.claim('T1', 'event:Ev2', '{"n":2}')).toBe('resume');
+    expect(await after.unfinished(t0 + 1)).toEqual([]);
   });
 
   it('resumes a claim taken more than `staleMs` ago and never finished, at most `maxAttempts` in all', async () => {
