@@ -1,9 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import { isAlready, isGone } from '../slack/failures.js';
-import { appendAudit } from '../store/audit.js';
+import { ApprovalsRepository } from '../store/approvals.js';
 import type { Store } from '../store/db.js';
 import type { Effect } from '../store/outbox.js';
-import { approvals, tasks, type StepState } from '../store/schema.js';
+import type { StepState } from '../store/schema.js';
+import { TasksRepository } from '../store/tasks.js';
 import type { Notify, Outbox } from './sender.js';
 
 /**
@@ -89,25 +89,19 @@ export function registerCommonKinds(outbox: Outbox, store: Store): void {
       } catch (err) {
         if (!isAlready(err)) throw err;
       }
-      if (owner) setStepState(store, row.teamId, owner, 'completed');
+      if (owner) await setStepState(store, row.teamId, owner, 'completed');
       return payload['outputs'] ? 'completed' : 'failed';
     },
     async gaveUp({ row, payload }) {
       const owner = payload['owner'] as StepOwner | undefined;
-      if (owner) setStepState(store, row.teamId, owner, 'failed');
+      if (owner) await setStepState(store, row.teamId, owner, 'failed');
     },
   });
 }
 
-/** Records what became of a step: its owner row leaves `waiting`/`completing`. */
-function setStepState(store: Store, teamId: string, owner: StepOwner, state: StepState): void {
+/** Records what became of a step: its owner row leaves `waiting`/`completing` (a task's also gets an audit row). */
+async function setStepState(store: Store, teamId: string, owner: StepOwner, state: StepState): Promise<void> {
   const open: StepState[] = ['waiting', 'completing'];
-  store.write((tx) => {
-    if (owner.table === 'tasks') {
-      const changed = tx.update(tasks).set({ stepState: state }).where(and(eq(tasks.id, owner.id), eq(tasks.teamId, teamId), inArray(tasks.stepState, open))).run().changes;
-      if (changed === 1) appendAudit(store, { teamId, actorId: 'system', entity: 'task', entityId: owner.id, action: `step_${state}` });
-    } else {
-      tx.update(approvals).set({ stepState: state }).where(and(eq(approvals.id, owner.id), eq(approvals.teamId, teamId), inArray(approvals.stepState, open))).run();
-    }
-  });
+  const repo = owner.table === 'tasks' ? new TasksRepository(store) : new ApprovalsRepository(store);
+  await repo.transitionStep(teamId, owner.id, open, state);
 }

@@ -3,7 +3,7 @@ import type { ApprovalsStore } from './approvalsStore.js';
 import { appendAudit } from './audit.js';
 import type { Store, Tx } from './db.js';
 import { writeEffects, type Effect } from './outbox.js';
-import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow } from './schema.js';
+import { approvalApprovers, approvals, type ApprovalRow, type ApproverRow, type StepState } from './schema.js';
 
 /** An approval with the people who may decide it (and the DM that carries each one's buttons). */
 export interface Approval extends ApprovalRow {
@@ -228,6 +228,14 @@ export class ApprovalsRepository implements ApprovalsStore {
       if (row && effects) writeEffects(this.store, effects(withApprovers(this.store, row)), at);
       return true;
     });
+  }
+
+  /** Moves the approval's workflow step from one of `from` to `to`; false when it was elsewhere. */
+  async transitionStep(teamId: string, id: number, from: StepState[], to: StepState): Promise<boolean> {
+    return this.store.write(
+      (tx) =>
+        tx.update(approvals).set({ stepState: to }).where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), inArray(approvals.stepState, from))).run().changes === 1,
+    );
   }
 
   /** Workflow approvals whose outcome is stored but whose step Slack has not been told about. */

@@ -1,5 +1,6 @@
 import type { Approval, DecisionInput, NewApproval } from './approvals.js';
 import type { Effect } from './outbox.js';
+import type { StepState } from './schema.js';
 
 export type { Approval, DecisionInput, DecisionOutcome, NewApproval } from './approvals.js';
 export { ForeignExecutionError } from './approvals.js';
@@ -20,4 +21,6 @@ export interface ApprovalsStore {
   markFailed(teamId: string, id: number, reason: string, actorId: string, effects?: (a: Approval) => Effect[]): Promise<boolean>;
   stepsToComplete(limit?: number): Promise<Approval[]>;
   pendingWithUnsentCards(createdAfter: number, createdBefore: number, limit?: number): Promise<Approval[]>;
+  /** Moves the approval's workflow step from one of `from` to `to`; false when it was elsewhere. */
+  transitionStep(teamId: string, id: number, from: StepState[], to: StepState): Promise<boolean>;
 }

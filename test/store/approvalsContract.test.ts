@@ -347,6 +347,20 @@ function contract(current: () => Engine): void {
       expect(pending.stepState).toBe('waiting');
       expect(shortcut.stepState).toBe('none');
     });
+
+    it('transitionStep: moves a step only from the states given, within its workspace', async () => {
+      const { approval } = await repo().create(request());
+      const open = ['waiting', 'completing'] as const;
+      expect(await repo().transitionStep(B, approval.id, [...open], 'completed')).toBe(false);
+      expect(await repo().transitionStep(A, approval.id, ['completing'], 'completed')).toBe(false);
+      expect((await repo().get(A, approval.id))?.stepState).toBe('waiting');
+      expect(await repo().transitionStep(A, approval.id, [...open], 'completed')).toBe(true);
+      expect((await repo().get(A, approval.id))?.stepState).toBe('completed');
+      // Done once: a second attempt (another sender, a retry) changes nothing.
+      expect(await repo().transitionStep(A, approval.id, [...open], 'failed')).toBe(false);
+      expect((await repo().get(A, approval.id))?.stepState).toBe('completed');
+      expect(await repo().transitionStep(A, 2 ** 70, [...open], 'failed')).toBe(false);
+    });
   });
 
   describe('workspace isolation and odd input', () => {

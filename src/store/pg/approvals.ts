@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, inArray, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { ForeignExecutionError, type Approval, type ApprovalsStore, type DecisionInput, type NewApproval } from '../approvalsStore.js';
 import type { Effect } from '../outbox.js';
-import type { ApprovalRow, ApproverRow } from '../schema.js';
+import type { ApprovalRow, ApproverRow, StepState } from '../schema.js';
 import { appendAuditPg } from './audit.js';
 import type { PgDb, PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
@@ -151,6 +151,16 @@ export class PgApprovalsRepository implements ApprovalsStore {
       if (effects) await writeEffectsPg(tx, effects(await withApprovers(tx, row)), at);
       return true;
     });
+  }
+
+  async transitionStep(teamId: string, id: number, from: StepState[], to: StepState): Promise<boolean> {
+    if (!isRowId(id) || from.length === 0) return false;
+    const moved = await this.db
+      .update(approvals)
+      .set({ stepState: to })
+      .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), inArray(approvals.stepState, from)))
+      .returning({ id: approvals.id });
+    return moved.length === 1;
   }
 
   async stepsToComplete(limit = 500): Promise<Approval[]> {
