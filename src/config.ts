@@ -16,6 +16,10 @@ export interface Config {
   slackApiUrl: string | undefined;
   port: number;
   databaseUrl: string;
+  /** PostgreSQL only: connections in the pool (`DATABASE_POOL_SIZE`, default 10). */
+  databasePoolSize?: number;
+  /** PostgreSQL only: a statement running longer is cancelled (`DATABASE_STATEMENT_TIMEOUT_MS`, default 10,000; 0 = none). */
+  databaseStatementTimeoutMs?: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -31,6 +35,16 @@ export class ConfigError extends Error {
 }
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/** `postgres://` or `postgresql://`: a PostgreSQL connection string, not a SQLite file path. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url.trim());
+}
+
+const POSTGRES_NOT_YET =
+  'DATABASE_URL points at PostgreSQL, which this version cannot run on yet (its PostgreSQL store is being built); use a SQLite file path such as ./data/tasklane.db';
+const POOL_SIZE = 'DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10';
+const STATEMENT_TIMEOUT = 'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds between 0 (no limit) and 3600000, like 10000';
 
 const schema = z
   .object({
@@ -70,7 +84,25 @@ const schema = z
         .max(65535, 'PORT must be a whole number between 0 and 65535, like 3000')
         .default(3000),
     ),
-    DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/tasklane.db')),
+    DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/tasklane.db').refine((u) => !isPostgresUrl(u), POSTGRES_NOT_YET)),
+    DATABASE_POOL_SIZE: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: POOL_SIZE })
+        .int(POOL_SIZE)
+        .min(1, POOL_SIZE)
+        .max(200, POOL_SIZE)
+        .default(10),
+    ),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: STATEMENT_TIMEOUT })
+        .int(STATEMENT_TIMEOUT)
+        .min(0, STATEMENT_TIMEOUT)
+        .max(3_600_000, STATEMENT_TIMEOUT)
+        .default(10_000),
+    ),
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
       z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
@@ -105,12 +137,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slackApiUrl: e.SLACK_API_URL,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };
 }
 
 const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true }).extend({
-  DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db')),
+  DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db').refine((u) => !isPostgresUrl(u), POSTGRES_NOT_YET)),
   SANDBOX_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
 });
 

@@ -1,0 +1,41 @@
+// The environment as configuration (config.ts): the database settings.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isPostgresUrl, loadConfig } from '../../src/config.js';
+
+const SLACK = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: '0123456789abcdef0123456789abcdef' };
+const problems = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+};
+
+describe('database configuration', () => {
+  it('defaults: a SQLite file, a pool of 10 and a 10 s statement timeout (PostgreSQL only)', () => {
+    expect(loadConfig(SLACK)).toMatchObject({ databaseUrl: './data/tasklane.db', databasePoolSize: 10, databaseStatementTimeoutMs: 10_000 });
+  });
+
+  it('reads the pool size and statement timeout', () => {
+    expect(loadConfig({ ...SLACK, DATABASE_POOL_SIZE: '25', DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toMatchObject({ databasePoolSize: 25, databaseStatementTimeoutMs: 0 });
+  });
+
+  it('names what is wrong with each, with an example', () => {
+    expect(problems({ ...SLACK, DATABASE_POOL_SIZE: '0', DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toEqual([
+      'DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10',
+      'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds between 0 (no limit) and 3600000, like 10000',
+    ]);
+    expect(problems({ ...SLACK, DATABASE_POOL_SIZE: '2.5' })).toEqual(['DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10']);
+  });
+
+  it('a PostgreSQL URL is refused with a clear reason (the app runs on SQLite in this version), in the sandbox too', () => {
+    for (const url of ['postgres://u:p@db/tasklane', 'POSTGRESQL://db/tasklane', ' postgresql://db/x']) {
+      expect(isPostgresUrl(url)).toBe(true);
+      expect(problems({ ...SLACK, DATABASE_URL: url })).toEqual([expect.stringContaining('DATABASE_URL points at PostgreSQL')]);
+      expect(problems({ DATABASE_URL: url })).toEqual([expect.stringContaining('use a SQLite file path')]);
+    }
+    for (const path of ['./data/tasklane.db', ':memory:', 'file:x.db', '/var/lib/postgres/tasklane.db']) expect(isPostgresUrl(path)).toBe(false);
+  });
+});
