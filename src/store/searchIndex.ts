@@ -27,7 +27,3 @@ export function mergeSearchIndex(store: Store, budgetMs: number): number {
   }
 }
 
-/** How many segments the search index has now (each merge step lowers it; each insert adds one). */
-export function searchIndexSegments(store: Store): number {
-  return store.sqlite.prepare('SELECT count(DISTINCT segid) AS n FROM tasks_fts_idx').pluck().get() as number;
-}

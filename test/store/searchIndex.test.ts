@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DashboardReadModel } from '../../src/store/dashboard.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { startMaintenance } from '../../src/store/maintenance.js';
-import { mergeSearchIndex, searchIndexSegments } from '../../src/store/searchIndex.js';
+import { mergeSearchIndex } from '../../src/store/searchIndex.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 
 const T = 'T0MERGE01';
@@ -40,6 +40,9 @@ async function addTasks(n: number, word = 'alpha', long = false): Promise<void> 
 
 const search = async (q: string) =>
   (await new DashboardReadModel(store).searchTasks({ teamId: T, userId: ANN, guest: false }, q, 500)).map((t) => t.number).sort((a, b) => a - b);
+
+/** How many segments the search index has now (each merge step lowers it; each insert adds one). */
+const searchIndexSegments = (s: Store) => s.sqlite.prepare('SELECT count(DISTINCT segid) AS n FROM tasks_fts_idx').pluck().get() as number;
 
 const config = (key: string) => store.sqlite.prepare('SELECT v FROM tasks_fts_config WHERE k = ?').pluck().get(key);
 
