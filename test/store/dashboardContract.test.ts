@@ -269,6 +269,7 @@ function seeded(current: () => Engine): void {
     it('only pending ones the user is an approver of, oldest first, up to the limit, all counted', async () => {
       expect((await read().load(query({ approvalsLimit: 2 }))).approvals).toEqual({ total: 3, items: [s.a.a1, s.a.a3] });
       expect((await read().load(query({ approvalsLimit: 0 }))).approvals).toEqual({ total: 3, items: [] });
+      expect((await read().load(query({ approvalsLimit: -1 }))).approvals).toEqual({ total: 3, items: [s.a.a1, s.a.a3, s.a.a5] });
       expect((await read().load(query({ userId: 'UREQ' }))).approvals).toEqual({ total: 0, items: [] });
     });
   });
@@ -384,6 +385,10 @@ describePostgres('dashboard read model on PostgreSQL', () => {
           await reader.load({ teamId: 'T3', userId, guest, filter, page: 2, pageSize: 10, approvalsLimit: 5, today: '2026-05-01', doneSince: 1_700_000_000_000 });
         }
       }
+      // Each load: one REPEATABLE READ read-only transaction around its reads.
+      expect(seen.filter((q) => /^begin/i.test(q.query)).map((q) => q.query.toLowerCase())).toEqual(
+        Array(FILTERS.length * 2).fill('begin isolation level repeatable read read only'),
+      );
       const selects = seen.filter((q) => /^select/i.test(q.query));
       expect(selects.length).toBe(2 * (4 + 3 * 5)); // "assigned" needs no count of its own
       return Promise.all(
