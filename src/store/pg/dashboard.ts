@@ -14,14 +14,19 @@ import { visibleToPg } from './tasks.js';
  * One `load` is one REPEATABLE READ, read-only transaction: its counts and its page come from one
  * snapshot, as SQLite's read transaction gives them, whatever other instances commit meanwhile.
  *
- * Each list reads the index SQLite's reads (tasks_assignee_idx, tasks_creator_idx,
- * tasks_team_status_idx, tasks_team_completed_idx, approval_approvers_user_idx). "Assigned to me"
- * is one query: a PostgreSQL btree keeps NULLs last in ascending order, so `due_date ASC` (NULLS
- * LAST by default) walks tasks_assignee_idx forwards, dated tasks then undated ones, where SQLite
- * stitches two ranges. SQLite's indexes end with the rowid (the id); PostgreSQL's do not, so the
- * tie-break on id is an incremental sort of each run of equal keys: cheap for tasks due the same
- * day or created the same millisecond, but a page of undated tasks sorts all of the user's
- * undated open tasks (see docs/architecture.md).
+ * The tables and indexes are SQLite's; the planner picks among them by cost. A user's long list
+ * walks the index SQLite's walks, in order, and stops at the page (tasks_assignee_idx,
+ * tasks_creator_idx, tasks_team_status_idx, tasks_team_completed_idx). A short list, the approvals
+ * waiting (approval_approvers_user_idx) and, when cheaper, a guest's own tasks (the assignee and
+ * creator indexes) are read as bitmap scans and sorted. No query scans a table; the plans are
+ * checked in test/store/dashboardContract.test.ts.
+ *
+ * "Assigned to me" is one query: a PostgreSQL btree keeps NULLs last in ascending order, so
+ * `due_date ASC` (NULLS LAST by default) walks tasks_assignee_idx forwards, dated tasks then
+ * undated ones, where SQLite stitches two ranges. SQLite's indexes end with the rowid (the id);
+ * PostgreSQL's do not, so the tie-break on id is an incremental sort of each run of equal keys:
+ * cheap for tasks due the same day or created the same millisecond, but a page of undated tasks
+ * sorts all of the user's undated open tasks.
  */
 
 const TASK = {
