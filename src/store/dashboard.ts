@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { DashboardStore } from './dashboardStore.js';
 import type { Store } from './db.js';
 import type { HomeFilter, Priority, TaskStatus } from './schema.js';
 import { titleQuery } from './searchText.js';
@@ -185,7 +186,7 @@ type StatementName = keyof typeof DASHBOARD_SQL;
 /** How far back "Recently done" looks. */
 export const RECENTLY_DONE_MS = 30 * 24 * 60 * 60 * 1000;
 
-export class DashboardReadModel {
+export class DashboardReadModel implements DashboardStore {
   private readonly statements = new Map<StatementName, Statement>();
 
   constructor(private readonly store: Store) {}
