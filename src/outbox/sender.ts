@@ -305,9 +305,10 @@ export class Outbox implements EffectSender {
     if (failure.kind === 'already') return { state: 'done', result: failure.code };
     const delay = this.opts.retryDelaysMs[row.attempts];
     if ((failure.kind === 'transient' || failure.kind === 'rate_limited') && delay !== undefined && !this.stopped) {
-      const wait = failure.kind === 'rate_limited' ? Math.max(failure.retryAfterMs, delay) : delay;
+      // Spread so that retries do not arrive together; Slack's Retry-After is a floor, spread upward only.
+      const wait = failure.kind === 'rate_limited' ? Math.max(Math.round(failure.retryAfterMs * (1 + Math.random() * 0.1)), jitter(delay)) : jitter(delay);
       this.deps.logger.warn(`outbox: ${row.key} (team ${row.teamId}) not delivered yet (${why}); attempt ${row.attempts + 2} in ${wait} ms`);
-      return { state: 'retry', at: this.deps.now() + jitter(wait), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
+      return { state: 'retry', at: this.deps.now() + wait, error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };
     }
     if (this.stopped && (failure.kind === 'transient' || failure.kind === 'rate_limited')) {
       return { state: 'retry', at: this.deps.now(), error: why, uncertain: failure.kind === 'transient' && failure.unknownOutcome };

@@ -4,7 +4,7 @@
 // told in a DM what did not reach Slack, the store (and its outbox rows) is right, and retries do
 // not apply anything twice.
 import { WebClient } from '@slack/web-api';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApprovalEffects, cardKey } from '../../src/features/approvals/effects.js';
 import { requestCardBlocks, requestCardText } from '../../src/features/approvals/views.js';
 import { EFFECT_EVENT_TYPE } from '../../src/outbox/sender.js';
@@ -91,8 +91,10 @@ async function newTask(title: string) {
 describe('request_approval step: DMs to approvers', () => {
   it('429 with Retry-After: waits, sends each approver exactly one card', async () => {
     t.fake.failNext('chat.postMessage', RATE_LIMITED);
+    // The retry's spread at its lowest: the wait must still not be shorter than Retry-After.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
     const started = Date.now();
-    const { executionId } = await runStep(t, defaultInputs());
+    const { executionId } = await runStep(t, defaultInputs()).finally(() => random.mockRestore());
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     const a = await approvalOf(t, executionId);
     expect(a.status).toBe('pending');
