@@ -7,18 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc } from 'drizzle-orm';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalsRepository } from '../../src/store/approvals.js';
 import { ForeignExecutionError, type Approval, type ApprovalsStore, type NewApproval } from '../../src/store/approvalsStore.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import type { Effect } from '../../src/store/outbox.js';
 import { PgApprovalsRepository } from '../../src/store/pg/approvals.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import * as sqliteSchema from '../../src/store/schema.js';
 import type { ApproverRow, AuditRow, OutboxRow, StepState } from '../../src/store/schema.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
 const B = 'T0BBBBBBB';
@@ -425,24 +424,15 @@ describe('approvals store on SQLite', () => {
 });
 
 describePostgres('approvals store on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(6);
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 6 });
-    await migratePostgres(pool);
-    engine = pgEngine(pgDatabase(pool), pool);
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    // Each case starts from an empty store, ids from 1, as a new SQLite file does.
-    const { rows } = await pool.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-    await pool.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  beforeAll(() => {
+    engine = pgEngine(pgDatabase(database.pool), database.pool);
   });
   contract(() => engine);
 
   describe('several instances on one database', () => {
-    /** Two instances: each its own pool and repository. */
+    /** Two instances: each its own database.pool and repository. */
     const twoInstances = () => {
       const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4 }));
       return { repos: pools.map((p) => new PgApprovalsRepository(pgDatabase(p), now)), end: () => Promise.all(pools.map((p) => p.end())) };
@@ -471,7 +461,7 @@ describePostgres('approvals store on PostgreSQL', () => {
 
     it('a decision meeting another instance’s uncommitted one waits: it loses once that commits, wins if it rolls back', async () => {
       const other = new pg.Pool({ connectionString: database.url, max: 2 });
-      const holder = await pool.connect();
+      const holder = await database.pool.connect();
       try {
         const repo = new PgApprovalsRepository(pgDatabase(other), now);
         const [first, second] = [(await engine.repo.create(request())).approval, (await engine.repo.create(request())).approval];
@@ -501,7 +491,7 @@ describePostgres('approvals store on PostgreSQL', () => {
 
     it('a create meeting another instance’s uncommitted create of the execution waits: returns it once committed, creates if it rolls back', async () => {
       const other = new pg.Pool({ connectionString: database.url, max: 2 });
-      const holder = await pool.connect();
+      const holder = await database.pool.connect();
       try {
         const repo = new PgApprovalsRepository(pgDatabase(other), now);
         for (const end of ['COMMIT', 'ROLLBACK'] as const) {

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalsRepository } from '../../src/store/approvals.js';
 import type { ApprovalsStore, NewApproval } from '../../src/store/approvalsStore.js';
 import { DashboardReadModel } from '../../src/store/dashboard.js';
@@ -17,13 +16,12 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { PgApprovalsRepository } from '../../src/store/pg/approvals.js';
 import { PgDashboardReadModel } from '../../src/store/pg/dashboard.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import type { HomeFilter, TaskRow } from '../../src/store/schema.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TasksStore } from '../../src/store/tasksStore.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
 const B = 'T0BBBBBBB';
@@ -332,53 +330,44 @@ describe('dashboard read model on SQLite', () => {
 });
 
 describePostgres('dashboard read model on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(6);
   let db: PgDb;
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 6 });
-    await migratePostgres(pool);
-    db = pgDatabase(pool);
+  beforeAll(() => {
+    db = pgDatabase(database.pool);
     engine = pgEngine(db);
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    // Each case starts from an empty store, ids from 1, as a new SQLite file does.
-    const { rows } = await pool.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-    await pool.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
   });
   contract(() => engine);
 
   it('reads every list through an index, no table scan; a long list walks its index in order', async () => {
     // A store of 40 workspaces, so the planner prices a workspace's rows as the few they are.
-    await pool.query(`INSERT INTO tasks (team_id, number, title, title_search, status, assignee_id, creator_id, due_date,
+    await database.pool.query(`INSERT INTO tasks (team_id, number, title, title_search, status, assignee_id, creator_id, due_date,
         origin, created_at, updated_at, completed_at, completed_by, private)
       SELECT 'T' || (g % 40), g, 'Task ' || g, 'task ' || g, CASE WHEN g % 3 = 0 THEN 'done' ELSE 'open' END,
         'U' || (g % 20), 'U' || ((g / 7) % 20), CASE WHEN g % 4 = 0 THEN NULL ELSE '2026-0' || (1 + g % 9) || '-1' || (g % 10) END,
         'command', 1700000000000 + g * 1000, 1700000000000 + g * 1000,
         CASE WHEN g % 3 = 0 THEN 1700000000000 + g * 1000 END, CASE WHEN g % 3 = 0 THEN 'U1' END, g % 10 = 0
       FROM generate_series(1, 50000) g`);
-    await pool.query(`INSERT INTO approvals (team_id, title, details, requester_id, origin, status, created_at, updated_at)
+    await database.pool.query(`INSERT INTO approvals (team_id, title, details, requester_id, origin, status, created_at, updated_at)
       SELECT 'T' || (g % 40), 'A' || g, '', 'UREQ', 'shortcut', CASE WHEN g % 4 = 0 THEN 'approved' ELSE 'pending' END, g, g
       FROM generate_series(1, 20000) g`);
-    await pool.query(`INSERT INTO approval_approvers (approval_id, team_id, user_id)
+    await database.pool.query(`INSERT INTO approval_approvers (approval_id, team_id, user_id)
       SELECT id, team_id, 'U' || (id % 20) FROM approvals UNION ALL SELECT id, team_id, 'U' || ((id + 1) % 20) FROM approvals`);
     // And one user with thousands of tasks and approvals of their own.
-    await pool.query(`INSERT INTO tasks (team_id, number, title, title_search, status, assignee_id, creator_id, due_date,
+    await database.pool.query(`INSERT INTO tasks (team_id, number, title, title_search, status, assignee_id, creator_id, due_date,
         origin, created_at, updated_at, completed_at, completed_by, private)
       SELECT 'T3', 100000 + g, 'Big ' || g, 'big ' || g, CASE WHEN g % 3 = 0 THEN 'done' ELSE 'open' END,
         'UBIG', 'UBIG', CASE WHEN g % 4 = 0 THEN NULL ELSE '2026-0' || (1 + g % 9) || '-1' || (g % 10) END,
         'command', 1700000000000 + g * 1000, 1700000000000 + g * 1000,
         CASE WHEN g % 3 = 0 THEN 1700000000000 + g * 1000 END, CASE WHEN g % 3 = 0 THEN 'UBIG' END, false
       FROM generate_series(1, 3000) g`);
-    await pool.query(`WITH a AS (INSERT INTO approvals (team_id, title, details, requester_id, origin, created_at, updated_at)
+    await database.pool.query(`WITH a AS (INSERT INTO approvals (team_id, title, details, requester_id, origin, created_at, updated_at)
         SELECT 'T3', 'Big ' || g, '', 'UREQ', 'shortcut', g, g FROM generate_series(1, 500) g RETURNING id)
       INSERT INTO approval_approvers (approval_id, team_id, user_id) SELECT id, 'T3', 'UBIG' FROM a`);
-    await pool.query('ANALYZE');
+    await database.pool.query('ANALYZE');
     const plans = async (userId: string) => {
       const seen: { query: string; params: unknown[] }[] = [];
-      const logged = drizzle(pool, { schema: pgSchema, logger: { logQuery: (query, params) => seen.push({ query, params }) } });
+      const logged = drizzle(database.pool, { schema: pgSchema, logger: { logQuery: (query, params) => seen.push({ query, params }) } });
       const reader = new PgDashboardReadModel(logged);
       for (const filter of FILTERS) {
         for (const guest of [false, true]) {
@@ -393,7 +382,7 @@ describePostgres('dashboard read model on PostgreSQL', () => {
       expect(selects.length).toBe(2 * (4 + 3 * 5)); // "assigned" needs no count of its own
       return Promise.all(
         selects.map(async ({ query, params }) => {
-          const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`, params);
+          const { rows } = await database.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`, params);
           return { query, plan: rows.map((r) => r['QUERY PLAN']).join('\n') };
         }),
       );

@@ -6,14 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
 import { DeliveriesRepository } from '../../src/store/deliveries.js';
 import { sqliteDeliveriesStore, type DeliveriesStore } from '../../src/store/deliveriesStore.js';
 import { pgDatabase } from '../../src/store/pg/db.js';
 import { PgDeliveriesRepository } from '../../src/store/pg/deliveries.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 interface DeliveryRow {
   state: string;
@@ -198,17 +197,10 @@ describe('deliveries store on SQLite', () => {
 });
 
 describePostgres('deliveries store on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(4);
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await migratePostgres(pool);
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    await pool.query('TRUNCATE processed_deliveries');
-    engine = pgEngine(pool);
+  beforeEach(() => {
+    engine = pgEngine(database.pool);
   });
   contract(() => engine);
 

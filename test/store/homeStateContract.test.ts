@@ -5,16 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
 import { HomeStateRepository } from '../../src/store/homeState.js';
 import { sqliteHomeStateStore, type HomeStatePrefsStore } from '../../src/store/homeStateStore.js';
 import { OutboxRepository, writeEffects, type Effect } from '../../src/store/outbox.js';
 import { pgDatabase } from '../../src/store/pg/db.js';
 import { PgHomeStateRepository } from '../../src/store/pg/homeState.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
 import { PgOutboxRepository, writeEffectsPg } from '../../src/store/pg/outbox.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const T = 'T1';
 const U = 'U1';
@@ -127,17 +126,10 @@ describe('Home choices on SQLite', () => {
 });
 
 describePostgres('Home choices on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(4);
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await migratePostgres(pool);
-    engine = pgEngine(pool);
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    await pool.query('TRUNCATE home_state, outbox RESTART IDENTITY');
+  beforeAll(() => {
+    engine = pgEngine(database.pool);
   });
   contract(() => engine);
 });

@@ -6,14 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
 import { OutboxRepository, writeEffects, type Effect } from '../../src/store/outbox.js';
 import { sqliteOutboxStore, type OutboxStore } from '../../src/store/outboxStore.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
 import { PgOutboxRepository, writeEffectsPg } from '../../src/store/pg/outbox.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const msg = (key: string, over: Partial<Effect> = {}): Effect => ({ key, teamId: 'T1', kind: 'message', target: 'U1', payload: { text: key }, ...over });
 const home = (spacingMs = 0): Effect => ({ key: 'home:T1:U1', teamId: 'T1', kind: 'home', target: 'U1', coalesce: true, spacingMs });
@@ -236,17 +235,10 @@ describe('outbox store on SQLite', () => {
 });
 
 describePostgres('outbox store on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(4);
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await migratePostgres(pool);
-    engine = pgEngine(pgDatabase(pool));
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    await pool.query('TRUNCATE outbox RESTART IDENTITY');
+  beforeAll(() => {
+    engine = pgEngine(pgDatabase(database.pool));
   });
   contract(() => engine);
 
@@ -347,7 +339,7 @@ describePostgres('outbox store on PostgreSQL', () => {
       await engine.repo.add([homeOf('U1')], 1_000);
       const rows = await engine.repo.claim('s1', 1_000, 60_000, 10);
       expect(rows.map((r) => r.key)).toEqual(['home:T1:U2', 'home:T1:U1']);
-      const db = pgDatabase(pool);
+      const db = pgDatabase(database.pool);
       let wroteFirst!: () => void;
       let goOn!: () => void;
       const firstWritten = new Promise<void>((r) => (wroteFirst = r));
@@ -360,7 +352,7 @@ describePostgres('outbox store on PostgreSQL', () => {
         await writeEffectsPg(tx, [homeOf('U2')], 1_010);
       });
       await firstWritten;
-      const round = new PgOutboxRepository(pgDatabase(pool)).settleAndClaim(
+      const round = new PgOutboxRepository(pgDatabase(database.pool)).settleAndClaim(
         rows.map((row) => ({ row, outcome: { state: 'done' as const } })),
         's1',
         1_020,
@@ -388,7 +380,7 @@ describePostgres('outbox store on PostgreSQL', () => {
       let wrote!: () => void;
       const written = new Promise<void>((r) => (wrote = r));
       const mayGoOn = new Promise<void>((r) => (goOn = r));
-      const change = pgDatabase(pool).transaction(async (tx) => {
+      const change = pgDatabase(database.pool).transaction(async (tx) => {
         await writeEffectsPg(tx, [homeOf('U1')], 9_000);
         wrote();
         await mayGoOn;
@@ -410,7 +402,7 @@ describePostgres('outbox store on PostgreSQL', () => {
         let t = 10_000;
         const tick = () => (t += 1);
         const homeOf = (user: string): Effect => ({ key: `home:T1:U${user}`, teamId: 'T1', kind: 'home', target: `U${user}`, coalesce: true });
-        const db = pgDatabase(pool);
+        const db = pgDatabase(database.pool);
         let writing = true;
         const changes = (async () => {
           for (let i = 0; i < 40; i++) {
@@ -437,11 +429,11 @@ describePostgres('outbox store on PostgreSQL', () => {
 
     it('a claim skips rows another instance’s claim transaction holds, instead of waiting for it', async () => {
       await engine.repo.add([msg('a'), msg('b')], 1_000);
-      const holder = await pool.connect();
+      const holder = await database.pool.connect();
       try {
         await holder.query('BEGIN');
         await holder.query("SELECT id FROM outbox WHERE key = 'a' FOR UPDATE");
-        const other = new PgOutboxRepository(pgDatabase(pool));
+        const other = new PgOutboxRepository(pgDatabase(database.pool));
         expect((await other.claim('instance-1', 1_000, 100, 10)).map((r) => r.key)).toEqual(['b']);
         await holder.query('ROLLBACK');
         expect((await other.claim('instance-1', 1_000, 100, 10)).map((r) => r.key)).toEqual(['a']);

@@ -7,18 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
 import type { Effect } from '../../src/store/outbox.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
-import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import * as sqliteSchema from '../../src/store/schema.js';
 import type { AuditRow, CommentRow, OutboxRow } from '../../src/store/schema.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TaskMessage, TasksStore } from '../../src/store/tasksStore.js';
-import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
 const B = 'T0BBBBBBB';
@@ -726,19 +725,10 @@ describe('tasks store on SQLite', () => {
 });
 
 describePostgres('tasks store on PostgreSQL', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
+  const database = useMigratedPool(6);
   let engine: Engine;
-  beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: database.url, max: 6 });
-    await migratePostgres(pool);
-    engine = pgEngine(pgDatabase(pool), pool);
-  });
-  afterAll(() => pool?.end());
-  beforeEach(async () => {
-    // Each case starts from an empty store, ids from 1, as a new SQLite file does.
-    const { rows } = await pool.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-    await pool.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  beforeAll(() => {
+    engine = pgEngine(pgDatabase(database.pool), database.pool);
   });
   contract(() => engine);
 
@@ -763,7 +753,7 @@ describePostgres('tasks store on PostgreSQL', () => {
 
     it('a workspace whose creator holds its counter does not hold up another workspace; its own next create waits and stays dense', async () => {
       const other = new pg.Pool({ connectionString: database.url, max: 3 });
-      const holder = await pool.connect();
+      const holder = await database.pool.connect();
       try {
         const repo = new PgTasksRepository(pgDatabase(other));
         await repo.create(task(), at()); // A: #1

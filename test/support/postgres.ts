@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
+import { migratePostgres } from '../../src/store/pg/migrate.js';
 
 /**
  * PostgreSQL for tests: the suite's server (postgres.globalSetup.ts) and a database of their own
@@ -81,4 +82,34 @@ async function onServer(url: string, statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * For a `describePostgres` block: a database of its own, migrated as in production, through one
+ * pool of `max` connections, emptied before each test (ids from 1, as a new SQLite file).
+ */
+export function useMigratedPool(max = 6): { readonly pool: pg.Pool; readonly url: string } {
+  const database = useTestDatabase();
+  let pool: pg.Pool | undefined;
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: database.url, max });
+    await migratePostgres(pool);
+  });
+  afterAll(() => pool?.end());
+  beforeEach(async () => {
+    const { rows } = await current().query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    await current().query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  });
+  const current = () => {
+    if (pool === undefined) throw new Error('useMigratedPool: read its pool inside a test or hook');
+    return pool;
+  };
+  return {
+    get pool() {
+      return current();
+    },
+    get url() {
+      return database.url;
+    },
+  };
 }
