@@ -182,7 +182,7 @@ function cacheStatements(sqlite: Database.Database, max = 500): void {
  * transaction that took a fraction of one. Here the waiter wakes the moment the lock is let go.
  * Another process's writers still meet SQLite's own locking (busy_timeout).
  *
- * The cell holds the holder's thread id + 1 (0: free). A thread that dies holding it is let go
+ * Cell 0 holds the holder's thread id + 1 (0: free), cell 1 how many threads wait. A thread that dies holding it is let go
  * by `releaseIfHeldBy` (the sender thread's exit); a wait longer than `maxWaitMs` goes ahead
  * anyway and leaves the rest to SQLite's locking. Re-entrant within a thread (nested `write`).
  */
@@ -190,8 +190,13 @@ export class WriteLock {
   private readonly cell: Int32Array;
   private depth = 0;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4), private readonly maxWaitMs = 5_000) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8), private readonly maxWaitMs = 5_000) {
     this.cell = new Int32Array(buffer);
+  }
+
+  /** Whether a thread is waiting for the lock now: background work should let it go first. */
+  hasWaiters(): boolean {
+    return Atomics.load(this.cell, 1) > 0;
   }
 
   hold<T>(fn: () => T): T {
@@ -227,7 +232,9 @@ export class WriteLock {
       deadline ??= Date.now() + this.maxWaitMs;
       const left = deadline - Date.now();
       if (left <= 0) return false;
+      Atomics.add(this.cell, 1, 1);
       Atomics.wait(this.cell, 0, holder, left);
+      Atomics.sub(this.cell, 1, 1);
     }
   }
 

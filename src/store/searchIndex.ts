@@ -23,7 +23,8 @@ export function mergeSearchIndex(store: Store, budgetMs: number): number {
       return (totalChanges.get() as number) - before >= 2;
     });
     steps++;
-    if (!merged || performance.now() >= until) return steps;
+    // A request waiting to write goes first; the rest waits for the next round.
+    if (!merged || performance.now() >= until || store.writeLock.hasWaiters()) return steps;
   }
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { openStore, WriteLock, type Store } from '../../src/store/db.js';
 import { startWorkerModule } from '../../src/workerThread.js';
 
@@ -67,4 +67,16 @@ it('a thread that exits holding it: let go on its exit; otherwise a writer goes 
   const t1 = Date.now();
   store.write(() => insertCounter('T2'));
   expect(Date.now() - t1).toBeLessThan(50);
+});
+
+it('tells background work when a thread waits for it', async () => {
+  expect(store.writeLock.hasWaiters()).toBe(false);
+  const first = holder(600);
+  expect((await nextMessage(first)).op).toBe('holding');
+  const second = holder(10);
+  await vi.waitFor(() => expect(store.writeLock.hasWaiters()).toBe(true), { timeout: 3_000, interval: 10 });
+  expect((await nextMessage(first)).op).toBe('released');
+  expect((await nextMessage(second)).op).toBe('holding');
+  expect(store.writeLock.hasWaiters()).toBe(false);
+  await Promise.all([once(first, 'exit'), once(second, 'exit')]);
 });
