@@ -2,21 +2,19 @@
 // production) and PostgreSQL (a database of this file's own, migrated as at start-up). The same
 // cases, the same expectations; SQLite's behaviour is the reference. PostgreSQL alone adds
 // decisions and creates racing through two pools, as two instances would.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { asc } from 'drizzle-orm';
 import pg from 'pg';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalsRepository } from '../../src/store/approvals.js';
 import { ForeignExecutionError, type Approval, type ApprovalsStore, type NewApproval } from '../../src/store/approvalsStore.js';
-import { openStore, type Store } from '../../src/store/db.js';
+import type { Store } from '../../src/store/db.js';
 import type { Effect } from '../../src/store/outbox.js';
 import { PgApprovalsRepository } from '../../src/store/pg/approvals.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import * as sqliteSchema from '../../src/store/schema.js';
 import type { ApproverRow, AuditRow, OutboxRow, StepState } from '../../src/store/schema.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
@@ -408,17 +406,10 @@ function contract(current: () => Engine): void {
 }
 
 describe('approvals store on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-approvals-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });

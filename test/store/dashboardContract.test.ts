@@ -21,6 +21,7 @@ import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import type { HomeFilter, TaskRow } from '../../src/store/schema.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TasksStore } from '../../src/store/tasksStore.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
@@ -314,17 +315,10 @@ function seeded(current: () => Engine): void {
 }
 
 describe('dashboard read model on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-dashboard-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });

@@ -2,16 +2,14 @@
 // production, behind its async adapter) and PostgreSQL (a database of this file's own, migrated as
 // at start-up). The same cases, the same expectations; SQLite's behaviour is the reference.
 // PostgreSQL alone adds one delivery reaching two instances (two pools) at once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/db.js';
 import { DeliveriesRepository } from '../../src/store/deliveries.js';
 import { sqliteDeliveriesStore, type DeliveriesStore } from '../../src/store/deliveriesStore.js';
 import { pgDatabase } from '../../src/store/pg/db.js';
 import { PgDeliveriesRepository } from '../../src/store/pg/deliveries.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 interface DeliveryRow {
@@ -181,17 +179,10 @@ function contract(current: () => Engine): void {
 }
 
 describe('deliveries store on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-deliveries-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });

@@ -1,18 +1,16 @@
 // The App Home choices' contract, run on both engines: SQLite (a file store opened as in
 // production, behind its async adapter) and PostgreSQL (a database of this file's own, migrated as
 // at start-up). The same cases, the same expectations; SQLite's behaviour is the reference.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/db.js';
 import { HomeStateRepository } from '../../src/store/homeState.js';
 import { sqliteHomeStateStore, type HomeStatePrefsStore } from '../../src/store/homeStateStore.js';
 import { OutboxRepository, writeEffects, type Effect } from '../../src/store/outbox.js';
 import { pgDatabase } from '../../src/store/pg/db.js';
 import { PgHomeStateRepository } from '../../src/store/pg/homeState.js';
 import { PgOutboxRepository, writeEffectsPg } from '../../src/store/pg/outbox.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const T = 'T1';
@@ -110,17 +108,10 @@ function contract(current: () => Engine): void {
 }
 
 describe('Home choices on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-home-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });

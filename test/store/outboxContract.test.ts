@@ -2,16 +2,14 @@
 // behind its async adapter) and PostgreSQL (a database of this file's own, migrated as at
 // start-up). The same cases, the same expectations; SQLite's behaviour is the reference.
 // PostgreSQL alone adds senders of two instances (two pools) claiming at once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/db.js';
 import { OutboxRepository, writeEffects, type Effect } from '../../src/store/outbox.js';
 import { sqliteOutboxStore, type OutboxStore } from '../../src/store/outboxStore.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
 import { PgOutboxRepository, writeEffectsPg } from '../../src/store/pg/outbox.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const msg = (key: string, over: Partial<Effect> = {}): Effect => ({ key, teamId: 'T1', kind: 'message', target: 'U1', payload: { text: key }, ...over });
@@ -219,17 +217,10 @@ function contract(current: () => Engine): void {
 }
 
 describe('outbox store on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-outbox-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });

@@ -2,13 +2,10 @@
 // and PostgreSQL (a database of this file's own, migrated as at start-up). The same cases, the same
 // expectations; SQLite's behaviour is the reference. PostgreSQL alone adds concurrency across
 // pools, which SQLite's single writer never meets.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import pg from 'pg';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/db.js';
 import type { Effect } from '../../src/store/outbox.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
@@ -17,6 +14,7 @@ import * as sqliteSchema from '../../src/store/schema.js';
 import type { AuditRow, CommentRow, OutboxRow } from '../../src/store/schema.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TaskMessage, TasksStore } from '../../src/store/tasksStore.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
 const A = 'T0AAAAAAA';
@@ -709,17 +707,10 @@ function contract(current: () => Engine): void {
 }
 
 describe('tasks store on SQLite', () => {
-  let dir: string;
-  let store: Store;
+  const sqlite = useSqliteFileStore();
   let engine: Engine;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-contract-'));
-    store = openStore(join(dir, 'db.sqlite'));
-    engine = sqliteEngine(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    engine = sqliteEngine(sqlite.store);
   });
   contract(() => engine);
 });
