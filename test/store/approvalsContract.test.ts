@@ -423,7 +423,7 @@ describePostgres('approvals store on PostgreSQL', () => {
   contract(() => engine);
 
   describe('several instances on one database', () => {
-    /** Two instances: each its own database.pool and repository. */
+    /** Two instances: each its own pool and repository. */
     const twoInstances = () => {
       const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4 }));
       return { repos: pools.map((p) => new PgApprovalsRepository(pgDatabase(p), now)), end: () => Promise.all(pools.map((p) => p.end())) };
