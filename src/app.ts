@@ -22,15 +22,15 @@ import { UserDirectory } from './slack/users.js';
 import { toLogLevel, webClientOptions } from './slack/webApi.js';
 import { startMaintenance, type Maintenance } from './store/maintenance.js';
 import type { Store } from './store/db.js';
-import { DeliveriesRepository } from './store/deliveries.js';
-import { JobsRepository } from './store/jobs.js';
+import { sqliteStores, type Stores } from './store/engine.js';
 
 /** Where Slack sends events, commands and interactions (manifest.json's request URLs). */
 const EVENTS_PATH = '/slack/events';
 
 export interface CreateAppOptions {
   config: Config;
-  store: Store;
+  /** The store: its repositories on either engine, or an open SQLite store (its repositories are made here). */
+  store: Stores | Store;
   logger?: Logger;
   now?: () => number;
   /** How often recovery jobs (`services.onStart`) run again while the app runs; default 30 s. */
@@ -59,17 +59,21 @@ export interface TasklaneApp {
 }
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host, outbox: outboxOptions = {} }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store: storeGiven, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host, outbox: outboxOptions = {} }: CreateAppOptions): TasklaneApp {
   // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
   const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));
+  const stores: Stores = 'engine' in storeGiven ? storeGiven : sqliteStores(storeGiven, now);
+  /** SQLite only: the file store (the sender thread and the maintenance thread open it too). */
+  const sqlite = stores.sqlite;
   const healthz: CustomRoute = {
     path: '/healthz',
     method: ['GET'],
     handler: (_req: IncomingMessage, res: ServerResponse) => {
-      const ok = store.ping();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', store: ok ? 'ok' : 'unreachable' }));
+      void stores.ping().then((ok) => {
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', store: ok ? 'ok' : 'unreachable', database: stores.engine }));
+      });
     },
   };
 
@@ -124,18 +128,19 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   const senderHere = (): Outbox => {
     const { callTimeoutMs, thread: _thread, ...senderOptions } = outboxOptions;
     const client = new WebClient(config.botToken, { ...webClientOptions(config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
-    const sender = new Outbox({ store, client, logger: log, now, inFlight }, senderOptions);
-    registerEffectKinds(sender, store, { client, now });
+    const sender = new Outbox({ outbox: stores.outbox, client, logger: log, now, inFlight }, senderOptions);
+    registerEffectKinds(sender, stores, { client, now });
     return sender;
   };
-  // The sender runs in a worker thread (outbox/thread.ts) with its own connection; an in-memory
-  // store cannot be opened by a second connection, so its sender stays here.
+  // On SQLite the sender runs in a worker thread (outbox/thread.ts) with its own connection; an
+  // in-memory store cannot be opened by a second connection, so its sender stays here, as does
+  // PostgreSQL's (its work is waiting on the network, and it shares the app's pool).
   const { thread: inThread = true, ...threadOptions } = outboxOptions;
-  const outbox: EffectSender = store.sqlite.memory || !inThread
+  const outbox: EffectSender = !sqlite || sqlite.sqlite.memory || !inThread
     ? senderHere()
     : new OutboxThread({
-        store,
-        data: { databasePath: store.sqlite.name, writeLock: store.writeLock.buffer, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
+        store: sqlite,
+        data: { databasePath: sqlite.sqlite.name, writeLock: sqlite.writeLock.buffer, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
         logger: log,
         background,
         now,
@@ -144,12 +149,11 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   const startJobs: { name: string; job: () => Promise<void> }[] = [];
   const services: Services = {
     config,
-    store,
+    stores,
     logger: log,
     client: botClient,
     outbox,
     users: new UserDirectory(botClient),
-    deliveries: new DeliveriesRepository(store, now),
     inFlight,
     background,
     now,
@@ -177,18 +181,18 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
     // never read by the listener) is left out.
     const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
-    const claim = services.deliveries.claim(b.team_id ?? '', key, JSON.stringify(kept));
+    const claim = await stores.deliveries.claim(b.team_id ?? '', key, JSON.stringify(kept));
     if (claim === 'duplicate') {
       reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
       return;
     }
     if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
     await next();
-    await services.deliveries.finish(key);
+    await stores.deliveries.finish(key);
   });
 
   services.onStart('handle again events a crash cut short', async () => {
-    for (const { key, body } of services.deliveries.unfinished(now() - 30_000)) {
+    for (const { key, body } of await stores.deliveries.unfinished(now() - 30_000)) {
       try {
         await app.processEvent({ body: JSON.parse(body) as Record<string, unknown>, ack: async () => {} });
       } catch (err) {
@@ -199,9 +203,9 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
 
   // Redelivery guards are only needed while Slack may still retry (minutes); keep a day.
   services.onStart('prune processed deliveries and sent effects', async () => {
-    const pruned = await services.deliveries.pruneEvents(24 * 60 * 60_000);
+    const pruned = await stores.deliveries.pruneEvents(24 * 60 * 60_000);
     if (pruned > 0) log.debug(`pruned ${pruned} processed event deliveries older than a day`);
-    outbox.prune();
+    await outbox.prune();
   });
 
   const registry = new ListenerRegistry(app);
@@ -223,7 +227,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
   // periodic run is claimed in the store (store/jobs.ts): instances sharing it take turns.
   let recoveryTimer: NodeJS.Timeout | undefined;
   const runningJobs = new Set<string>();
-  const jobs = new JobsRepository(store);
+  const jobs = stores.jobs;
   const instance = randomUUID();
   const runRecovery = (startUp: boolean) => {
     for (const { name, job } of startJobs) {
@@ -248,7 +252,7 @@ export function createApp({ config, store, logger: given, now = Date.now, recove
     async start(port = config.port) {
       const started = (await (socketMode ? app.start(port) : app.start(host ? { port, host } : port, serverOptions(limits)))) as unknown;
       // An in-memory store has no WAL (and no second connection can see it).
-      if (!store.sqlite.memory) maintenance = startMaintenance(store, log);
+      if (sqlite && !sqlite.sqlite.memory) maintenance = startMaintenance(sqlite, log);
       outbox.start();
       runRecovery(true);
       recoveryTimer = setInterval(() => runRecovery(false), recoveryEveryMs);

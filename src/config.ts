@@ -41,8 +41,17 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url.trim());
 }
 
-const POSTGRES_NOT_YET =
-  'DATABASE_URL points at PostgreSQL, which this version cannot run on yet (its PostgreSQL store is being built); use a SQLite file path such as ./data/tasklane.db';
+const POSTGRES_URL = 'DATABASE_URL is not a PostgreSQL URL Tasklane can read: write it like postgres://tasklane:secret@db.example.com:5432/tasklane';
+
+/** A `postgres://` URL must parse and name a host; anything else is a SQLite path. */
+function readableDatabaseUrl(url: string): boolean {
+  if (!isPostgresUrl(url)) return true;
+  try {
+    return new URL(url.trim()).hostname !== '';
+  } catch {
+    return false;
+  }
+}
 const POOL_SIZE = 'DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10';
 const STATEMENT_TIMEOUT = 'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds between 0 (no limit) and 3600000, like 10000';
 
@@ -84,7 +93,7 @@ const schema = z
         .max(65535, 'PORT must be a whole number between 0 and 65535, like 3000')
         .default(3000),
     ),
-    DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/tasklane.db').refine((u) => !isPostgresUrl(u), POSTGRES_NOT_YET)),
+    DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/tasklane.db').refine(readableDatabaseUrl, POSTGRES_URL)),
     DATABASE_POOL_SIZE: z.preprocess(
       blankToUndefined,
       z.coerce
@@ -143,8 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true }).extend({
-  DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db').refine((u) => !isPostgresUrl(u), POSTGRES_NOT_YET)),
+const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true, DATABASE_POOL_SIZE: true, DATABASE_STATEMENT_TIMEOUT_MS: true }).extend({
+  DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db').refine(readableDatabaseUrl, POSTGRES_URL)),
   SANDBOX_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
 });
 
@@ -153,5 +162,5 @@ function sandboxConfig(env: NodeJS.ProcessEnv): Config {
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
   const e = parsed.data;
   // Its own store, so demo data never mixes with a real workspace's.
-  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, logLevel: e.LOG_LEVEL };
+  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, logLevel: e.LOG_LEVEL };
 }

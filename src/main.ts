@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { describeError } from './runtime.js';
-import { openStore } from './store/db.js';
+import { openStores } from './store/engine.js';
 
 /** Process entry: config → store (migrated) → app → listen; SIGTERM/SIGINT drain and exit 0. */
 async function main(): Promise<void> {
@@ -23,9 +23,11 @@ async function main(): Promise<void> {
     ? (await import('./sandbox/server.js')).createSandbox(await sandboxPort(config.port, config.sandboxHost ?? '127.0.0.1'), config.sandboxHost)
     : undefined;
   if (sandbox) config = { ...config, port: sandbox.port, botToken: sandbox.slack.botToken, signingSecret: sandbox.slack.signingSecret, slackApiUrl: sandbox.slack.apiUrl };
-  const store = openStore(config.databaseUrl);
+  let onStoreError = (message: string) => console.error(message);
+  const store = await openStores(config, (message) => onStoreError(message));
   const tasklane = createApp({ config, store, routes: sandbox?.routes, host: sandbox ? config.sandboxHost : undefined });
   const log = tasklane.services.logger;
+  onStoreError = (message) => log.warn(message);
 
   if (!sandbox) await checkToken(tasklane.services.client, log);
 
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal} received: finishing in-flight requests`);
     await tasklane.stop(10_000);
-    store.close();
+    await store.close();
     log.info('Tasklane stopped');
     process.exit(0);
   };

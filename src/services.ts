@@ -4,13 +4,13 @@ import type { Config } from './config.js';
 import type { EffectSender } from './outbox/sender.js';
 import type { Background, InFlight } from './runtime.js';
 import type { UserDirectory } from './slack/users.js';
-import type { Store } from './store/db.js';
-import type { DeliveriesRepository } from './store/deliveries.js';
+import type { Stores } from './store/engine.js';
 
 /** What every feature's listeners and services may use. Built once per app in createApp. */
 export interface Services {
   config: Config;
-  store: Store;
+  /** The store's repositories, on SQLite or PostgreSQL (store/engine.ts). */
+  stores: Stores;
   logger: Logger;
   /**
    * Bot-token Web API client for calls a person waits on in the request path (views.open, an
@@ -21,7 +21,6 @@ export interface Services {
   /** Sends the effects changes write (src/outbox): `kick()` after committing one. */
   outbox: EffectSender;
   users: UserDirectory;
-  deliveries: DeliveriesRepository;
   inFlight: InFlight;
   background: Background;
   /** Milliseconds since the epoch; tests may move it. */

@@ -1,9 +1,7 @@
 import { isAlready, isGone } from '../slack/failures.js';
-import { ApprovalsRepository } from '../store/approvals.js';
-import type { Store } from '../store/db.js';
+import type { Stores } from '../store/engine.js';
 import type { Effect } from '../store/outbox.js';
 import type { StepState } from '../store/schema.js';
-import { TasksRepository } from '../store/tasks.js';
 import type { Notify, Outbox } from './sender.js';
 
 /**
@@ -55,7 +53,7 @@ export function stepEffect(e: { teamId: string; executionId: string; outputs?: R
 }
 
 /** Registers the common kinds. */
-export function registerCommonKinds(outbox: Outbox, store: Store): void {
+export function registerCommonKinds(outbox: Outbox, stores: Pick<Stores, 'tasks' | 'approvals'>): void {
   outbox.register(KIND.message, {
     async send({ row, payload, post }) {
       const posted = await post({
@@ -89,19 +87,18 @@ export function registerCommonKinds(outbox: Outbox, store: Store): void {
       } catch (err) {
         if (!isAlready(err)) throw err;
       }
-      if (owner) await setStepState(store, row.teamId, owner, 'completed');
+      if (owner) await setStepState(stores, row.teamId, owner, 'completed');
       return payload['outputs'] ? 'completed' : 'failed';
     },
     async gaveUp({ row, payload }) {
       const owner = payload['owner'] as StepOwner | undefined;
-      if (owner) await setStepState(store, row.teamId, owner, 'failed');
+      if (owner) await setStepState(stores, row.teamId, owner, 'failed');
     },
   });
 }
 
 /** Records what became of a step: its owner row leaves `waiting`/`completing` (a task's also gets an audit row). */
-async function setStepState(store: Store, teamId: string, owner: StepOwner, state: StepState): Promise<void> {
+async function setStepState(stores: Pick<Stores, 'tasks' | 'approvals'>, teamId: string, owner: StepOwner, state: StepState): Promise<void> {
   const open: StepState[] = ['waiting', 'completing'];
-  const repo = owner.table === 'tasks' ? new TasksRepository(store) : new ApprovalsRepository(store);
-  await repo.transitionStep(teamId, owner.id, open, state);
+  await (owner.table === 'tasks' ? stores.tasks : stores.approvals).transitionStep(teamId, owner.id, open, state);
 }

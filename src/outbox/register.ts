@@ -3,27 +3,24 @@ import { ApprovalEffects, registerApprovalKinds } from '../features/approvals/ef
 import { registerHomeKind } from '../features/home/effects.js';
 import { registerTaskKinds } from '../features/tasks/effects.js';
 import { UserDirectory } from '../slack/users.js';
-import { ApprovalsRepository } from '../store/approvals.js';
-import { DashboardReadModel } from '../store/dashboard.js';
-import type { Store } from '../store/db.js';
-import { HomeStateRepository } from '../store/homeState.js';
-import { TasksRepository } from '../store/tasks.js';
+import type { Stores } from '../store/engine.js';
 import { registerCommonKinds } from './kinds.js';
 import type { Outbox } from './sender.js';
 
 /**
  * Every kind of effect the app writes, registered on a sender with what its handlers read: the
- * store (on the sender's own connection) and the sender's Web API client. The same for the sender
- * thread (worker.ts) and for a sender on the main thread (an in-memory store, or the thread died).
+ * store (the sender thread's own SQLite connection, or the app's) and the sender's Web API client.
+ * The same for the sender thread (worker.ts) and for a sender on the main thread (PostgreSQL, an
+ * in-memory SQLite store, or the thread died).
  */
-export function registerEffectKinds(outbox: Outbox, store: Store, deps: { client: WebClient; now: () => number; users?: UserDirectory }): void {
-  registerCommonKinds(outbox, store);
-  registerTaskKinds(outbox, new TasksRepository(store));
-  registerApprovalKinds(outbox, new ApprovalsRepository(store, deps.now), new ApprovalEffects(store), deps.now);
+export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory }): void {
+  registerCommonKinds(outbox, stores);
+  registerTaskKinds(outbox, stores.tasks);
+  registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
   registerHomeKind(outbox, {
     client: deps.client,
-    dashboard: new DashboardReadModel(store),
-    homeState: new HomeStateRepository(store),
+    dashboard: stores.dashboard,
+    homeState: stores.homeState,
     users: deps.users ?? new UserDirectory(deps.client, undefined, deps.now),
     now: deps.now,
   });

@@ -5,8 +5,8 @@ import type { InFlight } from '../runtime.js';
 import { describeError } from '../runtime.js';
 import { classifySlackFailure, type SlackFailure } from '../slack/failures.js';
 import { slackFailureText } from '../slack/slackErrors.js';
-import type { Store } from '../store/db.js';
-import { OutboxRepository, type Effect, type Ended, type SendOutcome } from '../store/outbox.js';
+import type { Effect, Ended, SendOutcome } from '../store/outbox.js';
+import type { OutboxStore } from '../store/outboxStore.js';
 import type { OutboxRow } from '../store/schema.js';
 
 /**
@@ -84,9 +84,9 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
 /** What features use to get their effects sent: the sender here, or in its thread (thread.ts). */
 export interface EffectSender {
   /** The outbox table (reads, tests). */
-  readonly repo: OutboxRepository;
+  readonly repo: OutboxStore;
   /** Writes effects in their own transaction (nothing else changes with them) and sends them soon. */
-  add(effects: Effect[]): void;
+  add(effects: Effect[]): Promise<void>;
   /** Sends what is due soon: call after committing a change that wrote effects. */
   kick(): void;
   /** Keeps a token for the effect `key` (in memory only, never stored). */
@@ -94,11 +94,11 @@ export interface EffectSender {
   start(): void;
   stop(): Promise<void>;
   /** Deletes rows sent or given up long ago. */
-  prune(): number;
+  prune(): Promise<number>;
 }
 
 export class Outbox implements EffectSender {
-  readonly repo: OutboxRepository;
+  readonly repo: OutboxStore;
   /** This sender's lease owner id. */
   readonly owner = `sender-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly kinds = new Map<string, EffectKind>();
@@ -108,7 +108,8 @@ export class Outbox implements EffectSender {
   private ended: Ended[] = [];
   private readonly opts: OutboxOptions;
   private kicked = false;
-  private draining = false;
+  /** The round under way (`drain`), if any. */
+  private draining: Promise<void> | undefined;
   private again = false;
   private started = false;
   private stopped = false;
@@ -118,10 +119,10 @@ export class Outbox implements EffectSender {
   private poller: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: { store: Store; client: WebClient; logger: Logger; now: () => number; inFlight: InFlight },
+    private readonly deps: { outbox: OutboxStore; client: WebClient; logger: Logger; now: () => number; inFlight: InFlight },
     opts: Partial<OutboxOptions> = {},
   ) {
-    this.repo = new OutboxRepository(deps.store);
+    this.repo = deps.outbox;
     this.opts = { ...DEFAULT_OUTBOX_OPTIONS, ...opts };
   }
 
@@ -136,8 +137,8 @@ export class Outbox implements EffectSender {
   }
 
   /** Writes effects in their own transaction (nothing else changes with them) and sends them soon. */
-  add(effects: Effect[]): void {
-    this.repo.add(effects, this.deps.now());
+  async add(effects: Effect[]): Promise<void> {
+    await this.repo.add(effects, this.deps.now());
     this.kick();
   }
 
@@ -149,8 +150,7 @@ export class Outbox implements EffectSender {
       new Promise<void>((resolve) =>
         setImmediate(() => {
           this.kicked = false;
-          this.drain();
-          resolve();
+          void this.drain().then(resolve);
         }),
       ),
     );
@@ -159,7 +159,7 @@ export class Outbox implements EffectSender {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.poller = setInterval(() => this.drain(), this.opts.pollMs);
+    this.poller = setInterval(() => void this.drain(), this.opts.pollMs);
     this.poller.unref();
     this.kick();
   }
@@ -170,51 +170,60 @@ export class Outbox implements EffectSender {
     clearInterval(this.poller);
     this.clearTimer();
     await Promise.allSettled([...this.running]);
-    this.drain(); // records the attempts that just ended
+    while (this.draining) await this.draining;
+    await this.drain(); // records the attempts that just ended
   }
 
   /** Deletes rows sent or given up long ago. */
-  prune(): number {
+  prune(): Promise<number> {
     return this.repo.prune(this.deps.now() - this.opts.keepDoneMs);
+  }
+
+  /**
+   * Runs rounds until nothing more is asked (one at a time: a call during a round asks for another
+   * and gets the one under way). Resolves when they are done.
+   */
+  private drain(): Promise<void> {
+    this.again = true;
+    this.draining ??= this.rounds().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async rounds(): Promise<void> {
+    while (this.again) {
+      this.again = false;
+      try {
+        if (await this.round()) this.again = true;
+      } catch (err) {
+        this.deps.logger.error(`outbox: could not read the outbox: ${describeError(err)}`);
+      }
+      if (this.stopped) return;
+      if (!this.again) await this.armTimer();
+    }
   }
 
   /**
    * One round: records the attempts that ended since the last round and leases as many due rows
    * as there are free slots, in one write transaction; with nothing to record, a read first
-   * (no write lock when nothing is due).
+   * (no write lock when nothing is due). true when it filled every free slot (more may be due).
    */
-  private drain(): void {
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = true;
+  private async round(): Promise<boolean> {
+    const ended = this.ended;
+    const free = this.stopped ? 0 : this.opts.concurrency - this.running.size;
+    const now = this.deps.now();
+    if (ended.length === 0 && (free <= 0 || !(await this.repo.anyDue(now)))) return false;
+    this.ended = [];
+    let claimed: { rows: OutboxRow[]; dueAgain: number | undefined };
     try {
-      do {
-        this.again = false;
-        const ended = this.ended;
-        const free = this.stopped ? 0 : this.opts.concurrency - this.running.size;
-        const now = this.deps.now();
-        if (ended.length === 0 && (free <= 0 || !this.repo.anyDue(now))) break;
-        this.ended = [];
-        let claimed: { rows: OutboxRow[]; dueAgain: number | undefined };
-        try {
-          claimed = this.repo.settleAndClaim(ended, this.owner, now, this.opts.leaseMs, Math.max(free, 0));
-        } catch (err) {
-          // The store is closing (shutdown): those leases run out and the rows are sent again.
-          if (ended.length > 0) this.deps.logger.warn(`outbox: could not record the outcome of ${ended.length} effect(s): ${describeError(err)}`);
-          throw err;
-        }
-        if (claimed.dueAgain !== undefined) this.armAt(claimed.dueAgain);
-        for (const row of claimed.rows) this.launch(row);
-        if (free > 0 && claimed.rows.length === free) this.again = true;
-      } while (this.again && !this.stopped);
+      claimed = await this.repo.settleAndClaim(ended, this.owner, now, this.opts.leaseMs, Math.max(free, 0));
     } catch (err) {
-      this.deps.logger.error(`outbox: could not read the outbox: ${describeError(err)}`);
-    } finally {
-      this.draining = false;
+      // The store is closing (shutdown): those leases run out and the rows are sent again.
+      if (ended.length > 0) this.deps.logger.warn(`outbox: could not record the outcome of ${ended.length} effect(s): ${describeError(err)}`);
+      throw err;
     }
-    this.armTimer();
+    if (claimed.dueAgain !== undefined) this.armAt(claimed.dueAgain);
+    for (const row of claimed.rows) this.launch(row);
+    return free > 0 && claimed.rows.length === free;
   }
 
   private launch(row: OutboxRow): void {
@@ -237,15 +246,16 @@ export class Outbox implements EffectSender {
    * out). While sends are under way each one's end starts a round anyway, so the store is only
    * asked when the sender is idle; meanwhile a timer at most `BUSY_RECHECK_MS` away stands in.
    */
-  private armTimer(): void {
+  private async armTimer(): Promise<void> {
     if (this.stopped) return;
     if (this.running.size > 0) return this.armAt(this.deps.now() + BUSY_RECHECK_MS, false);
     let due: number | undefined;
     try {
-      due = this.repo.nextDue();
+      due = await this.repo.nextDue();
     } catch {
       return; // the store is closing
     }
+    if (this.stopped) return;
     this.clearTimer();
     if (due !== undefined) this.armAt(due);
   }
@@ -267,8 +277,7 @@ export class Outbox implements EffectSender {
       this.timerAt = Number.POSITIVE_INFINITY;
       const done = this.timerDone;
       this.timerDone = undefined;
-      this.drain();
-      done?.();
+      void this.drain().then(done);
     }, Math.max(0, at - now) + 5);
     this.timer.unref();
     if (tracked) void this.deps.inFlight.track(new Promise<void>((resolve) => (this.timerDone = resolve)));
@@ -319,7 +328,7 @@ export class Outbox implements EffectSender {
       await kind.gaveUp?.(ctx, failure);
       const notify = ctx.payload['notify'] as Notify | undefined;
       if (notify) {
-        this.add([
+        await this.add([
           {
             key: `${row.key}:undelivered`,
             teamId: row.teamId,

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { describeError, type Background } from '../runtime.js';
 import type { Store } from '../store/db.js';
 import { OutboxRepository, type Effect } from '../store/outbox.js';
+import { sqliteOutboxStore, type OutboxStore } from '../store/outboxStore.js';
 import { startWorkerModule } from '../workerThread.js';
 import { DEFAULT_OUTBOX_OPTIONS, type EffectSender, type Outbox, type OutboxOptions } from './sender.js';
 
@@ -49,7 +50,7 @@ export interface OutboxThreadDeps {
  * rows the thread held are sent again once their leases run out (looked for first, if posts).
  */
 export class OutboxThread implements EffectSender {
-  readonly repo: OutboxRepository;
+  readonly repo: OutboxStore;
   private worker: Worker | undefined;
   private seq = 0;
   private release: (() => void) | undefined;
@@ -59,11 +60,12 @@ export class OutboxThread implements EffectSender {
   private exited = false;
 
   constructor(private readonly deps: OutboxThreadDeps) {
-    this.repo = new OutboxRepository(deps.store);
+    this.repo = sqliteOutboxStore(new OutboxRepository(deps.store));
   }
 
-  add(effects: Effect[]): void {
-    this.repo.add(effects, this.deps.now());
+  async add(effects: Effect[]): Promise<void> {
+    if (this.fallback) return this.fallback.add(effects);
+    await this.repo.add(effects, this.deps.now());
     this.kick();
   }
 
@@ -110,7 +112,7 @@ export class OutboxThread implements EffectSender {
     this.settle();
   }
 
-  prune(): number {
+  prune(): Promise<number> {
     return this.repo.prune(this.deps.now() - (this.deps.data.options.keepDoneMs ?? DEFAULT_OUTBOX_OPTIONS.keepDoneMs));
   }
 

@@ -11,6 +11,7 @@ import { WebClient } from '@slack/web-api';
 import { InFlight } from '../runtime.js';
 import { toLogLevel, webClientOptions } from '../slack/webApi.js';
 import { openStore, WriteLock } from '../store/db.js';
+import { sqliteStores } from '../store/engine.js';
 import { niceThisThread } from '../workerThread.js';
 import { registerEffectKinds } from './register.js';
 import { Outbox } from './sender.js';
@@ -61,8 +62,9 @@ const client = new WebClient(data.config.botToken, { ...webClientOptions(data.co
 let clockOffsetMs = 0;
 const now = () => Date.now() + clockOffsetMs;
 const inFlight = new InFlight();
-const outbox = new Outbox({ store, client, logger, now, inFlight }, options);
-registerEffectKinds(outbox, store, { client, now });
+const stores = sqliteStores(store, now);
+const outbox = new Outbox({ outbox: stores.outbox, client, logger, now, inFlight }, options);
+registerEffectKinds(outbox, stores, { client, now });
 
 let lastSeq = 0;
 let waiting = false;

@@ -1,6 +1,6 @@
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
 import type { Store } from './db.js';
-import { outbox, type OutboxRow } from './schema.js';
+import { homeState, outbox, taskMessages, type OutboxRow } from './schema.js';
 
 /**
  * One effect of a change, as the code that makes the change describes it. Written with
@@ -24,7 +24,17 @@ export interface Effect {
   spacingMs?: number;
   /** Not before this time (ms); default now. */
   notBefore?: number;
+  /** Written only when this holds in the change's transaction (else it is dropped). */
+  onlyIf?: EffectCondition;
 }
+
+/**
+ * What an effect may depend on in the store at the moment it is written, checked by the writer in
+ * the change's transaction on either engine (so the code deciding on effects never reads the store):
+ * - `homeOpenedSince`: the target user opened their App Home at or after this time (ms);
+ * - `taskHasCards`: this task of the effect's workspace has at least one card in Slack.
+ */
+export type EffectCondition = { homeOpenedSince: number } | { taskHasCards: number };
 
 /**
  * Writes effects in the caller's transaction (call it inside `store.write`): a new key becomes a
@@ -66,7 +76,29 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
       })
       .prepare(),
   );
+  const homeOpened = store.prepared('outbox.onlyIf.homeOpened', (db) =>
+    db
+      .select({ userId: homeState.userId })
+      .from(homeState)
+      .where(and(eq(homeState.teamId, sql.placeholder('teamId')), eq(homeState.userId, sql.placeholder('userId')), gte(homeState.updatedAt, sql.placeholder('since'))))
+      .prepare(),
+  );
+  const hasCards = store.prepared('outbox.onlyIf.hasCards', (db) =>
+    db
+      .select({ ts: taskMessages.ts })
+      .from(taskMessages)
+      .where(and(eq(taskMessages.taskId, sql.placeholder('taskId')), eq(taskMessages.teamId, sql.placeholder('teamId'))))
+      .limit(1)
+      .prepare(),
+  );
+  const holds = (e: Effect): boolean => {
+    const c = e.onlyIf;
+    if (c === undefined) return true;
+    if ('homeOpenedSince' in c) return homeOpened.get({ teamId: e.teamId, userId: e.target, since: c.homeOpenedSince }) !== undefined;
+    return hasCards.get({ taskId: c.taskHasCards, teamId: e.teamId }) !== undefined;
+  };
   for (const e of effects) {
+    if (!holds(e)) continue;
     const params = { key: e.key, teamId: e.teamId, kind: e.kind, target: e.target, payload: JSON.stringify(e.payload ?? {}), due: e.notBefore ?? now, spacing: e.spacingMs ?? 0, now };
     (e.coalesce ? coalesce : insert).run(params);
   }

@@ -30,7 +30,7 @@ function openHomes() {
 
 /** Whose Home an outbox publish was written for, and how many times it was (re)written. */
 function homePublishes(): Record<string, number> {
-  return Object.fromEntries(t.services.outbox.repo.all().filter((r) => r.kind === 'home').map((r) => [r.target, r.generation + 1]));
+  return Object.fromEntries(t.outboxRows().filter((r) => r.kind === 'home').map((r) => [r.target, r.generation + 1]));
 }
 
 const postsTo = (userId: string) => t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === userId);
@@ -250,7 +250,7 @@ describe('request_approval: completion survives crashes', () => {
     // The decision and its effects reached the store; a sender took them and died before Slack answered.
     await t.stop();
     const store = openStore(t.dbPath);
-    const effects = new ApprovalEffects(store);
+    const effects = new ApprovalEffects();
     await new ApprovalsRepository(store).decide({ teamId: TEAM, id: a.id, outcome: 'approved', deciderId: ALICE, comment: '' }, (d) => effects.decided(d, Date.now()));
     const leased = new OutboxRepository(store).claim('a-dead-sender', Date.now(), 300, 100);
     // (The approvers' Home publishes may not be due yet: a Home is published at most every 250 ms.)
@@ -267,7 +267,7 @@ describe('request_approval: completion survives crashes', () => {
     // The requester's notice had an unknown fate (the lease ran out): looked for, then posted once.
     expect(t.fake.callsTo('conversations.history').length).toBeGreaterThan(0);
     expect(t.fake.messages(t.fake.dmChannel(CAROL)).filter((m) => (m.text ?? '').includes('was approved'))).toHaveLength(1);
-    expect(t.services.outbox.repo.all().every((r) => r.state === 'done')).toBe(true);
+    expect(t.outboxRows().every((r) => r.state === 'done')).toBe(true);
   });
 
   it('Slack failing the completion (fatal_error) is retried by the outbox: the step completes once, without a restart', async () => {

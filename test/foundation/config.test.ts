@@ -30,11 +30,14 @@ describe('database configuration', () => {
     expect(problems({ ...SLACK, DATABASE_POOL_SIZE: '2.5' })).toEqual(['DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10']);
   });
 
-  it('a PostgreSQL URL is refused with a clear reason (the app runs on SQLite in this version), in the sandbox too', () => {
+  it('a PostgreSQL URL selects PostgreSQL (in the sandbox too); one that cannot be read is refused with an example', () => {
     for (const url of ['postgres://u:p@db/tasklane', 'POSTGRESQL://db/tasklane', ' postgresql://db/x']) {
       expect(isPostgresUrl(url)).toBe(true);
-      expect(problems({ ...SLACK, DATABASE_URL: url })).toEqual([expect.stringContaining('DATABASE_URL points at PostgreSQL')]);
-      expect(problems({ DATABASE_URL: url })).toEqual([expect.stringContaining('use a SQLite file path')]);
+      expect(loadConfig({ ...SLACK, DATABASE_URL: url }).databaseUrl).toBe(url);
+      expect(loadConfig({ DATABASE_URL: url })).toMatchObject({ sandbox: true, databaseUrl: url, databasePoolSize: 10, databaseStatementTimeoutMs: 10_000 });
+    }
+    for (const url of ['postgres://', 'postgres://:5432/x', 'postgres://db:port/x']) {
+      expect(problems({ ...SLACK, DATABASE_URL: url })).toEqual(['DATABASE_URL is not a PostgreSQL URL Tasklane can read: write it like postgres://tasklane:secret@db.example.com:5432/tasklane']);
     }
     for (const path of ['./data/tasklane.db', ':memory:', 'file:x.db', '/var/lib/postgres/tasklane.db']) expect(isPostgresUrl(path)).toBe(false);
   });

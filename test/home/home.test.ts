@@ -92,7 +92,7 @@ describe('App Home', () => {
     await click(ALICE, ACTION.homeNext);
 
     // A change elsewhere republishes: still page 2.
-    t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE], t.services.now()));
+    await t.services.outbox.add(homeEffects(TEAM, [ALICE], t.services.now()));
     await t.settle();
     expect(blockText(home(ALICE), 'home_range')).toBe('21–40 of 500');
 
@@ -103,7 +103,7 @@ describe('App Home', () => {
     expect(viewText(view.blocks)).toContain('You have no open tasks that you created');
 
     // Republished after a change, and again on the next visit: the filter stays.
-    t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE], t.services.now()));
+    await t.services.outbox.add(homeEffects(TEAM, [ALICE], t.services.now()));
     await t.settle();
     await openHome(ALICE);
     const filter = home(ALICE).blocks.find((b) => (b as Obj)['block_id'] === 'home_filter') as Obj;
@@ -114,7 +114,7 @@ describe('App Home', () => {
     await click(BOB, ACTION.homeFilter, { selectedOption: { value: 'created' } });
     expect(blockText(home(BOB), 'home_range')).toBe('1–20 of 500');
     t.store.sqlite.prepare("UPDATE home_state SET page = 24 WHERE user_id = 'UBOB'").run();
-    t.services.outbox.add(homeEffects(t.store, TEAM, [BOB], t.services.now()));
+    await t.services.outbox.add(homeEffects(TEAM, [BOB], t.services.now()));
     await t.settle();
     expect(blockText(home(BOB), 'home_range')).toBe('481–500 of 500');
     expect(viewText(home(BOB).blocks)).not.toContain('Next ▶');
@@ -281,7 +281,7 @@ describe('App Home', () => {
     const before = publishesTo(ALICE).length;
     const started = Date.now();
     for (let i = 0; i < 100; i++) {
-      t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE, null, undefined, ALICE], t.services.now()));
+      await t.services.outbox.add(homeEffects(TEAM, [ALICE, null, undefined, ALICE], t.services.now()));
       await new Promise((r) => setTimeout(r, 10));
     }
     const took = Date.now() - started; // about a second, longer on a busy machine

@@ -117,7 +117,7 @@ describe('Make a task (message shortcut)', () => {
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === SECRET).map((c) => c.response['error'])).toEqual(['not_in_channel']);
     // Refused for good: given up at once (one attempt), and the person who acted is told in a DM.
     const [task] = allTasks(t);
-    expect(t.services.outbox.repo.byKey(`task:${task!.id}:thread-reply`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('not_in_channel') });
+    expect(await t.services.outbox.repo.byKey(`task:${task!.id}:thread-reply`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('not_in_channel') });
     expect(lastDm(t, BOB)).toBe(`#${task!.number} Rotate the keys was saved, but I couldn’t reply in the message’s thread. I can’t post in that channel; invite @Tasklane to it or pick another.`);
   });
 

@@ -162,7 +162,7 @@ describe('New task modal', () => {
       const stored = allTasks(t);
       expect(stored).toEqual([expect.objectContaining({ title: 'Robot work', assigneeId: BOT, creatorId: ANN, status: 'open' })]);
       const task = stored[0]!;
-      expect(t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('cannot_dm_bot') });
+      expect(await t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('cannot_dm_bot') });
       expect(lastDm(t, ANN)).toBe(`#${task.number} Robot work was saved, but I couldn’t send <@${BOT}> the task in a DM. That’s a bot, and bots can’t get direct messages; pick a person.`);
     });
   });

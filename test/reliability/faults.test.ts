@@ -48,7 +48,7 @@ const ephemeralTexts = (channel: string, user: string) => t.fake.ephemerals(chan
 const dmTexts = (user: string) => t.fake.messages(t.fake.dmChannel(user)).map((m) => m.text ?? '');
 /** The DMs that tell `user` something did not reach Slack ("…, but I couldn’t …"). */
 const toldIn = (user: string) => dmTexts(user).filter((text) => text.includes('I couldn’t'));
-const outboxRows = (): OutboxRow[] => t.services.outbox.repo.all();
+const outboxRows = (): OutboxRow[] => t.outboxRows();
 const outboxRow = (key: string): OutboxRow => {
   const row = outboxRows().find((r) => r.key === key);
   if (!row) throw new Error(`no outbox row ${key}; rows: ${outboxRows().map((r) => r.key).join(', ')}`);
@@ -235,7 +235,7 @@ describe('request_approval step: DMs to approvers', () => {
           workflowExecutionId: exec.workflowExecutionId,
           actorId: CAROL,
         },
-        (a) => new ApprovalEffects(store).requested(a, Date.now()),
+        (a) => new ApprovalEffects().requested(a, Date.now()),
       );
       approvalId = approval.id;
       const leased = new OutboxRepository(store).claim('sender-of-a-dead-process', Date.now(), 200, 100);

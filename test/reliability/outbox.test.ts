@@ -46,7 +46,7 @@ async function until(what: string, done: () => boolean, timeoutMs = 15_000): Pro
 const okCalls = (method: string, match: (a: Record<string, unknown>) => boolean = () => true) =>
   t.fake.callsTo(method).filter((c) => c.status === 200 && c.response['ok'] === true && match(c.args));
 const dm = (userId: string) => t.fake.messages(t.fake.dmChannel(userId));
-const allSent = () => t.services.outbox.repo.all().every((r) => r.state === 'done');
+const allSent = () => t.outboxRows().every((r) => r.state === 'done');
 
 async function slash(userId: string, text: string) {
   const r = await t.slack.command({ teamId: TEAM, userId, text });
@@ -88,7 +88,7 @@ describe('a 429 storm on one person’s Home', () => {
     expect(okCalls('views.publish', (a) => a['user_id'] === ALICE)).toHaveLength(1);
     // Every publish of Alice's Home is refused for a while, each time for a second.
     t.fake.failWhen('views.publish', (a) => a['user_id'] === ALICE, { status: 429, retryAfter: 1 }, 3);
-    for (let i = 0; i < 20; i++) t.services.outbox.add(homeEffects(t.store, TEAM, [ALICE], t.services.now()));
+    for (let i = 0; i < 20; i++) await t.services.outbox.add(homeEffects(TEAM, [ALICE], t.services.now()));
     await sleep(100);
 
     // Meanwhile three people open the New task form and one opens their Home.
@@ -255,7 +255,7 @@ describe('every kind of effect, delivered exactly once when Slack recovers', () 
           expect(calls).toBeGreaterThan(times);
         }
         await s.check();
-        expect(t.services.outbox.repo.counts()).toMatchObject({ pending: 0, failed: 0 });
+        expect(await t.services.outbox.repo.counts()).toMatchObject({ pending: 0, failed: 0 });
       }, 20_000);
     }
   }
@@ -305,7 +305,7 @@ describe('events are handled at least once', () => {
     await t.stop();
     const store = openStore(t.dbPath);
     const { task } = await new TasksRepository(store).create({ teamId: TEAM, title: 'Crash-time card', assigneeId: BOB, creatorId: ANN, origin: 'command' }, Date.now(), (row) =>
-      new TaskEffects(store).created(row, Date.now()),
+      new TaskEffects().created(row, Date.now()),
     );
     new OutboxRepository(store).claim('a-dead-sender', Date.now(), 60_000, 100);
     store.close();

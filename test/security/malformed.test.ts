@@ -59,7 +59,7 @@ function state(): Record<string, unknown[]> {
 type EffectRow = { key: string; kind: string; target: string; teamId: string; generation: number; payload: string; state: string; result: string | null };
 function outboxRows(): Map<string, EffectRow> {
   return new Map(
-    t.services.outbox.repo.all().map((r) => [r.key, { key: r.key, kind: r.kind, target: r.target, teamId: r.teamId, generation: r.generation, payload: r.payload, state: r.state, result: r.result }]),
+    t.outboxRows().map((r) => [r.key, { key: r.key, kind: r.kind, target: r.target, teamId: r.teamId, generation: r.generation, payload: r.payload, state: r.state, result: r.result }]),
   );
 }
 

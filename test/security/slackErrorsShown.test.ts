@@ -43,7 +43,7 @@ describe('a failed Slack call is explained without its code', () => {
     expectNoCode(text);
     const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
     expect(task.status).toBe('open');
-    expect(t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(await t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1 });
     const told = lastDm(t, ANN);
     expect(told).toBe(`#${task.number} Order toner was saved, but I couldn’t send <@${BOB}> the task in a DM. ${REINSTALL}`);
     expectNoCode(told.replace(/<@[A-Z0-9]+>/g, ''));
@@ -66,7 +66,7 @@ describe('a failed Slack call is explained without its code', () => {
     await t.settle();
     // The completion is kept; the card refresh is given up at once and the clicker gets a DM.
     expect(taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: BOB });
-    expect(t.services.outbox.repo.byKey(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(await t.services.outbox.repo.byKey(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: 1 });
     expect(t.fake.responses(r.responseUrl!)).toEqual([]);
     const told = lastDm(t, BOB);
     expect(told).toBe(`#${task.number} Water the plants is completed, but I couldn’t update its card; it may still show the buttons. ${REINSTALL}`);

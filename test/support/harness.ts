@@ -7,6 +7,10 @@ import { createApp, type CreateAppOptions, type TasklaneApp } from '../../src/ap
 import type { Config } from '../../src/config.js';
 import type { Services } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/db.js';
+import { openStores, sqliteStores, type Stores } from '../../src/store/engine.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { OutboxRepository } from '../../src/store/outbox.js';
+import type { OutboxRow } from '../../src/store/schema.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 
@@ -51,9 +55,14 @@ export interface TestApp {
   slack: SlackDriver;
   tasklane: TasklaneApp;
   services: Services;
+  /** The app's repositories (either engine). */
+  stores: Stores;
+  /** The SQLite store, for tests that read the file directly (throws on PostgreSQL). */
   store: Store;
   dbPath: string;
   logger: CapturingLogger;
+  /** Every outbox row, oldest first, read from the SQLite file now (throws on PostgreSQL). */
+  outboxRows(): OutboxRow[];
   /** Waits until every handler and background job the app started has finished. */
   settle(): Promise<void>;
   /** Stops the app and closes its store (keeps the fake and the database file). */
@@ -67,6 +76,8 @@ export interface TestApp {
 export interface TestAppOptions {
   fake?: FakeSlack;
   dbPath?: string;
+  /** Runs on this PostgreSQL database (migrated at start) instead of a SQLite file. */
+  postgresUrl?: string;
   now?: () => number;
   config?: Partial<Config>;
   /** How often the app's recovery jobs run again (createApp's default: 30 s). */
@@ -82,7 +93,7 @@ export interface TestAppOptions {
    */
   outbox?: CreateAppOptions['outbox'];
   /** Internal: what a restarted app inherits the duty to clean up on dispose. */
-  owned?: { fake: boolean; tempDir?: string };
+  owned?: { fake: boolean; tempDir?: string; database?: TestDatabase };
 }
 
 /**
@@ -104,9 +115,16 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     logLevel: 'debug',
     ...opts.config,
   };
-  const store = openStore(dbPath);
+  // TASKLANE_TEST_ENGINE=postgresql (the suite's PostgreSQL project): a database of its own.
+  const database = opts.owned?.database ?? (!opts.postgresUrl && !opts.dbPath && process.env.TASKLANE_TEST_ENGINE === 'postgresql' ? await createTestDatabase() : undefined);
+  const postgresUrl = opts.postgresUrl ?? database?.url;
+  const stores = postgresUrl ? await openStores({ databaseUrl: postgresUrl }, () => {}) : sqliteStores(openStore(dbPath), opts.now);
+  const sqlite = (): Store => {
+    if (!stores.sqlite) throw new Error('this test reads the SQLite file directly: it runs on SQLite only');
+    return stores.sqlite;
+  };
   const logger = new CapturingLogger();
-  const tasklane = createApp({ config, store, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http, outbox: { retryDelaysMs: TEST_RETRY_DELAYS_MS, thread: false, ...opts.outbox } });
+  const tasklane = createApp({ config: postgresUrl ? { ...config, databaseUrl: postgresUrl } : config, store: stores, logger, now: opts.now, recoveryEveryMs: opts.recoveryEveryMs, http: opts.http, outbox: { retryDelaysMs: TEST_RETRY_DELAYS_MS, thread: false, ...opts.outbox } });
   const { port } = await tasklane.start(0);
   const url = `http://127.0.0.1:${port as number}/slack/events`;
   const slack = new SlackDriver({ appUrl: url, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });
@@ -116,7 +134,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     if (stopped) return;
     stopped = true;
     await tasklane.stop(5_000);
-    store.close();
+    await stores.close();
   };
   const testApp: TestApp = {
     url,
@@ -125,9 +143,13 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     slack,
     tasklane,
     services: tasklane.services,
-    store,
+    stores,
+    get store() {
+      return sqlite();
+    },
     dbPath,
     logger,
+    outboxRows: () => new OutboxRepository(sqlite()).all(),
     async settle() {
       // Let responses and the microtasks behind them run, then wait for tracked work, twice:
       // finishing work may schedule more (e.g. a coalesced Home publish).
@@ -139,11 +161,12 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     stop,
     async restart() {
       await stop();
-      return startTestApp({ ...opts, fake, dbPath, owned: { fake: ownsFake, tempDir: dir } });
+      return startTestApp({ ...opts, fake, dbPath, owned: { fake: ownsFake, tempDir: dir, database } });
     },
     async dispose() {
       await stop();
       if (ownsFake) await fake.stop().catch(() => {});
+      await database?.drop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };

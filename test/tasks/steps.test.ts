@@ -72,7 +72,7 @@ describe('create_task', () => {
     await slash(t, BOB, `done #${task.number}`);
     expect(completions(exec.executionId)).toHaveLength(1);
     // The step's completion is one outbox row, keyed by the execution, sent once.
-    expect(t.services.outbox.repo.all().filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
+    expect(t.outboxRows().filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
       { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
     ]);
     expect(taskOf(exec.executionId).stepState).toBe('completed');
@@ -250,7 +250,7 @@ describe('after a restart', () => {
     await t.services.outbox.stop();
     await slash(t, BOB, `done #${task.number}`);
     expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'completing' });
-    expect(stepRow(exec.executionId)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await stepRow(exec.executionId)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(t.fake.execution(exec.executionId)?.state).toBe('running');
     expect(completions(exec.executionId)).toHaveLength(0);
     t.store.sqlite
@@ -266,11 +266,11 @@ describe('after a restart', () => {
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB, task_number: task.number } });
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect(completions(exec.executionId)).toHaveLength(3);
-    expect(stepRow(exec.executionId)).toMatchObject({ state: 'done', result: 'completed' });
+    expect(await stepRow(exec.executionId)).toMatchObject({ state: 'done', result: 'completed' });
     // Already completed in Slack: execution_not_in_running_state counts as done, nothing completed twice.
     expect(taskOf(exec2.executionId).stepState).toBe('completed');
     // Its expired lease made it due again after the restart: sent once more, Slack already had it.
-    expect(stepRow(exec2.executionId)).toMatchObject({ state: 'done', result: 'completed' });
+    expect(await stepRow(exec2.executionId)).toMatchObject({ state: 'done', result: 'completed' });
     expect(completions(exec2.executionId).map((c) => c.response['error'] ?? 'ok')).toEqual(['ok', 'execution_not_in_running_state']);
 
     // Another restart does nothing more.

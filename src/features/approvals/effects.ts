@@ -4,8 +4,8 @@ import { findPosted, type Outbox } from '../../outbox/sender.js';
 import { isGone, type SlackFailure } from '../../slack/failures.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { slackErrorCode, slackFailureText } from '../../slack/slackErrors.js';
-import type { Approval, ApprovalsRepository } from '../../store/approvals.js';
-import type { Store } from '../../store/db.js';
+import type { Approval } from '../../store/approvals.js';
+import type { ApprovalsStore } from '../../store/approvalsStore.js';
 import type { Effect } from '../../store/outbox.js';
 import { homeEffects } from '../home/effects.js';
 import {
@@ -58,8 +58,6 @@ export function stepOutputs(a: Approval): { approved: boolean; decided_by: strin
 export const cardKey = (a: Pick<Approval, 'id'>, userId: string) => `approval:${a.id}:card:${userId}`;
 
 export class ApprovalEffects {
-  constructor(private readonly store: Store) {}
-
   /** A new request: a card for every approver. */
   requested(a: Approval, now: number): Effect[] {
     return [...a.approvers.map((p) => cardEffect(a, p.userId)), ...this.homes(a, now)];
@@ -123,7 +121,7 @@ export class ApprovalEffects {
 
   /** The approvers' Homes ("Waiting on you"); the requester's Home shows nothing of their requests. */
   private homes(a: Approval, now: number): Effect[] {
-    return homeEffects(this.store, a.teamId, a.approvers.map((p) => p.userId), now);
+    return homeEffects(a.teamId, a.approvers.map((p) => p.userId), now);
   }
 }
 
@@ -142,7 +140,7 @@ async function showOutcome(client: WebClient, approval: Approval, channel: strin
   });
 }
 
-export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository, effects: ApprovalEffects, now: () => number): void {
+export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsStore, effects: ApprovalEffects, now: () => number): void {
   outbox.register(APPROVAL_KIND.card, {
     async send({ row, payload, post, token, client, logger }) {
       const approval = await repo.get(row.teamId, Number(payload['approvalId']));
@@ -181,7 +179,7 @@ export function registerApprovalKinds(outbox: Outbox, repo: ApprovalsRepository,
         // Decided while this card was on its way: the decision's refresh may have missed it.
         await showOutcome(client, current, posted.channel, posted.ts);
       } else if (current && current.origin === 'shortcut' && current.requesterId && current.approvers.every((p) => p.messageTs)) {
-        outbox.add([messageEffect({ key: `approval:${current.id}:sent`, teamId: current.teamId, channel: current.requesterId, text: requestSentText(current) })]);
+        await outbox.add([messageEffect({ key: `approval:${current.id}:sent`, teamId: current.teamId, channel: current.requesterId, text: requestSentText(current) })]);
       }
       return `${posted.channel}/${posted.ts}`;
     },

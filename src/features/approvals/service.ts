@@ -1,7 +1,8 @@
 import { AlreadyDoneError, InvalidInputError, NotAllowedError, NotFoundError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { trimInput } from '../../slack/inputText.js';
-import { ApprovalsRepository, ForeignExecutionError, type Approval, type DecisionOutcome } from '../../store/approvals.js';
+import { ForeignExecutionError, type Approval, type DecisionOutcome } from '../../store/approvals.js';
+import type { ApprovalsStore } from '../../store/approvalsStore.js';
 import { ApprovalEffects, cardKey } from './effects.js';
 import { MAX_COMMENT, alreadyDecidedText, onlyApproversText } from './views.js';
 
@@ -135,15 +136,11 @@ export interface DecisionRequest {
 }
 
 export class ApprovalService {
-  readonly repo: ApprovalsRepository;
-  readonly effects: ApprovalEffects;
+  readonly repo: ApprovalsStore;
+  readonly effects = new ApprovalEffects();
 
-  constructor(
-    private readonly svc: Services,
-    repo?: ApprovalsRepository,
-  ) {
-    this.repo = repo ?? new ApprovalsRepository(svc.store, svc.now);
-    this.effects = new ApprovalEffects(svc.store);
+  constructor(private readonly svc: Services) {
+    this.repo = svc.stores.approvals;
   }
 
   // ------------------------------------------------------------------ requesting
@@ -269,12 +266,19 @@ export class ApprovalService {
     const now = this.svc.now();
     const outbox = this.svc.outbox.repo;
     // A step whose completion is in the outbox already is on its way: only the others are owed.
-    const steps = (await this.repo.stepsToComplete()).filter((a) => !outbox.byKey(`step:${a.functionExecutionId ?? ''}`));
-    const unsent = (await this.repo.pendingWithUnsentCards(now - UNSENT_HORIZON_MS, now)).filter((a) => a.approvers.some((p) => !outbox.byKey(cardKey(a, p.userId))));
+    const absent = async (key: string) => (await outbox.byKey(key)) === undefined;
+    const steps = await kept(await this.repo.stepsToComplete(), (a) => absent(`step:${a.functionExecutionId ?? ''}`));
+    const unsent = await kept(await this.repo.pendingWithUnsentCards(now - UNSENT_HORIZON_MS, now), async (a) => (await Promise.all(a.approvers.map((p) => absent(cardKey(a, p.userId))))).some(Boolean));
     const effects = [...steps.flatMap((a) => (a.status === 'failed' ? this.effects.failed(a, now) : this.effects.decided(a, now))), ...unsent.flatMap((a) => this.effects.unsent(a))];
-    if (effects.length > 0) this.svc.outbox.add(effects);
+    if (effects.length > 0) await this.svc.outbox.add(effects);
     return effects.length;
   }
+}
+
+/** The items `test` holds for (asked of all at once). */
+async function kept<T>(items: T[], test: (item: T) => Promise<boolean>): Promise<T[]> {
+  const held = await Promise.all(items.map(test));
+  return items.filter((_, i) => held[i]);
 }
 
 /**

@@ -1,13 +1,10 @@
 import type { WebClient } from '@slack/web-api';
-import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Outbox } from '../../outbox/sender.js';
 import { describeError } from '../../runtime.js';
 import type { UserDirectory } from '../../slack/users.js';
-import type { DashboardReadModel } from '../../store/dashboard.js';
-import type { Store } from '../../store/db.js';
-import type { HomeStateRepository } from '../../store/homeState.js';
+import type { DashboardStore } from '../../store/dashboardStore.js';
+import type { HomeStatePrefsStore } from '../../store/homeStateStore.js';
 import type { Effect } from '../../store/outbox.js';
-import { homeState } from '../../store/schema.js';
 import { todayIn } from '../tasks/dates.js';
 import { guestFrom } from '../tasks/visibility.js';
 import { buildHome } from './build.js';
@@ -31,25 +28,16 @@ export function homePublishEffect(teamId: string, userId: string): Effect {
 }
 
 /**
- * The publishes a change owes: the Homes of these users who opened theirs in the last
- * HOME_RECENT_MS (the others see the current state when they next open it, `app_home_opened`).
- * Read inside the change's transaction.
+ * The publishes a change owes: the Homes of these users, written only for those who opened theirs
+ * in the last HOME_RECENT_MS (checked in the change's transaction); the others see the current
+ * state when they next open it (`app_home_opened`).
  */
-export function homeEffects(store: Store, teamId: string, userIds: Iterable<string | null | undefined>, now: number): Effect[] {
+export function homeEffects(teamId: string, userIds: Iterable<string | null | undefined>, now: number): Effect[] {
   const ids = [...new Set([...userIds].filter((u): u is string => typeof u === 'string' && u !== ''))];
-  if (ids.length === 0) return [];
-  const opened = store.prepared('home.openedSince', (db) =>
-    db
-      .select({ userId: homeState.userId })
-      .from(homeState)
-      .where(and(eq(homeState.teamId, sql.placeholder('teamId')), eq(homeState.userId, sql.placeholder('userId')), gte(homeState.updatedAt, sql.placeholder('since'))))
-      .prepare(),
-  );
-  const since = now - HOME_RECENT_MS;
-  return ids.filter((userId) => opened.get({ teamId, userId, since }) !== undefined).map((userId) => homePublishEffect(teamId, userId));
+  return ids.map((userId) => ({ ...homePublishEffect(teamId, userId), onlyIf: { homeOpenedSince: now - HOME_RECENT_MS } }));
 }
 
-export function registerHomeKind(outbox: Outbox, deps: { client: WebClient; dashboard: DashboardReadModel; homeState: HomeStateRepository; users: UserDirectory; now: () => number }): void {
+export function registerHomeKind(outbox: Outbox, deps: { client: WebClient; dashboard: DashboardStore; homeState: Pick<HomeStatePrefsStore, 'get'>; users: UserDirectory; now: () => number }): void {
   outbox.register(HOME_KIND, {
     async send({ row, client, logger }) {
       const userId = row.target;

@@ -15,14 +15,12 @@ import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
 import { LIMIT } from '../../slack/mrkdwn.js';
 import { rowIdOf, selectedOptionValue, stringOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
-import { DashboardReadModel } from '../../store/dashboard.js';
-import { HomeStateRepository, isHomeFilter } from '../../store/homeState.js';
+import { isHomeFilter, type HomePrefs } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
 import { LOOKUP_BUDGET_MS } from '../tasks/taskForm.js';
 import type { TaskService } from '../tasks/service.js';
 import { openTaskDetails, openTaskForm } from '../tasks/details.js';
-import { writeEffects } from '../../store/outbox.js';
 import { homePublishEffect } from './effects.js';
 import {
   REASSIGN_INPUT,
@@ -43,15 +41,16 @@ import {
  * people they affect, and opening the Home or clicking on it writes one for that person.
  */
 export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  const homeState = new HomeStateRepository(svc.store);
-  const dashboard = new DashboardReadModel(svc.store);
+  const { homeState, dashboard } = svc.stores;
 
-  /** The user's Home, drawn afresh (an outbox row, coalesced with any change's), `choose` stored with it. */
-  const republish = (teamId: string, userId: string, choose: () => void) => {
-    svc.store.write(() => {
-      choose();
-      writeEffects(svc.store, [homePublishEffect(teamId, userId)], svc.now());
-    });
+  /**
+   * The user's Home, drawn afresh (an outbox row, coalesced with any change's), with `prefs`
+   * stored in the same transaction (none: only the time they looked at it).
+   */
+  const republish = async (teamId: string, userId: string, prefs?: HomePrefs) => {
+    const publish = [homePublishEffect(teamId, userId)];
+    const now = svc.now();
+    await (prefs ? homeState.save(teamId, userId, prefs, now, publish) : homeState.touch(teamId, userId, now, publish));
     svc.outbox.kick();
   };
 
@@ -59,7 +58,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     // Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
     if (event.tab !== 'home') return;
     const teamId = context.teamId ?? body.team_id;
-    republish(teamId, event.user, () => homeState.touchIn(teamId, event.user, svc.now()));
+    await republish(teamId, event.user);
   });
 
   // ---------------------------------------------------------------- filter and pages
@@ -69,7 +68,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     const click = clickOf(body);
     const filter = selectedOptionValue(action);
     if (!isHomeFilter(filter)) return;
-    republish(click.teamId, click.userId, () => homeState.saveIn(click.teamId, click.userId, { filter, page: 0 }, svc.now()));
+    await republish(click.teamId, click.userId, { filter, page: 0 });
   });
 
   const turnPage = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction }) => {
@@ -79,7 +78,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     const filter = target?.filter;
     if (!target || !isHomeFilter(filter)) return;
     // The button says which filter it was drawn for: a click on a stale Home cannot page another list.
-    republish(click.teamId, click.userId, () => homeState.saveIn(click.teamId, click.userId, { filter, page: target.page }, svc.now()));
+    await republish(click.teamId, click.userId, { filter, page: target.page });
   };
   reg.action<BlockAction<ButtonAction>>(ACTION.homePrev, turnPage);
   reg.action<BlockAction<ButtonAction>>(ACTION.homeNext, turnPage);

@@ -1,14 +1,13 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { types } from '@slack/bolt';
 import { messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Notify, Outbox } from '../../outbox/sender.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { isGone } from '../../slack/failures.js';
 import { slackErrorCode } from '../../slack/slackErrors.js';
-import type { Store } from '../../store/db.js';
 import type { Effect } from '../../store/outbox.js';
-import { taskMessages, type TaskRow } from '../../store/schema.js';
-import type { TaskMessage, TaskMessageKind, TasksRepository } from '../../store/tasks.js';
+import type { TaskRow } from '../../store/schema.js';
+import type { TaskMessage, TaskMessageKind } from '../../store/tasks.js';
+import type { TasksStore } from '../../store/tasksStore.js';
 import { homeEffects } from '../home/effects.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
 
@@ -49,12 +48,11 @@ export function externalTaskId(id: number): string {
 type Teller = string | undefined;
 
 /**
- * The effects of each task change. Each method runs inside the change's transaction (it reads
- * `home_state` there) and returns the rows to write with it.
+ * The effects of each task change: each method returns the rows to write in the change's
+ * transaction. What depends on the store (a card to refresh, a Home worth publishing) is a
+ * condition the writer checks there (`Effect.onlyIf`).
  */
 export class TaskEffects {
-  constructor(private readonly store: Store) {}
-
   created(task: TaskRow, now: number, opts: { tell?: Teller; thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Effect[] {
     const label = taskLabel(task);
     const notify = (text: string): Notify | undefined => (opts.tell ? { userId: opts.tell, text: `${label} was saved, but ${text}` } : undefined);
@@ -133,21 +131,11 @@ export class TaskEffects {
   }
 
   /**
-   * The refresh of the task's cards, or nothing when it has none yet (a card still on its way is
+   * The refresh of the task's cards, written only when it has some (a card still on its way is
    * brought up to date by its own send, which sees the change: `task.card` below).
    */
   private refresh(task: TaskRow, notify?: Notify): Effect[] {
-    const hasCards = this.store
-      .prepared('taskEffects.hasCards', (db) =>
-        db
-          .select({ ts: taskMessages.ts })
-          .from(taskMessages)
-          .where(and(eq(taskMessages.taskId, sql.placeholder('taskId')), eq(taskMessages.teamId, sql.placeholder('teamId'))))
-          .limit(1)
-          .prepare(),
-      )
-      .get({ taskId: task.id, teamId: task.teamId });
-    return hasCards ? [refreshEffect(task, notify)] : [];
+    return [{ ...refreshEffect(task, notify), onlyIf: { taskHasCards: task.id } }];
   }
 
   /**
@@ -157,7 +145,7 @@ export class TaskEffects {
   private homes(task: TaskRow, now: number, ...others: (string | null | undefined)[]): Effect[] {
     const creator = task.origin === 'workflow' ? undefined : task.creatorId;
     const people = [task.assigneeId, creator, ...others.filter((o) => !(task.origin === 'workflow' && o === task.creatorId))];
-    return homeEffects(this.store, task.teamId, people, now);
+    return homeEffects(task.teamId, people, now);
   }
 }
 
@@ -171,7 +159,7 @@ function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro
 }
 
 /** The task kinds' senders: render from the store as it is when sent. */
-export function registerTaskKinds(outbox: Outbox, repo: TasksRepository): void {
+export function registerTaskKinds(outbox: Outbox, repo: TasksStore): void {
   outbox.register(TASK_KIND.card, {
     async send({ row, payload, post, client }) {
       const task = await repo.findById(row.teamId, Number(payload['taskId']));

@@ -24,7 +24,7 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
       (await tasks.findByMessage(actor, event.item.channel, event.item.ts)) ??
       // Tasklane's message, but no card recorded: one whose record a crash delayed (its outbox
       // row, still pending, is sent again once its lease runs out). Its metadata names the task.
-      ((event.item_user === undefined || event.item_user === context.botUserId) && svc.outbox.repo.hasPending(teamId, TASK_KIND.card)
+      ((event.item_user === undefined || event.item_user === context.botUserId) && (await svc.outbox.repo.hasPending(teamId, TASK_KIND.card))
         ? await unrecordedCard(actor, event.item.channel, event.item.ts)
         : undefined);
     if (!task || task.status !== 'open') return;
@@ -64,7 +64,7 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
     if (!event.user || event.bot_id) return;
     const teamId = context.teamId ?? body.team_id;
     const open = await tasks.openCount(teamId, event.user);
-    svc.outbox.add([
+    await svc.outbox.add([
       messageEffect({ key: `mention-reply:${body.event_id}`, teamId, channel: event.channel, threadTs: event.thread_ts ?? event.ts, text: mentionReplyText(event.user, open) }),
     ]);
   });

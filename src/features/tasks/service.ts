@@ -5,7 +5,8 @@ import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
-import { TasksRepository, type TaskListQuery, type TaskPage, type TaskPatch } from '../../store/tasks.js';
+import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
+import type { TasksStore } from '../../store/tasksStore.js';
 import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects } from './effects.js';
 import { EARLIEST_ZONE } from './taskForm.js';
@@ -156,15 +157,11 @@ export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'comp
 }
 
 export class TaskService {
-  readonly repo: TasksRepository;
-  readonly effects: TaskEffects;
+  readonly repo: TasksStore;
+  readonly effects = new TaskEffects();
 
-  constructor(
-    private readonly svc: Services,
-    repo?: TasksRepository,
-  ) {
-    this.repo = repo ?? new TasksRepository(svc.store);
-    this.effects = new TaskEffects(svc.store);
+  constructor(private readonly svc: Services) {
+    this.repo = svc.stores.tasks;
   }
 
   // ------------------------------------------------------------ changes
@@ -368,8 +365,11 @@ export class TaskService {
    * key per execution), so this only adds what a store from before the outbox lacks.
    */
   async ensureStepEffects(): Promise<number> {
-    const pending = (await this.repo.pendingSteps()).filter((task) => !this.svc.outbox.repo.byKey(`step:${task.functionExecutionId ?? ''}`));
-    if (pending.length > 0) this.svc.outbox.add(pending.map((task) => this.effects.step(task)));
+    const outbox = this.svc.outbox.repo;
+    const steps = await this.repo.pendingSteps();
+    const sent = await Promise.all(steps.map((task) => outbox.byKey(`step:${task.functionExecutionId ?? ''}`)));
+    const pending = steps.filter((_, i) => sent[i] === undefined);
+    if (pending.length > 0) await this.svc.outbox.add(pending.map((task) => this.effects.step(task)));
     return pending.length;
   }
 

@@ -116,7 +116,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
       const executionId = event.function_execution_id;
       const read = readCreateInputs(inputs as Inputs);
       if (!read.ok) {
-        fail(teamId, executionId, read.error);
+        await fail(teamId, executionId, read.error);
         await ack?.();
         return;
       }
@@ -130,10 +130,10 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
           { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
         );
         // A repeated execution: the task exists; its completion, if owed, is in the outbox (a no-op if so).
-        if (!created && (task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done'))) svc.outbox.add([tasks.effects.step(task)]);
+        if (!created && (task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done'))) await svc.outbox.add([tasks.effects.step(task)]);
       } catch (err) {
         if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-        fail(teamId, executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+        await fail(teamId, executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
       }
       await ack?.();
     },
@@ -157,11 +157,11 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
         const ref = readTaskRef(raw);
         const user = readCompletingUser(inputs as Inputs);
         if (!ref) {
-          fail(teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+          await fail(teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
           return;
         }
         if (!user.ok) {
-          fail(teamId, executionId, user.error);
+          await fail(teamId, executionId, user.error);
           return;
         }
         const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
@@ -170,11 +170,11 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
           await tasks.complete(actor, ref, (task) => [succeeded(task)]);
         } catch (err) {
           if (!(err instanceof AlreadyDoneError)) throw err;
-          svc.outbox.add([succeeded(await tasks.get(actor, ref))]);
+          await svc.outbox.add([succeeded(await tasks.get(actor, ref))]);
         }
       } catch (err) {
         if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-        fail(teamId, executionId, plainText(userMessageFor(err)));
+        await fail(teamId, executionId, plainText(userMessageFor(err)));
       } finally {
         await ack?.();
       }

@@ -1,6 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { DEFAULT_HOME_FILTER, isHomeFilter, type HomePrefs } from '../homeState.js';
 import type { HomeStatePrefsStore } from '../homeStateStore.js';
+import type { Effect } from '../outbox.js';
+import { writeEffectsPg } from './outbox.js';
 import type { PgDb, PgQueries } from './db.js';
 import { homeState } from './schema.js';
 
@@ -22,12 +24,20 @@ export class PgHomeStateRepository implements HomeStatePrefsStore {
     return row ? { filter: isHomeFilter(row.filter) ? row.filter : DEFAULT_HOME_FILTER, page: Math.max(0, row.page) } : undefined;
   }
 
-  touch(teamId: string, userId: string, now: number): Promise<void> {
-    return this.touchIn(this.db, teamId, userId, now);
+  async touch(teamId: string, userId: string, now: number, effects: readonly Effect[] = []): Promise<void> {
+    if (effects.length === 0) return this.touchIn(this.db, teamId, userId, now);
+    await this.db.transaction(async (tx) => {
+      await this.touchIn(tx, teamId, userId, now);
+      await writeEffectsPg(tx, effects, now);
+    });
   }
 
-  save(teamId: string, userId: string, prefs: HomePrefs, now: number): Promise<void> {
-    return this.saveIn(this.db, teamId, userId, prefs, now);
+  async save(teamId: string, userId: string, prefs: HomePrefs, now: number, effects: readonly Effect[] = []): Promise<void> {
+    if (effects.length === 0) return this.saveIn(this.db, teamId, userId, prefs, now);
+    await this.db.transaction(async (tx) => {
+      await this.saveIn(tx, teamId, userId, prefs, now);
+      await writeEffectsPg(tx, effects, now);
+    });
   }
 
   /** Records that the user opened the Home at `now` (keeping earlier choices), in `tx`. */

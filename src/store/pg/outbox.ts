@@ -1,9 +1,9 @@
-import { and, asc, count, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Effect, Ended, SendOutcome } from '../outbox.js';
 import type { OutboxStore } from '../outboxStore.js';
 import type { OutboxRow } from '../schema.js';
 import type { PgDb, PgQueries } from './db.js';
-import { outbox } from './schema.js';
+import { homeState, outbox, taskMessages } from './schema.js';
 
 /**
  * Writes effects in the caller's transaction, with ../outbox.ts `writeEffects`'s semantics: a new
@@ -22,6 +22,7 @@ import { outbox } from './schema.js';
 export async function writeEffectsPg(tx: PgQueries, effects: readonly Effect[], now: number): Promise<void> {
   const inKeyOrder = [...effects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const e of inKeyOrder) {
+    if (!(await holds(tx, e))) continue;
     const row = {
       key: e.key,
       teamId: e.teamId,
@@ -55,6 +56,25 @@ export async function writeEffectsPg(tx: PgQueries, effects: readonly Effect[], 
         },
       });
   }
+}
+
+/** Whether the effect's `onlyIf` holds in `tx` (../outbox.ts `EffectCondition`). */
+async function holds(tx: PgQueries, e: Effect): Promise<boolean> {
+  const c = e.onlyIf;
+  if (c === undefined) return true;
+  if ('homeOpenedSince' in c) {
+    const rows = await tx
+      .select({ userId: homeState.userId })
+      .from(homeState)
+      .where(and(eq(homeState.teamId, e.teamId), eq(homeState.userId, e.target), gte(homeState.updatedAt, c.homeOpenedSince)));
+    return rows.length > 0;
+  }
+  const rows = await tx
+    .select({ ts: taskMessages.ts })
+    .from(taskMessages)
+    .where(and(eq(taskMessages.taskId, c.taskHasCards), eq(taskMessages.teamId, e.teamId)))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /**

@@ -1,0 +1,93 @@
+import type { ApprovalsStore } from './approvalsStore.js';
+import { ApprovalsRepository } from './approvals.js';
+import { DashboardReadModel } from './dashboard.js';
+import type { DashboardStore } from './dashboardStore.js';
+import { isPostgresUrl } from '../config.js';
+import { openStore, type Store } from './db.js';
+import { DeliveriesRepository } from './deliveries.js';
+import { sqliteDeliveriesStore, type DeliveriesStore } from './deliveriesStore.js';
+import { HomeStateRepository } from './homeState.js';
+import { sqliteHomeStateStore, type HomeStatePrefsStore } from './homeStateStore.js';
+import { JobsRepository, type JobsStore } from './jobs.js';
+import { OutboxRepository } from './outbox.js';
+import { sqliteOutboxStore, type OutboxStore } from './outboxStore.js';
+import { PgApprovalsRepository } from './pg/approvals.js';
+import { PgDashboardReadModel } from './pg/dashboard.js';
+import { PgDeliveriesRepository } from './pg/deliveries.js';
+import { PgHomeStateRepository } from './pg/homeState.js';
+import { PgJobsRepository } from './pg/jobs.js';
+import { openPgStore, type PgStore } from './pg/open.js';
+import { PgOutboxRepository } from './pg/outbox.js';
+import { PgTasksRepository } from './pg/tasks.js';
+import { TasksRepository } from './tasks.js';
+import type { TasksStore } from './tasksStore.js';
+
+/**
+ * The store the app runs on, whichever engine holds it: one async repository per aggregate, the
+ * same interfaces on SQLite (the embedded default) and PostgreSQL (`DATABASE_URL=postgres://…`,
+ * for several instances sharing one database). Features use these and nothing else.
+ */
+export interface Stores {
+  readonly engine: 'sqlite' | 'postgresql';
+  readonly tasks: TasksStore;
+  readonly approvals: ApprovalsStore;
+  readonly outbox: OutboxStore;
+  readonly deliveries: DeliveriesStore;
+  readonly homeState: HomeStatePrefsStore;
+  readonly dashboard: DashboardStore;
+  readonly jobs: JobsStore;
+  /** SQLite only: the file store itself (the sender thread and the maintenance thread open it too). */
+  readonly sqlite: Store | undefined;
+  /** true when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The repositories of an open SQLite store. */
+export function sqliteStores(store: Store, now: () => number = Date.now): Stores {
+  return {
+    engine: 'sqlite',
+    tasks: new TasksRepository(store),
+    approvals: new ApprovalsRepository(store, now),
+    outbox: sqliteOutboxStore(new OutboxRepository(store)),
+    deliveries: sqliteDeliveriesStore(new DeliveriesRepository(store, now)),
+    homeState: sqliteHomeStateStore(new HomeStateRepository(store), store),
+    dashboard: new DashboardReadModel(store),
+    jobs: new JobsRepository(store),
+    sqlite: store,
+    ping: async () => store.ping(),
+    close: async () => store.close(),
+  };
+}
+
+/** The repositories of an open (migrated) PostgreSQL store. */
+export function postgresStores(pg: PgStore, now: () => number = Date.now): Stores {
+  return {
+    engine: 'postgresql',
+    tasks: new PgTasksRepository(pg.db),
+    approvals: new PgApprovalsRepository(pg.db, now),
+    outbox: new PgOutboxRepository(pg.db),
+    deliveries: new PgDeliveriesRepository(pg.db, now),
+    homeState: new PgHomeStateRepository(pg.db),
+    dashboard: new PgDashboardReadModel(pg.db),
+    jobs: new PgJobsRepository(pg.db),
+    sqlite: undefined,
+    ping: () => pg.ping(),
+    close: () => pg.close(),
+  };
+}
+
+/**
+ * Opens and migrates the store `databaseUrl` names: PostgreSQL for a `postgres://` URL (pooled,
+ * migrated under an advisory lock), a SQLite file otherwise. `onError`: a line for the log when a
+ * pooled connection is lost (it is replaced on next use).
+ */
+export async function openStores(
+  config: { databaseUrl: string; databasePoolSize?: number; databaseStatementTimeoutMs?: number },
+  onError: (message: string) => void,
+  now: () => number = Date.now,
+): Promise<Stores> {
+  if (!isPostgresUrl(config.databaseUrl)) return sqliteStores(openStore(config.databaseUrl), now);
+  const pg = await openPgStore(config.databaseUrl.trim(), { poolSize: config.databasePoolSize ?? 10, statementTimeoutMs: config.databaseStatementTimeoutMs ?? 10_000 }, onError);
+  return postgresStores(pg, now);
+}
