@@ -70,13 +70,13 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     expect(res.json).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
   });
 
-  it('GET /healthz is 200 while the store answers, 503 once it is closed', async () => {
+  it('GET /healthz is 200 while the store answers (naming its engine), 503 once it is closed', async () => {
     const base = t.url.replace('/slack/events', '');
     const ok = await fetch(`${base}/healthz`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ status: 'ok', store: 'ok' });
+    expect(await ok.json()).toEqual({ status: 'ok', store: 'ok', database: t.stores.engine });
 
-    t.store.close();
+    await t.stores.close();
     const down = await fetch(`${base}/healthz`);
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'unavailable' });

@@ -20,8 +20,11 @@ const journal = JSON.parse(readFileSync(join(PG_MIGRATIONS_FOLDER, 'meta', '_jou
 
 const applied = async (pool: pg.Pool) =>
   (await pool.query<{ hash: string; created_at: string }>('SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id')).rows;
+/** Advisory locks held in the pool's database (pg_locks is server-wide: other test files migrate meanwhile). */
 const advisoryLocks = async (pool: pg.Pool) =>
-  Number((await pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'")).rows[0]!.n);
+  Number(
+    (await pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0]!.n,
+  );
 const tableExists = async (pool: pg.Pool, name: string) =>
   (await pool.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', ['public', name])).rowCount === 1;
 
