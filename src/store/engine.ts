@@ -38,6 +38,8 @@ export interface Stores {
   readonly jobs: JobsStore;
   /** SQLite only: the file store itself (the sender thread and the maintenance thread open it too). */
   readonly sqlite: Store | undefined;
+  /** PostgreSQL only: the pooled store. */
+  readonly postgres: PgStore | undefined;
   /** true when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export function sqliteStores(store: Store, now: () => number = Date.now): Stores
     dashboard: new DashboardReadModel(store),
     jobs: new JobsRepository(store),
     sqlite: store,
+    postgres: undefined,
     ping: async () => store.ping(),
     close: async () => store.close(),
   };
@@ -72,6 +75,7 @@ export function postgresStores(pg: PgStore, now: () => number = Date.now): Store
     dashboard: new PgDashboardReadModel(pg.db),
     jobs: new PgJobsRepository(pg.db),
     sqlite: undefined,
+    postgres: pg,
     ping: () => pg.ping(),
     close: () => pg.close(),
   };

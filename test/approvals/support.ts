@@ -2,7 +2,8 @@
 // helpers to find and click the DM each approver got.
 import { expect } from 'vitest';
 import { FUNCTION, ACTION } from '../../src/slack/ids.js';
-import { ApprovalsRepository, type Approval } from '../../src/store/approvals.js';
+import type { Approval } from '../../src/store/approvals.js';
+import type { ApprovalsStore } from '../../src/store/approvalsStore.js';
 import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, type TestApp } from '../support/harness.js';
 
@@ -71,8 +72,8 @@ export function click(t: TestApp, userId: string, actionId: string, on: FakeMess
 export const approve = (t: TestApp, userId: string, on: FakeMessage, stale?: { approvalId: number }) =>
   click(t, userId, ACTION.approve, on, stale);
 
-export function repo(t: TestApp): ApprovalsRepository {
-  return new ApprovalsRepository(t.store);
+export function repo(t: TestApp): ApprovalsStore {
+  return t.stores.approvals;
 }
 
 export async function approvalOf(t: TestApp, executionId: string): Promise<Approval> {

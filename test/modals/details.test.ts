@@ -20,12 +20,12 @@ afterEach(async () => t?.dispose());
 /** ANN creates a task for `assignee` with /task add. */
 async function newTask(title: string, assignee = BOB): Promise<TaskRow> {
   const r = await slash(t, ANN, `add "${title}" <@${assignee}|x>`);
-  return taskByNumber(t, Number(/#(\d+)/.exec(r.text)?.[1]));
+  return await taskByNumber(t, Number(/#(\d+)/.exec(r.text)?.[1]));
 }
 
 /** The task's details, opened from the assignee's DM card (the Open button). */
 async function openFromCard(task: TaskRow, userId = task.assigneeId): Promise<FakeView> {
-  const card = dmCard(t, task.id);
+  const card = await dmCard(t, task.id);
   const r = await t.slack.blockAction({ teamId: TEAM, userId, actionId: ACTION.taskOpen, container: 'message', channelId: card.channel, messageTs: card.ts });
   expect(r.response.status).toBe(200);
   await t.settle();
@@ -89,7 +89,7 @@ describe('task details modal', () => {
     const details = await openFromCard(task);
     const hash = details.hash;
     const after = await clickIn(details, BOB, ACTION.detailsComplete);
-    expect(taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: BOB });
     const update = t.fake.callsTo('views.update').at(-1);
     expect(update?.args).toMatchObject({ view_id: details.id, hash });
     expect(update?.response['ok']).toBe(true);
@@ -105,7 +105,7 @@ describe('task details modal', () => {
     const r = await t.slack.blockAction({ teamId: TEAM, userId: EVE, actionId: ACTION.detailsComplete, container: 'view', viewId: eve.id, value: String(task.id), unchecked: true });
     expect(r.response.status).toBe(200);
     await t.settle();
-    expect(taskByNumber(t, task.number).status).toBe('open');
+    expect((await taskByNumber(t, task.number)).status).toBe('open');
     expect(viewText(t.fake.topView(EVE))).toContain('can complete');
   });
 
@@ -126,7 +126,7 @@ describe('task details modal', () => {
       const due = dayIn('America/New_York', 5);
       const r = await submit(edit as FakeView, BOB, editValues(task, { title: 'New title', priority: 'urgent', due }));
       expect(r.action).toBe('pop');
-      expect(taskByNumber(t, task.number)).toMatchObject({ title: 'New title', priority: 'urgent', dueDate: due });
+      expect(await taskByNumber(t, task.number)).toMatchObject({ title: 'New title', priority: 'urgent', dueDate: due });
 
       const updates = t.fake.callsTo('views.update').slice(updatesBefore);
       expect(updates).toHaveLength(1);
@@ -137,9 +137,9 @@ describe('task details modal', () => {
       expect(viewText(shown)).toContain('New title');
       expect(viewText(shown)).toContain('Urgent');
       expect(viewText(shown)).toContain(`<@${BOB}> edited the task`);
-      expect(auditOf(t, task.id)).toEqual(['created', 'edited']);
+      expect(await auditOf(t, task.id)).toEqual(['created', 'edited']);
       // The card in the DM follows too.
-      expect(t.fake.message(dmCard(t, task.id).channel, dmCard(t, task.id).ts)?.text).toContain('New title');
+      expect(t.fake.message((await dmCard(t, task.id)).channel, (await dmCard(t, task.id)).ts)?.text).toContain('New title');
     });
 
     it('a stale hash (the details changed meanwhile) is recovered: redrawn from the store without a hash', async () => {
@@ -163,7 +163,7 @@ describe('task details modal', () => {
       expect(shown?.callback_id).toBe(VIEW.taskDetails);
       expect(viewText(shown)).toContain('After');
       expect(viewText(shown)).not.toContain('Someone else drew this.');
-      expect(taskByNumber(t, task.number).title).toBe('After');
+      expect((await taskByNumber(t, task.number)).title).toBe('After');
       expect(refusedCalls(t, ['hash_conflict'])).toEqual([]);
     });
 
@@ -184,7 +184,7 @@ describe('task details modal', () => {
       });
       expect(t.fake.viewStack(BOB).map((v) => v.id)).toEqual([details.id, edit.id]);
       expect(t.fake.callsTo('views.update').slice(updatesBefore)).toEqual([]);
-      expect(taskByNumber(t, task.number).title).toBe('Keep me');
+      expect((await taskByNumber(t, task.number)).title).toBe('Keep me');
     });
 
     it('reassigning in the Edit form gives the task to the new person (DM card) and the details show it', async () => {
@@ -193,7 +193,7 @@ describe('task details modal', () => {
       const edit = (await clickIn(details, BOB, ACTION.detailsEdit)) as FakeView;
       const r = await submit(edit, BOB, editValues(task, { assignee: EVE }));
       expect(r.action).toBe('pop');
-      expect(taskByNumber(t, task.number).assigneeId).toBe(EVE);
+      expect((await taskByNumber(t, task.number)).assigneeId).toBe(EVE);
       expect(t.fake.messages(t.fake.dmChannel(EVE)).at(-1)?.text).toContain('Hand over');
       expect(viewText(t.fake.view(details.id))).toContain(`*Assignee*\\n<@${EVE}>`);
     });
@@ -216,14 +216,14 @@ describe('task details modal', () => {
       const shown = t.fake.view(details.id);
       expect(viewText(shown)).toContain('Looks good &lt;@U1&gt; &amp; fine');
       expect(t.fake.callsTo('views.update').at(-1)?.args).toMatchObject({ view_id: details.id, hash: details.hash });
-      expect(auditOf(t, task.id)).toEqual(['created', 'commented']);
+      expect(await auditOf(t, task.id)).toEqual(['created', 'commented']);
     });
   });
 
   describe('Delete', () => {
     it('pushes a confirmation whose submit deletes and clears the whole stack', async () => {
       const task = await newTask('Doomed');
-      const card = dmCard(t, task.id);
+      const card = await dmCard(t, task.id);
       const details = await openDirect(task, ANN);
       const confirm = (await clickIn(details, ANN, ACTION.detailsDelete)) as FakeView;
       expect(confirm.callback_id).toBe(VIEW.detailsDeleteTask);
@@ -232,8 +232,8 @@ describe('task details modal', () => {
       expect(r.action).toBe('clear');
       expect(r.json).toEqual({ response_action: 'clear' });
       expect(t.fake.viewStack(ANN)).toEqual([]);
-      expect(() => taskByNumber(t, task.number)).toThrow();
-      expect(auditOf(t, task.id)).toEqual(['created', 'deleted']);
+      await expect(taskByNumber(t, task.number)).rejects.toThrow();
+      expect(await auditOf(t, task.id)).toEqual(['created', 'deleted']);
       expect(JSON.stringify(t.fake.message(card.channel, card.ts)?.blocks)).toContain(`Deleted by <@${ANN}>`);
     });
 
@@ -245,7 +245,7 @@ describe('task details modal', () => {
       await t.settle();
       expect(t.fake.viewStack(BOB)).toHaveLength(1);
       expect(viewText(t.fake.topView(BOB))).toContain(`Only <@${ANN}>, who created`);
-      expect(taskByNumber(t, task.number).title).toBe('Not mine to delete');
+      expect((await taskByNumber(t, task.number)).title).toBe('Not mine to delete');
     });
   });
 
@@ -289,7 +289,7 @@ describe('task details modal', () => {
 
       // Complete at depth 3, in place.
       await clickIn(again, ANN, ACTION.detailsComplete);
-      expect(taskByNumber(t, task.number).status).toBe('done');
+      expect((await taskByNumber(t, task.number)).status).toBe('done');
 
       // Delete from the 3rd view: the confirmation replaces it; its submit clears everything.
       const confirm = (await clickIn(t.fake.topView(ANN) as FakeView, ANN, ACTION.detailsDelete)) as FakeView;

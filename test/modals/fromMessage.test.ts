@@ -89,8 +89,8 @@ describe('Make a task (message shortcut)', () => {
     expect(r.action).toBe('pop');
     await t.settle();
 
-    const [task] = allTasks(t);
-    expect(allTasks(t)).toHaveLength(1);
+    const [task] = await allTasks(t);
+    expect(await allTasks(t)).toHaveLength(1);
     expect(task?.title).toHaveLength(150);
     expect(task?.title.startsWith('Quarterly numbers need a second look')).toBe(true);
     expect(task?.description.length).toBeLessThanOrEqual(3000);
@@ -113,10 +113,10 @@ describe('Make a task (message shortcut)', () => {
     const r = await t.slack.viewSubmission({ teamId: TEAM, userId: BOB, viewId: view.id, values: taskFormValues({ title: 'Rotate the keys', description: 'Before Friday.', assignee: BOB }) });
     expect(r.action).toBe('pop');
     await t.settle();
-    expect(allTasks(t)).toEqual([expect.objectContaining({ title: 'Rotate the keys', origin: 'message', sourcePermalink: null })]);
+    expect(await allTasks(t)).toEqual([expect.objectContaining({ title: 'Rotate the keys', origin: 'message', sourcePermalink: null })]);
     expect(t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === SECRET).map((c) => c.response['error'])).toEqual(['not_in_channel']);
     // Refused for good: given up at once (one attempt), and the person who acted is told in a DM.
-    const [task] = allTasks(t);
+    const [task] = await allTasks(t);
     expect(await t.services.outbox.repo.byKey(`task:${task!.id}:thread-reply`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('not_in_channel') });
     expect(lastDm(t, BOB)).toBe(`#${task!.number} Rotate the keys was saved, but I couldn’t reply in the message’s thread. I can’t post in that channel; invite @Tasklane to it or pick another.`);
   });
@@ -146,7 +146,7 @@ describe('Make a task (message shortcut)', () => {
       expect.objectContaining({ response_type: 'ephemeral', text: 'Slack took too long to open the New task form, so it did not open. Please try again.' }),
     ]);
     expect(t.fake.callsTo('views.update')).toEqual([]);
-    expect(allTasks(t)).toEqual([]);
+    expect(await allTasks(t)).toEqual([]);
   });
 
   it('the user closing the Loading… modal before it is replaced is not an error', async () => {

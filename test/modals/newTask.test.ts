@@ -60,7 +60,7 @@ describe('New task modal', () => {
     const r = await submit(ANN, view, { title: '  Ship the release  ', assignee: BOB, due, priority: 'high', channel: CHANNEL, description: 'Notes & <b>' });
     expect(r.action).toBe('pop');
     expect(t.fake.viewStack(ANN)).toEqual([]);
-    const made = allTasks(t);
+    const made = await allTasks(t);
     expect(made).toHaveLength(1);
     expect(made[0]).toMatchObject({
       title: 'Ship the release',
@@ -86,7 +86,7 @@ describe('New task modal', () => {
     const r = await t.slack.viewSubmission({ teamId: TEAM, userId: ANN, viewId: view.id, values });
     expect(r.action).toBe('pop');
     await t.settle();
-    expect(allTasks(t)).toEqual([expect.objectContaining({ title: 'Bare', priority: 'normal', assigneeId: ANN, channelId: null })]);
+    expect(await allTasks(t)).toEqual([expect.objectContaining({ title: 'Bare', priority: 'normal', assigneeId: ANN, channelId: null })]);
   });
 
   describe('validation, before the ack, on the right input block', () => {
@@ -106,14 +106,14 @@ describe('New task modal', () => {
         expect(r.action).toBe('errors');
         expect(r.json).toEqual({ response_action: 'errors', errors: { [block]: message } });
         expect(t.fake.topView(ANN)?.id).toBe(view.id);
-        expect(allTasks(t)).toEqual([]);
+        expect(await allTasks(t)).toEqual([]);
       });
     }
 
     it('title exactly 150 characters is fine', async () => {
       const view = await openNewTask(ANN);
       expect((await submit(ANN, view, { title: 'y'.repeat(150), assignee: ANN })).action).toBe('pop');
-      expect(allTasks(t)[0]?.title).toHaveLength(150);
+      expect((await allTasks(t))[0]?.title).toHaveLength(150);
     });
 
     it('"today" is the submitter’s: yesterday in Kiritimati (UTC+14) is refused, today in Pago Pago (UTC−11) is fine', async () => {
@@ -126,7 +126,7 @@ describe('New task modal', () => {
       const pago = await openNewTask(PAGO);
       const r3 = await submit(PAGO, pago, { title: 'Today there', assignee: PAGO, due: dayIn('Pacific/Pago_Pago', 0) });
       expect(r3.action).toBe('pop');
-      expect(allTasks(t).map((x) => [x.title, x.dueDate])).toEqual([
+      expect((await allTasks(t)).map((x) => [x.title, x.dueDate])).toEqual([
         ['On time', dayIn('Pacific/Kiritimati', 0)],
         ['Today there', dayIn('Pacific/Pago_Pago', 0)],
       ]);
@@ -159,7 +159,7 @@ describe('New task modal', () => {
       expect(waited).toBeLessThan(1600);
       expect(waited).toBeGreaterThanOrEqual(900);
       await t.settle();
-      const stored = allTasks(t);
+      const stored = await allTasks(t);
       expect(stored).toEqual([expect.objectContaining({ title: 'Robot work', assigneeId: BOT, creatorId: ANN, status: 'open' })]);
       const task = stored[0]!;
       expect(await t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('cannot_dm_bot') });

@@ -83,7 +83,7 @@ async function stillServesApprovals(): Promise<void> {
 async function newTask(title: string) {
   const r = await slash(t, ANN, `add "${title}" <@${TBOB}|bob>`);
   const n = Number(/#(\d+)/.exec(r.text)?.[1]);
-  return { n, reply: r.text, task: taskByNumber(t, n) };
+  return { n, reply: r.text, task: await taskByNumber(t, n) };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -470,8 +470,8 @@ describe('/task add: the assignee’s DM card', () => {
     expect(reply).toContain(`Created #${task.number}`);
     expect(reply).not.toContain('saved, but');
     expect(okPosts(TBOB)).toHaveLength(1);
-    expect(cardsOf(t, task.id)).toHaveLength(1);
-    expect(auditOf(t, task.id)).toEqual(['created']);
+    expect(await cardsOf(t, task.id)).toHaveLength(1);
+    expect(await auditOf(t, task.id)).toEqual(['created']);
     expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'done', attempts: 2 });
     expect(dmTexts(ANN)).toEqual([]);
   });
@@ -492,13 +492,13 @@ describe('/task add: the assignee’s DM card', () => {
     else expect(told[0]?.length).toBeGreaterThan(prefix.length);
     expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: times });
     expect(outboxRow(`task:${task.id}:card:assignee`).lastError).toMatch(lastError);
-    expect(cardsOf(t, task.id)).toHaveLength(0);
+    expect(await cardsOf(t, task.id)).toHaveLength(0);
     expect(t.fake.messages(t.fake.dmChannel(TBOB))).toHaveLength(0);
     expect(t.store.sqlite.prepare(`SELECT count(*) AS n FROM tasks WHERE title = 'Undeliverable card'`).get()).toEqual({ n: 1 });
-    expect(auditOf(t, task.id)).toEqual(['created']);
+    expect(await auditOf(t, task.id)).toEqual(['created']);
     const next = await newTask('The next one');
     expect(next.reply).not.toContain('saved, but');
-    expect(cardsOf(t, next.task.id)).toHaveLength(1);
+    expect(await cardsOf(t, next.task.id)).toHaveLength(1);
     expect(dmTexts(ANN)).toHaveLength(1);
   });
 
@@ -522,13 +522,13 @@ describe('Complete from a task card', () => {
 
   it('429 on chat.update: done once, the card updated once', async () => {
     const { n, task } = await newTask('Complete me');
-    const c = dmCard(t, task.id);
+    const c = await dmCard(t, task.id);
     t.fake.failNext('chat.update', RATE_LIMITED);
     const replies = await clickComplete(TBOB, c);
     expect(replies).toEqual([]);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(1);
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'done', attempts: 2 });
     expect(toldIn(TBOB)).toEqual([]);
   });
@@ -538,10 +538,10 @@ describe('Complete from a task card', () => {
     ['invalid_blocks', { error: 'invalid_blocks' } as Fault, 1, /invalid_blocks/],
   ])('%s on chat.update: done once, and the clicker is told the card could not be updated', async (name, fault, times, lastError) => {
     const { n, task } = await newTask('Complete me anyway');
-    const c = dmCard(t, task.id);
+    const c = await dmCard(t, task.id);
     t.fake.failNext('chat.update', fault, times);
     const replies = await clickComplete(TBOB, c);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(0);
     expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
     expect(outboxRow(`task:${task.id}:cards`).lastError).toMatch(lastError);
@@ -556,13 +556,13 @@ describe('Complete from a task card', () => {
     // The card kept its button: a second click says who did it, and completes nothing twice.
     const again = await clickComplete(TBOB, c);
     expect(again[0]).toContain('was already completed by');
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(toldIn(TBOB)).toHaveLength(1);
     expect(dmTexts(ANN)).toHaveLength(1);
     // and the next task works
     const next = await newTask('Next to complete');
-    expect(await clickComplete(TBOB, dmCard(t, next.task.id))).toEqual([]);
-    expect(t.fake.message(dmCard(t, next.task.id).channel, dmCard(t, next.task.id).ts)?.updates).toBe(1);
+    expect(await clickComplete(TBOB, await dmCard(t, next.task.id))).toEqual([]);
+    expect(t.fake.message((await dmCard(t, next.task.id)).channel, (await dmCard(t, next.task.id)).ts)?.updates).toBe(1);
     expect(toldIn(TBOB)).toHaveLength(1);
   });
 });
@@ -628,8 +628,8 @@ describe('create_task and complete_task steps', () => {
     const exec = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.completeTask, inputs: { task: `#${n}`, completed_by_user: TBOB } });
     await until('the step to complete', () => t.fake.execution(exec.executionId)?.state !== 'running', 8_000);
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: TBOB } });
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done' });
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done' });
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(t.fake.callsTo('functions.completeError')).toHaveLength(0);
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed' });

@@ -68,8 +68,8 @@ describe('view submissions with values of the wrong type', () => {
 
   it.each(WRONG)('Edit and Comment from the details: %s → field errors, the task and its comments unchanged', async (_name, bad) => {
     const { text } = await slash(t, ANN, `add "Typed fields" <@${BOB}|bob>`);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
-    const c = dmCard(t, task.id);
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const c = await dmCard(t, task.id);
     await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskOpen, container: 'message', channelId: c.channel, messageTs: c.ts });
     await t.settle();
     const details = t.fake.topView(BOB)!;
@@ -164,7 +164,7 @@ describe('private_metadata that is not what Tasklane wrote', () => {
 
   it.each(METADATA)('%s in every modal’s submission: answered in time, nothing crashes or changes', async (_name, metadataFor) => {
     const { text } = await slash(t, ANN, `add "Metadata target" <@${ANN}|ann>`);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
     const { executionId } = await runStep(t, { approver: ANN, title: 'Metadata target' });
     const ids = { taskId: task.id, approvalId: (await approvalOf(t, executionId)).id };
     const before = snapshot(t);
@@ -191,8 +191,8 @@ describe('private_metadata that is not what Tasklane wrote', () => {
 describe('clicks with values of the wrong type', () => {
   it('a task card button whose value is an object, the assignee select with an object, the Home filter with a string option: answered, nothing changes', async () => {
     const { text } = await slash(t, ANN, `add "Typed clicks" <@${BOB}|bob>`);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
-    const c = dmCard(t, task.id);
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const c = await dmCard(t, task.id);
     const before = snapshot(t);
     const m = mark(t);
     const common = { token: 'fake-verification-token', api_app_id: t.fake.appId, team: { id: TEAM, domain: 'x' }, user: { id: BOB, name: 'bob', team_id: TEAM }, trigger_id: t.fake.issueTriggerId(BOB, TEAM) };

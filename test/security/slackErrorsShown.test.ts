@@ -41,7 +41,7 @@ describe('a failed Slack call is explained without its code', () => {
     const { text } = await slash(t, ANN, `add "Order toner" <@${BOB}|bob>`);
     expect(text).toMatch(/^:white_check_mark: Created #\d+ Order toner for /);
     expectNoCode(text);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
     expect(task.status).toBe('open');
     expect(await t.services.outbox.repo.byKey(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1 });
     const told = lastDm(t, ANN);
@@ -59,13 +59,13 @@ describe('a failed Slack call is explained without its code', () => {
 
   it('Complete on a card: chat.update refused with missing_scope → the clicker is told what to do', async () => {
     const { text } = await slash(t, ANN, `add "Water the plants" <@${BOB}|bob>`);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
-    const c = dmCard(t, task.id);
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const c = await dmCard(t, task.id);
     t.fake.failWhen('chat.update', (args) => args['ts'] === c.ts, { error: 'missing_scope' }, 1);
     const r = await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskComplete, container: 'message', channelId: c.channel, messageTs: c.ts });
     await t.settle();
     // The completion is kept; the card refresh is given up at once and the clicker gets a DM.
-    expect(taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: BOB });
     expect(await t.services.outbox.repo.byKey(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: 1 });
     expect(t.fake.responses(r.responseUrl!)).toEqual([]);
     const told = lastDm(t, BOB);
@@ -75,8 +75,8 @@ describe('a failed Slack call is explained without its code', () => {
 
   it('Open on a card: views.open refused with missing_scope → an ephemeral note without the code', async () => {
     const { text } = await slash(t, ANN, `add "Book the room" <@${BOB}|bob>`);
-    const task = taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
-    const c = dmCard(t, task.id);
+    const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
+    const c = await dmCard(t, task.id);
     t.fake.failNext('views.open', { error: 'missing_scope' });
     const r = await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskOpen, container: 'message', channelId: c.channel, messageTs: c.ts });
     await t.settle();

@@ -60,7 +60,7 @@ async function makeFromMessage(userId: string, channelId: string, title: string,
   await t.settle();
   const row = t.store.sqlite.prepare('SELECT number FROM tasks WHERE team_id = ? AND title = ?').get(TEAM, title) as { number: number } | undefined;
   if (!row) throw new Error(`no task "${title}"`);
-  return taskByNumber(t, row.number);
+  return await taskByNumber(t, row.number);
 }
 
 /** An open task and a done one (completed by its assignee), both made from a message in `channelId`. */
@@ -68,7 +68,7 @@ async function pairFrom(channelId: string, label: string, by = ANN, to = BOB): P
   const open = await makeFromMessage(by, channelId, `${label} open ${channelId}`, to);
   const done = await makeFromMessage(by, channelId, `${label} done ${channelId}`, to);
   await slash(t, to, `done #${done.number}`);
-  return { open, done: taskByNumber(t, done.number) };
+  return { open, done: await taskByNumber(t, done.number) };
 }
 
 /** The viewer's Home with `filter` chosen (the Home is opened first if never published). */
@@ -203,8 +203,8 @@ describe.each([
       await t.slack.event(v.teamId, { type: 'reaction_added', user: v.userId, reaction: 'white_check_mark', item: { type: 'message', channel: card.channel, ts: card.ts }, item_user: t.fake.botUserId, event_ts: '1700000000.000300' });
       await t.settle();
       expect(t.fake.ephemerals(card.channel)).toHaveLength(ephemerals);
-      expect(taskByNumber(t, task.open.number)).toMatchObject({ status: 'open', assigneeId: BOB });
-      expect(taskByNumber(t, task.done.number)).toMatchObject({ status: 'done' });
+      expect(await taskByNumber(t, task.open.number)).toMatchObject({ status: 'open', assigneeId: BOB });
+      expect(await taskByNumber(t, task.done.number)).toMatchObject({ status: 'done' });
     },
   );
 });
@@ -254,7 +254,7 @@ describe('reassigning a private task', () => {
     const before = { cat: await searchOptions({ name: 'cat', teamId: TEAM, userId: CAT }, task.title), bob: await searchOptions(assignee, task.title) };
     expect(before).toEqual({ cat: expect.not.stringContaining(task.title), bob: expect.stringContaining(task.title) });
     await slash(t, ANN, `assign #${task.number} <@${CAT}|cat>`);
-    expect(taskByNumber(t, task.number).assigneeId).toBe(CAT);
+    expect((await taskByNumber(t, task.number)).assigneeId).toBe(CAT);
     expect((await slash(t, CAT, 'list all')).bodies.map((b) => JSON.stringify(b)).join()).toContain(task.title);
     expect(await searchOptions({ name: 'cat', teamId: TEAM, userId: CAT }, task.title)).toContain(task.title);
     expect(await searchOptions(assignee, task.title)).not.toContain(task.title);
@@ -262,6 +262,6 @@ describe('reassigning a private task', () => {
     // The new assignee may complete it; the old one finds nothing to complete.
     expect((await slash(t, BOB, `done #${task.number}`)).text).toBe(`There is no task #${task.number} in this workspace.`);
     await slash(t, CAT, `done #${task.number}`);
-    expect(taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: CAT });
+    expect(await taskByNumber(t, task.number)).toMatchObject({ status: 'done', completedBy: CAT });
   });
 });

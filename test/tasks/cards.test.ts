@@ -13,8 +13,8 @@ afterAll(async () => t?.dispose());
 async function newTask(title: string, assignee = BOB, creator = ANN) {
   const r = await slash(t, creator, `add "${title}" <@${assignee}|x>`);
   const n = Number(/#(\d+)/.exec(r.text)![1]);
-  const task = taskByNumber(t, n);
-  return { n, task, card: dmCard(t, task.id) };
+  const task = await taskByNumber(t, n);
+  return { n, task, card: await dmCard(t, task.id) };
 }
 
 async function click(userId: string, actionId: string, card: { channel: string; ts: string }) {
@@ -29,12 +29,12 @@ describe('Complete button', () => {
     const { n, task, card } = await newTask('Card complete');
     const first = await click(BOB, ACTION.taskComplete, card);
     expect(first.replies).toEqual([]);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
     const updated = t.fake.message(card.channel, card.ts)!;
     expect(updated.updates).toBe(1);
     expect(buttons(updated.blocks)).toEqual([ACTION.taskOpen]);
     expect(JSON.stringify(updated.blocks)).toContain(`Completed by <@${BOB}>`);
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
   });
 
   it('a stale second click (button still on screen) gets "already completed by"', async () => {
@@ -45,7 +45,7 @@ describe('Complete button', () => {
     t.fake.message(card.channel, card.ts)!.blocks = staleBlocks;
     const again = await click(BOB, ACTION.taskComplete, card);
     expect(again.replies).toEqual([expect.objectContaining({ response_type: 'ephemeral', replace_original: false, text: `#${task.number} Double click was already completed by <@${BOB}>.` })]);
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
   });
 
   it('the creator may complete; a stranger is refused with an ephemeral note and nothing changes', async () => {
@@ -55,12 +55,12 @@ describe('Complete button', () => {
     expect(stranger.replies).toEqual([
       expect.objectContaining({ response_type: 'ephemeral', replace_original: false, text: `Only the assignee (<@${BOB}>) or the creator (<@${ANN}>) can complete #${n} Guarded.` }),
     ]);
-    expect(taskByNumber(t, n).status).toBe('open');
+    expect((await taskByNumber(t, n)).status).toBe('open');
     expect(t.fake.callsTo('chat.update')).toHaveLength(updates);
     expect(t.fake.message(card.channel, card.ts)!.updates).toBe(0);
 
     await click(ANN, ACTION.taskComplete, card);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: ANN });
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: ANN });
   });
 });
 
@@ -89,9 +89,9 @@ describe('✅ reactions', () => {
   it('on a DM card, by the assignee, completes the task and updates the card', async () => {
     const { n, card } = await newTask('React to me');
     await react(BOB, card.channel, card.ts, 'eyes');
-    expect(taskByNumber(t, n).status).toBe('open');
+    expect((await taskByNumber(t, n)).status).toBe('open');
     await react(BOB, card.channel, card.ts);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
     expect(buttons(t.fake.message(card.channel, card.ts)!.blocks)).toEqual([ACTION.taskOpen]);
   });
 
@@ -102,21 +102,21 @@ describe('✅ reactions', () => {
     const posted = t.fake.messages(CHANNEL).find((m) => m.text?.includes('In the channel'))!;
     const task = await t.store.db.query.tasks.findFirst({ where: (x, { eq }) => eq(x.functionExecutionId, exec.executionId) });
     await react(EVE, CHANNEL, posted.ts);
-    expect(taskByNumber(t, task!.number).status).toBe('open');
+    expect((await taskByNumber(t, task!.number)).status).toBe('open');
     const note = t.fake.ephemerals(CHANNEL, EVE).at(-1);
     expect(note?.text).toContain('can complete');
     await react(BOB, CHANNEL, posted.ts);
-    expect(taskByNumber(t, task!.number)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, task!.number)).toMatchObject({ status: 'done', completedBy: BOB });
   });
 
   it('a retried delivery of the same event has no second effect', async () => {
     const { n, card } = await newTask('Retry me');
     await react(BOB, card.channel, card.ts, 'white_check_mark', { eventId: 'EvRETRY0001' });
-    expect(taskByNumber(t, n).status).toBe('done');
+    expect((await taskByNumber(t, n)).status).toBe('done');
     await slash(t, ANN, `reopen #${n}`);
     await react(BOB, card.channel, card.ts, 'white_check_mark', { eventId: 'EvRETRY0001', retryNum: 1 });
-    expect(taskByNumber(t, n).status).toBe('open');
-    expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created', 'completed', 'reopened']);
+    expect((await taskByNumber(t, n)).status).toBe('open');
+    expect(await auditOf(t, (await taskByNumber(t, n)).id)).toEqual(['created', 'completed', 'reopened']);
   });
 
   it('on a message that is not a task card, does nothing', async () => {
@@ -151,12 +151,12 @@ describe('hostile text', () => {
     const a = await slash(t, ANN, `add "${typed}" <@${BOB}|bob>`);
     expect(a.text).toContain(ESCAPED);
     const n = Number(/#(\d+)/.exec(a.text)![1]);
-    expect(taskByNumber(t, n).title).toBe(HOSTILE);
+    expect((await taskByNumber(t, n)).title).toBe(HOSTILE);
 
     await t.slack.functionExecuted({ teamId: TEAM, callbackId: 'create_task', inputs: { title: HOSTILE, description: HOSTILE, assignee: BOB, channel: CHANNEL } });
     await t.settle();
 
-    const { card } = { card: dmCard(t, taskByNumber(t, n).id) };
+    const { card } = { card: await dmCard(t, (await taskByNumber(t, n)).id) };
     await click(BOB, ACTION.taskOpen, card);
     await slash(t, BOB, 'list');
     await slash(t, ANN, 'list created');
@@ -171,7 +171,7 @@ describe('hostile text', () => {
   it('Slack-formatted pings typed in a title become plain text', async () => {
     const r = await slash(t, ANN, 'add Tell <!channel> and <!here> about <https://evil.example|this>');
     const n = Number(/#(\d+)/.exec(r.text)![1]);
-    expect(taskByNumber(t, n).title).toBe('Tell @channel and @here about https://evil.example');
+    expect((await taskByNumber(t, n)).title).toBe('Tell @channel and @here about https://evil.example');
     const sent = everythingSent(t);
     for (const bad of ['<!channel>', '<!here>', '|this>']) expect(sent).not.toContain(bad);
   });

@@ -19,11 +19,11 @@ describe('/task add', () => {
     expect(r.response.body).toBe('');
     expect(r.text).toMatch(/^:white_check_mark: Created #\d+ Send the contract for <@UBOB00002>, due Thu, Jan 15, 2099\.$/);
     const n = Number(/#(\d+)/.exec(r.text)![1]);
-    const task = taskByNumber(t, n);
+    const task = await taskByNumber(t, n);
     expect(task).toMatchObject({ title: 'Send the contract', assigneeId: BOB, creatorId: ANN, dueDate: '2099-01-15', origin: 'command', status: 'open' });
-    expect(auditOf(t, task.id)).toEqual(['created']);
+    expect(await auditOf(t, task.id)).toEqual(['created']);
 
-    const card = dmCard(t, task.id);
+    const card = await dmCard(t, task.id);
     expect(t.fake.dmUser(card.channel)).toBe(BOB);
     expect(card.text).toContain(`<@${ANN}> assigned you a task: #${n} Send the contract`);
     expect(buttons(card.blocks)).toEqual([ACTION.taskComplete, ACTION.taskOpen]);
@@ -34,7 +34,7 @@ describe('/task add', () => {
     const r = await slash(t, BOB, 'add "Water the plants" due today');
     const n = Number(/#(\d+)/.exec(r.text)![1]);
     expect(r.text).toContain('for you');
-    expect(taskByNumber(t, n)).toMatchObject({ assigneeId: BOB, dueDate: todayIn('America/New_York', Date.now()) });
+    expect(await taskByNumber(t, n)).toMatchObject({ assigneeId: BOB, dueDate: todayIn('America/New_York', Date.now()) });
   });
 
   it.each([
@@ -47,11 +47,11 @@ describe('/task add', () => {
     ['add "\u200B\u200C\u200D\u2060\uFEFF"', 'The task needs a title'],
     [`add \u200B\u2060 <@${BOB}|bob>`, 'The task needs a title'],
   ])('explains %j with the usage', async (text, fragment) => {
-    const before = allTasks(t).length;
+    const before = (await allTasks(t)).length;
     const r = await slash(t, ANN, text);
     expect(r.text).toContain(fragment);
     expect(r.text).toContain('*Usage:* `/task add &lt;title&gt; [@assignee] [due &lt;date&gt;]`');
-    expect(allTasks(t)).toHaveLength(before);
+    expect(await allTasks(t)).toHaveLength(before);
   });
 
   it.each([
@@ -62,10 +62,10 @@ describe('/task add', () => {
     [`add Ghost work <@${GONE}|gone>`, `<@${GONE}> is deactivated; pick someone else.`],
     ['add For nobody <@UNKNOWN99|who>', 'I can’t find that person in Slack.'],
   ])('refuses %j', async (text, message) => {
-    const before = allTasks(t).length;
+    const before = (await allTasks(t)).length;
     const r = await slash(t, ANN, text);
     expect(r.text).toBe(`${message}\n*Usage:* ${USAGE.add}`);
-    expect(allTasks(t)).toHaveLength(before);
+    expect(await allTasks(t)).toHaveLength(before);
   });
 
   it('tells the author when the assignee cannot get the DM, and keeps the task', async () => {
@@ -78,9 +78,9 @@ describe('/task add', () => {
     expect(r.bodies).toHaveLength(1);
     expect(r.text).toMatch(/^:white_check_mark: Created #\d+ Unreachable for <@UCAT00003>/);
     const n = Number(/#(\d+)/.exec(r.text)![1]);
-    const task = taskByNumber(t, n);
+    const task = await taskByNumber(t, n);
     expect(task.status).toBe('open');
-    expect(cardsOf(t, task.id)).toEqual([]);
+    expect(await cardsOf(t, task.id)).toEqual([]);
 
     // The author is told in a DM from the app, with what to do and without Slack's code.
     const told = t.fake.messages(annDm).slice(dmsBefore).map((m) => m.text);
@@ -134,11 +134,11 @@ describe('/task list', () => {
 describe('/task done, reopen, assign', () => {
   it('done: completes, updates the card in place, tells the creator; a second time says who did it', async () => {
     const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Ship it <@${BOB}|bob>`)).text)![1]);
-    const task = taskByNumber(t, n);
+    const task = await taskByNumber(t, n);
     const r = await slash(t, BOB, `done #${n}`);
     expect(r.text).toBe(`:white_check_mark: Completed #${n} Ship it.`);
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
-    const card = dmCard(t, task.id);
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: BOB });
+    const card = await dmCard(t, task.id);
     expect(card.updates).toBe(1);
     expect(buttons(card.blocks)).toEqual([ACTION.taskOpen]);
     expect(JSON.stringify(card.blocks)).toContain(`Completed by <@${BOB}>`);
@@ -147,7 +147,7 @@ describe('/task done, reopen, assign', () => {
 
     const again = await slash(t, ANN, `done ${n}`);
     expect(again.text).toBe(`#${n} Ship it was already completed by <@${BOB}>.`);
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
   });
 
   it('done: a stranger is refused and nothing changes', async () => {
@@ -155,7 +155,7 @@ describe('/task done, reopen, assign', () => {
     const updatesBefore = t.fake.callsTo('chat.update').length;
     const r = await slash(t, EVE, `done #${n}`);
     expect(r.text).toBe(`Only the assignee (<@${BOB}>) or the creator (<@${ANN}>) can complete #${n} Private matter.`);
-    expect(taskByNumber(t, n).status).toBe('open');
+    expect((await taskByNumber(t, n)).status).toBe('open');
     expect(t.fake.callsTo('chat.update')).toHaveLength(updatesBefore);
   });
 
@@ -175,30 +175,30 @@ describe('/task done, reopen, assign', () => {
     expect((await slash(t, EVE, `reopen #${n}`)).text).toContain('can reopen');
     const r = await slash(t, ANN, `reopen #${n}`);
     expect(r.text).toBe(`Reopened #${n} Redo; it is assigned to <@${BOB}>.`);
-    const task = taskByNumber(t, n);
+    const task = await taskByNumber(t, n);
     expect(task).toMatchObject({ status: 'open', completedBy: null });
-    expect(buttons(dmCard(t, task.id).blocks)).toEqual([ACTION.taskComplete, ACTION.taskOpen]);
+    expect(buttons((await dmCard(t, task.id)).blocks)).toEqual([ACTION.taskComplete, ACTION.taskOpen]);
     expect(t.fake.messages(t.fake.dmChannel(BOB)).some((m) => m.text === `<@${ANN}> reopened #${n} Redo`)).toBe(true);
   });
 
   it('assign: the new assignee gets a DM card; strangers and bots are refused', async () => {
     const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Hand over <@${BOB}|bob>`)).text)![1]);
-    const task = taskByNumber(t, n);
+    const task = await taskByNumber(t, n);
     expect((await slash(t, EVE, `assign #${n} <@${EVE}|eve>`)).text).toContain('can reassign');
     expect((await slash(t, ANN, `assign #${n} <@${BOT}|robot>`)).text).toBe(`<@${BOT}> is an app or bot; tasks need a person.\n*Usage:* ${USAGE.assign}`);
     expect((await slash(t, ANN, `assign #${n} <@${BOB}|bob>`)).text).toBe(`#${n} Hand over is already assigned to <@${BOB}>.`);
 
     const r = await slash(t, BOB, `assign #${n} <@${CAT}|cat>`);
     expect(r.text).toBe(`#${n} Hand over is now assigned to <@${CAT}>.`);
-    expect(taskByNumber(t, n).assigneeId).toBe(CAT);
-    const dms = cardsOf(t, task.id).filter((c) => c.kind === 'assignee_dm');
+    expect((await taskByNumber(t, n)).assigneeId).toBe(CAT);
+    const dms = (await cardsOf(t, task.id)).filter((c) => c.kind === 'assignee_dm');
     expect(dms.map((c) => t.fake.dmUser(c.channelId)).sort()).toEqual([BOB, CAT].sort());
     const catCard = t.fake.messages(t.fake.dmChannel(CAT)).find((m) => m.text?.includes(`#${n} Hand over`));
     expect(catCard?.text).toBe(`<@${BOB}> assigned you a task: #${n} Hand over`);
     // Bob's old card now shows Cat as the assignee.
     const bobCard = t.fake.message(dms.find((c) => t.fake.dmUser(c.channelId) === BOB)!.channelId, dms.find((c) => t.fake.dmUser(c.channelId) === BOB)!.ts);
     expect(JSON.stringify(bobCard?.blocks)).toContain(`*Assignee*\\n<@${CAT}>`);
-    expect(auditOf(t, task.id)).toEqual(['created', 'assigned']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'assigned']);
   });
 });
 
@@ -227,7 +227,7 @@ describe('/task help, unknown text and the modal', () => {
       [NEW_TASK_FIELD.dueDate]: { [NEW_TASK_FIELD.dueDate]: { type: 'datepicker', selected_date: due } },
       [NEW_TASK_FIELD.description]: { [NEW_TASK_FIELD.description]: { type: 'plain_text_input', value: 'Details & more' } },
     });
-    const before = allTasks(t).length;
+    const before = (await allTasks(t)).length;
     const bad = await t.slack.viewSubmission({ teamId: TEAM, userId: ANN, viewId: view.id, values: values('   ', '2020-01-01') });
     expect(bad.action).toBe('errors');
     expect(bad.json).toEqual({
@@ -235,14 +235,14 @@ describe('/task help, unknown text and the modal', () => {
       errors: { [NEW_TASK_FIELD.title]: 'The task needs a title.', [NEW_TASK_FIELD.dueDate]: 'The due date can’t be in the past.' },
     });
     await t.settle();
-    expect(allTasks(t)).toHaveLength(before);
+    expect(await allTasks(t)).toHaveLength(before);
 
     const ok = await t.slack.viewSubmission({ teamId: TEAM, userId: ANN, viewId: view.id, values: values('From the modal', '2099-02-01') });
     expect(ok.action).toBe('pop');
     await t.settle();
-    const made = allTasks(t).find((x) => x.title === 'From the modal')!;
+    const made = (await allTasks(t)).find((x) => x.title === 'From the modal')!;
     expect(made).toMatchObject({ assigneeId: BOB, creatorId: ANN, dueDate: '2099-02-01', description: 'Details & more', origin: 'command' });
-    expect(dmCard(t, made.id).text).toContain('From the modal');
+    expect((await dmCard(t, made.id)).text).toContain('From the modal');
   });
 
   it('the New task shortcut opens the same modal', async () => {
@@ -277,7 +277,7 @@ describe('concurrency and workspaces', () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => t.slack.command({ teamId: team, userId: user, text: `add Parallel ${i}` })));
     for (const r of results) expect(r.response.status).toBe(200);
     await t.settle();
-    const numbers = allTasks(t, team).map((x) => x.number).sort((a, b) => a - b);
+    const numbers = (await allTasks(t, team)).map((x) => x.number).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     // Each reply came in the ack's body or through response_url.
     const replies = results.flatMap((r) =>
@@ -292,23 +292,23 @@ describe('concurrency and workspaces', () => {
     t.fake.addUser({ id: userA, teamId: teamA });
     await slash(t, userA, 'add A one', teamA);
     await slash(t, BEA, 'add B one', OTHER_TEAM);
-    const bOne = taskByNumber(t, 1, OTHER_TEAM);
-    expect(taskByNumber(t, 1, teamA).title).toBe('A one');
+    const bOne = await taskByNumber(t, 1, OTHER_TEAM);
+    expect((await taskByNumber(t, 1, teamA)).title).toBe('A one');
 
     const r = await slash(t, userA, 'done 1', teamA);
     expect(r.text).toBe(':white_check_mark: Completed #1 A one.');
-    expect(taskByNumber(t, 1, teamA).status).toBe('done');
-    expect(taskByNumber(t, 1, OTHER_TEAM).status).toBe('open');
+    expect((await taskByNumber(t, 1, teamA)).status).toBe('done');
+    expect((await taskByNumber(t, 1, OTHER_TEAM)).status).toBe('open');
 
     const list = JSON.stringify((await slash(t, userA, 'list all done', teamA)).bodies[0]!['blocks']);
     expect(list).toContain('A one');
     expect(list).not.toContain('B one');
 
     // A workspace-B task id in a workspace-A click resolves to nothing.
-    const card = dmCard(t, bOne.id);
+    const card = await dmCard(t, bOne.id);
     await t.slack.blockAction({ teamId: teamA, userId: userA, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts });
     await t.settle();
-    expect(taskByNumber(t, 1, OTHER_TEAM).status).toBe('open');
+    expect((await taskByNumber(t, 1, OTHER_TEAM)).status).toBe('open');
     expect(JSON.stringify(t.fake.allResponses().slice(-1))).toContain('That task no longer exists.');
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
-import { and, eq } from 'drizzle-orm';
-import { auditLog, taskMessages, tasks, type TaskRow } from '../../src/store/schema.js';
+import { asc, eq } from 'drizzle-orm';
+import * as pgSchema from '../../src/store/pg/schema.js';
+import { taskMessages, tasks, type TaskRow } from '../../src/store/schema.js';
+
+type TaskMessageRow = typeof taskMessages.$inferSelect;
 import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { OTHER_TEAM, TEAM, type TestApp } from '../support/harness.js';
 
@@ -37,32 +40,36 @@ export async function slash(t: TestApp, userId: string, text: string, teamId = T
   return { response, bodies, text: bodies.map((b) => String(b['text'] ?? '')).join('\n'), triggerId, responseUrl };
 }
 
-export function taskByNumber(t: TestApp, n: number, teamId = TEAM): TaskRow {
-  const row = t.store.db.select().from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.number, n))).get();
+// What the store holds, read on either engine (the suite runs these files on both).
+
+export async function taskByNumber(t: TestApp, n: number, teamId = TEAM): Promise<TaskRow> {
+  const row = await t.stores.tasks.findByNumber(teamId, n);
   if (!row) throw new Error(`no task #${n} in ${teamId}`);
   return row;
 }
 
-export function allTasks(t: TestApp, teamId = TEAM): TaskRow[] {
-  return t.store.db.select().from(tasks).where(eq(tasks.teamId, teamId)).all();
+/** Every task of the workspace, in id order. */
+export async function allTasks(t: TestApp, teamId = TEAM): Promise<TaskRow[]> {
+  const pg = t.stores.postgres;
+  if (pg) return pg.db.select().from(pgSchema.tasks).where(eq(pgSchema.tasks.teamId, teamId)).orderBy(asc(pgSchema.tasks.id));
+  return t.store.db.select().from(tasks).where(eq(tasks.teamId, teamId)).orderBy(asc(tasks.id)).all();
 }
 
-export function cardsOf(t: TestApp, taskId: number) {
-  return t.store.db.select().from(taskMessages).where(eq(taskMessages.taskId, taskId)).all();
+/** The task's cards recorded in Slack (task_messages), oldest first. */
+export async function cardsOf(t: TestApp, taskId: number): Promise<TaskMessageRow[]> {
+  const pg = t.stores.postgres;
+  if (pg) return pg.db.select().from(pgSchema.taskMessages).where(eq(pgSchema.taskMessages.taskId, taskId)).orderBy(asc(pgSchema.taskMessages.ts));
+  return t.store.db.select().from(taskMessages).where(eq(taskMessages.taskId, taskId)).orderBy(asc(taskMessages.ts)).all();
 }
 
-export function auditOf(t: TestApp, taskId: number): string[] {
-  return t.store.db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.entity, 'task'), eq(auditLog.entityId, taskId)))
-    .all()
-    .map((r) => r.action);
+/** The actions of the task's audit rows, oldest first. */
+export async function auditOf(t: TestApp, taskId: number, teamId = TEAM): Promise<string[]> {
+  return (await t.stores.tasks.history(teamId, taskId)).map((r) => r.action);
 }
 
 /** The DM card the assignee got for a task (channel + ts recorded in task_messages). */
-export function dmCard(t: TestApp, taskId: number): FakeMessage {
-  const row = cardsOf(t, taskId).find((c) => c.kind === 'assignee_dm');
+export async function dmCard(t: TestApp, taskId: number): Promise<FakeMessage> {
+  const row = (await cardsOf(t, taskId)).find((c) => c.kind === 'assignee_dm');
   if (!row) throw new Error(`task ${taskId} has no DM card`);
   const m = t.fake.message(row.channelId, row.ts);
   if (!m) throw new Error(`the fake has no message ${row.channelId}/${row.ts}`);

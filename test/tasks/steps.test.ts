@@ -42,7 +42,7 @@ describe('create_task', () => {
     const task = taskOf(exec.executionId);
     expect(task).toMatchObject({ title: 'Prepare the offsite', assigneeId: BOB, creatorId: t.fake.botUserId, description: 'Venue & food', dueDate: '2099-05-01', origin: 'workflow', channelId: CHANNEL, stepState: 'completed' });
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_id: `task-${task.id}`, task_number: task.number } });
-    expect(dmCard(t, task.id).text).toContain('Prepare the offsite');
+    expect((await dmCard(t, task.id)).text).toContain('Prepare the offsite');
     expect(t.fake.messages(CHANNEL).some((m) => m.text === `New task: #${task.number} Prepare the offsite`)).toBe(true);
     // Completing the task later does not touch the finished step again.
     await slash(t, BOB, `done #${task.number}`);
@@ -57,7 +57,7 @@ describe('create_task', () => {
     expect(completions(exec.executionId)).toHaveLength(0);
 
     t.fake.expireWorkflowToken(exec.workflowToken);
-    const card = dmCard(t, task.id);
+    const card = await dmCard(t, task.id);
     await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts });
     await t.settle();
     const done = taskOf(exec.executionId);
@@ -76,7 +76,7 @@ describe('create_task', () => {
       { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
     ]);
     expect(taskOf(exec.executionId).stepState).toBe('completed');
-    expect(auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
+    expect(await auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
   });
 
   it('with wait_for_completion: completes from /task done', async () => {
@@ -87,7 +87,7 @@ describe('create_task', () => {
 
   it('with wait_for_completion: completes from a ✅ reaction on the card', async () => {
     const exec = await createStep({ title: 'Via reaction', assignee: BOB, wait_for_completion: true });
-    const card = dmCard(t, taskOf(exec.executionId).id);
+    const card = await dmCard(t, taskOf(exec.executionId).id);
     await t.slack.event(TEAM, { type: 'reaction_added', user: BOB, reaction: 'white_check_mark', item_user: 'UBOT', item: { type: 'message', channel: card.channel, ts: card.ts }, event_ts: '1.1' });
     await t.settle();
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
@@ -106,10 +106,10 @@ describe('create_task', () => {
   it('a retried delivery (same event id, retry headers) or a new event for the same execution has no second effect', async () => {
     const inputs = { title: 'Only once', assignee: BOB, wait_for_completion: true };
     const first = await createStep(inputs, { eventId: 'EvSTEP00001' });
-    const before = { tasks: allTasks(t).length, posts: t.fake.callsTo('chat.postMessage').length };
+    const before = { tasks: (await allTasks(t)).length, posts: t.fake.callsTo('chat.postMessage').length };
     await createStep(inputs, { eventId: 'EvSTEP00001', executionId: first.executionId, retryNum: 1, });
     await createStep(inputs, { eventId: 'EvSTEP00002', executionId: first.executionId });
-    expect(allTasks(t)).toHaveLength(before.tasks);
+    expect(await allTasks(t)).toHaveLength(before.tasks);
     expect(t.fake.callsTo('chat.postMessage')).toHaveLength(before.posts);
     expect(taskOf(first.executionId).stepState).toBe('waiting');
     expect(t.fake.execution(first.executionId)?.state).toBe('running');
@@ -117,9 +117,9 @@ describe('create_task', () => {
 
     // Without waiting: the repeat finds the task and only re-confirms the (already finished) step.
     const quick = await createStep({ title: 'Quick once', assignee: BOB });
-    const n = allTasks(t).length;
+    const n = (await allTasks(t)).length;
     await createStep({ title: 'Quick once', assignee: BOB }, { executionId: quick.executionId });
-    expect(allTasks(t)).toHaveLength(n);
+    expect(await allTasks(t)).toHaveLength(n);
     expect(t.fake.execution(quick.executionId)?.state).toBe('completed');
   });
 
@@ -132,17 +132,17 @@ describe('create_task', () => {
     [{ title: 'x', assignee: BOB, due_date: 'soon' }, 'The "Due date" input "soon" is not a date like 2025-03-14.'],
     [{ title: 'x'.repeat(151), assignee: BOB }, 'Could not create the task: The title is 151 characters long; keep it to 150.'],
   ])('fails clearly on invalid inputs %#', async (inputs, error) => {
-    const before = allTasks(t).length;
+    const before = (await allTasks(t)).length;
     const exec = await createStep(inputs);
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'failed', error });
-    expect(allTasks(t)).toHaveLength(before);
+    expect(await allTasks(t)).toHaveLength(before);
   });
 
   it('a step whose task is deleted fails instead of waiting forever; only the creator may delete', async () => {
     // No surface deletes yet (the details modal will): drive the service the modal will call.
     const service = new TaskService(t.services);
     const n = Number(/#(\d+)/.exec((await slash(t, ANN, `add Doomed <@${BOB}|bob>`)).text)![1]);
-    const card = dmCard(t, taskByNumber(t, n).id);
+    const card = await dmCard(t, (await taskByNumber(t, n)).id);
     await expect(service.remove({ teamId: TEAM, userId: BOB }, { number: n })).rejects.toThrow(/may not delete/);
     await service.remove({ teamId: TEAM, userId: ANN }, { number: n });
     await t.settle();
@@ -167,21 +167,21 @@ describe('complete_task', () => {
     const c = await add(ANN, `Step three <@${BOB}|bob>`);
 
     expect((await completeStep({ task: `#${a}`, completed_by_user: BOB })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
-    expect(taskByNumber(t, a)).toMatchObject({ status: 'done', completedBy: BOB });
+    expect(await taskByNumber(t, a)).toMatchObject({ status: 'done', completedBy: BOB });
     expect((await completeStep({ task: String(b), completed_by_user: ANN })).state).toMatchObject({ state: 'completed', outputs: { completed_by: ANN } });
-    expect(taskByNumber(t, b).completedBy).toBe(ANN);
-    expect((await completeStep({ task: `task-${taskByNumber(t, c).id}`, completed_by_user: BOB })).state.state).toBe('completed');
-    expect(taskByNumber(t, c).status).toBe('done');
+    expect((await taskByNumber(t, b)).completedBy).toBe(ANN);
+    expect((await completeStep({ task: `task-${(await taskByNumber(t, c)).id}`, completed_by_user: BOB })).state.state).toBe('completed');
+    expect((await taskByNumber(t, c)).status).toBe('done');
     // The card was updated and the creator told.
-    expect(dmCard(t, taskByNumber(t, a).id).updates).toBe(1);
+    expect((await dmCard(t, (await taskByNumber(t, a)).id)).updates).toBe(1);
   });
 
   it('fails for a person who is neither assignee nor creator, and changes nothing (nor a step waiting on it)', async () => {
     const n = await add(ANN, `Not yours <@${BOB}|bob>`);
     const r = await completeStep({ task: `#${n}`, completed_by_user: EVE });
     expect(r.state).toMatchObject({ state: 'failed', error: `Only the assignee (${BOB}) or the creator (${ANN}) can complete #${n} Not yours.` });
-    expect(taskByNumber(t, n)).toMatchObject({ status: 'open', completedBy: null });
-    expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created']);
+    expect(await taskByNumber(t, n)).toMatchObject({ status: 'open', completedBy: null });
+    expect(await auditOf(t, (await taskByNumber(t, n)).id)).toEqual(['created']);
 
     // Another workflow's task, made for a person by /task: not the app's, so the same rule holds.
     const waiting = await createStep({ title: 'Waiting on its own', assignee: BOB, wait_for_completion: true });
@@ -196,11 +196,11 @@ describe('complete_task', () => {
       { title: 'From a DM', assigneeId: BOB, origin: 'message', sourceMessage: { channelId: 'D0ANNBOB1', ts: '1700000000.000100' } },
     );
     await t.settle();
-    expect(taskByNumber(t, task.number).private).toBe(true);
+    expect((await taskByNumber(t, task.number)).private).toBe(true);
     const r = await completeStep({ task: `#${task.number}`, completed_by_user: EVE });
     expect(r.state).toMatchObject({ state: 'failed', error: `There is no task #${task.number} in this workspace.` });
     expect((await completeStep({ task: `task-${task.id}`, completed_by_user: CAT })).state).toMatchObject({ state: 'failed', error: 'That task no longer exists.' });
-    expect(taskByNumber(t, task.number).status).toBe('open');
+    expect((await taskByNumber(t, task.number)).status).toBe('open');
     expect((await completeStep({ task: `#${task.number}`, completed_by_user: BOB })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
   });
 
@@ -212,24 +212,24 @@ describe('complete_task', () => {
     const n = await add(ANN, `Needs a person <@${BOB}|bob>`);
     const r = await completeStep({ task: `#${n}`, ...extra });
     expect(r.state).toMatchObject({ state: 'failed', error: expect.stringContaining('"Completed by" input must be a person') });
-    expect(taskByNumber(t, n).status).toBe('open');
+    expect((await taskByNumber(t, n)).status).toBe('open');
   });
 
   it('a task already done completes the step with whoever completed it', async () => {
     const n = await add(ANN, `Done before <@${BOB}|bob>`);
     await slash(t, BOB, `done #${n}`);
     expect((await completeStep({ task: n, completed_by_user: ANN })).state).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
-    expect(auditOf(t, taskByNumber(t, n).id)).toEqual(['created', 'completed']);
+    expect(await auditOf(t, (await taskByNumber(t, n)).id)).toEqual(['created', 'completed']);
   });
 
   it('fails clearly for a task that does not exist in that workspace', async () => {
     expect((await completeStep({ task: '#99999', completed_by_user: ANN })).state).toMatchObject({ state: 'failed', error: 'There is no task #99999 in this workspace.' });
     expect((await completeStep({ task: 'banana', completed_by_user: ANN })).state).toMatchObject({ state: 'failed', error: expect.stringContaining('"banana" is not a task') });
     await slash(t, BEA, 'add Only in B', OTHER_TEAM);
-    const bTask = taskByNumber(t, 1, OTHER_TEAM);
+    const bTask = await taskByNumber(t, 1, OTHER_TEAM);
     const r = await completeStep({ task: `task-${bTask.id}`, completed_by_user: BEA });
     expect(r.state).toMatchObject({ state: 'failed', error: 'That task no longer exists.' });
-    expect(taskByNumber(t, 1, OTHER_TEAM).status).toBe('open');
+    expect((await taskByNumber(t, 1, OTHER_TEAM)).status).toBe('open');
   });
 });
 
