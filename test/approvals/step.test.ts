@@ -29,8 +29,8 @@ function openHomes() {
 }
 
 /** Whose Home an outbox publish was written for, and how many times it was (re)written. */
-function homePublishes(): Record<string, number> {
-  return Object.fromEntries(t.outboxRows().filter((r) => r.kind === 'home').map((r) => [r.target, r.generation + 1]));
+async function homePublishes(): Promise<Record<string, number>> {
+  return Object.fromEntries((await t.outboxRows()).filter((r) => r.kind === 'home').map((r) => [r.target, r.generation + 1]));
 }
 
 const postsTo = (userId: string) => t.fake.callsTo('chat.postMessage').filter((c) => c.args['channel'] === userId);
@@ -65,7 +65,7 @@ describe('request_approval: the request', () => {
     expect(postsTo(BOB)).toHaveLength(1);
     expect(t.fake.execution(executionId)?.state).toBe('running');
     // The approvers' Homes ("Waiting on you"); the requester's (CAROL) shows nothing of it.
-    expect(homePublishes()).toEqual({ [ALICE]: 1, [BOB]: 1 });
+    expect(await homePublishes()).toEqual({ [ALICE]: 1, [BOB]: 1 });
     expect(t.fake.callsTo('views.publish').map((c) => c.args['user_id']).sort()).toEqual([ALICE, BOB].sort());
   });
 
@@ -267,7 +267,7 @@ describe('request_approval: completion survives crashes', () => {
     // The requester's notice had an unknown fate (the lease ran out): looked for, then posted once.
     expect(t.fake.callsTo('conversations.history').length).toBeGreaterThan(0);
     expect(t.fake.messages(t.fake.dmChannel(CAROL)).filter((m) => (m.text ?? '').includes('was approved'))).toHaveLength(1);
-    expect(t.outboxRows().every((r) => r.state === 'done')).toBe(true);
+    expect((await t.outboxRows()).every((r) => r.state === 'done')).toBe(true);
   });
 
   it('Slack failing the completion (fatal_error) is retried by the outbox: the step completes once, without a restart', async () => {
@@ -328,7 +328,7 @@ describe('requests outside Workflow Builder (the shortcut, later)', () => {
     const told = t.fake.allResponses().map((r) => r.body['text']);
     expect(told).toEqual([expect.stringContaining(`Already approved by <@${BOB}>`)]);
     // The request and the decision each republished both approvers' Homes (one coalesced row each).
-    expect(homePublishes()).toEqual({ [ALICE]: 2, [BOB]: 2 });
+    expect(await homePublishes()).toEqual({ [ALICE]: 2, [BOB]: 2 });
     // Once every card was out, the requester heard the request went; then its outcome.
     expect(t.fake.messages(t.fake.dmChannel(CAROL)).map((m) => m.text)).toEqual([expect.stringContaining('went to'), expect.stringContaining('"New laptop" was approved')]);
   });

@@ -48,10 +48,11 @@ const ephemeralTexts = (channel: string, user: string) => t.fake.ephemerals(chan
 const dmTexts = (user: string) => t.fake.messages(t.fake.dmChannel(user)).map((m) => m.text ?? '');
 /** The DMs that tell `user` something did not reach Slack ("…, but I couldn’t …"). */
 const toldIn = (user: string) => dmTexts(user).filter((text) => text.includes('I couldn’t'));
-const outboxRows = (): OutboxRow[] => t.outboxRows();
-const outboxRow = (key: string): OutboxRow => {
-  const row = outboxRows().find((r) => r.key === key);
-  if (!row) throw new Error(`no outbox row ${key}; rows: ${outboxRows().map((r) => r.key).join(', ')}`);
+const outboxRows = (): Promise<OutboxRow[]> => t.outboxRows();
+const outboxRow = async (key: string): Promise<OutboxRow> => {
+  const rows = await outboxRows();
+  const row = rows.find((r) => r.key === key);
+  if (!row) throw new Error(`no outbox row ${key}; rows: ${rows.map((r) => r.key).join(', ')}`);
   return row;
 };
 /** The rows a step's completion and a task's cards use (src/outbox/kinds.ts, src/features/tasks/effects.ts). */
@@ -102,10 +103,10 @@ describe('request_approval step: DMs to approvers', () => {
       expect(okPosts(who)).toHaveLength(1);
       expect(t.fake.messages(t.fake.dmChannel(who))).toHaveLength(1);
       expect(a.approvers.find((r) => r.userId === who)?.messageTs).toBe(card(t, who).ts);
-      expect(outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', lastError: null });
+      expect(await outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', lastError: null });
     }
     // The rate-limited card waited for its Retry-After, and only that one needed a second attempt.
-    expect(outboxRows().filter((r) => r.key.startsWith(`approval:${a.id}:card:`)).map((r) => r.attempts).sort()).toEqual([1, 2]);
+    expect((await outboxRows()).filter((r) => r.key.startsWith(`approval:${a.id}:card:`)).map((r) => r.attempts).sort()).toEqual([1, 2]);
     expect(t.fake.execution(executionId)?.state).toBe('running');
     expect(errorLogs()).toEqual([]);
   });
@@ -132,9 +133,9 @@ describe('request_approval step: DMs to approvers', () => {
     expect(approvalAudit(a.id)).toEqual(['requested', 'failed']);
     expect(t.fake.messages(t.fake.dmChannel(ALICE))).toHaveLength(0);
     // The card was tried as often as the fault lasted, then given up with Slack's reason kept.
-    expect(outboxRow(cardKey(a, ALICE))).toMatchObject({ state: 'failed', attempts: times });
-    expect(outboxRow(cardKey(a, ALICE)).lastError).toMatch(lastError);
-    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', result: 'failed' });
+    expect(await outboxRow(cardKey(a, ALICE))).toMatchObject({ state: 'failed', attempts: times });
+    expect((await outboxRow(cardKey(a, ALICE))).lastError).toMatch(lastError);
+    expect(await outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', result: 'failed' });
     // A workflow request has no requester to DM: the step's error is what the workflow shows.
     expect(t.fake.messages(t.fake.dmChannel(CAROL))).toHaveLength(0);
     await stillServesApprovals();
@@ -168,16 +169,16 @@ describe('request_approval step: DMs to approvers', () => {
 
   it('a redelivery (new event id, same execution) writes nothing new: no approver gets a second card, pending or decided', async () => {
     /** The outbox as a redelivery must leave it: the same keys, none of them written again. */
-    const snapshot = () => outboxRows().map((r) => ({ key: r.key, generation: r.generation, createdAt: r.createdAt }));
+    const snapshot = async () => (await outboxRows()).map((r) => ({ key: r.key, generation: r.generation, createdAt: r.createdAt }));
     // Bob's card is still on its way (429) when Slack delivers the execution a second time.
     t.fake.failWhen('chat.postMessage', (args) => args['channel'] === BOB, RATE_LIMITED, 1);
     const first = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: defaultInputs() });
     expect(first.response.status).toBe(200);
-    const written = snapshot();
+    const written = await snapshot();
     expect(written.map((r) => r.key).filter((k) => k.includes(':card:'))).toHaveLength(2);
     const again = await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs: defaultInputs(), executionId: first.executionId, retryNum: 1 });
     expect(again.response.status).toBe(200);
-    expect(snapshot()).toEqual(written);
+    expect(await snapshot()).toEqual(written);
     await t.settle();
     for (const who of [ALICE, BOB]) {
       expect(okPosts(who)).toHaveLength(1);
@@ -186,12 +187,12 @@ describe('request_approval step: DMs to approvers', () => {
     const a = await approvalOf(t, first.executionId);
     expect(a.status).toBe('pending');
     expect(a.approvers.map((p) => p.messageTs)).toEqual([card(t, ALICE).ts, card(t, BOB).ts]);
-    expect(outboxRow(cardKey(a, BOB))).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(cardKey(a, BOB))).toMatchObject({ state: 'done', attempts: 2 });
 
     // Further redeliveries, even with the first event id, write and send nothing.
     await runStep(t, defaultInputs(), { executionId: first.executionId, eventId: first.eventId, retryNum: 2 });
     await runStep(t, defaultInputs(), { executionId: first.executionId, retryNum: 3 });
-    expect(snapshot()).toEqual(written);
+    expect(await snapshot()).toEqual(written);
     expect(okPosts(ALICE)).toHaveLength(1);
     expect(okPosts(BOB)).toHaveLength(1);
     expect(t.store.sqlite.prepare('SELECT count(*) AS n FROM approvals').get()).toEqual({ n: 1 });
@@ -199,9 +200,9 @@ describe('request_approval step: DMs to approvers', () => {
     // Once decided, a redelivery writes and sends nothing either, and the decision stands.
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
-    const decided = snapshot();
+    const decided = await snapshot();
     await runStep(t, defaultInputs(), { executionId: first.executionId, retryNum: 4 });
-    expect(snapshot()).toEqual(decided);
+    expect(await snapshot()).toEqual(decided);
     expect(okPosts(ALICE)).toHaveLength(1);
     expect(okPosts(BOB)).toHaveLength(1);
     for (const who of [ALICE, BOB]) expect(actionIds(card(t, who))).toEqual([]);
@@ -265,8 +266,8 @@ describe('request_approval step: DMs to approvers', () => {
       [ALICE, alicesCard.ts],
       [BOB, card(t, BOB).ts],
     ]);
-    for (const who of [ALICE, BOB]) expect(outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', leaseOwner: null, lastError: null });
-    expect(outboxRows().filter((r) => r.state !== 'done')).toEqual([]);
+    for (const who of [ALICE, BOB]) expect(await outboxRow(cardKey(a, who))).toMatchObject({ state: 'done', leaseOwner: null, lastError: null });
+    expect((await outboxRows()).filter((r) => r.state !== 'done')).toEqual([]);
 
     // Another restart finds nothing left to send.
     t = await t.restart();
@@ -290,7 +291,7 @@ describe('request_approval step: completing it after the decision', () => {
     expect(t.fake.execution(executionId)).toMatchObject({ state: 'completed', outputs: { approved: true, decided_by: ALICE } });
     expect(t.fake.callsTo('functions.completeSuccess').filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect((await approvalOf(t, executionId)).stepState).toBe('completed');
-    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: 2, result: 'completed' });
+    expect(await outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: 2, result: 'completed' });
     // Nothing to tell anyone: Alice's DM holds her card alone.
     expect(dmTexts(ALICE)).toHaveLength(1);
     expect(ephemeralTexts(card(t, ALICE).channel, ALICE)).toEqual([]);
@@ -311,7 +312,7 @@ describe('request_approval step: completing it after the decision', () => {
     await until('the step to complete', () => t.fake.execution(executionId)?.state === 'completed');
     expect(t.fake.execution(executionId)?.outputs).toMatchObject({ approved: true, decided_by: ALICE });
     expect((await approvalOf(t, executionId)).stepState).toBe('completed');
-    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed', lastError: null });
+    expect(await outboxRow(stepKey(executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed', lastError: null });
     // The retries did not tell anyone twice, nor anything at all to Alice.
     expect(okPosts(CAROL)).toHaveLength(1);
     expect(toldIn(ALICE)).toEqual([]);
@@ -330,8 +331,8 @@ describe('request_approval step: completing it after the decision', () => {
     expect(approvalAudit(a.id)).toEqual(['requested', 'approved']);
     for (const who of [ALICE, BOB]) expect(actionIds(card(t, who))).toEqual([]);
     expect(okPosts(CAROL)).toHaveLength(1);
-    expect(outboxRow(stepKey(executionId))).toMatchObject({ state: 'failed', attempts: OUTLAST });
-    expect(outboxRow(stepKey(executionId)).lastError).toMatch(/statusCode = 500/);
+    expect(await outboxRow(stepKey(executionId))).toMatchObject({ state: 'failed', attempts: OUTLAST });
+    expect((await outboxRow(stepKey(executionId))).lastError).toMatch(/statusCode = 500/);
     expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(OUTLAST);
     // Given up for good: the recovery jobs (every 300 ms) and a restart do not complete it twice or tell Carol twice.
     t = await t.restart();
@@ -348,7 +349,7 @@ describe('request_approval step: completing it after the decision', () => {
     t.fake.failNext('functions.completeSuccess', SERVER_ERROR, OUTLAST);
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
-    expect(outboxRow(stepKey(executionId)).state).toBe('failed');
+    expect((await outboxRow(stepKey(executionId))).state).toBe('failed');
     const told = dmTexts(ALICE).filter((text) => /workflow/i.test(text));
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(/recorded|saved/i);
@@ -388,7 +389,7 @@ describe('approval buttons: updating the cards and telling the requester', () =>
       expect(t.fake.messages(t.fake.dmChannel(who))).toHaveLength(1);
     }
     expect(t.fake.message(String(limited?.args['channel']), String(limited?.args['ts']))?.updates).toBe(1);
-    expect(outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'done', attempts: 2, lastError: null });
+    expect(await outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'done', attempts: 2, lastError: null });
     // Decided once, completed once, the requester told once, the clicker told nothing.
     expect(approvalAudit(a.id)).toEqual(['requested', 'approved']);
     expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(1);
@@ -411,8 +412,8 @@ describe('approval buttons: updating the cards and telling the requester', () =>
     expect(t.fake.execution(executionId)?.state).toBe('completed');
     expect(aliceCard.updates).toBe(0);
     expect(actionIds(aliceCard)).not.toEqual([]);
-    expect(outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
-    expect(outboxRow(`approval:${a.id}:cards`).lastError).toMatch(lastError);
+    expect(await outboxRow(`approval:${a.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
+    expect((await outboxRow(`approval:${a.id}:cards`)).lastError).toMatch(lastError);
     // Told in a DM from the app, once; no ephemeral any more.
     const told = toldIn(ALICE);
     expect(told).toHaveLength(1);
@@ -452,7 +453,7 @@ describe('approval buttons: updating the cards and telling the requester', () =>
     expect(a.status).toBe('approved');
     expect(okPosts(CAROL)).toHaveLength(0);
     expect(t.fake.messages(t.fake.dmChannel(CAROL))).toHaveLength(0);
-    expect(outboxRow(`approval:${a.id}:outcome`)).toMatchObject({ state: 'failed', attempts: OUTLAST });
+    expect(await outboxRow(`approval:${a.id}:outcome`)).toMatchObject({ state: 'failed', attempts: OUTLAST });
     const told = toldIn(ALICE);
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(new RegExp(`^Your decision on \\*Lone approver\\* is recorded, but I couldn’t tell <@${CAROL}> about it\\. \\S`));
@@ -472,7 +473,7 @@ describe('/task add: the assignee’s DM card', () => {
     expect(okPosts(TBOB)).toHaveLength(1);
     expect(await cardsOf(t, task.id)).toHaveLength(1);
     expect(await auditOf(t, task.id)).toEqual(['created']);
-    expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'done', attempts: 2 });
     expect(dmTexts(ANN)).toEqual([]);
   });
 
@@ -490,8 +491,8 @@ describe('/task add: the assignee’s DM card', () => {
     expect(told[0]?.startsWith(prefix)).toBe(true);
     if (why) expect(told[0]).toBe(prefix + why);
     else expect(told[0]?.length).toBeGreaterThan(prefix.length);
-    expect(outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: times });
-    expect(outboxRow(`task:${task.id}:card:assignee`).lastError).toMatch(lastError);
+    expect(await outboxRow(`task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: times });
+    expect((await outboxRow(`task:${task.id}:card:assignee`)).lastError).toMatch(lastError);
     expect(await cardsOf(t, task.id)).toHaveLength(0);
     expect(t.fake.messages(t.fake.dmChannel(TBOB))).toHaveLength(0);
     expect(t.store.sqlite.prepare(`SELECT count(*) AS n FROM tasks WHERE title = 'Undeliverable card'`).get()).toEqual({ n: 1 });
@@ -529,7 +530,7 @@ describe('Complete from a task card', () => {
     expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(1);
     expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
-    expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'done', attempts: 2 });
     expect(toldIn(TBOB)).toEqual([]);
   });
 
@@ -543,8 +544,8 @@ describe('Complete from a task card', () => {
     const replies = await clickComplete(TBOB, c);
     expect(await taskByNumber(t, n)).toMatchObject({ status: 'done', completedBy: TBOB });
     expect(t.fake.message(c.channel, c.ts)?.updates).toBe(0);
-    expect(outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
-    expect(outboxRow(`task:${task.id}:cards`).lastError).toMatch(lastError);
+    expect(await outboxRow(`task:${task.id}:cards`)).toMatchObject({ state: 'failed', attempts: times });
+    expect((await outboxRow(`task:${task.id}:cards`)).lastError).toMatch(lastError);
     // Told in a DM from the app, once; nothing through response_url.
     expect(replies).toEqual([]);
     const told = toldIn(TBOB);
@@ -587,7 +588,7 @@ describe('create_task and complete_task steps', () => {
     expect(rows[0]?.stepState).toBe('completed');
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_number: rows[0]?.number } });
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
   });
 
   it('create_task, 500s within the outbox’s retries: one task; the step completes later, once, without a restart', async () => {
@@ -599,15 +600,15 @@ describe('create_task and complete_task steps', () => {
     expect(rows[0]?.stepState).toBe('completed');
     expect(completions(exec.executionId)).toHaveLength(WITHIN + 1);
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, lastError: null });
+    expect(await outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, lastError: null });
     // A redelivery of the execution makes no second task, writes no second completion and completes nothing twice.
-    const rowsBefore = outboxRows().length;
+    const rowsBefore = (await outboxRows()).length;
     await t.slack.functionExecuted({ teamId: TEAM, callbackId: FUNCTION.createTask, inputs: { title: 'Slack was down', assignee: TBOB }, executionId: exec.executionId, retryNum: 1 });
     await t.settle();
     expect(taskOfExecution(exec.executionId)).toHaveLength(1);
     expect(t.fake.execution(exec.executionId)?.state).toBe('completed');
     expect(completions(exec.executionId)).toHaveLength(WITHIN + 1);
-    expect(outboxRows()).toHaveLength(rowsBefore);
+    expect(await outboxRows()).toHaveLength(rowsBefore);
     expect(okPosts(TBOB)).toHaveLength(1);
     expect(errorLogs()).toEqual([]);
   });
@@ -632,7 +633,7 @@ describe('create_task and complete_task steps', () => {
     expect(await auditOf(t, task.id)).toEqual(['created', 'completed']);
     expect(t.fake.callsTo('functions.completeError')).toHaveLength(0);
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed' });
+    expect(await outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: WITHIN + 1, result: 'completed' });
   });
 
   it('complete_task, 429: completes once', async () => {
@@ -642,7 +643,7 @@ describe('create_task and complete_task steps', () => {
     await t.settle();
     expect(t.fake.execution(exec.executionId)?.state).toBe('completed');
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
-    expect(outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(stepKey(exec.executionId))).toMatchObject({ state: 'done', attempts: 2 });
   });
 });
 
@@ -654,7 +655,7 @@ describe('App Home publish', () => {
     await t.settle();
     expect(t.fake.callsTo('views.publish').filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect(t.fake.homeView(ANN)).toBeDefined();
-    expect(outboxRow(`home:${TEAM}:${ANN}`)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await outboxRow(`home:${TEAM}:${ANN}`)).toMatchObject({ state: 'done', attempts: 2 });
   });
 
   it.each([
@@ -667,15 +668,15 @@ describe('App Home publish', () => {
     await t.settle();
     expect(t.fake.homeView(TBOB)).toBeUndefined();
     const key = `home:${TEAM}:${TBOB}`;
-    expect(outboxRow(key)).toMatchObject({ state: 'failed', attempts: times });
-    expect(outboxRow(key).lastError).toBeTruthy();
+    expect(await outboxRow(key)).toMatchObject({ state: 'failed', attempts: times });
+    expect((await outboxRow(key)).lastError).toBeTruthy();
     // Logged (the give-up, with the row's key); the Home has nobody to tell: no DM.
     expect(errorLogs().filter((m) => m.includes(`gave up ${key}`))).toHaveLength(1);
     expect(dmTexts(TBOB)).toHaveLength(1); // the task's card, nothing else
     await t.slack.appHomeOpened({ teamId: TEAM, userId: TBOB });
     await t.settle();
     expect(JSON.stringify(t.fake.homeView(TBOB)?.blocks)).toContain('On my Home');
-    expect(outboxRow(key)).toMatchObject({ state: 'done', lastError: null });
+    expect(await outboxRow(key)).toMatchObject({ state: 'done', lastError: null });
     expect(errorLogs().filter((m) => !m.includes(`gave up ${key}`))).toEqual([]);
   });
 });

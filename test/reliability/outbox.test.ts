@@ -34,9 +34,9 @@ afterEach(async () => {
 });
 
 /** Waits (polling) until `done()`; the outbox's retries after a 429 are seconds apart. */
-async function until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}\n${t.logger.text().split('\n').filter((l) => l.includes('outbox')).join('\n')}`);
     await sleep(50);
   }
@@ -46,7 +46,7 @@ async function until(what: string, done: () => boolean, timeoutMs = 15_000): Pro
 const okCalls = (method: string, match: (a: Record<string, unknown>) => boolean = () => true) =>
   t.fake.callsTo(method).filter((c) => c.status === 200 && c.response['ok'] === true && match(c.args));
 const dm = (userId: string) => t.fake.messages(t.fake.dmChannel(userId));
-const allSent = () => t.outboxRows().every((r) => r.state === 'done');
+const allSent = async () => (await t.outboxRows()).every((r) => r.state === 'done');
 
 async function slash(userId: string, text: string) {
   const r = await t.slack.command({ teamId: TEAM, userId, text });
@@ -63,7 +63,7 @@ describe('a post whose answer was lost is not sent twice', () => {
   it('Slack answers chat.postMessage after the client timed out: one card per approver, its ts stored, its buttons live', async () => {
     t.fake.failNext('chat.postMessage', { answerAfterMs: CALL_TIMEOUT_MS + 500 }, 2);
     const { executionId } = await runStep(t, defaultInputs());
-    await until('both cards recorded', () => (t.store.sqlite.prepare('SELECT count(*) AS n FROM approval_approvers WHERE message_ts IS NOT NULL').get() as { n: number }).n === 2 && allSent());
+    await until('both cards recorded', async () => (t.store.sqlite.prepare('SELECT count(*) AS n FROM approval_approvers WHERE message_ts IS NOT NULL').get() as { n: number }).n === 2 && (await allSent()));
     const a = await approvalOf(t, executionId);
     for (const p of a.approvers) {
       expect(dm(p.userId), `${p.userId}'s cards`).toHaveLength(1);
@@ -110,7 +110,7 @@ describe('a 429 storm on one person’s Home', () => {
     const bobPublish = await t.fake.waitFor('views.publish', (c) => c.args['user_id'] === BOB, 2_000);
     expect(bobPublish.at - bobHome).toBeLessThan(1_000);
 
-    await until('Alice’s Home published after the storm', () => okCalls('views.publish', (a) => a['user_id'] === ALICE).length === 2 && allSent());
+    await until('Alice’s Home published after the storm', async () => okCalls('views.publish', (a) => a['user_id'] === ALICE).length === 2 && (await allSent()));
     const refused = t.fake.callsTo('views.publish').filter((c) => c.args['user_id'] === ALICE && c.status === 429);
     expect(refused).toHaveLength(3);
     // 20 changes, 3 refusals: one more publish of the newest state, not 20.
@@ -270,7 +270,7 @@ describe('the sender thread', () => {
     await sender.worker?.terminate();
     await until('the main thread took over', () => t.logger.text().includes('the sender thread stopped'));
     await slash(ANN, `add "After" <@${BOB}>`);
-    await until('the second card sent', () => dm(BOB).length === 2 && allSent());
+    await until('the second card sent', async () => dm(BOB).length === 2 && (await allSent()));
     expect(dm(BOB).map((m) => m.text)).toEqual([expect.stringContaining('Before'), expect.stringContaining('After')]);
   });
 });

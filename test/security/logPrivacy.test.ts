@@ -78,7 +78,7 @@ describe('logs carry no user-typed text', () => {
     expect(text).toMatch(/outbox: approval:\d+:outcome \(team T0AAAAAAA\) not delivered yet \(.*internal_error.*\); attempt 4 in/);
     expect(text).toMatch(/database query failed: .*NOT NULL/);
     // …and the people were told, in DMs that do carry the text (messages, not logs).
-    const rows = t.outboxRows();
+    const rows = await t.outboxRows();
     const undelivered = rows.filter((r) => r.key.endsWith(':undelivered'));
     expect(undelivered.map((r) => [r.target, r.state])).toEqual([
       [ANN, 'done'], // the command's author

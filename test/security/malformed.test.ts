@@ -57,9 +57,9 @@ function state(): Record<string, unknown[]> {
 }
 
 type EffectRow = { key: string; kind: string; target: string; teamId: string; generation: number; payload: string; state: string; result: string | null };
-function outboxRows(): Map<string, EffectRow> {
+async function outboxRows(): Promise<Map<string, EffectRow>> {
   return new Map(
-    t.outboxRows().map((r) => [r.key, { key: r.key, kind: r.kind, target: r.target, teamId: r.teamId, generation: r.generation, payload: r.payload, state: r.state, result: r.result }]),
+    (await t.outboxRows()).map((r) => [r.key, { key: r.key, kind: r.kind, target: r.target, teamId: r.teamId, generation: r.generation, payload: r.payload, state: r.state, result: r.result }]),
   );
 }
 
@@ -356,7 +356,7 @@ describe('malformed, properly signed requests', () => {
     const refusedWith: string[] = [];
     for (const c of all) {
       const before = state();
-      const effectsBefore = outboxRows();
+      const effectsBefore = await outboxRows();
       const m = mark(t);
       let res: SendResult;
       try {
@@ -377,7 +377,7 @@ describe('malformed, properly signed requests', () => {
         if (c.mayChange?.includes(table)) continue;
         if (JSON.stringify(before[table]) !== JSON.stringify(after[table])) problems.push(`${c.name}: table ${table} changed`);
       }
-      for (const e of effectsSince(effectsBefore, outboxRows())) {
+      for (const e of effectsSince(effectsBefore, await outboxRows())) {
         const payload = JSON.parse(e.payload) as Obj;
         const allowed = e.teamId === TEAM && (c.effects ?? []).some((kind) => ALLOWED_EFFECTS[kind](e, payload));
         if (!allowed) problems.push(`${c.name}: wrote the effect ${e.key} (${e.kind}, ${e.payload.slice(0, 200)})`);

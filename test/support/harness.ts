@@ -9,7 +9,6 @@ import type { Services } from '../../src/services.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { openStores, sqliteStores, type Stores } from '../../src/store/engine.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { OutboxRepository } from '../../src/store/outbox.js';
 import type { OutboxRow } from '../../src/store/schema.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
@@ -61,8 +60,8 @@ export interface TestApp {
   store: Store;
   dbPath: string;
   logger: CapturingLogger;
-  /** Every outbox row, oldest first, read from the SQLite file now (throws on PostgreSQL). */
-  outboxRows(): OutboxRow[];
+  /** Every outbox row, oldest first. */
+  outboxRows(): Promise<OutboxRow[]>;
   /** Waits until every handler and background job the app started has finished. */
   settle(): Promise<void>;
   /** Stops the app and closes its store (keeps the fake and the database file). */
@@ -149,7 +148,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     },
     dbPath,
     logger,
-    outboxRows: () => new OutboxRepository(sqlite()).all(),
+    outboxRows: () => stores.outbox.all(),
     async settle() {
       // Let responses and the microtasks behind them run, then wait for tracked work, twice:
       // finishing work may schedule more (e.g. a coalesced Home publish).

@@ -88,7 +88,7 @@ describe('/task add', () => {
       `#${n} Unreachable was saved, but I couldn’t send <@UCAT00003> the task in a DM. Tasklane can’t send that person direct messages; ask an admin to turn on the app’s Messages tab, or pick someone else.`,
     ]);
     expect(told.join()).not.toContain('messages_tab_disabled');
-    const rows = t.outboxRows();
+    const rows = await t.outboxRows();
     expect(rows.find((row) => row.key === `task:${task.id}:card:assignee`)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('messages_tab_disabled') });
     expect(rows.find((row) => row.key === `task:${task.id}:card:assignee:undelivered`)).toMatchObject({ state: 'done', target: ANN });
   });

@@ -72,7 +72,7 @@ describe('create_task', () => {
     await slash(t, BOB, `done #${task.number}`);
     expect(completions(exec.executionId)).toHaveLength(1);
     // The step's completion is one outbox row, keyed by the execution, sent once.
-    expect(t.outboxRows().filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
+    expect((await t.outboxRows()).filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
       { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
     ]);
     expect(taskOf(exec.executionId).stepState).toBe('completed');

@@ -1,80 +1,65 @@
-import { and, asc, count, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Effect, Ended, SendOutcome } from '../outbox.js';
 import type { OutboxStore } from '../outboxStore.js';
 import type { OutboxRow } from '../schema.js';
 import type { PgDb, PgQueries } from './db.js';
-import { homeState, outbox, taskMessages } from './schema.js';
+import { outbox } from './schema.js';
 
 /**
  * Writes effects in the caller's transaction, with ../outbox.ts `writeEffects`'s semantics: a new
  * key becomes a pending row; an existing key is left alone, unless the effect coalesces, in which
- * case the row is pending again with a new generation (and its payload replaced). One statement
- * per effect: a key written twice in one call is seen by the second write (a multi-row upsert may
- * not touch one row twice).
+ * case the row is pending again with a new generation (and its payload replaced); an effect whose
+ * `onlyIf` does not hold is not written. At most two statements, whatever the number of effects
+ * (a change's round trips are what its locks are held for): the effects written once, then those
+ * that coalesce, each a multi-row insert whose conditions are checked in the statement. A key
+ * given twice in one call is one row of the statement (a multi-row upsert may not touch one row
+ * twice): the first of those written once; the last of those that coalesce, its generation
+ * bumped once per time it was given, as separate writes would.
  *
- * Written in key order, not the order given (a stable sort: a key given twice keeps its order;
- * `PgOutboxRepository.settleAndClaim` locks the rows it settles in the same order).
- * Each write locks its key's row until commit, and SQLite's one writer never meets another, but
- * here two changes may owe the same effects in opposite orders (the Homes of a task's assignee
- * and creator): in one order for all, the second waits for the first instead of deadlocking.
- * So row ids within one change follow the keys; the sender goes by due time, not id.
+ * Rows are written in key order within each statement, and the kinds that coalesce are never
+ * written once, so every change takes the rows' locks in one global order (two changes may owe
+ * the same Homes in opposite orders: the second waits for the first instead of deadlocking).
+ * `PgOutboxRepository.settleAndClaim` locks the rows it settles in key order too.
  */
 export async function writeEffectsPg(tx: PgQueries, effects: readonly Effect[], now: number): Promise<void> {
-  const inKeyOrder = [...effects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const e of inKeyOrder) {
-    if (!(await holds(tx, e))) continue;
-    const row = {
-      key: e.key,
-      teamId: e.teamId,
-      kind: e.kind,
-      target: e.target,
-      payload: JSON.stringify(e.payload ?? {}),
-      nextAttemptAt: e.notBefore ?? now,
-      spacingMs: e.spacingMs ?? 0,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if (!e.coalesce) {
-      await tx.insert(outbox).values(row).onConflictDoNothing({ target: outbox.key });
-      continue;
-    }
-    await tx
-      .insert(outbox)
-      .values(row)
-      .onConflictDoUpdate({
-        target: outbox.key,
-        set: {
-          payload: sql`excluded.payload`,
-          generation: sql`${outbox.generation} + 1`,
-          // As on SQLite: pending already keeps the earlier due time (a spaced one keeps its own);
-          // sent or given up is due again, no sooner than `spacing_ms` after the last send.
-          nextAttemptAt: sql`CASE WHEN ${outbox.state} = 'pending' THEN (CASE WHEN excluded.spacing_ms > 0 THEN ${outbox.nextAttemptAt} ELSE LEAST(${outbox.nextAttemptAt}, excluded.next_attempt_at) END) ELSE GREATEST(excluded.next_attempt_at, ${outbox.updatedAt} + excluded.spacing_ms) END`,
-          spacingMs: sql`excluded.spacing_ms`,
-          attempts: sql`CASE WHEN ${outbox.state} = 'pending' THEN ${outbox.attempts} ELSE 0 END`,
-          state: 'pending',
-          updatedAt: sql`excluded.updated_at`,
-        },
-      });
+  const once = new Map<string, { e: Effect; times: number }>();
+  const coalesced = new Map<string, { e: Effect; times: number }>();
+  for (const e of effects) {
+    if (e.coalesce) coalesced.set(e.key, { e, times: (coalesced.get(e.key)?.times ?? 0) + 1 });
+    else if (!once.has(e.key)) once.set(e.key, { e, times: 1 });
   }
+  if (once.size > 0) await tx.execute(insertEffects([...once.values()], now, sql`DO NOTHING`));
+  if (coalesced.size > 0) await tx.execute(insertEffects([...coalesced.values()], now, COALESCE));
 }
 
-/** Whether the effect's `onlyIf` holds in `tx` (../outbox.ts `EffectCondition`). */
-async function holds(tx: PgQueries, e: Effect): Promise<boolean> {
-  const c = e.onlyIf;
-  if (c === undefined) return true;
-  if ('homeOpenedSince' in c) {
-    const rows = await tx
-      .select({ userId: homeState.userId })
-      .from(homeState)
-      .where(and(eq(homeState.teamId, e.teamId), eq(homeState.userId, e.target), gte(homeState.updatedAt, c.homeOpenedSince)));
-    return rows.length > 0;
-  }
-  const rows = await tx
-    .select({ ts: taskMessages.ts })
-    .from(taskMessages)
-    .where(and(eq(taskMessages.taskId, c.taskHasCards), eq(taskMessages.teamId, e.teamId)))
-    .limit(1);
-  return rows.length > 0;
+/** Pending again with a new generation; the due time as ../outbox.ts `writeEffects` sets it. */
+const COALESCE = sql`DO UPDATE SET
+  payload = excluded.payload,
+  generation = outbox.generation + excluded.generation + 1,
+  next_attempt_at = CASE WHEN outbox.state = 'pending' THEN (CASE WHEN excluded.spacing_ms > 0 THEN outbox.next_attempt_at ELSE LEAST(outbox.next_attempt_at, excluded.next_attempt_at) END) ELSE GREATEST(excluded.next_attempt_at, outbox.updated_at + excluded.spacing_ms) END,
+  spacing_ms = excluded.spacing_ms,
+  attempts = CASE WHEN outbox.state = 'pending' THEN outbox.attempts ELSE 0 END,
+  state = 'pending',
+  updated_at = excluded.updated_at`;
+
+/**
+ * One INSERT of `effects` (distinct keys), in key order, each only if its `onlyIf` holds. A new
+ * row's generation counts the writes after the first (`times` − 1).
+ */
+function insertEffects(effects: { e: Effect; times: number }[], now: number, onConflict: SQL): SQL {
+  const rows = effects.map(({ e, times }) => {
+    const c = e.onlyIf;
+    const homeSince = c !== undefined && 'homeOpenedSince' in c ? c.homeOpenedSince : null;
+    const taskId = c !== undefined && 'taskHasCards' in c ? c.taskHasCards : null;
+    return sql`(${e.key}::text, ${e.teamId}::text, ${e.kind}::text, ${e.target}::text, ${JSON.stringify(e.payload ?? {})}::text, ${e.notBefore ?? now}::bigint, ${e.spacingMs ?? 0}::integer, ${homeSince}::bigint, ${taskId}::bigint, ${times - 1}::integer)`;
+  });
+  return sql`INSERT INTO outbox (key, team_id, kind, target, payload, next_attempt_at, spacing_ms, generation, created_at, updated_at)
+    SELECT v.key, v.team_id, v.kind, v.target, v.payload, v.due, v.spacing, v.generation, ${now}::bigint, ${now}::bigint
+    FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(key, team_id, kind, target, payload, due, spacing, home_since, task_id, generation)
+    WHERE (v.home_since IS NULL OR EXISTS (SELECT 1 FROM home_state h WHERE h.team_id = v.team_id AND h.user_id = v.target AND h.updated_at >= v.home_since))
+      AND (v.task_id IS NULL OR EXISTS (SELECT 1 FROM task_messages m WHERE m.task_id = v.task_id AND m.team_id = v.team_id))
+    ORDER BY v.key COLLATE "C"
+    ON CONFLICT (key) ${onConflict}`;
 }
 
 /**

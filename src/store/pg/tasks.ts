@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Effect } from '../outbox.js';
 import type { AuditRow, CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch, titleQuery } from '../searchText.js';
@@ -7,7 +7,36 @@ import type { EffectsOf, NewTask, TaskListQuery, TaskMessage, TaskPage, TaskPatc
 import { appendAuditPg } from './audit.js';
 import type { PgDb, PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
-import { auditLog, taskComments, taskMessages, tasks, teamCounters } from './schema.js';
+import { auditLog, taskComments, taskMessages, tasks } from './schema.js';
+
+/**
+ * Inserts a task numbered from its workspace's counter, in one statement: the counter row's lock,
+ * which queues the workspace's other creates until commit, is taken as late as it can be.
+ * `idempotent`: undefined (nothing inserted) when the task's execution id is taken already.
+ */
+async function insertNumbered(tx: PgQueries, idempotent: boolean, values: Omit<typeof tasks.$inferInsert, 'number'>): Promise<TaskRow | undefined> {
+  const columns = getTableColumns(tasks);
+  const given = Object.entries(values).filter(([, v]) => v !== undefined) as [keyof typeof columns, unknown][];
+  const names = sql.join(given.map(([k]) => sql.identifier(columns[k].name)), sql`, `);
+  const params = sql.join(given.map(([k, v]) => sql.param(v, columns[k])), sql`, `);
+  const result = await tx.execute<Record<string, unknown>>(sql`
+    WITH counter AS (
+      INSERT INTO team_counters (team_id, last_task_number) VALUES (${values.teamId}, 1)
+      ON CONFLICT (team_id) DO UPDATE SET last_task_number = team_counters.last_task_number + 1
+      RETURNING last_task_number
+    )
+    INSERT INTO tasks (number, ${names}) SELECT counter.last_task_number, ${params} FROM counter
+    ${idempotent ? sql`ON CONFLICT (function_execution_id) WHERE function_execution_id IS NOT NULL DO NOTHING` : sql``}
+    RETURNING *`);
+  const raw = result.rows[0];
+  if (!raw) return undefined;
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(columns)) {
+    const v = raw[column.name];
+    row[key] = v === null || v === undefined ? null : column.mapFromDriverValue(v);
+  }
+  return row as TaskRow;
+}
 
 /**
  * The tasks store on PostgreSQL: the same methods, results, audit rows and effects as the SQLite
@@ -16,8 +45,8 @@ import { auditLog, taskComments, taskMessages, tasks, teamCounters } from './sch
  *
  * SQLite runs one writer at a time; here transactions from any number of connections and
  * instances run at once (READ COMMITTED), so what SQLite gets from that is asked for explicitly:
- * - task numbers: the workspace's `team_counters` row is upserted and incremented first thing in
- *   the create transaction; its row lock queues the workspace's other creators until commit, so
+ * - task numbers: the workspace's `team_counters` row is upserted and incremented by the statement
+ *   that inserts the task; its row lock queues the workspace's other creators until commit, so
  *   numbers are dense and unique, other workspaces are not held up, and a create that rolls back
  *   gives its number back;
  * - a change that reads the task before writing it (edit, assign, delete, comment) locks the row
@@ -48,14 +77,8 @@ export class PgTasksRepository implements TasksStore {
           const existing = await this.byExecutionId(tx, input.teamId, executionId as string);
           if (existing) return { task: existing, created: false };
         }
-        const [counter] = await tx
-          .insert(teamCounters)
-          .values({ teamId: input.teamId, lastTaskNumber: 1 })
-          .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
-          .returning({ n: teamCounters.lastTaskNumber });
-        const insert = tx.insert(tasks).values({
+        const task = await insertNumbered(tx, idempotent, {
           teamId: input.teamId,
-          number: counter!.n,
           title: storable(input.title),
           titleSearch: foldForSearch(input.title),
           description: storable(input.description ?? ''),
@@ -72,10 +95,6 @@ export class PgTasksRepository implements TasksStore {
           createdAt: at,
           updatedAt: at,
         });
-        const [task] =
-          !idempotent
-            ? await insert.returning()
-            : await insert.onConflictDoNothing({ target: tasks.functionExecutionId, where: sql.raw('function_execution_id IS NOT NULL') }).returning();
         if (!task) throw new ExecutionTaken();
         await appendAuditPg(tx, {
           teamId: task.teamId,
