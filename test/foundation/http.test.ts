@@ -74,12 +74,12 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     const base = t.url.replace('/slack/events', '');
     const ok = await fetch(`${base}/healthz`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ status: 'ok', store: 'ok' });
+    expect(await ok.json()).toEqual({ status: 'ok', store: 'ok', database: 'sqlite' });
 
     t.store.close();
     const down = await fetch(`${base}/healthz`);
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: 'unavailable' });
+    expect(await down.json()).toEqual({ status: 'unavailable', store: 'unreachable', database: 'sqlite' });
   });
 });
 
