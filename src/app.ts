@@ -59,7 +59,9 @@ export interface TasklaneApp {
 }
 
 /** Builds the Bolt app with every feature registered. No I/O happens until `start()`. */
-export function createApp({ config, store: storeGiven, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host, outbox: outboxOptions = {} }: CreateAppOptions): TasklaneApp {
+export function createApp({ config, store: storeGiven, logger: given, now = Date.now, recoveryEveryMs = 30_000, http, routes = [], host, outbox: outboxGiven = {} }: CreateAppOptions): TasklaneApp {
+  // OUTBOX_LEASE_MS (config) unless the caller sets the lease itself.
+  const outboxOptions: NonNullable<CreateAppOptions['outbox']> = { ...(config.outboxLeaseMs !== undefined ? { leaseMs: config.outboxLeaseMs } : {}), ...outboxGiven };
   // Every log line, ours and Bolt's/@slack's, goes through the redactor: no token or secret in logs.
   const logger = new RedactingLogger(given ?? new ConsoleLogger(), [config.botToken, config.signingSecret, config.appToken].filter((s): s is string => Boolean(s)));
   logger.setLevel(toLogLevel(config.logLevel));

@@ -20,6 +20,13 @@ export interface Config {
   databasePoolSize?: number;
   /** PostgreSQL only: a statement running longer is cancelled (`DATABASE_STATEMENT_TIMEOUT_MS`, default 10,000; 0 = none). */
   databaseStatementTimeoutMs?: number;
+  /**
+   * How long the outbox sender owns a row it claimed (`OUTBOX_LEASE_MS`; unset: 30,000, see
+   * outbox/sender.ts DEFAULT_OUTBOX_OPTIONS). A row whose sender died is sent by another process
+   * once this runs out; it must stay well above the longest send (a Web API call times out after
+   * 10 s), or a slow send is taken over while still under way and may reach Slack twice.
+   */
+  outboxLeaseMs?: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -53,6 +60,7 @@ function readableDatabaseUrl(url: string): boolean {
   }
 }
 const POOL_SIZE = 'DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10';
+const OUTBOX_LEASE = 'OUTBOX_LEASE_MS must be a whole number of milliseconds between 1000 and 3600000, like 30000';
 const STATEMENT_TIMEOUT = 'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds between 0 (no limit) and 3600000, like 10000';
 
 const schema = z
@@ -112,6 +120,15 @@ const schema = z
         .max(3_600_000, STATEMENT_TIMEOUT)
         .default(10_000),
     ),
+    OUTBOX_LEASE_MS: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: OUTBOX_LEASE })
+        .int(OUTBOX_LEASE)
+        .min(1_000, OUTBOX_LEASE)
+        .max(3_600_000, OUTBOX_LEASE)
+        .optional(),
+    ),
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
       z.enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
@@ -148,11 +165,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    ...(e.OUTBOX_LEASE_MS !== undefined ? { outboxLeaseMs: e.OUTBOX_LEASE_MS } : {}),
     logLevel: e.LOG_LEVEL,
   };
 }
 
-const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true, DATABASE_POOL_SIZE: true, DATABASE_STATEMENT_TIMEOUT_MS: true }).extend({
+const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true, DATABASE_POOL_SIZE: true, DATABASE_STATEMENT_TIMEOUT_MS: true, OUTBOX_LEASE_MS: true }).extend({
   DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db').refine(readableDatabaseUrl, POSTGRES_URL)),
   SANDBOX_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
 });
@@ -162,5 +180,5 @@ function sandboxConfig(env: NodeJS.ProcessEnv): Config {
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
   const e = parsed.data;
   // Its own store, so demo data never mixes with a real workspace's.
-  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, logLevel: e.LOG_LEVEL };
+  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, ...(e.OUTBOX_LEASE_MS !== undefined ? { outboxLeaseMs: e.OUTBOX_LEASE_MS } : {}), logLevel: e.LOG_LEVEL };
 }

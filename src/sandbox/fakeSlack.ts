@@ -35,7 +35,13 @@ export type Fault =
    * its answer is held back this long: Slack did the work, and a client with a shorter timeout
    * never hears so.
    */
-  | { answerAfterMs: number };
+  | { answerAfterMs: number }
+  /**
+   * The call is lost on the way: never carried out and never answered. It is recorded (status 0,
+   * error `no_answer`) and its connection held this long, or until the client hangs up (a client
+   * that died), then closed without an answer.
+   */
+  | { noAnswerMs: number };
 
 interface TargetedFault {
   method: string;
@@ -819,6 +825,13 @@ export class FakeSlack {
 
     const at = this.now();
     const fault = this.takeFault(method, args);
+    if (fault && 'noAnswerMs' in fault) {
+      this.record({ method, args, token, at, response: fail('no_answer'), status: 0 });
+      this.changed();
+      await holdAnswer(res, fault.noAnswerMs);
+      res.destroy();
+      return;
+    }
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
     const failed = fault ? this.faultAnswer(fault, headers) : undefined;
     if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));

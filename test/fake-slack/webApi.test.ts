@@ -363,6 +363,29 @@ describe('faults', () => {
     expect((await impatient.chat.postMessage({ channel: 'C1', text: 'next' })).ok).toBe(true);
   });
 
+  it('noAnswerMs: the call is recorded but not carried out, and never answered', async () => {
+    fake.failNext('chat.postMessage', { noAnswerMs: 300 });
+    const impatient = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, timeout: 5000 });
+    const t0 = Date.now();
+    const err = await impatient.chat.postMessage({ channel: 'C1', text: 'lost' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    expect(err).toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(fake.messages('C1')).toEqual([]);
+    expect(fake.callsTo('chat.postMessage').map((c) => [c.status, c.response['error']])).toEqual([[0, 'no_answer']]);
+    // A client that hangs up ends the wait at once; the next call is served.
+    fake.failNext('chat.postMessage', { noAnswerMs: 60_000 });
+    const gone = new AbortController();
+    const pending = fetch(`${fake.apiUrl}chat.postMessage`, { method: 'POST', headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C1', text: 'x' }), signal: gone.signal }).catch((e: unknown) => e);
+    await fake.waitFor('chat.postMessage', (c) => c.args['text'] === 'x');
+    gone.abort();
+    expect(await pending).toMatchObject({ name: 'AbortError' });
+    expect((await impatient.chat.postMessage({ channel: 'C1', text: 'next' })).ok).toBe(true);
+    expect(fake.messages('C1').map((m) => m.text)).toEqual(['next']);
+  });
+
   it('failWhen: rate-limits views.publish for one user only, without using up on other calls', async () => {
     const c = client(fake);
     const home = { type: 'home', blocks: [section('home')] };

@@ -30,6 +30,16 @@ describe('database configuration', () => {
     expect(problems({ ...SLACK, DATABASE_POOL_SIZE: '2.5' })).toEqual(['DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10']);
   });
 
+  it('OUTBOX_LEASE_MS: unset leaves the sender its default; set, a whole number of ms between 1 s and 1 h', () => {
+    expect(loadConfig(SLACK).outboxLeaseMs).toBeUndefined();
+    expect(loadConfig({ ...SLACK, OUTBOX_LEASE_MS: ' ' }).outboxLeaseMs).toBeUndefined();
+    expect(loadConfig({ ...SLACK, OUTBOX_LEASE_MS: '2000' })).toMatchObject({ outboxLeaseMs: 2000 });
+    expect(loadConfig({ OUTBOX_LEASE_MS: '5000' })).toMatchObject({ sandbox: true, outboxLeaseMs: 5000 });
+    for (const bad of ['999', '3600001', '1.5', 'soon', '-1']) {
+      expect(problems({ ...SLACK, OUTBOX_LEASE_MS: bad })).toEqual(['OUTBOX_LEASE_MS must be a whole number of milliseconds between 1000 and 3600000, like 30000']);
+    }
+  });
+
   it('a PostgreSQL URL selects PostgreSQL (in the sandbox too); one that cannot be read is refused with an example', () => {
     for (const url of ['postgres://u:p@db/tasklane', 'POSTGRESQL://db/tasklane', ' postgresql://db/x']) {
       expect(isPostgresUrl(url)).toBe(true);
