@@ -261,14 +261,11 @@ describePostgres('two instances on one PostgreSQL database', () => {
         (k % 2 === 0 ? A : B).slack.command({ teamId: TEAM, userId: ANN, text: `add "${title}"` }).then((r) => ({ ...r, ms: Date.now() - t0 })),
       ),
     );
-    // Each add is stored before its ack, and the workspace's counter row serializes them (across
-    // both instances): the last of 50 is acknowledged after 49 others committed. On a machine
-    // busy enough for that to outlast Slack's 3 s, Bolt answers 404 (its unhandled-request
-    // timeout) and the command still completes; anything else is a failure.
-    const late = sent.filter((s) => s.response.status === 404 && s.ms >= 3_000);
-    const refused = sent.flatMap((s, k) => (s.response.status === 200 || late.includes(s) ? [] : [`${titles[k]} (${k % 2 === 0 ? 'A' : 'B'}): ${s.response.status} after ${s.ms} ms ${s.response.body}`]));
+    // Each add is stored before its ack, and the workspace's counter row queues them (across both
+    // instances) for the few round trips between the number and the commit: all within Slack's 3 s.
+    const refused = sent.flatMap((s, k) => (s.response.status === 200 ? [] : [`${titles[k]} (${k % 2 === 0 ? 'A' : 'B'}): ${s.response.status} after ${s.ms} ms ${s.response.body}`]));
     expect(refused, logs()).toEqual([]);
-    if (late.length > 0) console.warn(`twoInstances: ${late.length} of ${N} /task add acknowledged after Slack's 3 s (slowest ${Math.max(...sent.map((s) => s.ms))} ms): a busy machine`);
+    console.log(`twoInstances: 50 concurrent /task add acknowledged within ${Math.max(...sent.map((s) => s.ms))} ms`);
     await until(`${N} task rows`, async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM tasks WHERE team_id = $1', [TEAM])).rows[0]?.n) >= N ? true : undefined);
     await quiet();
 
@@ -277,15 +274,13 @@ describePostgres('two instances on one PostgreSQL database', () => {
     expect(tasks.map((t) => t.title).sort()).toEqual([...titles].sort());
     expect((await db.query<{ last_task_number: number }>('SELECT last_task_number FROM team_counters WHERE team_id = $1', [TEAM])).rows[0]?.last_task_number).toBe(N);
 
-    // Each request answered in time was answered with its own number.
-    const replies = sent
-      .filter((s) => !late.includes(s))
-      .map((s) => {
-        const text = [s.response.body, ...fake.responses(s.responseUrl).map((b) => JSON.stringify(b))].join('\n');
-        return Number(/Created #(\d+) /.exec(text)?.[1]);
-      });
+    // Each request was answered with its own number.
+    const replies = sent.map((s) => {
+      const text = [s.response.body, ...fake.responses(s.responseUrl).map((b) => JSON.stringify(b))].join('\n');
+      return Number(/Created #(\d+) /.exec(text)?.[1]);
+    });
     expect(replies.every((n) => n >= 1 && n <= N), `replies: ${replies.join(', ')}`).toBe(true);
-    expect(new Set(replies).size).toBe(N - late.length);
+    expect(new Set(replies).size).toBe(N);
 
     // One card per task in ANN's DM, each posted once and recorded once.
     const posts = postsByKey(fake);
