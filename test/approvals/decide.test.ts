@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { INPUT } from '../../src/features/approvals/views.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
+import { storeRows } from '../support/storeRows.js';
 import { ALICE, BOB, CAROL, MALLORY, actionIds, addPeople, approvalOf, approve, card, click, defaultInputs, runStep } from './support.js';
 
 let t: TestApp;
@@ -13,11 +14,10 @@ afterEach(async () => {
   await t.dispose();
 });
 
-const auditActions = (t: TestApp, id: number) =>
-  (t.store.sqlite.prepare(`SELECT action, actor_id FROM audit_log WHERE entity = 'approval' AND entity_id = ? ORDER BY id`).all(id) as {
-    action: string;
-    actor_id: string;
-  }[]).map((r) => `${r.action}:${r.actor_id}`);
+const auditActions = async (t: TestApp, id: number) =>
+  (await storeRows<{ action: string; actor_id: string }>(t, `SELECT action, actor_id FROM audit_log WHERE entity = 'approval' AND entity_id = ? ORDER BY id`, [id])).map(
+    (r) => `${r.action}:${r.actor_id}`,
+  );
 
 describe('Approve', () => {
   it('decides at once: step completed with the outputs, every DM updated without buttons, requester told', async () => {
@@ -51,7 +51,7 @@ describe('Approve', () => {
     }
     const notice = card(t, CAROL);
     expect(notice.text).toContain('was approved');
-    expect(auditActions(t, a.id)).toEqual([`requested:${CAROL}`, `approved:${ALICE}`]);
+    expect(await auditActions(t, a.id)).toEqual([`requested:${CAROL}`, `approved:${ALICE}`]);
   });
 
   it('approve with comment opens a small modal; the optional comment lands in the outputs and the cards', async () => {
@@ -184,10 +184,8 @@ describe('exactly one decision', () => {
     const loser = winner === ALICE ? BOB : ALICE;
     expect(t.fake.callsTo('functions.completeSuccess')).toHaveLength(1);
     expect(t.fake.execution(executionId)?.outputs?.['decided_by']).toBe(winner);
-    const decisions = t.store.sqlite
-      .prepare(`SELECT count(*) AS n FROM audit_log WHERE entity = 'approval' AND entity_id = ? AND action IN ('approved','rejected')`)
-      .get(approval.id) as { n: number };
-    expect(decisions.n).toBe(1);
+    const [decisions] = await storeRows<{ n: number | string }>(t, `SELECT count(*) AS n FROM audit_log WHERE entity = 'approval' AND entity_id = ? AND action IN ('approved','rejected')`, [approval.id]);
+    expect(Number(decisions?.n)).toBe(1);
 
     const loserDm = t.fake.dmChannel(loser);
     const told = t.fake.ephemerals(loserDm, loser);

@@ -2,16 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, SlackDriver } from '../../src/sandbox/driver.js';
 import { verifySignature } from '../../src/slack/requestGuard.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
+import { rowCounts } from '../support/storeRows.js';
 
-/** Rows in every table of the store, to prove a rejected request changed nothing. */
-function rowCounts(t: TestApp): Record<string, number> {
-  const tables = t.store.sqlite
-    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%'")
-    .all() as { name: string }[];
-  return Object.fromEntries(
-    tables.map(({ name }) => [name, (t.store.sqlite.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
-  );
-}
 
 describe('HTTP receiver: signatures, url_verification, healthz', () => {
   let t: TestApp;
@@ -31,7 +23,7 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     ['wrongly signed', { signature: 'bad' as const }],
     ['stale (6 minutes old)', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
   ])('%s requests get 401, store nothing and call no Slack method', async (_name, opts) => {
-    const before = rowCounts(t);
+    const before = await rowCounts(t);
     const callsBefore = t.fake.calls.length;
 
     const event = await t.slack.send(homeEvent(), JSON_CONTENT_TYPE, {}, opts);
@@ -40,7 +32,7 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
 
     expect(event.status).toBe(401);
     expect(command.status).toBe(401);
-    expect(rowCounts(t)).toEqual(before);
+    expect(await rowCounts(t)).toEqual(before);
     expect(t.fake.calls.slice(callsBefore)).toEqual([]);
   });
 
@@ -52,7 +44,7 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
   });
 
   it('an unsigned ssl_check is answered 200, and a payload smuggled beside it is not processed', async () => {
-    const before = rowCounts(t);
+    const before = await rowCounts(t);
     const callsBefore = t.fake.calls.length;
     // Any payload Bolt dispatched would reach the router, which logs action ids it has no listener for.
     const smuggled = { type: 'block_actions', team: { id: TEAM }, user: { id: 'U1' }, actions: [{ action_id: 'smuggled_action_v0', value: '1' }] };
@@ -60,7 +52,7 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     await t.settle();
     expect(res.status).toBe(200);
     expect(t.logger.text()).not.toContain('smuggled_action_v0');
-    expect(rowCounts(t)).toEqual(before);
+    expect(await rowCounts(t)).toEqual(before);
     expect(t.fake.calls.slice(callsBefore)).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { REQUEST_INPUT } from '../../src/features/approvals/views.js';
 import { ACTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
 import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { startTestApp, TEAM, type TestApp } from '../support/harness.js';
+import { storeRows } from '../support/storeRows.js';
 import { ALICE, BOB, CAROL, SHY, actionIds, addPeople, approve, card, repo } from '../approvals/support.js';
 import { lastDm, refusedCalls } from './helpers.js';
 
@@ -34,7 +35,8 @@ async function submit(view: FakeView, v: ReturnType<typeof values>, userId = CAR
   return r;
 }
 
-const approvalsInStore = () => t.store.sqlite.prepare('SELECT id, title, status, origin, requester_id AS requesterId FROM approvals').all() as { id: number; title: string; status: string; origin: string; requesterId: string }[];
+const approvalsInStore = async () =>
+  (await storeRows<{ id: number | string; title: string; status: string; origin: string; requesterId: string }>(t, 'SELECT id, title, status, origin, requester_id AS "requesterId" FROM approvals ORDER BY id')).map((a) => ({ ...a, id: Number(a.id) }));
 
 describe('Request approval (global shortcut)', () => {
   it('blank title and no approvers: errors on both inputs, nothing stored or sent', async () => {
@@ -45,7 +47,7 @@ describe('Request approval (global shortcut)', () => {
       response_action: 'errors',
       errors: { [REQUEST_INPUT.approvers.block]: 'Choose at least one approver.', [REQUEST_INPUT.title.block]: 'Give the request a title.' },
     });
-    expect(approvalsInStore()).toEqual([]);
+    expect(await approvalsInStore()).toEqual([]);
     expect(t.fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
@@ -53,7 +55,7 @@ describe('Request approval (global shortcut)', () => {
     const view = await openForm();
     const r = await submit(view, values([BOB], '\u200B\u2060\u200D\uFEFF'));
     expect(r.json).toEqual({ response_action: 'errors', errors: { [REQUEST_INPUT.title.block]: 'Give the request a title.' } });
-    expect(approvalsInStore()).toEqual([]);
+    expect(await approvalsInStore()).toEqual([]);
   });
 
   it('end to end: form → DMs to the approvers → a confirmation to the requester → approve → the requester is told', async () => {
@@ -62,8 +64,8 @@ describe('Request approval (global shortcut)', () => {
     const r = await submit(view, values([ALICE, BOB, ALICE], '  New laptop <!here>  ', 'MacBook & dock'));
     expect(r.action).toBe('pop');
 
-    const [approval] = approvalsInStore();
-    expect(approvalsInStore()).toHaveLength(1);
+    const [approval] = await approvalsInStore();
+    expect(await approvalsInStore()).toHaveLength(1);
     expect(approval).toMatchObject({ title: 'New laptop <!here>', status: 'pending', origin: 'shortcut', requesterId: CAROL });
     for (const who of [ALICE, BOB]) {
       const m = card(t, who);
@@ -87,7 +89,7 @@ describe('Request approval (global shortcut)', () => {
   it('an approver who cannot be messaged: the request is cancelled and the requester told why', async () => {
     const view = await openForm();
     expect((await submit(view, values([ALICE, SHY], 'Conference trip'))).action).toBe('pop');
-    expect(approvalsInStore()).toEqual([expect.objectContaining({ title: 'Conference trip', status: 'failed' })]);
+    expect(await approvalsInStore()).toEqual([expect.objectContaining({ title: 'Conference trip', status: 'failed' })]);
     expect(lastDm(t, CAROL)).toContain('Your approval request *Conference trip* was not sent.');
     expect(lastDm(t, CAROL)).toContain('do not accept direct messages from apps');
   });

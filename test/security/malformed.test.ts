@@ -51,8 +51,8 @@ afterAll(async () => t?.dispose());
  * What must not change: every table but the delivery log (a signed event's id is recorded even
  * when nothing handles it) and the outbox, which `effectsSince` checks.
  */
-function state(): Record<string, unknown[]> {
-  const { processed_deliveries: _ignored, outbox: _effects, ...rest } = snapshot(t);
+async function state(): Promise<Record<string, unknown[]>> {
+  const { processed_deliveries: _ignored, outbox: _effects, ...rest } = await snapshot(t);
   return rest;
 }
 
@@ -355,7 +355,7 @@ describe('malformed, properly signed requests', () => {
     const statuses: Record<string, number> = {};
     const refusedWith: string[] = [];
     for (const c of all) {
-      const before = state();
+      const before = await state();
       const effectsBefore = await outboxRows();
       const m = mark(t);
       let res: SendResult;
@@ -372,7 +372,7 @@ describe('malformed, properly signed requests', () => {
       if (res.status >= 500 || res.status < 200) problems.push(`${c.name}: HTTP ${res.status}`);
       const crashes = crashesSince(t, m);
       if (crashes.length > 0) problems.push(`${c.name}: ${crashes.join(' | ')}`);
-      const after = state();
+      const after = await state();
       for (const table of Object.keys(after)) {
         if (c.mayChange?.includes(table)) continue;
         if (JSON.stringify(before[table]) !== JSON.stringify(after[table])) problems.push(`${c.name}: table ${table} changed`);

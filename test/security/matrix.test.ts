@@ -270,12 +270,12 @@ describe('isolation: acting in workspace A with workspace B’s ids', () => {
     await t.settle();
     // One of B's approvers never got the card (as after a crash), so a redelivery would owe it.
     t.store.sqlite.prepare('UPDATE approval_approvers SET message_ts = NULL, channel_id = NULL WHERE team_id = ?').run(OTHER_TEAM);
-    const beforeB = snapshot(t, OTHER_TEAM);
+    const beforeB = await snapshot(t, OTHER_TEAM);
     const m = mark(t);
     const answer = await t.slack.functionExecuted({ teamId: TEAM, callbackId, executionId: bExec.executionId, inputs: { approver: CAT, assignee: BOB, title: 'Alpha step' } });
     await t.settle();
     const problems: string[] = [];
-    const afterB = snapshot(t, OTHER_TEAM);
+    const afterB = await snapshot(t, OTHER_TEAM);
     for (const table of Object.keys(afterB)) {
       if (JSON.stringify(beforeB[table]) !== JSON.stringify(afterB[table])) problems.push(`B's ${table} changed`);
     }
@@ -290,13 +290,13 @@ describe('isolation: acting in workspace A with workspace B’s ids', () => {
     it.each(SURFACES.map((s) => [s.name, s] as const))(`A→B as ${userId === EVE ? 'a stranger' : 'the Grid user who owns them in B'}: %s`, async (_name, surface) => {
       const actor = { teamId: TEAM, userId };
       const target = (surface.on === 'approval' ? bApproval : surface.verb === 'reopen' ? bDone : bOpen) as TaskTarget & ApprovalTarget;
-      const beforeB = snapshot(t, OTHER_TEAM);
+      const beforeB = await snapshot(t, OTHER_TEAM);
       const m = mark(t);
       t.fake.clearViews(userId);
       const answer = await surface.act(t, actor, target);
       await t.settle();
       const problems: string[] = [];
-      const afterB = snapshot(t, OTHER_TEAM);
+      const afterB = await snapshot(t, OTHER_TEAM);
       for (const table of Object.keys(afterB)) {
         if (JSON.stringify(beforeB[table]) !== JSON.stringify(afterB[table])) problems.push(`B's ${table} changed`);
       }

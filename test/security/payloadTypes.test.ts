@@ -8,6 +8,7 @@ import { COMMENT_FIELD, NEW_TASK_FIELD } from '../../src/features/tasks/views.js
 import { ACTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
 import type { FakeView } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
+import { storeRows } from '../support/storeRows.js';
 import { ALICE, addPeople as addApprovalPeople, approvalOf, card, click, defaultInputs, runStep } from '../approvals/support.js';
 import { ANN, BOB, addPeople, dmCard, slash, taskByNumber } from '../tasks/helpers.js';
 import { crashesSince, mark, snapshot } from './support.js';
@@ -51,18 +52,18 @@ function taskForm(bad: unknown): Record<string, Record<string, unknown>> {
   };
 }
 
-const taskCount = () => (t.store.sqlite.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n;
+const taskCount = async () => Number((await storeRows<{ n: number | string }>(t, 'SELECT count(*) AS n FROM tasks'))[0]?.n);
 
 describe('view submissions with values of the wrong type', () => {
   it.each(WRONG)('New task: %s in every input → "needs a title" on the title, nothing created', async (_name, bad) => {
     await slash(t, ANN, '');
     const view = t.fake.topView(ANN)!;
     expect(view.callback_id).toBe(VIEW.newTask);
-    const before = taskCount();
+    const before = await taskCount();
     const r = await submitBad(view, ANN, taskForm(bad));
     // The assignee reads as not chosen too: both are the errors of an empty form.
     expect(r.json).toEqual({ response_action: 'errors', errors: { [NEW_TASK_FIELD.title]: 'The task needs a title.', [NEW_TASK_FIELD.assignee]: 'Pick who should do it.' } });
-    expect(taskCount()).toBe(before);
+    expect(await taskCount()).toBe(before);
     t.fake.closeTopView(ANN);
   });
 
@@ -74,7 +75,7 @@ describe('view submissions with values of the wrong type', () => {
     await t.settle();
     const details = t.fake.topView(BOB)!;
     expect(details.callback_id).toBe(VIEW.taskDetails);
-    const before = snapshot(t);
+    const before = await snapshot(t);
 
     await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.detailsEdit, container: 'view', viewId: details.id });
     await t.settle();
@@ -90,7 +91,7 @@ describe('view submissions with values of the wrong type', () => {
     expect(comment.callback_id).toBe(VIEW.commentTask);
     const r = await submitBad(comment, BOB, { [COMMENT_FIELD]: { [COMMENT_FIELD]: { type: 'plain_text_input', value: bad } } });
     expect(r.json).toEqual({ response_action: 'errors', errors: { [COMMENT_FIELD]: 'Write something first.' } });
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     t.fake.closeTopView(BOB);
     t.fake.closeTopView(BOB);
   });
@@ -119,7 +120,7 @@ describe('view submissions with values of the wrong type', () => {
     await t.settle();
     const view = t.fake.topView(ANN)!;
     expect(view.callback_id).toBe(VIEW.requestApproval);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const r = await submitBad(view, ANN, {
       [REQUEST_INPUT.approvers.block]: { [REQUEST_INPUT.approvers.action]: { type: 'multi_users_select', selected_users: bad } },
       [REQUEST_INPUT.title.block]: { [REQUEST_INPUT.title.action]: { type: 'plain_text_input', value: bad } },
@@ -131,7 +132,7 @@ describe('view submissions with values of the wrong type', () => {
       response_action: 'errors',
       errors: { [REQUEST_INPUT.approvers.block]: approversError, [REQUEST_INPUT.title.block]: 'Give the request a title.' },
     });
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     t.fake.closeTopView(ANN);
   });
 
@@ -139,13 +140,13 @@ describe('view submissions with values of the wrong type', () => {
     await t.slack.globalShortcut({ teamId: TEAM, userId: ANN, callbackId: SHORTCUT.requestApproval });
     await t.settle();
     const view = t.fake.topView(ANN)!;
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const r = await submitBad(view, ANN, {
       [REQUEST_INPUT.approvers.block]: { [REQUEST_INPUT.approvers.action]: { type: 'multi_users_select', selected_users: [ALICE, { id: BOB }] } },
       [REQUEST_INPUT.title.block]: { [REQUEST_INPUT.title.action]: { type: 'plain_text_input', value: 'New chairs' } },
     });
     expect(r.json).toEqual({ response_action: 'errors', errors: { [REQUEST_INPUT.approvers.block]: 'Choose at least one approver.' } });
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     t.fake.closeTopView(ANN);
   });
 });
@@ -167,7 +168,7 @@ describe('private_metadata that is not what Tasklane wrote', () => {
     const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
     const { executionId } = await runStep(t, { approver: ANN, title: 'Metadata target' });
     const ids = { taskId: task.id, approvalId: (await approvalOf(t, executionId)).id };
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const m = mark(t);
     const common = { token: 'fake-verification-token', api_app_id: t.fake.appId, team: { id: TEAM, domain: 'x' }, user: { id: ANN, name: 'ann', team_id: TEAM } };
     const values = {
@@ -184,7 +185,7 @@ describe('private_metadata that is not what Tasklane wrote', () => {
     }
     await t.settle();
     expect(crashesSince(t, m)).toEqual([]);
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 });
 
@@ -193,7 +194,7 @@ describe('clicks with values of the wrong type', () => {
     const { text } = await slash(t, ANN, `add "Typed clicks" <@${BOB}|bob>`);
     const task = await taskByNumber(t, Number(/#(\d+)/.exec(text)?.[1]));
     const c = await dmCard(t, task.id);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const m = mark(t);
     const common = { token: 'fake-verification-token', api_app_id: t.fake.appId, team: { id: TEAM, domain: 'x' }, user: { id: BOB, name: 'bob', team_id: TEAM }, trigger_id: t.fake.issueTriggerId(BOB, TEAM) };
     const clicks = [
@@ -209,7 +210,7 @@ describe('clicks with values of the wrong type', () => {
     }
     await t.settle();
     expect(crashesSince(t, m)).toEqual([]);
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     // The selected "user" that is an object was not taken for an id to look up.
     expect(t.fake.calls.slice(m.calls).filter((call) => call.method === 'users.info')).toEqual([]);
   });

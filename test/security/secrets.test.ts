@@ -123,13 +123,13 @@ describe('replayed requests', () => {
       actions: [{ type: 'button', action_id: ACTION.taskComplete, block_id: 'b', value: String(taskId), action_ts: '1.1' }],
     };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const calls = t.fake.calls.length;
     const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60 - 1;
     const replay = await t.slack.send(body, FORM_CONTENT_TYPE, {}, { timestamp: sixMinutesAgo });
     await t.settle();
     expect(replay.status).toBe(401);
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     expect(t.fake.calls.slice(calls)).toEqual([]);
 
     // The same body signed now is accepted: the 401 above was the age alone.

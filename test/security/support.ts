@@ -288,32 +288,7 @@ export function expectClean(t: TestApp, m: Mark, allowed: Allowed, opts: { statu
 
 // ------------------------------------------------------------------ the store
 
-/** Ordinary tables: not the search index (an FTS5 virtual table and its shadow tables, derived from `tasks`). */
-function tables(t: TestApp): string[] {
-  return (
-    t.store.sqlite
-      .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' ORDER BY name")
-      .all() as { name: string }[]
-  ).map((r) => r.name);
-}
-
-/** Every row of every table (optionally only one workspace's), to prove a request changed nothing. */
-export function snapshot(t: TestApp, teamId?: string): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const name of tables(t)) {
-    const cols = (t.store.sqlite.prepare(`PRAGMA table_info("${name}")`).all() as { name: string }[]).map((c) => c.name);
-    if (teamId !== undefined && !cols.includes('team_id')) continue;
-    const where = teamId !== undefined ? ' WHERE team_id = ?' : '';
-    const stmt = t.store.sqlite.prepare(`SELECT * FROM "${name}"${where} ORDER BY rowid`);
-    out[name] = teamId !== undefined ? stmt.all(teamId) : stmt.all();
-  }
-  return out;
-}
-
-/** Row counts of every table. */
-export function rowCounts(t: TestApp): Record<string, number> {
-  return Object.fromEntries(tables(t).map((name) => [name, (t.store.sqlite.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]));
-}
+export { rowCounts, snapshot } from '../support/storeRows.js';
 
 /** Every string anything sent to Slack since `m` contains (calls, response_url bodies, extra bodies), as one text to search. */
 export function sentSince(t: TestApp, m: Mark, extra: unknown[] = []): string {

@@ -12,6 +12,7 @@ import { COMMENT_FIELD } from '../../src/features/tasks/views.js';
 import type { TaskRow } from '../../src/store/schema.js';
 import { taskFormValues, viewText } from '../modals/helpers.js';
 import { OTHER_TEAM, TEAM, startTestApp, type TestApp } from '../support/harness.js';
+import { storeRows } from '../support/storeRows.js';
 import { slash, taskByNumber } from '../tasks/helpers.js';
 import { submissionPayload } from './support.js';
 
@@ -58,7 +59,7 @@ async function makeFromMessage(userId: string, channelId: string, title: string,
   const submitted = await t.slack.viewSubmission({ teamId: TEAM, userId, viewId: form!.id, values: taskFormValues({ title, assignee: assigneeId }) });
   expect(submitted.action).toBe('pop');
   await t.settle();
-  const row = t.store.sqlite.prepare('SELECT number FROM tasks WHERE team_id = ? AND title = ?').get(TEAM, title) as { number: number } | undefined;
+  const [row] = await storeRows<{ number: number }>(t, 'SELECT number FROM tasks WHERE team_id = ? AND title = ?', [TEAM, title]);
   if (!row) throw new Error(`no task "${title}"`);
   return await taskByNumber(t, row.number);
 }
@@ -97,11 +98,11 @@ async function openDetails(v: Viewer, taskId: number): Promise<string> {
   return viewText(t.fake.topView(v.userId));
 }
 
-const commentCount = (taskId: number) => (t.store.sqlite.prepare('SELECT count(*) AS n FROM task_comments WHERE task_id = ?').get(taskId) as { n: number }).n;
+const commentCount = async (taskId: number) => Number((await storeRows<{ n: number | string }>(t, 'SELECT count(*) AS n FROM task_comments WHERE task_id = ?', [taskId]))[0]?.n);
 
 /** A comment submitted from a Comment form on the task's details; what the submission answered. */
 async function comment(v: Viewer, taskId: number): Promise<{ added: boolean; answer: string }> {
-  const before = commentCount(taskId);
+  const before = await commentCount(taskId);
   const res = await t.slack.sendPayload(
     submissionPayload(t, {
       teamId: v.teamId,
@@ -112,7 +113,7 @@ async function comment(v: Viewer, taskId: number): Promise<{ added: boolean; ans
     }),
   );
   await t.settle();
-  return { added: commentCount(taskId) > before, answer: JSON.stringify((res.json as Obj | undefined)?.['view'] ?? null) };
+  return { added: await commentCount(taskId) > before, answer: JSON.stringify((res.json as Obj | undefined)?.['view'] ?? null) };
 }
 
 /** Every read surface: does the task reach this viewer? */
@@ -192,7 +193,8 @@ describe.each([
       expect(await openDetails(v, task.open.id)).toBe(await openDetails(v, 99_999_999));
       expect((await comment(v, task.open.id)).answer).toBe((await comment(v, 99_999_999)).answer);
       // The assignee's card, its Complete button pressed by someone else (a forged click), and a ✅ on it.
-      const card = t.store.sqlite.prepare('SELECT channel_id AS channel, ts FROM task_messages WHERE task_id = ?').get(task.open.id) as { channel: string; ts: string };
+      const [card] = await storeRows<{ channel: string; ts: string }>(t, 'SELECT channel_id AS channel, ts FROM task_messages WHERE task_id = ?', [task.open.id]);
+      if (!card) throw new Error(`task ${task.open.id} has no card recorded`);
       const press = async (value: string) => {
         const r = await t.slack.blockAction({ teamId: v.teamId, userId: v.userId, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts, unchecked: true, value });
         await t.settle();
@@ -240,10 +242,10 @@ describe('a task made from a message in a public channel', () => {
     const home = await homeWith(guest, 'all_open');
     expect(home).toContain(given.title);
     expect(home).toContain('Made by the guest');
-    const openCount = (where: string) => (t.store.sqlite.prepare(`SELECT count(*) AS n FROM tasks WHERE team_id = ? AND status = 'open' AND ${where}`).get(TEAM) as { n: number }).n;
+    const openCount = async (where: string) => Number((await storeRows<{ n: number | string }>(t, `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND status = 'open' AND ${where}`, [TEAM]))[0]?.n);
     expect(home).toContain(`1–2 of 2`);
-    expect(await homeWith(outsider, 'all_open')).toContain(`of ${openCount('private = 0')}`);
-    expect(await homeWith(creator, 'all_open')).toContain(`of ${openCount(`(private = 0 OR creator_id = '${ANN}' OR assignee_id = '${ANN}')`)}`);
+    expect(await homeWith(outsider, 'all_open')).toContain(`of ${await openCount('NOT private')}`);
+    expect(await homeWith(creator, 'all_open')).toContain(`of ${await openCount(`(NOT private OR creator_id = '${ANN}' OR assignee_id = '${ANN}')`)}`);
     expect((await slash(t, GUS, 'list all')).text).toContain('All open tasks in this workspace: 2');
   });
 });

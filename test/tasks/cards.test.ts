@@ -100,7 +100,7 @@ describe('✅ reactions', () => {
     expect(exec.response.status).toBe(200);
     await t.settle();
     const posted = t.fake.messages(CHANNEL).find((m) => m.text?.includes('In the channel'))!;
-    const task = await t.store.db.query.tasks.findFirst({ where: (x, { eq }) => eq(x.functionExecutionId, exec.executionId) });
+    const task = await t.stores.tasks.findByExecutionId(TEAM, exec.executionId);
     await react(EVE, CHANNEL, posted.ts);
     expect((await taskByNumber(t, task!.number)).status).toBe('open');
     const note = t.fake.ephemerals(CHANNEL, EVE).at(-1);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
 import { TaskService } from '../../src/features/tasks/service.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
-import { tasks, type TaskRow } from '../../src/store/schema.js';
+import type { TaskRow } from '../../src/store/schema.js';
 import { OTHER_TEAM, startTestApp, TEAM, type TestApp } from '../support/harness.js';
+import { storeRows } from '../support/storeRows.js';
 import { addPeople, allTasks, ANN, auditOf, BEA, BOB, BOT, CAT, CHANNEL, dmCard, EVE, slash, taskByNumber } from './helpers.js';
 
 let t: TestApp;
@@ -27,8 +27,8 @@ async function completeStep(inputs: Record<string, unknown>, teamId = TEAM) {
   return { ...exec, state: t.fake.execution(exec.executionId)! };
 }
 
-function taskOf(executionId: string): TaskRow {
-  const row = t.store.db.select().from(tasks).where(eq(tasks.functionExecutionId, executionId)).get();
+async function taskOf(executionId: string): Promise<TaskRow> {
+  const row = await t.stores.tasks.findByExecutionId(TEAM, executionId);
   if (!row) throw new Error(`no task for ${executionId}`);
   return row;
 }
@@ -39,7 +39,7 @@ const completions = (executionId: string) =>
 describe('create_task', () => {
   it('without wait_for_completion: creates, DMs the assignee, posts in the channel and completes at once', async () => {
     const exec = await createStep({ title: 'Prepare the offsite', assignee: BOB, description: 'Venue & food', due_date: '2099-05-01', channel: CHANNEL });
-    const task = taskOf(exec.executionId);
+    const task = await taskOf(exec.executionId);
     expect(task).toMatchObject({ title: 'Prepare the offsite', assigneeId: BOB, creatorId: t.fake.botUserId, description: 'Venue & food', dueDate: '2099-05-01', origin: 'workflow', channelId: CHANNEL, stepState: 'completed' });
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { task_id: `task-${task.id}`, task_number: task.number } });
     expect((await dmCard(t, task.id)).text).toContain('Prepare the offsite');
@@ -51,7 +51,7 @@ describe('create_task', () => {
 
   it('with wait_for_completion: waits, then completes once when the card’s Complete button is clicked, with the bot token', async () => {
     const exec = await createStep({ title: 'Sign the NDA', assignee: BOB, wait_for_completion: true });
-    const task = taskOf(exec.executionId);
+    const task = await taskOf(exec.executionId);
     expect(task.stepState).toBe('waiting');
     expect(t.fake.execution(exec.executionId)?.state).toBe('running');
     expect(completions(exec.executionId)).toHaveLength(0);
@@ -60,7 +60,7 @@ describe('create_task', () => {
     const card = await dmCard(t, task.id);
     await t.slack.blockAction({ teamId: TEAM, userId: BOB, actionId: ACTION.taskComplete, container: 'message', channelId: card.channel, messageTs: card.ts });
     await t.settle();
-    const done = taskOf(exec.executionId);
+    const done = await taskOf(exec.executionId);
     expect(done).toMatchObject({ status: 'done', stepState: 'completed' });
     const outputs = t.fake.execution(exec.executionId)?.outputs;
     expect(outputs).toEqual({ task_id: `task-${task.id}`, task_number: task.number, completed_by: BOB, completed_at: Math.floor(done.completedAt! / 1000) });
@@ -75,19 +75,19 @@ describe('create_task', () => {
     expect((await t.outboxRows()).filter((r) => r.kind === 'step' && r.target === exec.executionId)).toMatchObject([
       { key: `step:${exec.executionId}`, state: 'done', attempts: 1, result: 'completed' },
     ]);
-    expect(taskOf(exec.executionId).stepState).toBe('completed');
+    expect((await taskOf(exec.executionId)).stepState).toBe('completed');
     expect(await auditOf(t, task.id)).toEqual(['created', 'completed', 'step_completed', 'reopened', 'completed']);
   });
 
   it('with wait_for_completion: completes from /task done', async () => {
     const exec = await createStep({ title: 'Via command', assignee: BOB, wait_for_completion: true });
-    await slash(t, BOB, `done #${taskOf(exec.executionId).number}`);
+    await slash(t, BOB, `done #${(await taskOf(exec.executionId)).number}`);
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
   });
 
   it('with wait_for_completion: completes from a ✅ reaction on the card', async () => {
     const exec = await createStep({ title: 'Via reaction', assignee: BOB, wait_for_completion: true });
-    const card = await dmCard(t, taskOf(exec.executionId).id);
+    const card = await dmCard(t, (await taskOf(exec.executionId)).id);
     await t.slack.event(TEAM, { type: 'reaction_added', user: BOB, reaction: 'white_check_mark', item_user: 'UBOT', item: { type: 'message', channel: card.channel, ts: card.ts }, event_ts: '1.1' });
     await t.settle();
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
@@ -95,11 +95,11 @@ describe('create_task', () => {
 
   it('with wait_for_completion: completes from the complete_task step of any workflow, for anyone (the app made the task)', async () => {
     const exec = await createStep({ title: 'Via another step', assignee: BOB, wait_for_completion: 'true' });
-    const task = taskOf(exec.executionId);
+    const task = await taskOf(exec.executionId);
     // EVE is neither its assignee nor its creator (the app is): a step may still complete it.
     const other = await completeStep({ task: `task-${task.id}`, completed_by_user: EVE });
     expect(other.state).toMatchObject({ state: 'completed', outputs: { completed_by: EVE } });
-    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', completedBy: EVE });
+    expect(await taskOf(exec.executionId)).toMatchObject({ status: 'done', completedBy: EVE });
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: EVE } });
   });
 
@@ -111,7 +111,7 @@ describe('create_task', () => {
     await createStep(inputs, { eventId: 'EvSTEP00002', executionId: first.executionId });
     expect(await allTasks(t)).toHaveLength(before.tasks);
     expect(t.fake.callsTo('chat.postMessage')).toHaveLength(before.posts);
-    expect(taskOf(first.executionId).stepState).toBe('waiting');
+    expect((await taskOf(first.executionId)).stepState).toBe('waiting');
     expect(t.fake.execution(first.executionId)?.state).toBe('running');
     expect(completions(first.executionId)).toHaveLength(0);
 
@@ -152,7 +152,7 @@ describe('create_task', () => {
     expect(JSON.stringify(deleted.blocks)).not.toContain(ACTION.taskComplete);
 
     const exec = await createStep({ title: 'Waiting then deleted', assignee: BOB, wait_for_completion: true });
-    await service.remove({ teamId: TEAM, userId: t.fake.botUserId, system: true }, { id: taskOf(exec.executionId).id });
+    await service.remove({ teamId: TEAM, userId: t.fake.botUserId, system: true }, { id: (await taskOf(exec.executionId)).id });
     await t.settle();
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'failed', error: expect.stringContaining('was deleted before it was completed') });
   });
@@ -237,38 +237,36 @@ describe('after a restart', () => {
   it('a task done while its step could not be completed gets its step completed on start-up, exactly once', async () => {
     const stepRow = (executionId: string) => t.services.outbox.repo.byKey(`step:${executionId}`);
     const exec = await createStep({ title: 'Survive a crash', assignee: BOB, wait_for_completion: true });
-    const task = taskOf(exec.executionId);
+    const task = await taskOf(exec.executionId);
 
     // A second one, whose sender died mid-call: Slack completed the step, but the answer never
     // came back, so its row is still pending under a lease that has run out.
     const exec2 = await createStep({ title: 'Died mid-call', assignee: BOB, wait_for_completion: true });
-    await slash(t, BOB, `done #${taskOf(exec2.executionId).number}`);
+    await slash(t, BOB, `done #${(await taskOf(exec2.executionId)).number}`);
     expect(t.fake.execution(exec2.executionId)?.state).toBe('completed');
 
     // The process goes down before it could complete the first one's step: its sender stops,
     // then the task is done (the change and its step effect are stored together).
     await t.services.outbox.stop();
     await slash(t, BOB, `done #${task.number}`);
-    expect(taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'completing' });
+    expect(await taskOf(exec.executionId)).toMatchObject({ status: 'done', stepState: 'completing' });
     expect(await stepRow(exec.executionId)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(t.fake.execution(exec.executionId)?.state).toBe('running');
     expect(completions(exec.executionId)).toHaveLength(0);
-    t.store.sqlite
-      .prepare("UPDATE outbox SET state = 'pending', result = NULL, lease_owner = 'sender-dead', lease_until = ? WHERE key = ?")
-      .run(Date.now() - 1, `step:${exec2.executionId}`);
-    t.store.db.update(tasks).set({ stepState: 'completing' }).where(eq(tasks.id, taskOf(exec2.executionId).id)).run();
+    await storeRows(t, "UPDATE outbox SET state = 'pending', result = NULL, lease_owner = 'sender-dead', lease_until = ? WHERE key = ?", [Date.now() - 1, `step:${exec2.executionId}`]);
+    await storeRows(t, "UPDATE tasks SET step_state = 'completing' WHERE id = ?", [(await taskOf(exec2.executionId)).id]);
 
     // Slack is still unreachable at start-up for a while (two 500s): the outbox retries.
     t.fake.failWhen('functions.completeSuccess', (args) => args['function_execution_id'] === exec.executionId, { status: 500 }, 2);
     t = await t.restart();
     await t.settle();
-    expect(taskOf(exec.executionId).stepState).toBe('completed');
+    expect((await taskOf(exec.executionId)).stepState).toBe('completed');
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB, task_number: task.number } });
     expect(completions(exec.executionId).filter((c) => c.response['ok'] === true)).toHaveLength(1);
     expect(completions(exec.executionId)).toHaveLength(3);
     expect(await stepRow(exec.executionId)).toMatchObject({ state: 'done', result: 'completed' });
     // Already completed in Slack: execution_not_in_running_state counts as done, nothing completed twice.
-    expect(taskOf(exec2.executionId).stepState).toBe('completed');
+    expect((await taskOf(exec2.executionId)).stepState).toBe('completed');
     // Its expired lease made it due again after the restart: sent once more, Slack already had it.
     expect(await stepRow(exec2.executionId)).toMatchObject({ state: 'done', result: 'completed' });
     expect(completions(exec2.executionId).map((c) => c.response['error'] ?? 'ok')).toEqual(['ok', 'execution_not_in_running_state']);
@@ -285,7 +283,7 @@ describe('after a restart', () => {
     t = await t.restart();
     await t.settle();
     expect(t.fake.execution(exec.executionId)?.state).toBe('running');
-    await slash(t, BOB, `done #${taskOf(exec.executionId).number}`);
+    await slash(t, BOB, `done #${(await taskOf(exec.executionId)).number}`);
     expect(t.fake.execution(exec.executionId)).toMatchObject({ state: 'completed', outputs: { completed_by: BOB } });
   });
 });
