@@ -7,7 +7,14 @@ import type { TestApp } from './harness.js';
  */
 export async function storeRows<T = Record<string, unknown>>(t: TestApp, text: string, params: unknown[] = []): Promise<T[]> {
   const pg = t.stores.postgres;
-  if (!pg) return t.store.sqlite.prepare(text).all(...params) as T[];
+  if (!pg) {
+    const stmt = t.store.sqlite.prepare(text);
+    if (!stmt.reader) {
+      stmt.run(...params);
+      return [];
+    }
+    return stmt.all(...params) as T[];
+  }
   let n = 0;
   const { rows } = await pg.pool.query(text.replace(/\?/g, () => `$${++n}`), params);
   return rows as T[];
