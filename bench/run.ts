@@ -86,7 +86,7 @@ const dbPath = join(dir, 'bench.db');
 const teams = BENCH_TEAMS(100);
 
 console.log(`seeding ${TASKS.toLocaleString()} tasks across ${teams.length} workspaces…`);
-const seeded = seedStore(dbPath, { teams: teams.length, tasks: TASKS, heavyUserTasks: 10_000, pendingApprovalsPerTeam: 20 });
+const seeded = seedStore(dbPath, { teams: teams.length, tasks: TASKS, heavyUserTasks: 10_000, pendingApprovalsPerTeam: PG_WANTED ? 40 : 20 });
 console.log(`seeded in ${seeded.seconds.toFixed(1)} s`);
 
 // Open tasks to click Complete on, and pending approvals to approve: read from the seeded store.
@@ -94,9 +94,15 @@ const seedDb = new Database(dbPath, { readonly: true });
 const openTasks = seedDb
   .prepare(`SELECT id, team_id AS teamId, assignee_id AS assignee FROM tasks WHERE status = 'open' AND assignee_id != ? AND id % 7 = 0 LIMIT 400000`)
   .all(HEAVY_USER) as { id: number; teamId: string; assignee: string }[];
-const pendingApprovals = seedDb
-  .prepare(`SELECT a.id, a.team_id AS teamId, p.user_id AS approver FROM approvals a JOIN approval_approvers p ON p.approval_id = a.id WHERE a.status = 'pending'`)
-  .all() as { id: number; teamId: string; approver: string }[];
+// With the PostgreSQL side by side, each team has 20 more (`Approve expense 20` … `39`), kept for
+// it: the SQLite Tasklane decides its 20 in its own Approve phase, and in the side by side both
+// engines decide the same, still pending, approvals (each engine its own cursor over them).
+const seededApprovals = seedDb
+  .prepare(`SELECT a.id, a.team_id AS teamId, p.user_id AS approver, a.title FROM approvals a JOIN approval_approvers p ON p.approval_id = a.id WHERE a.status = 'pending' ORDER BY a.id`)
+  .all() as { id: number; teamId: string; approver: string; title: string }[];
+const keptForPg = (a: { title: string }) => Number(/(\d+)$/.exec(a.title)?.[1]) >= 20;
+const pendingApprovals = seededApprovals.filter((a) => !keptForPg(a));
+const pgPendingApprovals = seededApprovals.filter(keptForPg);
 seedDb.close();
 
 // The same rows in PostgreSQL, copied before any app has changed the SQLite store.
@@ -200,6 +206,14 @@ const event = (team: string, ev: Record<string, unknown>): SignedRequest => ({
 
 let taskCursor = 0;
 let approvalCursor = 0;
+/** Approve clicks on `list`, from its first approval on (the side by side gives each engine one). */
+const approveClicks = (list: typeof pendingApprovals) => {
+  let cursor = 0;
+  return () => {
+    const a = list[cursor++ % list.length] as (typeof list)[number];
+    return blockAction(a.teamId, a.approver, ACTION.approve, String(a.id), fake.dmChannel(a.approver));
+  };
+};
 const kinds: Record<string, () => SignedRequest> = {
   '/task add': () => command(`add Bench task ${seq++} due tomorrow`),
   '/task list': () => command('list mine open'),
@@ -360,8 +374,8 @@ if (pgBench) {
   for (const kind of PG_KINDS) await drive({ url: urlOf(pgApp), secret: SECRET, requests: build(kinds[kind] as () => SignedRequest, RATE), seconds: 1, rate: RATE });
   await settled();
   console.log('done');
+  const pgApprovals = { postgres: approveClicks(pgPendingApprovals), sqlite: approveClicks(pgPendingApprovals) };
   for (const kind of PG_KINDS) {
-    const next = kinds[kind] as () => SignedRequest;
     process.stdout.write(`${kind}: SQLite | PostgreSQL at 200 req/s… `);
     const slices: { sqlite: LoadResult[]; postgres: LoadResult[] } = { sqlite: [], postgres: [] };
     const used = { sqlite: 0, postgres: 0, server: 0, statements: 0, calls: { sqlite: 0, postgres: 0 } };
@@ -371,6 +385,7 @@ if (pgBench) {
     for (let i = 0; i < pgSlices; i++) {
       for (const engine of ['postgres', 'sqlite'] as const) {
         const target = engine === 'postgres' ? pgApp : tasklane;
+        const next = kind === 'Approve click' ? pgApprovals[engine] : (kinds[kind] as () => SignedRequest);
         const requests = build(next, RATE * RATE_SLICE_SECONDS + 100);
         await settled();
         const cpuBefore = target.cpuMs();
