@@ -13,9 +13,33 @@
  *    The headline compares each kind's ack p99 with the one-Slack-call floor's, and every kind's
  *    Slack Web API calls per request are counted by method (views.publish per change among them).
  * 4. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
- * 5. Soak: a mixed stream of 100,000 requests of its own (or until the 10-minute
+ * 4. PostgreSQL beside SQLite (bench/lib/postgres.ts): right after seeding, the same rows are
+ *    copied into a PostgreSQL database migrated by the app's migrations; a second Tasklane
+ *    process runs on it (`DATABASE_URL=postgres://…`). After the floors, per request kind, 200
+ *    req/s slices alternate between the PostgreSQL and the SQLite Tasklane: ack p50/p99 of both,
+ *    the app's CPU per request on both (process, all threads, over its slices until their Slack
+ *    calls drained), the PostgreSQL server's CPU per request (every server process, from /proc)
+ *    and the statements it ran per request (pg_stat_statements `calls`: round trips, BEGIN and
+ *    COMMIT included). The server: `BENCH_DATABASE_URL` when set (the bench creates and drops a
+ *    database `tasklane_bench_<pid>` on it: the role needs CREATEDB; round trips need the server
+ *    to preload pg_stat_statements, server CPU needs it on this machine, readable in /proc),
+ *    otherwise a throwaway server from Debian's binaries (/usr/lib/postgresql/<v>/bin, as root
+ *    through `runuser -u postgres`), stopped after that phase. Without either the bench says so
+ *    and runs on SQLite only. PG_SLICES slices per engine, fewer when the time budget is short.
+ * 5. Time-to-effect: requests one at a time, measuring until the fake Slack sees the effect.
+ * 6. Soak: a mixed stream of 100,000 requests of its own (or until the 10-minute
  *    budget is spent); RSS sampled throughout.
  * Prints a markdown table (also written to bench/results/latest.md).
+ *
+ * `BENCH_ONLY` (by hand) restricts the run to the phases it names, comma-separated, and skips the
+ * soak: request kinds (`/task add`, `/task list`, `Complete click`, `app_home_opened`,
+ * `request_approval`, `Approve click`: their SQLite-vs-bare phases), `floor`, `effect`, and
+ * `postgres`: the PostgreSQL-beside-SQLite phase, for the kinds named too, or for all six when no
+ * kind is named. E.g. `BENCH_ONLY=postgres` (only the side by side, every kind),
+ * `BENCH_ONLY='/task add,postgres'` (/task add against bare Bolt and on both engines).
+ * `BENCH_PG_STATEMENTS=1` prints each kind's statements per request on PostgreSQL.
+ * `BENCH_PG_SLICES=N` sets the side by side's slices per engine; `BENCH_PG_NODE_ARGS` node flags
+ * for the PostgreSQL Tasklane (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof-pg`).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +51,7 @@ import { FakeSlack } from '../src/sandbox/fakeSlack.js';
 import { cpuMsOf, drive, FORM, merged, JSON_CT, percentile, signatureHeaders, startProcess, type LoadResult, type ServerProcess, type SignedRequest } from './lib/load.js';
 import { BENCH_TEAMS, HEAVY_USER, seedStore, usersOf } from './lib/seed.js';
 import { ACTION, FUNCTION } from '../src/slack/ids.js';
+import { benchPostgres, copySqliteToPostgres, pgMeter, type BenchPostgres } from './lib/postgres.js';
 
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -47,15 +72,21 @@ const SOAK_REQUESTS = Number(process.env.BENCH_SOAK) || (QUICK ? 10_000 : 100_00
 const BUDGET_MS = process.env.BENCH_SOAK ? Infinity : (QUICK ? 240 : 585) * 1000;
 const startedAt = Date.now();
 const TASKS = QUICK ? 100_000 : 1_000_000;
-/** For profiling by hand: `BENCH_ONLY='Complete click,effect'` runs those kinds' phases (and `effect`, the time-to-effect probe) only, no soak. */
+/** For profiling by hand: `BENCH_ONLY='Complete click,effect'` runs those kinds' phases (and `effect`, the time-to-effect probe) only, no soak (above). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
+/** The PostgreSQL side by side: 200 req/s slices of RATE_SLICE_SECONDS per engine and kind (fewer when the budget is short). */
+const PG_SLICES = Number(process.env.BENCH_PG_SLICES) || (QUICK ? 2 : 3);
+/** The side by side runs in a full run, and with `postgres` in BENCH_ONLY. */
+const PG_WANTED = !ONLY || ONLY.includes('postgres');
+/** By hand: `BENCH_PG_STATEMENTS=1` prints, per kind, the statements PostgreSQL ran per request (pg_stat_statements). */
+const SHOW_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1';
 
 const dir = mkdtempSync(join(tmpdir(), 'tasklane-bench-'));
 const dbPath = join(dir, 'bench.db');
 const teams = BENCH_TEAMS(100);
 
 console.log(`seeding ${TASKS.toLocaleString()} tasks across ${teams.length} workspaces…`);
-const seeded = seedStore(dbPath, { teams: teams.length, tasks: TASKS, heavyUserTasks: 10_000, pendingApprovalsPerTeam: 20 });
+const seeded = seedStore(dbPath, { teams: teams.length, tasks: TASKS, heavyUserTasks: 10_000, pendingApprovalsPerTeam: PG_WANTED ? 40 : 20 });
 console.log(`seeded in ${seeded.seconds.toFixed(1)} s`);
 
 // Open tasks to click Complete on, and pending approvals to approve: read from the seeded store.
@@ -63,10 +94,37 @@ const seedDb = new Database(dbPath, { readonly: true });
 const openTasks = seedDb
   .prepare(`SELECT id, team_id AS teamId, assignee_id AS assignee FROM tasks WHERE status = 'open' AND assignee_id != ? AND id % 7 = 0 LIMIT 400000`)
   .all(HEAVY_USER) as { id: number; teamId: string; assignee: string }[];
-const pendingApprovals = seedDb
-  .prepare(`SELECT a.id, a.team_id AS teamId, p.user_id AS approver FROM approvals a JOIN approval_approvers p ON p.approval_id = a.id WHERE a.status = 'pending'`)
-  .all() as { id: number; teamId: string; approver: string }[];
+// With the PostgreSQL side by side, each team has 20 more (`Approve expense 20` … `39`), kept for
+// it: the SQLite Tasklane decides its 20 in its own Approve phase, and in the side by side both
+// engines decide the same, still pending, approvals (each engine its own cursor over them).
+const seededApprovals = seedDb
+  .prepare(`SELECT a.id, a.team_id AS teamId, p.user_id AS approver, a.title FROM approvals a JOIN approval_approvers p ON p.approval_id = a.id WHERE a.status = 'pending' ORDER BY a.id`)
+  .all() as { id: number; teamId: string; approver: string; title: string }[];
+const keptForPg = (a: { title: string }) => Number(/(\d+)$/.exec(a.title)?.[1]) >= 20;
+const pendingApprovals = seededApprovals.filter((a) => !keptForPg(a));
+const pgPendingApprovals = seededApprovals.filter(keptForPg);
 seedDb.close();
+
+// The same rows in PostgreSQL, copied before any app has changed the SQLite store.
+let pgBench: BenchPostgres | undefined;
+let pgMissing: string | undefined;
+let pgCopy: { seconds: number; rows: Record<string, number> } | undefined;
+if (PG_WANTED) {
+  const got = await benchPostgres();
+  if ('missing' in got) pgMissing = got.missing;
+  else {
+    process.stdout.write(`copying the store into PostgreSQL (${got.source})… `);
+    try {
+      pgCopy = await copySqliteToPostgres(dbPath, got.url);
+      pgBench = got;
+      console.log(`${pgCopy.seconds.toFixed(1)} s`);
+    } catch (err) {
+      pgMissing = `copying the store into PostgreSQL failed: ${(err as Error).message}`;
+      await got.stop();
+    }
+  }
+  if (pgMissing) console.log(`PostgreSQL: ${pgMissing}; SQLite only`);
+}
 
 // Only recent calls are kept: the soak would otherwise hold every call's blocks in this process.
 const fake = await FakeSlack.start({ keepCalls: 20_000 });
@@ -148,6 +206,14 @@ const event = (team: string, ev: Record<string, unknown>): SignedRequest => ({
 
 let taskCursor = 0;
 let approvalCursor = 0;
+/** Approve clicks on `list`, from its first approval on (the side by side gives each engine one). */
+const approveClicks = (list: typeof pendingApprovals) => {
+  let cursor = 0;
+  return () => {
+    const a = list[cursor++ % list.length] as (typeof list)[number];
+    return blockAction(a.teamId, a.approver, ACTION.approve, String(a.id), fake.dmChannel(a.approver));
+  };
+};
 const kinds: Record<string, () => SignedRequest> = {
   '/task add': () => command(`add Bench task ${seq++} due tomorrow`),
   '/task list': () => command('list mine open'),
@@ -260,6 +326,112 @@ for (const f of floors) {
   floorRows.push(await measure(f.kind, kinds['/task add'] as () => SignedRequest, f.process));
 }
 
+// PostgreSQL beside SQLite: a second Tasklane on the PostgreSQL copy, started for this phase
+// only (idle, it would still poll its outbox during the others), in 200 req/s slices alternated
+// with the SQLite Tasklane's. Each engine's requests are built apart (the same kind, not the same
+// requests: a workflow step's execution is completed once).
+interface PgRow {
+  kind: string;
+  rate: { sqlite: LoadResult; postgres: LoadResult };
+  /** µs per request: each app's process over its own slices (until their Slack calls and the database went quiet), and the PostgreSQL server's over the PostgreSQL slices. */
+  cpu: { sqlite: number; postgres: number; server: number | undefined };
+  /** Statements the PostgreSQL server ran per request (round trips), over the PostgreSQL slices. */
+  roundTrips: number | undefined;
+  calls: { sqlite: number; postgres: number };
+}
+const pgRows: PgRow[] = [];
+let pgSlices = 0;
+let pgNotes: string[] = [];
+const PG_KINDS = Object.keys(kinds).filter((k) => !ONLY || !ONLY.some((o) => o in kinds) || ONLY.includes(k));
+if (pgBench) {
+  // Time left for the rest: the effect probe (about 0.5 s a sample) and at least a short soak.
+  const reserve = ONLY ? 0 : EFFECT_SAMPLES * 500 + 90_000;
+  const perSlice = PG_KINDS.length * 2 * (RATE_SLICE_SECONDS * 1000 + 1_000);
+  const fixed = 15_000; // start, warm-up
+  pgSlices = Math.max(1, Math.min(PG_SLICES, Math.floor((BUDGET_MS - (Date.now() - startedAt) - reserve - fixed) / perSlice)));
+  if (pgSlices < PG_SLICES) console.log(`PostgreSQL: ${pgSlices} slice(s) per engine instead of ${PG_SLICES}, to stay within the time budget`);
+  await drained();
+  const pgNodeArgs = process.env.BENCH_PG_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const pgApp = await startProcess([...nodeArgs.slice(0, -1), ...pgNodeArgs, ...nodeArgs.slice(-1)], { ...env, DATABASE_URL: pgBench.url }, 3105, 'http://127.0.0.1:3105/healthz');
+  const meter = await pgMeter(pgBench.url);
+  pgNotes = meter.notes;
+  const totalCalls = () => [...callsByMethod.values()].reduce((a, b) => a + b, 0);
+  // The PostgreSQL Tasklane can still have queries queued for its pool when Slack has been quiet
+  // for a while (at 200 req/s on this VM it can fall behind): a slice ends once the database has
+  // been quiet too, so its work is not counted in the next slice's.
+  const settled = async () => {
+    await drained();
+    const until = Date.now() + 60_000;
+    let seen: { statements: number | undefined; calls: number } | undefined;
+    for (;;) {
+      const now = { statements: (await meter.sample()).statements, calls: fake.callCount };
+      if ((seen && seen.statements === now.statements && seen.calls === now.calls) || Date.now() > until) return;
+      seen = now;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  };
+  process.stdout.write('PostgreSQL warm-up… ');
+  for (const kind of PG_KINDS) await drive({ url: urlOf(pgApp), secret: SECRET, requests: build(kinds[kind] as () => SignedRequest, RATE), seconds: 1, rate: RATE });
+  await settled();
+  console.log('done');
+  const pgApprovals = { postgres: approveClicks(pgPendingApprovals), sqlite: approveClicks(pgPendingApprovals) };
+  for (const kind of PG_KINDS) {
+    process.stdout.write(`${kind}: SQLite | PostgreSQL at 200 req/s… `);
+    const slices: { sqlite: LoadResult[]; postgres: LoadResult[] } = { sqlite: [], postgres: [] };
+    const used = { sqlite: 0, postgres: 0, server: 0, statements: 0, calls: { sqlite: 0, postgres: 0 } };
+    const statementsRun = new Map<string, number>();
+    let serverKnown = true;
+    let statementsKnown = true;
+    for (let i = 0; i < pgSlices; i++) {
+      for (const engine of ['postgres', 'sqlite'] as const) {
+        const target = engine === 'postgres' ? pgApp : tasklane;
+        const next = kind === 'Approve click' ? pgApprovals[engine] : (kinds[kind] as () => SignedRequest);
+        const requests = build(next, RATE * RATE_SLICE_SECONDS + 100);
+        await settled();
+        const cpuBefore = target.cpuMs();
+        const callsBefore = totalCalls();
+        const pgBefore = engine === 'postgres' ? await meter.sample() : undefined;
+        const statementsBefore = engine === 'postgres' && SHOW_STATEMENTS ? await meter.byStatement() : undefined;
+        slices[engine].push(await drive({ url: urlOf(target), secret: SECRET, requests, seconds: RATE_SLICE_SECONDS, rate: RATE }));
+        await settled();
+        used[engine] += target.cpuMs() - cpuBefore;
+        used.calls[engine] += totalCalls() - callsBefore;
+        if (statementsBefore) {
+          for (const [text, n] of await meter.byStatement()) {
+            const made = n - (statementsBefore.get(text) ?? 0);
+            if (made > 0) statementsRun.set(text, (statementsRun.get(text) ?? 0) + made);
+          }
+        }
+        if (pgBefore) {
+          const pgAfter = await meter.sample();
+          if (pgBefore.serverCpuMs === undefined || pgAfter.serverCpuMs === undefined) serverKnown = false;
+          else used.server += pgAfter.serverCpuMs - pgBefore.serverCpuMs;
+          if (pgBefore.statements === undefined || pgAfter.statements === undefined) statementsKnown = false;
+          else used.statements += pgAfter.statements - pgBefore.statements;
+        }
+      }
+    }
+    const rate = { sqlite: merged(slices.sqlite), postgres: merged(slices.postgres) };
+    const per = (total: number, r: LoadResult) => total / Math.max(r.requests, 1);
+    if (SHOW_STATEMENTS) {
+      console.log(`\n  statements per request on PostgreSQL (${kind}):`);
+      for (const [text, n] of [...statementsRun].sort((a, b) => b[1] - a[1])) if (per(n, rate.postgres) >= 0.01) console.log(`  ${per(n, rate.postgres).toFixed(2)}  ${text.slice(0, 260)}`);
+    }
+    pgRows.push({
+      kind,
+      rate,
+      cpu: { sqlite: per(used.sqlite * 1000, rate.sqlite), postgres: per(used.postgres * 1000, rate.postgres), server: serverKnown ? per(used.server * 1000, rate.postgres) : undefined },
+      roundTrips: statementsKnown ? per(used.statements, rate.postgres) : undefined,
+      calls: { sqlite: per(used.calls.sqlite, rate.sqlite), postgres: per(used.calls.postgres, rate.postgres) },
+    });
+    console.log('done');
+  }
+  await meter.close();
+  await pgApp.stop();
+  await pgBench.stop();
+  pgBench = undefined;
+}
+
 // Time-to-effect for Complete, on real cards: `/task add` makes a task and its DM card; the
 // click is timed from sending until the fake Slack has both the card update and the Home publish.
 await drained();
@@ -309,7 +481,7 @@ if (!ONLY || ONLY.includes('effect')) {
 // Soak: mixed requests, in chunks of 5,000, until the soak itself has served SOAK_REQUESTS (or
 // the time budget is spent). RSS is read after every chunk (and sampled every 2 s for the peak).
 const served = () =>
-  WARM_REQUESTS + rows.reduce((n, r) => n + r.rate.app.requests + r.sat.app.requests, 0) + EFFECT_SAMPLES * 2 + soak.requests + soak.errors;
+  WARM_REQUESTS + rows.reduce((n, r) => n + r.rate.app.requests + r.sat.app.requests, 0) + pgRows.reduce((n, r) => n + r.rate.sqlite.requests, 0) + EFFECT_SAMPLES * 2 + soak.requests + soak.errors;
 const soak = { requests: 0, errors: 0, non2xx: 0, seconds: 0 };
 const rssSamples: number[] = [];
 const rssByRequests: { requests: number; mb: number }[] = [{ requests: 0, mb: tasklane.rssMb() }];
@@ -337,6 +509,7 @@ const trendMbPer10k = slopeOf(secondHalf.map((p) => [p.requests / 10_000, p.mb])
 const rssSeries = rssByRequests.filter((_, i) => i % 4 === 0 || i === rssByRequests.length - 1).map((p) => `${(p.requests / 1000).toFixed(0)}k ${p.mb.toFixed(0)}`);
 
 await tasklane.stop();
+await (pgBench as BenchPostgres | undefined)?.stop();
 await bare.stop();
 for (const f of floors) await f.process.stop();
 await fake.stop();
@@ -372,6 +545,25 @@ const lines = [
   `views.publish per change (mean over ${[...CHANGES].join(', ')}): ${f(publishesPerChange, 2)}`,
   ...(effect
     ? [`Time-to-effect (Complete click, card + Home republished, ${EFFECT_SAMPLES} sequential): ack p50 ${f(effect.ackP50)} / p99 ${f(effect.ackP99)} ms, effect p50 ${f(effect.effectP50)} / p99 ${f(effect.effectP99)} ms (p99 ${f(effect.effectP99 / effect.ackP99, 2)}× the ack's), views.publish calls ${effect.publishes}`]
+    : []),
+  ...(PG_WANTED
+    ? [
+        '',
+        pgMissing
+          ? `PostgreSQL beside SQLite: not measured (${pgMissing}).`
+          : `PostgreSQL beside SQLite at ${RATE} req/s: ${pgSlices} slices of ${RATE_SLICE_SECONDS} s per engine and kind, alternated (PostgreSQL first); the same ${TASKS.toLocaleString()} tasks copied in ${f(pgCopy?.seconds ?? 0)} s; DATABASE_POOL_SIZE default. App CPU: the Tasklane process, all threads, over its slices until their Slack calls and the database went quiet; server CPU: every PostgreSQL server process; round trips: statements run (pg_stat_statements calls, BEGIN/COMMIT included), the outbox sender's polling included.${pgNotes.length > 0 ? ` ${pgNotes.join('; ')}.` : ''}`,
+        ...(pgRows.length > 0
+          ? [
+              '',
+              '| request | ack p50 ms SQLite / PostgreSQL | ack p99 ms SQLite / PostgreSQL | app CPU µs/req SQLite / PostgreSQL | PostgreSQL ÷ SQLite | PostgreSQL server CPU µs/req | DB round trips/req | Slack calls/req SQLite / PostgreSQL | errors SQLite / PostgreSQL |',
+              '|---|---|---|---|---|---|---|---|---|',
+              ...pgRows.map((r) =>
+                `| ${r.kind} | ${f(r.rate.sqlite.p50)} / ${f(r.rate.postgres.p50)} | ${f(r.rate.sqlite.p99)} / ${f(r.rate.postgres.p99)} | ${f(r.cpu.sqlite, 0)} / ${f(r.cpu.postgres, 0)} | ${f(r.cpu.postgres / Math.max(r.cpu.sqlite, 1), 2)}× | ${r.cpu.server === undefined ? '–' : f(r.cpu.server, 0)} | ${r.roundTrips === undefined ? '–' : f(r.roundTrips, 2)} | ${f(r.calls.sqlite, 2)} / ${f(r.calls.postgres, 2)} | ${r.rate.sqlite.errors + r.rate.sqlite.non2xx} / ${r.rate.postgres.errors + r.rate.postgres.non2xx} |`,
+              ),
+            ]
+          : []),
+        '',
+      ]
     : []),
   `Soak: ${soak.requests.toLocaleString()} mixed requests at ${f(soak.requests / Math.max(soak.seconds, 1), 0)} req/s, errors ${soak.errors + soak.non2xx}${soak.requests < SOAK_REQUESTS ? ' (time budget reached first)' : ''}; RSS ${f(rssAtStart, 0)} MB at start of the run, ${f(rssByRequests[0]?.mb ?? 0, 0)} MB at the soak's start, ${f(rssAfter, 0)} MB after it (${servedTotal.toLocaleString()} requests served in the run), max ${f(Math.max(...rssSamples, rssAfter), 0)} MB; by soak requests (MB): ${rssSeries.join(', ')}; trend over the soak's second half ${f(trendMbPer10k, 2)} MB per 10,000 requests`,
   `Whole run ${f((Date.now() - startedAt) / 1000, 0)} s`,
