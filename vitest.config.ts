@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { findPostgresBin } from './test/support/postgres.globalSetup.js';
+import { findPostgresBin } from './test/support/postgresServer.js';
 
 /**
  * HTTP suites that run a second time with the app on PostgreSQL (`TASKLANE_TEST_ENGINE`: the

@@ -775,5 +775,25 @@ describePostgres('tasks store on PostgreSQL', () => {
         await other.end();
       }
     });
+
+    it('a card recorded while another instance deletes the task: nothing recorded, no error', async () => {
+      const { task: t } = await engine.repo.create(task(), at());
+      const holder = await database.pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('DELETE FROM tasks WHERE id = $1', [t.id]);
+        let recorded = false;
+        // Sees the task (the delete is not committed) and waits for its row at the foreign key's check.
+        const recording = engine.repo.recordMessage(A, t.id, { channelId: 'D1', ts: '1.0', kind: 'assignee_dm' }).then(() => (recorded = true));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(recorded).toBe(false);
+        await holder.query('COMMIT');
+        await recording;
+        expect(await engine.repo.messages(A, t.id)).toEqual([]);
+        expect((await database.pool.query('SELECT count(*)::int AS n FROM task_messages')).rows[0]).toEqual({ n: 0 });
+      } finally {
+        holder.release();
+      }
+    });
   });
 });

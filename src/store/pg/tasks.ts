@@ -9,6 +9,16 @@ import type { PgDb, PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
 import { auditLog, taskComments, taskMessages, tasks } from './schema.js';
 
+/** PostgreSQL's SQLSTATE for a row whose referenced row is gone. */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** The SQLSTATE of a failed query (drizzle wraps node-postgres' error as its `cause`). */
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = e.code ?? e.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /**
  * Inserts a task numbered from its workspace's counter, in one statement: the counter row's lock,
  * which queues the workspace's other creates until commit, is taken as late as it can be.
@@ -280,16 +290,16 @@ export class PgTasksRepository implements TasksStore {
 
   async recordMessage(teamId: string, taskId: number, message: TaskMessage): Promise<void> {
     if (!isRowId(taskId)) return;
-    await this.db.transaction(async (tx) => {
-      // KEY SHARE: a concurrent delete of the task waits for this insert (or this sees it gone).
-      const [task] = await tx
-        .select({ id: tasks.id })
-        .from(tasks)
-        .where(and(eq(tasks.teamId, teamId), eq(tasks.id, taskId)))
-        .for('key share');
-      if (!task) return;
-      await tx.insert(taskMessages).values({ teamId, taskId, ...message }).onConflictDoNothing();
-    });
+    // One statement: inserted only while the task exists in this workspace. A delete committing
+    // meanwhile either waits for it (the foreign key's check locks the task row) or wins, and the
+    // check fails: the task is gone, there is nothing to record.
+    try {
+      await this.db.execute(sql`INSERT INTO task_messages (team_id, task_id, channel_id, ts, kind)
+        SELECT ${teamId}, id, ${message.channelId}, ${message.ts}, ${message.kind} FROM tasks WHERE team_id = ${teamId} AND id = ${taskId}
+        ON CONFLICT DO NOTHING`);
+    } catch (err) {
+      if (sqlState(err) !== FOREIGN_KEY_VIOLATION) throw err;
+    }
   }
 
   async messages(teamId: string, taskId: number): Promise<TaskMessage[]> {
