@@ -298,14 +298,18 @@ describe('App Home', () => {
     await openHome(ALICE);
     const before = publishesTo(ALICE).length;
     const tasks = new TaskService(t.services);
+    const started = Date.now();
     for (const id of ids) {
       await tasks.complete({ teamId: TEAM, userId: ALICE }, { id });
       await new Promise((r) => setTimeout(r, 5));
     }
+    const burstMs = Date.now() - started;
     await t.settle();
+    // At most one publish per HOME_SPACING_MS of the burst, and the one after it (a busy machine
+    // makes the burst longer, not the publishes more frequent).
     const n = publishesTo(ALICE).length - before;
     expect(n).toBeGreaterThanOrEqual(1);
-    expect(n).toBeLessThanOrEqual(5);
+    expect(n, `${n} publishes for a burst of ${burstMs} ms`).toBeLessThanOrEqual(Math.ceil(burstMs / HOME_SPACING_MS) + 1);
     expect(homeTaskIds(home(ALICE).blocks)).toEqual([]);
     expect(viewText(home(ALICE).blocks)).toContain('You have no open tasks');
   });
