@@ -5,7 +5,7 @@ import type { ApprovalRow, ApproverRow, StepState } from '../schema.js';
 import { appendAuditPg } from './audit.js';
 import type { PgDb, PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
-import { approvalApprovers, approvals, auditLog } from './schema.js';
+import { approvalApprovers, approvals } from './schema.js';
 
 /**
  * The approvals store on PostgreSQL: the same methods, results, audit rows and effects as the
@@ -88,15 +88,21 @@ export class PgApprovalsRepository implements ApprovalsStore {
     return this.findOne(and(eq(approvals.functionExecutionId, functionExecutionId), eq(approvals.teamId, teamId)));
   }
 
-  /** In one transaction: a REPEATABLE READ snapshot, so the approval and its approvers agree. */
+  /**
+   * The approval and its approvers in one statement (one snapshot: they agree), the approvers as
+   * JSON in the order `withApproversOfAll` gives them.
+   */
   private async findOne(where: SQL | undefined): Promise<Approval | undefined> {
-    return this.db.transaction(
-      async (tx) => {
-        const [row] = await tx.select().from(approvals).where(where);
-        return row ? withApprovers(tx, row) : undefined;
-      },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
+    const [found] = await this.db
+      .select({
+        approval: approvals,
+        approvers: sql<Record<string, unknown>[]>`(SELECT coalesce(json_agg(p ORDER BY ${givenOrder(sql`p`)} NULLS LAST, p.user_id), '[]'::json)
+          FROM approval_approvers p WHERE p.approval_id = ${approvals.id} AND p.team_id = ${approvals.teamId})`,
+      })
+      .from(approvals)
+      .where(where);
+    if (!found) return undefined;
+    return { ...found.approval, approvers: found.approvers.map(approverFromJson) };
   }
 
   async recordMessage(teamId: string, approvalId: number, userId: string, channelId: string, ts: string): Promise<void> {
@@ -209,16 +215,31 @@ async function withApprovers(q: PgQueries, row: ApprovalRow): Promise<Approval> 
  */
 async function withApproversOfAll(q: PgQueries, rows: ApprovalRow[]): Promise<Approval[]> {
   if (rows.length === 0) return [];
-  const given = sql`(SELECT e.ord FROM ${auditLog}, jsonb_array_elements_text((${auditLog.detail})::jsonb -> 'approvers') WITH ORDINALITY AS e(user_id, ord)
-    WHERE ${auditLog.entity} = 'approval' AND ${auditLog.action} = 'requested' AND ${auditLog.entityId} = ${approvalApprovers.approvalId}
-      AND ${auditLog.teamId} = ${approvalApprovers.teamId} AND e.user_id = ${approvalApprovers.userId}
-    ORDER BY ${auditLog.id} LIMIT 1)`;
+  const given = givenOrder(sql`${approvalApprovers}`);
   const approvers: ApproverRow[] = await q
     .select()
     .from(approvalApprovers)
     .where(inArray(approvalApprovers.approvalId, rows.map((r) => r.id)))
     .orderBy(asc(approvalApprovers.approvalId), sql`${given} NULLS LAST`, asc(approvalApprovers.userId));
   return rows.map((row) => ({ ...row, approvers: approvers.filter((a) => a.approvalId === row.id && a.teamId === row.teamId) }));
+}
+
+/** An approver's place in the approval's `requested` audit row (`p`: the approver row, by name). */
+function givenOrder(p: SQL): SQL {
+  return sql`(SELECT e.ord FROM audit_log a, jsonb_array_elements_text(a.detail::jsonb -> 'approvers') WITH ORDINALITY AS e(user_id, ord)
+    WHERE a.entity = 'approval' AND a.action = 'requested' AND a.entity_id = ${p}.approval_id AND a.team_id = ${p}.team_id AND e.user_id = ${p}.user_id
+    ORDER BY a.id LIMIT 1)`;
+}
+
+/** An approver row from `json_agg` (column names as keys; ids are JSON numbers). */
+function approverFromJson(j: Record<string, unknown>): ApproverRow {
+  return {
+    approvalId: Number(j['approval_id']),
+    teamId: String(j['team_id']),
+    userId: String(j['user_id']),
+    channelId: (j['channel_id'] as string | null) ?? null,
+    messageTs: (j['message_ts'] as string | null) ?? null,
+  };
 }
 
 async function approvalById(q: PgQueries, teamId: string, id: number): Promise<ApprovalRow | undefined> {
