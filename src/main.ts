@@ -36,8 +36,8 @@ async function main(): Promise<void> {
   else {
     log.info(
       config.appToken
-        ? `Tasklane is running in Socket Mode (health on :${config.port}/healthz)`
-        : `Tasklane is listening on :${port} (POST /slack/events, GET /healthz)`,
+        ? `Tasklane is running in Socket Mode (health on :${config.port}/healthz), on ${store.engine === 'postgresql' ? 'PostgreSQL' : 'SQLite'}`
+        : `Tasklane is listening on :${port} (POST /slack/events, GET /healthz), on ${store.engine === 'postgresql' ? 'PostgreSQL' : 'SQLite'}`,
     );
   }
 
