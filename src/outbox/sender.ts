@@ -185,7 +185,11 @@ export class Outbox implements EffectSender {
    */
   private drain(): Promise<void> {
     this.again = true;
-    this.draining ??= this.rounds().finally(() => (this.draining = undefined));
+    this.draining ??= this.rounds().finally(() => {
+      this.draining = undefined;
+      // Asked for between the last round's check and now: not lost.
+      if (this.again && !this.stopped) void this.drain();
+    });
     return this.draining;
   }
 
