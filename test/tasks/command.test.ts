@@ -193,8 +193,10 @@ describe('/task done, reopen, assign', () => {
     expect((await taskByNumber(t, n)).assigneeId).toBe(CAT);
     const dms = (await cardsOf(t, task.id)).filter((c) => c.kind === 'assignee_dm');
     expect(dms.map((c) => t.fake.dmUser(c.channelId)).sort()).toEqual([BOB, CAT].sort());
-    const catCard = t.fake.messages(t.fake.dmChannel(CAT)).find((m) => m.text?.includes(`#${n} Hand over`));
-    expect(catCard?.text).toBe(`<@${BOB}> assigned you a task: #${n} Hand over`);
+    // What Cat was notified with (a refresh of the task's cards, sent beside it, may rewrite the
+    // card's fallback text to the task's own afterwards).
+    const catPost = t.fake.callsTo('chat.postMessage').find((c) => c.args['channel'] === CAT && String(c.args['text']).includes(`#${n} Hand over`));
+    expect(catPost?.args['text']).toBe(`<@${BOB}> assigned you a task: #${n} Hand over`);
     // Bob's old card now shows Cat as the assignee.
     const bobCard = t.fake.message(dms.find((c) => t.fake.dmUser(c.channelId) === BOB)!.channelId, dms.find((c) => t.fake.dmUser(c.channelId) === BOB)!.ts);
     expect(JSON.stringify(bobCard?.blocks)).toContain(`*Assignee*\\n<@${CAT}>`);
