@@ -66,6 +66,8 @@ describe('HTTP receiver: signatures, url_verification, healthz', () => {
     const base = t.url.replace('/slack/events', '');
     const ok = await fetch(`${base}/healthz`);
     expect(ok.status).toBe(200);
+    // The suite's PostgreSQL project really runs the app on PostgreSQL.
+    expect(t.stores.engine).toBe(process.env.TASKLANE_TEST_ENGINE === 'postgresql' ? 'postgresql' : 'sqlite');
     expect(await ok.json()).toEqual({ status: 'ok', store: 'ok', database: t.stores.engine });
 
     await t.stores.close();
