@@ -9,6 +9,12 @@ import { OutboxRepository, writeEffects, type Effect } from '../../src/store/out
 import { sqliteOutboxStore, type OutboxStore } from '../../src/store/outboxStore.js';
 import { pgDatabase, type PgDb } from '../../src/store/pg/db.js';
 import { PgOutboxRepository, writeEffectsPg } from '../../src/store/pg/outbox.js';
+import { HomeStateRepository } from '../../src/store/homeState.js';
+import { sqliteHomeStateStore, type HomeStatePrefsStore } from '../../src/store/homeStateStore.js';
+import { PgHomeStateRepository } from '../../src/store/pg/homeState.js';
+import { PgTasksRepository } from '../../src/store/pg/tasks.js';
+import { TasksRepository } from '../../src/store/tasks.js';
+import type { TasksStore } from '../../src/store/tasksStore.js';
 import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
@@ -20,11 +26,15 @@ interface Engine {
   repo: OutboxStore;
   /** Writes `effects` in a transaction that then throws `error`. */
   failingChange(effects: Effect[], now: number, error: Error): Promise<void>;
+  tasks: TasksStore;
+  homeState: HomeStatePrefsStore;
 }
 
 function sqliteEngine(store: Store): Engine {
   return {
     repo: sqliteOutboxStore(new OutboxRepository(store)),
+    tasks: new TasksRepository(store),
+    homeState: sqliteHomeStateStore(new HomeStateRepository(store), store),
     failingChange: async (effects, now, error) =>
       store.write(() => {
         writeEffects(store, effects, now);
@@ -36,6 +46,8 @@ function sqliteEngine(store: Store): Engine {
 function pgEngine(db: PgDb): Engine {
   return {
     repo: new PgOutboxRepository(db),
+    tasks: new PgTasksRepository(db),
+    homeState: new PgHomeStateRepository(db),
     failingChange: async (effects, now, error) =>
       db.transaction(async (tx) => {
         await writeEffectsPg(tx, effects, now);
@@ -190,6 +202,28 @@ function contract(current: () => Engine): void {
     expect(await repo().anyDue(1_200)).toBe(false); // held
     expect(await repo().nextDue()).toBe(1_500); // the lease runs out before b is due
     expect(await repo().anyDue(1_501)).toBe(true); // its sender died
+  });
+
+  it('writes an effect with a condition only when the condition holds in the transaction', async () => {
+    const { task } = await current().tasks.create({ teamId: 'T1', title: 'Carded', assigneeId: 'U1', creatorId: 'U2', origin: 'command' }, 1_000);
+    const { task: bare } = await current().tasks.create({ teamId: 'T1', title: 'No card yet', assigneeId: 'U1', creatorId: 'U2', origin: 'command' }, 1_000);
+    await current().tasks.recordMessage('T1', task.id, { channelId: 'D1', ts: '1.0', kind: 'assignee_dm' });
+    await current().homeState.touch('T1', 'U1', 5_000);
+    const publish = (target: string, since: number): Effect => ({ ...home(), key: `home:T1:${target}`, target, onlyIf: { homeOpenedSince: since } });
+    const refresh = (taskId: number, teamId = 'T1'): Effect => ({ key: `task:${taskId}:cards:${teamId}`, teamId, kind: 'task.cards', target: String(taskId), coalesce: true, onlyIf: { taskHasCards: taskId } });
+    await repo().add(
+      [
+        publish('U1', 4_000), // opened at 5,000: written
+        { ...publish('U1', 6_000), key: 'home:T1:U1:since-6000' }, // opened before 6,000: not
+        publish('U9', 0), // never opened: not
+        refresh(task.id), // has a card: written
+        refresh(bare.id), // none yet: not
+        refresh(task.id, 'T2'), // another workspace's task id: not
+        msg('plain'), // no condition: written
+      ],
+      7_000,
+    );
+    expect((await repo().all()).map((r) => r.key).sort()).toEqual(['home:T1:U1', 'plain', `task:${task.id}:cards:T1`].sort());
   });
 
   it('tells whether a workspace has an effect of a kind still to send', async () => {
