@@ -1,7 +1,8 @@
-import type { Statement } from 'better-sqlite3';
+import { and, asc, count, desc, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
+import { alias, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { DashboardStore } from './dashboardStore.js';
-import type { Store } from './db.js';
-import type { HomeFilter, Priority, TaskStatus } from './schema.js';
+import type { Db, Store } from './db.js';
+import { approvalApprovers, approvals, tasks, taskSearchShards, type HomeFilter, type Priority, type TaskStatus } from './schema.js';
 import { titleQuery } from './searchText.js';
 
 /**
@@ -88,124 +89,165 @@ export interface TaskSearchHit {
   status: TaskStatus;
 }
 
-interface TaskSqlRow {
-  id: number;
-  number: number;
-  title: string;
-  status: TaskStatus;
-  priority: Priority;
-  assignee_id: string;
-  creator_id: string;
-  due_date: string | null;
-  completed_by: string | null;
-  completed_at: number | null;
-}
+const TASK = {
+  id: tasks.id,
+  number: tasks.number,
+  title: tasks.title,
+  status: tasks.status,
+  priority: tasks.priority,
+  assigneeId: tasks.assigneeId,
+  creatorId: tasks.creatorId,
+  dueDate: tasks.dueDate,
+  completedBy: tasks.completedBy,
+  completedAt: tasks.completedAt,
+};
 
-interface ApprovalSqlRow {
-  id: number;
-  title: string;
-  details: string;
-  requester_id: string | null;
-  created_at: number;
-}
+const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
 
-const TASK_COLUMNS = 'id, number, title, status, priority, assignee_id, creator_id, due_date, completed_by, completed_at';
+/**
+ * The title search index (FTS5, trigram; created by migrations/0006, not by drizzle-kit): a task
+ * is kept under the rowid `(shard << 32) | number`; the hidden column named after the table takes
+ * the MATCH.
+ */
+const tasksFts = sqliteTable('tasks_fts', { rowid: integer('rowid').notNull(), match: text('tasks_fts') });
+const f = alias(tasksFts, 'f');
+
+/** Every statement's values, bound by name when it runs. */
+const p = {
+  teamId: sql.placeholder('teamId'),
+  userId: sql.placeholder('userId'),
+  guest: sql.placeholder('guest'),
+  today: sql.placeholder('today'),
+  doneSince: sql.placeholder('doneSince'),
+  number: sql.placeholder('number'),
+  text: sql.placeholder('text'),
+  match: sql.placeholder('match'),
+  limit: sql.placeholder('limit'),
+  offset: sql.placeholder('offset'),
+};
 
 /**
  * The visibility rule (`visibleTo` in tasks.ts, `maySee` in features/tasks) for the
- * workspace-wide lists and the search. Parameters: user, user, guest (1 or 0). A row filter on
- * the range each list's index already reads, so the plans stay the same.
+ * workspace-wide lists and the search, with the reader as values (guest: 1 or 0), so one prepared
+ * statement serves every reader. A row filter on the range each list's index already reads, so
+ * the plans stay the same.
  */
-const VISIBLE = `(assignee_id = ? OR creator_id = ? OR (private = 0 AND ? = 0))`;
+const visible = sql`(${tasks.assigneeId} = ${p.userId} OR ${tasks.creatorId} = ${p.userId} OR (${tasks.private} = 0 AND ${p.guest} = 0))`;
 
-const toTask = (r: TaskSqlRow): DashboardTask => ({
-  id: r.id,
-  number: r.number,
-  title: r.title,
-  status: r.status,
-  priority: r.priority,
-  assigneeId: r.assignee_id,
-  creatorId: r.creator_id,
-  dueDate: r.due_date,
-  completedBy: r.completed_by,
-  completedAt: r.completed_at,
-});
+const assigned = () => and(eq(tasks.teamId, p.teamId), eq(tasks.assigneeId, p.userId), eq(tasks.status, 'open'));
+const created = () => and(eq(tasks.teamId, p.teamId), eq(tasks.creatorId, p.userId), eq(tasks.status, 'open'));
+const allOpen = () => and(eq(tasks.teamId, p.teamId), eq(tasks.status, 'open'), visible);
+const recentlyDone = () => and(eq(tasks.teamId, p.teamId), eq(tasks.status, 'done'), gte(tasks.completedAt, p.doneSince), visible);
+const waiting = () =>
+  and(
+    eq(approvalApprovers.teamId, p.teamId),
+    eq(approvalApprovers.userId, p.userId),
+    eq(approvals.teamId, approvalApprovers.teamId),
+    eq(approvals.status, 'pending'),
+  );
+const workspaceShard = (db: Db) => db.select({ shard: taskSearchShards.shard }).from(taskSearchShards).where(eq(taskSearchShards.teamId, p.teamId));
 
-/** The SQL of every dashboard statement, by name (exported for the EXPLAIN QUERY PLAN test). */
-export const DASHBOARD_SQL = {
-  assignedDated: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND assignee_id = ? AND status = 'open' AND due_date IS NOT NULL
-    ORDER BY due_date, id LIMIT ? OFFSET ?`,
-  assignedUndated: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND assignee_id = ? AND status = 'open' AND due_date IS NULL
-    ORDER BY id LIMIT ? OFFSET ?`,
-  assignedCounts: `SELECT count(due_date) AS dated, count(*) - count(due_date) AS undated,
-      count(CASE WHEN due_date < ? THEN 1 END) AS overdue
-    FROM tasks WHERE team_id = ? AND assignee_id = ? AND status = 'open'`,
-  created: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND creator_id = ? AND status = 'open'
-    ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-  createdCount: `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND creator_id = ? AND status = 'open'`,
-  allOpen: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND status = 'open' AND ${VISIBLE}
-    ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-  allOpenCount: `SELECT count(*) AS n FROM tasks WHERE team_id = ? AND status = 'open' AND ${VISIBLE}`,
-  recentlyDone: `SELECT ${TASK_COLUMNS} FROM tasks
-    WHERE team_id = ? AND status = 'done' AND completed_at >= ? AND ${VISIBLE}
-    ORDER BY completed_at DESC, id DESC LIMIT ? OFFSET ?`,
-  recentlyDoneCount: `SELECT count(*) AS n FROM tasks
-    WHERE team_id = ? AND status = 'done' AND completed_at >= ? AND ${VISIBLE}`,
-  pendingApprovals: `SELECT a.id, a.title, a.details, a.requester_id, a.created_at
-    FROM approval_approvers aa JOIN approvals a ON a.id = aa.approval_id
-    WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'
-    ORDER BY aa.approval_id LIMIT ?`,
-  pendingApprovalsCount: `SELECT count(*) AS n
-    FROM approval_approvers aa JOIN approvals a ON a.id = aa.approval_id
-    WHERE aa.team_id = ? AND aa.user_id = ? AND a.team_id = aa.team_id AND a.status = 'pending'`,
-  // The search index holds a task under (its workspace's shard << 32) | its number (migrations/0006),
-  // so the workspace is one rowid range, read from the top (newest first) until the limit. FTS5
-  // finds the rows holding the query's end trigrams (titleQuery); instr keeps those holding the query.
-  // Parameters: team, FTS5 query, team, team, folded query, user, user, guest, limit.
-  searchTitle: `SELECT t.id, t.number, t.title, t.status FROM tasks_fts f
-      JOIN tasks t ON t.team_id = ? AND t.number = (f.rowid & 4294967295)
-    WHERE tasks_fts MATCH ?
-      AND f.rowid BETWEEN (SELECT shard FROM task_search_shards WHERE team_id = ?) << 32
-        AND ((SELECT shard FROM task_search_shards WHERE team_id = ?) << 32) | 4294967295
-      AND instr(t.title_search, ?) > 0 AND ${VISIBLE}
-    ORDER BY f.rowid DESC LIMIT ?`,
-  // One or two letters make no trigram: the workspace's rows newest first, until the limit (all
-  // of them when few match).
-  searchShortTitle: `SELECT id, number, title, status FROM tasks
-    WHERE team_id = ? AND instr(title_search, ?) > 0 AND ${VISIBLE}
-    ORDER BY number DESC LIMIT ?`,
-  byNumber: `SELECT id, number, title, status FROM tasks WHERE team_id = ? AND number = ? AND ${VISIBLE}`,
-} as const;
+/**
+ * Every dashboard statement, by name, unprepared (the EXPLAIN QUERY PLAN test reads their SQL);
+ * the read model prepares each once per store.
+ */
+export function dashboardQueries(db: Db) {
+  return {
+    assignedDated: db
+      .select(TASK)
+      .from(tasks)
+      .where(and(assigned(), isNotNull(tasks.dueDate)))
+      .orderBy(asc(tasks.dueDate), asc(tasks.id))
+      .limit(p.limit)
+      .offset(p.offset),
+    assignedUndated: db
+      .select(TASK)
+      .from(tasks)
+      .where(and(assigned(), isNull(tasks.dueDate)))
+      .orderBy(asc(tasks.id))
+      .limit(p.limit)
+      .offset(p.offset),
+    assignedCounts: db
+      .select({
+        dated: count(tasks.dueDate),
+        undated: sql<number>`count(*) - count(${tasks.dueDate})`,
+        overdue: sql<number>`count(CASE WHEN ${tasks.dueDate} < ${p.today} THEN 1 END)`,
+      })
+      .from(tasks)
+      .where(assigned()),
+    created: db.select(TASK).from(tasks).where(created()).orderBy(desc(tasks.createdAt), desc(tasks.id)).limit(p.limit).offset(p.offset),
+    createdCount: db.select({ n: count() }).from(tasks).where(created()),
+    allOpen: db.select(TASK).from(tasks).where(allOpen()).orderBy(desc(tasks.createdAt), desc(tasks.id)).limit(p.limit).offset(p.offset),
+    allOpenCount: db.select({ n: count() }).from(tasks).where(allOpen()),
+    recentlyDone: db
+      .select(TASK)
+      .from(tasks)
+      .where(recentlyDone())
+      .orderBy(desc(tasks.completedAt), desc(tasks.id))
+      .limit(p.limit)
+      .offset(p.offset),
+    recentlyDoneCount: db.select({ n: count() }).from(tasks).where(recentlyDone()),
+    pendingApprovals: db
+      .select({
+        id: approvals.id,
+        title: approvals.title,
+        details: approvals.details,
+        requesterId: approvals.requesterId,
+        createdAt: approvals.createdAt,
+      })
+      .from(approvalApprovers)
+      .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
+      .where(waiting())
+      .orderBy(asc(approvalApprovers.approvalId))
+      .limit(p.limit),
+    pendingApprovalsCount: db
+      .select({ n: count() })
+      .from(approvalApprovers)
+      .innerJoin(approvals, eq(approvals.id, approvalApprovers.approvalId))
+      .where(waiting()),
+    // The workspace is one rowid range of the search index, read from the top (newest first) until
+    // the limit. FTS5 finds the rows holding the query's end trigrams (titleQuery); instr keeps
+    // those holding the whole query.
+    searchTitle: db
+      .select(HIT)
+      .from(f)
+      .innerJoin(tasks, and(eq(tasks.teamId, p.teamId), eq(tasks.number, sql`(${f.rowid} & 4294967295)`)))
+      .where(
+        and(
+          sql`${f.match} MATCH ${p.match}`,
+          sql`${f.rowid} BETWEEN ${workspaceShard(db)} << 32 AND (${workspaceShard(db)} << 32) | 4294967295`,
+          sql`instr(${tasks.titleSearch}, ${p.text}) > 0`,
+          visible,
+        ),
+      )
+      .orderBy(desc(f.rowid))
+      .limit(p.limit),
+    // One or two letters make no trigram: the workspace's rows newest first, until the limit (all
+    // of them when few match).
+    searchShortTitle: db
+      .select(HIT)
+      .from(tasks)
+      .where(and(eq(tasks.teamId, p.teamId), sql`instr(${tasks.titleSearch}, ${p.text}) > 0`, visible))
+      .orderBy(desc(tasks.number))
+      .limit(p.limit),
+    byNumber: db
+      .select(HIT)
+      .from(tasks)
+      .where(and(eq(tasks.teamId, p.teamId), eq(tasks.number, p.number), visible)),
+  };
+}
 
-type StatementName = keyof typeof DASHBOARD_SQL;
+type Queries = ReturnType<typeof dashboardQueries>;
 
 /** How far back "Recently done" looks. */
 export const RECENTLY_DONE_MS = 30 * 24 * 60 * 60 * 1000;
 
 export class DashboardReadModel implements DashboardStore {
-  private readonly statements = new Map<StatementName, Statement>();
-
   constructor(private readonly store: Store) {}
 
-  private stmt(name: StatementName): Statement {
-    let s = this.statements.get(name);
-    if (!s) {
-      s = this.store.sqlite.prepare(DASHBOARD_SQL[name]);
-      this.statements.set(name, s);
-    }
-    return s;
-  }
-
-  private tasks(name: StatementName, ...params: unknown[]): DashboardTask[] {
-    return (this.stmt(name).all(...params) as TaskSqlRow[]).map(toTask);
-  }
-
-  private count(name: StatementName, ...params: unknown[]): number {
-    return (this.stmt(name).get(...params) as { n: number }).n;
+  /** The statement `name`, prepared once per store. */
+  private q<K extends keyof Queries>(name: K): ReturnType<Queries[K]['prepare']> {
+    return this.store.prepared(`dashboard.${name}`, (db) => dashboardQueries(db)[name].prepare() as ReturnType<Queries[K]['prepare']>);
   }
 
   /** Everything one user's Home shows, in one read transaction (a consistent snapshot). */
@@ -214,19 +256,14 @@ export class DashboardReadModel implements DashboardStore {
   }
 
   private loadSync(q: DashboardQuery): Dashboard {
+    const me = { teamId: q.teamId, userId: q.userId };
+    const reader = { ...me, guest: q.guest ? 1 : 0 };
     const approvals = {
-      total: this.count('pendingApprovalsCount', q.teamId, q.userId),
-      items: (this.stmt('pendingApprovals').all(q.teamId, q.userId, q.approvalsLimit) as ApprovalSqlRow[]).map((r) => ({
-        id: r.id,
-        title: r.title,
-        details: r.details,
-        requesterId: r.requester_id,
-        createdAt: r.created_at,
-      })),
+      total: this.q('pendingApprovalsCount').get(me)?.n ?? 0,
+      items: this.q('pendingApprovals').all({ ...me, limit: q.approvalsLimit }),
     };
-    const counts = this.stmt('assignedCounts').get(q.today, q.teamId, q.userId) as { dated: number; undated: number; overdue: number };
+    const counts = this.q('assignedCounts').get({ ...me, today: q.today }) ?? { dated: 0, undated: 0, overdue: 0 };
     const size = Math.max(1, q.pageSize);
-    const reader = [q.userId, q.userId, q.guest ? 1 : 0];
 
     let total: number;
     switch (q.filter) {
@@ -234,13 +271,13 @@ export class DashboardReadModel implements DashboardStore {
         total = counts.dated + counts.undated;
         break;
       case 'created':
-        total = this.count('createdCount', q.teamId, q.userId);
+        total = this.q('createdCount').get(me)?.n ?? 0;
         break;
       case 'all_open':
-        total = this.count('allOpenCount', q.teamId, ...reader);
+        total = this.q('allOpenCount').get(reader)?.n ?? 0;
         break;
       case 'recently_done':
-        total = this.count('recentlyDoneCount', q.teamId, q.doneSince, ...reader);
+        total = this.q('recentlyDoneCount').get({ ...reader, doneSince: q.doneSince })?.n ?? 0;
         break;
     }
     const lastPage = Math.max(0, Math.ceil(total / size) - 1);
@@ -250,20 +287,20 @@ export class DashboardReadModel implements DashboardStore {
     let items: DashboardTask[];
     switch (q.filter) {
       case 'assigned': {
-        items = offset < counts.dated ? this.tasks('assignedDated', q.teamId, q.userId, size, offset) : [];
+        items = offset < counts.dated ? this.q('assignedDated').all({ ...me, limit: size, offset }) : [];
         if (items.length < size) {
-          items = items.concat(this.tasks('assignedUndated', q.teamId, q.userId, size - items.length, Math.max(0, offset - counts.dated)));
+          items = items.concat(this.q('assignedUndated').all({ ...me, limit: size - items.length, offset: Math.max(0, offset - counts.dated) }));
         }
         break;
       }
       case 'created':
-        items = this.tasks('created', q.teamId, q.userId, size, offset);
+        items = this.q('created').all({ ...me, limit: size, offset });
         break;
       case 'all_open':
-        items = this.tasks('allOpen', q.teamId, ...reader, size, offset);
+        items = this.q('allOpen').all({ ...reader, limit: size, offset });
         break;
       case 'recently_done':
-        items = this.tasks('recentlyDone', q.teamId, q.doneSince, ...reader, size, offset);
+        items = this.q('recentlyDone').all({ ...reader, doneSince: q.doneSince, limit: size, offset });
         break;
     }
     return { approvals, tasks: { filter: q.filter, page, pageSize: size, total, items }, overdue: counts.overdue };
@@ -277,21 +314,19 @@ export class DashboardReadModel implements DashboardStore {
   async searchTasks(reader: { teamId: string; userId: string; guest: boolean }, query: string, limit: number): Promise<TaskSearchHit[]> {
     const q = query.trim();
     if (q === '') return [];
-    const teamId = reader.teamId;
-    const visible = [reader.userId, reader.userId, reader.guest ? 1 : 0];
+    const who = { teamId: reader.teamId, userId: reader.userId, guest: reader.guest ? 1 : 0 };
     const hits: TaskSearchHit[] = [];
     const numberMatch = /^#?(\d{1,15})$/.exec(q);
     if (numberMatch) {
-      const exact = this.stmt('byNumber').get(teamId, Number(numberMatch[1]), ...visible) as TaskSearchHit | undefined;
+      const exact = this.q('byNumber').get({ ...who, number: Number(numberMatch[1]) });
       if (exact) hits.push(exact);
     }
     const title = titleQuery(q);
     if (title === null) return hits;
-    const rows = (
+    const rows =
       title.match === null
-        ? this.stmt('searchShortTitle').all(teamId, title.text, ...visible, limit)
-        : this.stmt('searchTitle').all(teamId, title.match, teamId, teamId, title.text, ...visible, limit)
-    ) as TaskSearchHit[];
+        ? this.q('searchShortTitle').all({ ...who, text: title.text, limit })
+        : this.q('searchTitle').all({ ...who, text: title.text, match: title.match, limit });
     for (const r of rows) {
       if (hits.length >= limit) break;
       if (!hits.some((h) => h.id === r.id)) hits.push(r);

@@ -60,7 +60,6 @@ export function openStore(databaseUrl: string, migrationsFolder: string | null =
     // The maintenance thread checkpoints (maintenance.ts); a commit does it only past this many
     // WAL pages (SQLite's default is 1,000, which a busy second reached between two rounds).
     sqlite.pragma('wal_autocheckpoint = 8000');
-    cacheStatements(sqlite);
     // For SQL that folds titles itself: the migration that filled tasks.title_search.
     sqlite.function('tasklane_fold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldForSearch(text) : null));
     const db = drizzle(sqlite, { schema });
@@ -151,30 +150,6 @@ function narrowToOwner(file: string): void {
 }
 
 /**
- * drizzle asks better-sqlite3 to prepare (compile) every query's SQL again on every call, which
- * was the largest cost of a request in the benchmark profile. Repositories build the same SQL
- * text over and over, so compiled statements are kept, most recently used first, up to a bound
- * (queries such as `IN (?, ?, …)` vary in text). A statement's raw mode is sticky in
- * better-sqlite3 and drizzle only ever switches it on, so it is switched off again on reuse.
- */
-function cacheStatements(sqlite: Database.Database, max = 500): void {
-  const prepare = sqlite.prepare.bind(sqlite);
-  const cache = new Map<string, Database.Statement>();
-  sqlite.prepare = ((source: string) => {
-    let stmt = cache.get(source);
-    if (stmt) {
-      cache.delete(source); // re-inserted below: most recently used last
-      if (stmt.reader) stmt.raw(false);
-    } else {
-      stmt = prepare(source);
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-    }
-    cache.set(source, stmt);
-    return stmt;
-  }) as typeof sqlite.prepare;
-}
-
-/**
  * Serialises the write transactions of one process's connections to one file (the main thread's
  * and the outbox sender thread's), in shared memory. SQLite serialises writers too, but a writer
  * that finds the file locked sleeps in SQLite's busy handler (1, 2, 5, 10… ms, whatever the
@@ -242,3 +217,4 @@ export class WriteLock {
     if (Atomics.compareExchange(this.cell, 0, holder, 0) === holder) Atomics.notify(this.cell, 0, 1);
   }
 }
+

@@ -2,9 +2,11 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openStore } from '../../src/store/db.js';
 import { DeliveriesRepository } from '../../src/store/deliveries.js';
+import { teamCounters } from '../../src/store/schema.js';
 
 describe('the SQLite store', () => {
   let dir: string;
@@ -101,25 +103,19 @@ describe('the SQLite store', () => {
     expect(() => openStore(join(dir, 'orphan.db'), folder)).toThrow(/foreign keys/);
   });
 
-  it('reuses compiled statements, resetting the raw mode drizzle may have left on', () => {
+  it('prepares a hot query once per store, and runs it with new values each time', () => {
     const store = openStore(':memory:');
-    const first = store.sqlite.prepare('SELECT 1 AS one');
-    first.raw(true);
-    expect(first.get()).toEqual([1]);
-    const again = store.sqlite.prepare('SELECT 1 AS one');
-    expect(again).toBe(first);
-    expect(again.get()).toEqual({ one: 1 });
-    // Writers have no raw mode; reusing them must not throw.
-    const insert = "INSERT INTO team_counters (team_id, last_task_number) VALUES ('T9', 1)";
-    expect(store.sqlite.prepare(insert)).toBe(store.sqlite.prepare(insert));
-    store.close();
-  });
-
-  it('keeps a bounded number of statements', () => {
-    const store = openStore(':memory:');
-    const oldest = store.sqlite.prepare('SELECT 0 AS n');
-    for (let i = 1; i <= 600; i++) store.sqlite.prepare(`SELECT ${i} AS n`);
-    expect(store.sqlite.prepare('SELECT 0 AS n')).not.toBe(oldest);
+    let builds = 0;
+    const lastNumber = () =>
+      store.prepared('test.lastNumber', (db) => {
+        builds++;
+        return db.select({ n: teamCounters.lastTaskNumber }).from(teamCounters).where(eq(teamCounters.teamId, sql.placeholder('teamId'))).prepare();
+      });
+    store.sqlite.prepare("INSERT INTO team_counters (team_id, last_task_number) VALUES ('T1', 3), ('T2', 7)").run();
+    expect(lastNumber().get({ teamId: 'T1' })).toEqual({ n: 3 });
+    expect(lastNumber().get({ teamId: 'T2' })).toEqual({ n: 7 });
+    expect(lastNumber()).toBe(lastNumber());
+    expect(builds).toBe(1);
     store.close();
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { homeView, HOME_APPROVALS_SHOWN, HOME_PAGE_SIZE } from '../../src/features/home/views.js';
-import { DASHBOARD_SQL, DashboardReadModel, type DashboardQuery } from '../../src/store/dashboard.js';
+import { dashboardQueries, DashboardReadModel, type DashboardQuery } from '../../src/store/dashboard.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { HomeStateRepository } from '../../src/store/homeState.js';
 import { validateView } from '../../src/sandbox/blockKit.js';
@@ -40,9 +40,10 @@ describe('the dashboard read model', () => {
   });
 
   it('walks an index for every statement: no table scan, no sort', () => {
-    for (const [name, sql] of Object.entries(DASHBOARD_SQL)) {
-      const params = Array((sql.match(/\?/g) ?? []).length).fill('x');
-      const plan = (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+    for (const [name, query] of Object.entries(dashboardQueries(store.db))) {
+      const { sql, params } = query.toSQL();
+      expect(sql.match(/\?/g)?.length ?? 0, name).toBe(params.length);
+      const plan = (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params.map((v) => (typeof v === 'object' ? 'x' : v))) as { detail: string }[]).map((r) => r.detail);
       for (const step of plan) {
         // The search index: a MATCH within the workspace's rowid range (> and <), no other scan.
         expect(step, `${name}: ${plan.join(' | ')}`).toMatch(
