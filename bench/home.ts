@@ -192,7 +192,7 @@ async function measure(path: string): Promise<void> {
 /** The same searches on PostgreSQL, over the same tasks (copied from the SQLite file). */
 async function measurePostgres(path: string, url: string): Promise<void> {
   const { seconds, tableMb, searchIndexMb, server, ctype } = await seedPostgres(path, url);
-  console.log(`\n${server} (LC_CTYPE ${ctype}): copied ${TOTAL_TASKS.toLocaleString('en-US')} tasks in ${seconds.toFixed(1)} s; tasks ${tableMb.toFixed(0)} MB, tasks_title_search_idx ${searchIndexMb.toFixed(0)} MB`);
+  console.log(`\n${server} (LC_CTYPE ${ctype}): copied ${TOTAL_TASKS.toLocaleString('en-US')} tasks in ${seconds.toFixed(1)} s; tasks ${tableMb.toFixed(0)} MB, tasks_search_keys_idx ${searchIndexMb.toFixed(0)} MB`);
   const reader = { teamId: HEAVY_TEAM, userId: HEAVY_USER, guest: false };
   const line = (label: string, r: { all: number[]; byQuery: Map<string, number[]> }, note: string) => {
     const f = (xs: number[], p: number) => percentile(xs, p).toFixed(2);

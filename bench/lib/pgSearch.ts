@@ -72,7 +72,7 @@ export async function seedPostgres(
     await pool.query('VACUUM ANALYZE tasks');
     const seconds = (performance.now() - started) / 1000;
     const { rows } = await pool.query<{ table: string; search: string; version: string; ctype: string }>(
-      `SELECT pg_table_size('tasks') AS table, pg_relation_size('tasks_title_search_idx') AS search, version() AS version,
+      `SELECT pg_table_size('tasks') AS table, pg_relation_size('tasks_search_keys_idx') AS search, version() AS version,
          (SELECT datctype FROM pg_database WHERE datname = current_database()) AS ctype`,
     );
     const info = rows[0]!;

@@ -1,5 +1,6 @@
 // Title search on a real PostgreSQL database migrated as in production (src/store/pg/search.ts):
-// the matching cases of test/store/search.test.ts, and the plans that use the trigram index.
+// the matching cases of test/store/search.test.ts, each answered both by reading the workspace and
+// by the search index alone, and the plans that decide between them.
 import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import fc from 'fast-check';
@@ -7,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as schema from '../../src/store/pg/schema.js';
-import { likeLiteral, searchTasksPg, titleMatches, trigramLetters, trigramPattern } from '../../src/store/pg/search.js';
+import { RECENT_WALK, searchKeys, searchTasksPg, titleMatches } from '../../src/store/pg/search.js';
 import { foldForSearch } from '../../src/store/searchText.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
 
@@ -20,9 +21,8 @@ const CAT = 'UCAT';
 type Db = NodePgDatabase<typeof schema>;
 
 /**
- * pg_trgm takes a trigram's letters from the database's LC_CTYPE: under `C` (the test server's,
- * initdb --no-locale) only ASCII letters and digits make trigrams, so other scripts are matched
- * by LIKE's recheck alone; under a UTF-8 one every script is indexed. Both must find the same.
+ * The search keys are characters as they are, whatever the database's LC_CTYPE: under `C` (the
+ * test server's, initdb --no-locale) and under a UTF-8 one, every script must be found the same.
  */
 for (const locale of ['C', 'C.UTF-8']) {
   describePostgres(`title search on PostgreSQL (LC_CTYPE ${locale})`, () => {
@@ -59,9 +59,18 @@ for (const locale of ['C', 'C.UTF-8']) {
       return row!;
     };
 
-    /** Titles found for `userId` (a member unless `guest`), in the search's order. */
-    const found = async (query: string, userId = ANN, guest = false, teamId = T) =>
-      (await searchTasksPg(db, { teamId, userId, guest }, query, 100)).map((h) => h.title);
+    /**
+     * Titles found for `userId` (a member unless `guest`), in the search's order: the same when
+     * the newest tasks are read first (these tests' workspaces fit in that walk) and when the
+     * search index alone answers (no walk).
+     */
+    const found = async (query: string, userId = ANN, guest = false, teamId = T, limit = 100) => {
+      const reader = { teamId, userId, guest };
+      const walked = (await searchTasksPg(db, reader, query, limit)).map((h) => h.title);
+      const indexed = (await searchTasksPg(db, reader, query, limit, 0)).map((h) => h.title);
+      expect(indexed, `${JSON.stringify(query)} through the index`).toEqual(walked);
+      return walked;
+    };
 
     it('ignores case and accents in any script', async () => {
       await add('Über den Wolken');
@@ -75,6 +84,7 @@ for (const locale of ['C', 'C.UTF-8']) {
       await add('İstanbul ofisi');
       await add('ﬁnance review');
       await add('東京タワー 会議');
+      await add('Release 🚀 party');
       await add('Something else');
 
       for (const q of ['über', 'ÜBER', 'uber', 'Uber']) {
@@ -90,6 +100,7 @@ for (const locale of ['C', 'C.UTF-8']) {
       expect(await found('finance')).toEqual(['ﬁnance review']);
       expect(await found('タワー')).toEqual(['東京タワー 会議']);
       expect(await found('会議')).toEqual(['東京タワー 会議']);
+      expect(await found('e 🚀 p')).toEqual(['Release 🚀 party']); // a character outside the BMP in every key
     });
 
     it('finds a piece in the middle of a word, and one or two letters', async () => {
@@ -127,7 +138,7 @@ for (const locale of ['C', 'C.UTF-8']) {
     });
 
     it('finds what a plain scan of the folded titles finds, in every workspace, newest first', async () => {
-      const letters = ['a', 'b', 'á', 'B', 'ß', 's', ' ', 'σ', 'Σ', 'ς', '%', '_', '\\', '"'];
+      const letters = ['a', 'b', 'á', 'B', 'ß', 's', ' ', 'σ', 'Σ', 'ς', '%', '_', '\\', '"', '😀', 'タ', '&', ':'];
       const titles = fc.sample(fc.array(fc.constantFrom(...letters), { minLength: 1, maxLength: 12 }).map((l) => l.join('')), { numRuns: 150, seed: 7 });
       const teams = [T, T2, 'T0SEARCH3'];
       const made = new Map<string, string[]>(teams.map((team) => [team, []]));
@@ -167,7 +178,7 @@ for (const locale of ['C', 'C.UTF-8']) {
       await add('Mentions 1 in its title');
       await add('Done 1', { status: 'done', completedBy: ANN, completedAt: clock });
       await add('Private 1', { creatorId: BOB, assigneeId: BOB, private: true });
-      const search = async (q: string, userId = ANN) => (await searchTasksPg(db, { teamId: T, userId, guest: false }, q, 100)).map((h) => h.title);
+      const search = (q: string, userId = ANN) => found(q, userId);
       expect(await search('#1')).toEqual(['First']);
       expect(await search('1')).toEqual(['First', 'Done 1', 'Mentions 1 in its title']);
       expect(await search('4')).toEqual([]); // task #4 is private to Bob
@@ -183,65 +194,61 @@ for (const locale of ['C', 'C.UTF-8']) {
       expect(hits).toHaveLength(100);
       expect(hits[0]?.title).toBe('Bulk item 119');
       expect(hits.map((h) => h.number)).toEqual(Array.from({ length: 100 }, (_, i) => 120 - i));
-      expect((await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'item', 5)).map((h) => h.title)).toEqual([
+      expect((await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'bulk', 100, 0)).map((h) => h.number)).toEqual(hits.map((h) => h.number));
+      expect(await found('item', ANN, false, T, 5)).toEqual([
         'Bulk item 119', 'Bulk item 118', 'Bulk item 117', 'Bulk item 116', 'Bulk item 115',
       ]);
-      expect(await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'i', 7)).toHaveLength(7);
+      expect(await found('i', ANN, false, T, 7)).toHaveLength(7);
     });
 
-    it('answers a query of 3+ letters from the trigram index', async () => {
-      // 20,000 tasks over 20 workspaces, one in 500 a quarterly audit, analysed, so the planner
-      // weighs the index against reading the workspace on a table of some size (enable_seqscan
-      // stays on). Words every task has make the index cost more than it saves, as they should.
+    it('reads the newest tasks first, and the search index only when they hold fewer than a page', async () => {
+      // 20,000 tasks over 4 workspaces, one in 500 a quarterly audit, analysed (enable_seqscan
+      // stays on): a workspace holds more than the walk reads.
       await db.execute(sql`
         INSERT INTO tasks (team_id, number, title, title_search, assignee_id, creator_id, origin, created_at, updated_at)
-        SELECT 'T' || lpad((i % 20)::text, 9, '0'), i / 20 + 1, t, t, 'U' || (i % 50), 'U' || (i % 7), 'command', i, i
+        SELECT 'T' || lpad((i % 4)::text, 9, '0'), i / 4 + 1, t, t, 'U' || (i % 50), 'U' || (i % 7), 'command', i, i
           FROM generate_series(0, 19999) AS i,
                LATERAL (SELECT CASE WHEN i % 500 = 3 THEN 'quarterly audit ' || i
-                                    WHEN i % 500 = 4 THEN 'ежеквартальный аудит ' || i
+                                    WHEN i % 500 = 7 THEN 'ежеквартальный аудит ' || i
                                     ELSE (ARRAY['send','review','draft','budget','launch','invoice'])[i % 6 + 1] || ' item ' || i END AS t) AS words`);
       await db.execute(sql`ANALYZE tasks`);
-      const letters = await trigramLetters(db);
-      expect(letters).toBe(locale === 'C' ? 'ascii' : 'any script');
-      const plan = async (folded: string) => {
-        const { sql: text, params } = titleMatches(db, { teamId: 'T000000003', userId: 'U3', guest: false }, folded, 100, letters).toSQL();
-        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+      expect(5000).toBeGreaterThan(RECENT_WALK);
+      const plan = async (folded: string, teamId = 'T000000003') => {
+        const { sql: text, params } = titleMatches(db, { teamId, userId: 'U3', guest: false }, folded, 100).toSQL();
+        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${text}`, params);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       };
+      const indexRead = /Bitmap Index Scan on tasks_search_keys_idx \(actual rows=\d+ loops=1\)/;
+      const indexSkipped = /Bitmap Index Scan on tasks_search_keys_idx \(never executed\)/;
       // Inserted straight into the index: no pending list for a search to read (schema.ts).
-      const { rows: options } = await pool.query("SELECT reloptions FROM pg_class WHERE relname = 'tasks_title_search_idx'");
+      const { rows: options } = await pool.query("SELECT reloptions FROM pg_class WHERE relname = 'tasks_search_keys_idx'");
       expect(options).toEqual([{ reloptions: ['fastupdate=off'] }]);
-      expect(await plan('quarterly')).toContain('tasks_title_search_idx');
-      expect(await plan('rterly aud')).toContain('tasks_title_search_idx');
-      expect(await plan('zzz-no-match')).toContain('tasks_title_search_idx');
-      expect(await plan('#4003')).toContain('tasks_title_search_idx'); // "4003" closed before: trigrams
-      // Under a UTF-8 LC_CTYPE other scripts make trigrams too; under C they make none, and a
-      // query without any reads the workspace by number instead of the whole index.
-      if (locale === 'C') expect(await plan('квартальн')).not.toContain('tasks_title_search_idx');
-      else expect(await plan('квартальн')).toContain('tasks_title_search_idx');
-      for (const q of ['---', 'x-', 'ab', 'q']) expect(await plan(q), q).not.toContain('tasks_title_search_idx');
-      expect(await found('квартальн', 'U4', false, 'T000000004')).toHaveLength(40);
-      // Workspace 3 holds i ≡ 3 (mod 20): its audits are i = 3, 503, …, 19503.
+      // A word every task holds: the page comes from the newest tasks; the index is not read.
+      expect(await plan('item')).toMatch(indexSkipped);
+      expect(await plan('rev')).toMatch(indexSkipped); // a third of this workspace: still more than a page in the walk
+      // Rare: the walk finds a few, the index the rest.
+      for (const q of ['quarterly', 'rterly aud', 'zzz-no-match', '#4003', 'квартальн']) expect(await plan(q), q).toMatch(indexRead);
+      // Under three characters there is no key: the workspace newest first, no index.
+      for (const q of ['ab', 'q', '-']) expect(await plan(q), q).not.toContain('tasks_search_keys_idx');
+      // Workspace 3 holds i ≡ 3 (mod 4): its audits are i = 3, 503, …, 19503 (40 of them), and
+      // its other-script ones i = 7, 507, …
       const audits = Array.from({ length: 40 }, (_, k) => `quarterly audit ${19_503 - 500 * k}`);
       expect(await found('Quarterly', 'U3', false, 'T000000003')).toEqual(audits);
+      expect(await found('КВАРТАЛЬН', 'U3', false, 'T000000003')).toEqual(audits.map((a) => a.replace('quarterly audit', 'ежеквартальный аудит').replace(/\d+$/, (n) => String(Number(n) + 4))));
+      expect(await found('quarterly', 'U3', false, 'T000000001')).toEqual([]); // i ≡ 1 (mod 4) holds none
     });
   });
 }
 
-it('hands the index only a pattern pg_trgm takes a trigram from', () => {
-  expect(trigramPattern('launch plan', 'ascii')).toBe('%launch plan%');
-  expect(trigramPattern('100% done', 'ascii')).toBe('%100\\% done%');
-  expect(trigramPattern('#42', 'ascii')).toBe('%#42%'); // closed before
-  expect(trigramPattern('a_b', 'ascii')).toBe('%a\\_b%'); // "b" closed before
-  expect(trigramPattern('ab-', 'ascii')).toBe('%ab-%'); // closed after, two letters
-  expect(trigramPattern('x-', 'ascii')).toBeNull(); // closed after, one letter
-  expect(trigramPattern('ab', 'ascii')).toBeNull();
-  expect(trigramPattern('---', 'ascii')).toBeNull();
-  expect(trigramPattern('привет', 'ascii')).toBeNull();
-  expect(trigramPattern('привет', 'any script')).toBe('%привет%');
-  expect(trigramPattern('タワー', 'any script')).toBe('%タワー%');
-});
-
-it('escapes exactly LIKE\'s special characters', () => {
-  expect(likeLiteral('100% a_b c\\d "e" \'f\'')).toBe('100\\% a\\_b c\\\\d "e" \'f\'');
+it('looks up the first and last trigrams of a query and at most six between, per workspace', () => {
+  expect(searchKeys('T1', 'ab')).toEqual([]);
+  expect(searchKeys('T1', 'abc')).toEqual(['T1:abc']);
+  expect(searchKeys('T1', 'aaaa')).toEqual(['T1:aaa']);
+  expect(searchKeys('T1', '#42 x')).toEqual(['T1:#42', 'T1:42 ', 'T1:2 x']);
+  expect(searchKeys('T1', 'タワー会')).toEqual(['T1:タワー', 'T1:ワー会']);
+  expect(searchKeys('T1', 'a😀bc')).toEqual(['T1:a😀b', 'T1:😀bc']); // characters, not UTF-16 units
+  const long = searchKeys('T1', 'quarterly budget review');
+  expect(long).toHaveLength(8);
+  expect(long[0]).toBe('T1:qua');
+  expect(long[7]).toBe('T1:iew');
 });

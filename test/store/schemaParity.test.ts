@@ -28,7 +28,7 @@ describe('the PostgreSQL schema beside the SQLite one', () => {
     // The one difference by design: title search is indexed by each engine its own way. SQLite's
     // index is the FTS5 table tasks_fts with its triggers (migrations/0006), which a drizzle
     // schema cannot declare; PostgreSQL's is a GIN index on tasks, declared in its schema.
-    expect(schemaDifferences(sqlite, pgShape(pgSchema))).toEqual(['tasks: index tasks_title_search_idx only in PostgreSQL']);
+    expect(schemaDifferences(sqlite, pgShape(pgSchema))).toEqual(['tasks: index tasks_search_keys_idx only in PostgreSQL']);
   });
 
   it('keeps ids and ms times in bigint columns', () => {

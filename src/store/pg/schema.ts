@@ -41,7 +41,7 @@ export const tasks = pgTable(
     teamId: text('team_id').notNull(),
     number: integer('number').notNull(),
     title: text('title').notNull(),
-    /** The title folded for search (store/searchText.ts), indexed with pg_trgm (tasks_title_search_idx). */
+    /** The title folded for search (store/searchText.ts), indexed by its trigrams (tasks_search_keys_idx). */
     titleSearch: text('title_search').notNull(),
     description: text('description').notNull().default(''),
     status: text('status', { enum: TASK_STATUSES }).notNull().default('open'),
@@ -68,14 +68,13 @@ export const tasks = pgTable(
     index('tasks_team_status_idx').on(t.teamId, t.status, t.createdAt),
     index('tasks_team_completed_idx').on(t.teamId, t.status, t.completedAt),
     index('tasks_step_state_idx').on(t.stepState).where(sql`${t.stepState} IN ('waiting', 'completing')`),
-    // Title search (pg/search.ts): GIN over (workspace, trigrams of the folded title); btree_gin
-    // gives team_id its GIN operator class, so a search reads one workspace's entries. SQLite's
-    // counterpart is the FTS5 table tasks_fts (migrations/0006), outside its drizzle schema.
-    // The extensions come from migrations-pg/0001_search_extensions.sql. fastupdate off: a new
-    // title goes straight into the index instead of GIN's pending list, which every search would
-    // read in full until a vacuum merged it (up to 4 MB), and which the planner prices so high
-    // that it reads the whole workspace instead.
-    index('tasks_title_search_idx').using('gin', t.teamId, t.titleSearch.op('gin_trgm_ops')).with({ fastupdate: 'off' }),
+    // Title search (pg/search.ts): GIN over the title's search keys, each trigram of the folded
+    // title prefixed with the workspace (`tasklane_search_keys`, created by the migration that
+    // made this index), so a key's list holds one workspace's tasks, as SQLite's FTS5 table
+    // tasks_fts (migrations/0006, outside its drizzle schema) keeps one workspace in one rowid
+    // range. fastupdate off: a new title goes straight into the index instead of GIN's pending
+    // list, which every search would read in full until a vacuum merged it.
+    index('tasks_search_keys_idx').using('gin', sql`tasklane_search_keys(${t.teamId}, ${t.titleSearch})`).with({ fastupdate: 'off' }),
   ],
 );
 
