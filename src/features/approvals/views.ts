@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { LIMIT, escapeMrkdwn, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { LIMIT, escapeMrkdwn, mention, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import { metadataObject } from '../../slack/values.js';
 import type { Approval } from '../../store/approvals.js';
 
@@ -265,16 +265,6 @@ export function approveCommentModal(a: Approval): ModalView {
     hint: `Optional; the requester sees it. Up to ${MAX_COMMENT} characters.`,
     optional: true,
   });
-}
-
-/** A one-message modal, for telling someone something when a click came from a view (App Home). */
-export function noticeModal(text: string): ModalView {
-  return {
-    type: 'modal',
-    title: { type: 'plain_text', text: plain('Tasklane', LIMIT.modalTitle) },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: plain(text, LIMIT.sectionText) } }],
-  };
 }
 
 // ---------------------------------------------------------------- requesting outside Workflow Builder
