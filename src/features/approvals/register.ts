@@ -6,6 +6,7 @@ import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
 import { rowIdOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { noticeModal } from '../../slack/views.js';
 import type { Approval, DecisionOutcome } from '../../store/approvals.js';
 import { ApprovalClosedError, ApprovalService, MAX_APPROVERS, parseApprovalRequest } from './service.js';
 import {
@@ -14,7 +15,6 @@ import {
   alreadyDecidedPlain,
   approveCommentModal,
   decodeMeta,
-  noticeModal,
   rejectReasonModal,
   requestApprovalModal,
 } from './views.js';
@@ -230,7 +230,7 @@ async function tell(svc: Services, click: Click, text: string, respond: RespondF
   try {
     if (respond) await respond({ response_type: 'ephemeral', replace_original: false, text });
     else if (click.channelId) await svc.client.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
-    else await openView(svc, click, noticeModal(text));
+    else await openView(svc, click, noticeModal('Tasklane', text));
   } catch (err) {
     svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} the outcome of their click: ${describeError(err)}`);
   }

@@ -1,13 +1,15 @@
 import type { types } from '@slack/bolt';
+import { Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { LIMIT, escapeMrkdwn, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { LIMIT, escapeMrkdwn, mention, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import { metadataObject } from '../../slack/values.js';
+import { blocks } from '../../slack/views.js';
 import type { Approval } from '../../store/approvals.js';
 
 /**
  * Pure builders for everything approvals show in Slack: data in, Block Kit out, no I/O. Every
- * user-typed string goes through `userText` (escaped for mrkdwn, cut to the Block Kit limit) or
- * `plain` (plain_text, cut), so a title can neither ping `@channel` nor break a call.
+ * user-typed string goes through `userText` (escaped for mrkdwn, cut to the Block Kit limit), so a
+ * title can neither ping `@channel` nor break a call.
  */
 
 type KnownBlock = types.KnownBlock;
@@ -85,44 +87,36 @@ export function decisionUndeliveredText(a: Approval, problem: string): string {
 
 // ---------------------------------------------------------------- messages
 
-function titleBlock(a: Approval, lead: string): KnownBlock {
-  return {
-    type: 'section',
-    block_id: BLOCK.title,
-    text: { type: 'mrkdwn', text: `${lead}\n*${userText(a.title, TITLE_MAX)}*` },
-  };
+function titleBlock(a: Approval, lead: string): BlockBuilder {
+  return Blocks.Section({ blockId: BLOCK.title, text: `${lead}\n*${userText(a.title, TITLE_MAX)}*` });
 }
 
-function detailsBlocks(a: Approval): KnownBlock[] {
-  if (a.details.trim() === '') return [];
-  return [{ type: 'section', block_id: BLOCK.details, text: { type: 'mrkdwn', text: userText(a.details, LIMIT.sectionText) } }];
+function detailsBlock(a: Approval): BlockBuilder | undefined {
+  if (a.details.trim() === '') return undefined;
+  return Blocks.Section({ blockId: BLOCK.details, text: userText(a.details, LIMIT.sectionText) });
 }
 
-function metaBlock(a: Approval): KnownBlock {
+function metaBlock(a: Approval): BlockBuilder {
   const from = a.requesterId ? `Requested by ${mention(a.requesterId)}` : 'Requested by a workflow';
   const ids = approverIds(a);
   const who = ids.length > 1 ? `Any one of ${mentionList(ids)} can decide` : `Approver: ${mentionList(ids)}`;
   // Only user ids (validated as such) and our own words: nothing here is user-typed text.
-  return { type: 'context', block_id: BLOCK.meta, elements: [{ type: 'mrkdwn', text: `${from} · ${who}` }] };
+  return Blocks.Context({ blockId: BLOCK.meta }).elements(`${from} · ${who}`);
 }
 
 /** The DM each approver gets: title, details, requester, and the decision buttons. */
 export function requestCardBlocks(a: Approval): KnownBlock[] {
   const value = String(a.id);
-  return [
+  return blocks(
     titleBlock(a, ':raised_hand: *Approval requested*'),
-    ...detailsBlocks(a),
+    detailsBlock(a),
     metaBlock(a),
-    {
-      type: 'actions',
-      block_id: BLOCK.actions,
-      elements: [
-        { type: 'button', action_id: ACTION.approve, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
-        { type: 'button', action_id: ACTION.approveWithComment, text: { type: 'plain_text', text: 'Approve with comment…' }, value },
-        { type: 'button', action_id: ACTION.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
-      ],
-    },
-  ];
+    Blocks.Actions({ blockId: BLOCK.actions }).elements(
+      Elements.Button({ text: 'Approve', actionId: ACTION.approve, value }).primary(),
+      Elements.Button({ text: 'Approve with comment…', actionId: ACTION.approveWithComment, value }),
+      Elements.Button({ text: 'Reject', actionId: ACTION.reject, value }).danger(),
+    ),
+  );
 }
 
 export function requestCardText(a: Approval): string {
@@ -152,14 +146,13 @@ function outcomeLine(a: Approval): string {
   return `${icon} *${verb}*${who}${when}${comment}`;
 }
 
+function outcomeBlock(text: string): BlockBuilder {
+  return Blocks.Section({ blockId: BLOCK.outcome, text });
+}
+
 /** What every approver's DM becomes once someone decided: outcome, who, when, comment; no buttons. */
 export function decidedCardBlocks(a: Approval): KnownBlock[] {
-  return [
-    titleBlock(a, ':ballot_box_with_check: *Approval request*'),
-    ...detailsBlocks(a),
-    metaBlock(a),
-    { type: 'section', block_id: BLOCK.outcome, text: { type: 'mrkdwn', text: outcomeLine(a) } },
-  ];
+  return blocks(titleBlock(a, ':ballot_box_with_check: *Approval request*'), detailsBlock(a), metaBlock(a), outcomeBlock(outcomeLine(a)));
 }
 
 export function decidedCardText(a: Approval): string {
@@ -169,15 +162,11 @@ export function decidedCardText(a: Approval): string {
 /** What approvers who did get the request see when it could not reach the others. */
 export function failedCardBlocks(a: Approval): KnownBlock[] {
   const reason = a.failureReason ? `\n${userText(a.failureReason, 2000)}` : '';
-  return [
+  return blocks(
     titleBlock(a, ':warning: *Approval request cancelled*'),
-    ...detailsBlocks(a),
-    {
-      type: 'section',
-      block_id: BLOCK.outcome,
-      text: { type: 'mrkdwn', text: `This request could not be sent to every approver, so nobody needs to decide on it.${reason}` },
-    },
-  ];
+    detailsBlock(a),
+    outcomeBlock(`This request could not be sent to every approver, so nobody needs to decide on it.${reason}`),
+  );
 }
 
 export function failedCardText(a: Approval): string {
@@ -187,14 +176,10 @@ export function failedCardText(a: Approval): string {
 /** The requester's DM once an approver decided. */
 export function requesterNoticeBlocks(a: Approval): KnownBlock[] {
   const verb = a.status === 'approved' ? 'approved' : 'rejected';
-  return [
-    {
-      type: 'section',
-      block_id: BLOCK.title,
-      text: { type: 'mrkdwn', text: `Your request *${userText(a.title, TITLE_MAX)}* was ${verb}.` },
-    },
-    { type: 'section', block_id: BLOCK.outcome, text: { type: 'mrkdwn', text: outcomeLine(a) } },
-  ];
+  return blocks(
+    Blocks.Section({ blockId: BLOCK.title, text: `Your request *${userText(a.title, TITLE_MAX)}* was ${verb}.` }),
+    outcomeBlock(outcomeLine(a)),
+  );
 }
 
 export function requesterNoticeText(a: Approval): string {
@@ -203,9 +188,9 @@ export function requesterNoticeText(a: Approval): string {
 
 // ---------------------------------------------------------------- modals
 
-function summaryBlock(a: Approval): KnownBlock {
+function summaryBlock(a: Approval): BlockBuilder {
   const details = a.details.trim() === '' ? '' : `\n${userText(a.details, 1000)}`;
-  return { type: 'section', block_id: BLOCK.title, text: { type: 'mrkdwn', text: `*${userText(a.title, TITLE_MAX)}*${details}` } };
+  return Blocks.Section({ blockId: BLOCK.title, text: `*${userText(a.title, TITLE_MAX)}*${details}` });
 }
 
 /** A decision's modal: the request's summary and one text input for the reason or comment. */
@@ -213,31 +198,13 @@ function decisionModal(
   a: Approval,
   o: { callbackId: string; title: string; submit: string; input: { block: string; action: string }; label: string; hint: string; optional: boolean; placeholder?: string },
 ): ModalView {
-  return {
-    type: 'modal',
-    callback_id: o.callbackId,
-    private_metadata: encodeMeta({ approvalId: a.id }),
-    title: { type: 'plain_text', text: o.title },
-    submit: { type: 'plain_text', text: o.submit },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      summaryBlock(a),
-      {
-        type: 'input',
-        block_id: o.input.block,
-        ...(o.optional ? { optional: true } : {}),
-        label: { type: 'plain_text', text: o.label },
-        hint: { type: 'plain_text', text: o.hint },
-        element: {
-          type: 'plain_text_input',
-          action_id: o.input.action,
-          multiline: true,
-          max_length: MAX_COMMENT,
-          ...(o.placeholder ? { placeholder: { type: 'plain_text', text: o.placeholder } } : {}),
-        },
-      },
-    ],
-  };
+  const input = Blocks.Input({ label: o.label, blockId: o.input.block, hint: o.hint }).element(
+    Elements.TextInput({ actionId: o.input.action, multiline: true, maxLength: MAX_COMMENT, placeholder: o.placeholder }),
+  );
+  // A required input leaves `optional` out (Slack's default) instead of sending `false`.
+  return Modal({ title: o.title, submit: o.submit, close: 'Cancel', callbackId: o.callbackId, privateMetaData: encodeMeta({ approvalId: a.id }) })
+    .blocks(summaryBlock(a), o.optional ? input.optional(true) : input)
+    .buildToObject();
 }
 
 /** Reject: a required reason, ≤ 2000 characters (checked again on submit). */
@@ -267,16 +234,6 @@ export function approveCommentModal(a: Approval): ModalView {
   });
 }
 
-/** A one-message modal, for telling someone something when a click came from a view (App Home). */
-export function noticeModal(text: string): ModalView {
-  return {
-    type: 'modal',
-    title: { type: 'plain_text', text: plain('Tasklane', LIMIT.modalTitle) },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: plain(text, LIMIT.sectionText) } }],
-  };
-}
-
 // ---------------------------------------------------------------- requesting outside Workflow Builder
 
 /** Block and action ids of the Request approval modal; errors are keyed by the block ids. */
@@ -292,40 +249,19 @@ export const REQUEST_DETAILS_MAX = 3000;
 
 /** The "Request approval" shortcut's form: approvers (any one decides), title, details. */
 export function requestApprovalModal(maxApprovers: number): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.requestApproval,
-    title: { type: 'plain_text', text: 'Request approval' },
-    submit: { type: 'plain_text', text: 'Send request' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      {
-        type: 'input',
-        block_id: REQUEST_INPUT.approvers.block,
-        label: { type: 'plain_text', text: 'Approvers' },
-        hint: { type: 'plain_text', text: 'Each gets the request in a DM; the first to decide settles it.' },
-        element: { type: 'multi_users_select', action_id: REQUEST_INPUT.approvers.action, max_selected_items: maxApprovers },
-      },
-      {
-        type: 'input',
-        block_id: REQUEST_INPUT.title.block,
-        label: { type: 'plain_text', text: 'What needs approving?' },
-        element: {
-          type: 'plain_text_input',
-          action_id: REQUEST_INPUT.title.action,
-          max_length: REQUEST_TITLE_MAX,
-          placeholder: { type: 'plain_text', text: 'e.g. Budget for the Q3 offsite' },
-        },
-      },
-      {
-        type: 'input',
-        block_id: REQUEST_INPUT.details.block,
-        optional: true,
-        label: { type: 'plain_text', text: 'Details' },
-        element: { type: 'plain_text_input', action_id: REQUEST_INPUT.details.action, multiline: true, max_length: REQUEST_DETAILS_MAX },
-      },
-    ],
-  };
+  return Modal({ title: 'Request approval', submit: 'Send request', close: 'Cancel', callbackId: VIEW.requestApproval })
+    .blocks(
+      Blocks.Input({ label: 'Approvers', blockId: REQUEST_INPUT.approvers.block, hint: 'Each gets the request in a DM; the first to decide settles it.' }).element(
+        Elements.UserMultiSelect({ actionId: REQUEST_INPUT.approvers.action, maxSelectedItems: maxApprovers }),
+      ),
+      Blocks.Input({ label: 'What needs approving?', blockId: REQUEST_INPUT.title.block }).element(
+        Elements.TextInput({ actionId: REQUEST_INPUT.title.action, maxLength: REQUEST_TITLE_MAX, placeholder: 'e.g. Budget for the Q3 offsite' }),
+      ),
+      Blocks.Input({ label: 'Details', blockId: REQUEST_INPUT.details.block })
+        .optional(true)
+        .element(Elements.TextInput({ actionId: REQUEST_INPUT.details.action, multiline: true, maxLength: REQUEST_DETAILS_MAX })),
+    )
+    .buildToObject();
 }
 
 /** The requester's DM once the request went out (the outcome comes in another DM, requesterNotice*). */

@@ -15,6 +15,7 @@ import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
 import { LIMIT } from '../../slack/mrkdwn.js';
 import { rowIdOf, selectedOptionValue, stringOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { noticeModal } from '../../slack/views.js';
 import { isHomeFilter, type HomePrefs } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
 import { openNewTaskModal } from '../tasks/modal.js';
@@ -25,7 +26,6 @@ import { homePublishEffect } from './effects.js';
 import {
   REASSIGN_INPUT,
   decodeTaskMeta,
-  noticeModal,
   parsePageValue,
   parseTaskMenuValue,
   reassignModal,

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { Bits, Blocks, Elements, OptionCollection, Surfaces, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { LIMIT, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
+import { LIMIT, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import { metadataObject } from '../../slack/values.js';
 import type { Dashboard, DashboardApproval, DashboardTask, TaskSearchHit } from '../../store/dashboard.js';
 import type { HomeFilter, Priority } from '../../store/schema.js';
@@ -92,7 +92,7 @@ export function homeView({ userId, today, dashboard }: HomeViewInput): HomeView 
     Blocks.Divider(),
     ...taskListBlocks(userId, today, dashboard),
   ];
-  return Surfaces.HomeTab({ callbackId: 'home' }).blocks(blocks).buildToObject() as unknown as HomeView;
+  return Surfaces.HomeTab({ callbackId: 'home' }).blocks(blocks).buildToObject();
 }
 
 function approvalBlocks({ total, items }: Dashboard['approvals']): BlockBuilder[] {
@@ -220,17 +220,10 @@ export function searchOptions(hits: TaskSearchHit[]): PlainTextOption[] {
   const options = hits.slice(0, LIMIT.staticOptions).map((h) =>
     Bits.Option({ text: truncate(`#${h.number} ${h.title.replace(/\s+/g, ' ')}${h.status === 'done' ? ' (done)' : ''}`, LIMIT.optionText), value: String(h.id) }),
   );
-  return OptionCollection(options) as unknown as PlainTextOption[];
+  return OptionCollection(options) as PlainTextOption[];
 }
 
 // ------------------------------------------------------------------ small modals
-
-/** A modal that only says something (a feature not there yet, or why an action did nothing). */
-export function noticeModal(title: string, text: string): ModalView {
-  return Surfaces.Modal({ title: plain(title, LIMIT.modalTitle), close: 'Close' })
-    .blocks(Blocks.Section({ text: truncate(text, LIMIT.sectionText) }))
-    .buildToObject() as unknown as ModalView;
-}
 
 /** What the Home's task modals carry from the click to their submission (`private_metadata`). */
 export interface TaskModalMeta {
@@ -260,6 +253,6 @@ export function reassignModal(task: TaskSummary): ModalView {
         Elements.UserSelect({ actionId: REASSIGN_INPUT.action, initialUser: task.assigneeId }),
       ),
     )
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 

@@ -7,6 +7,7 @@ import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
 import { rowIdOf, stringOf, viewInput } from '../../slack/values.js';
 import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
+import { noticeModal } from '../../slack/views.js';
 import { todayIn } from './dates.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
 import { EARLIEST_ZONE, LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
@@ -17,7 +18,6 @@ import {
   decodeStackMeta,
   deleteTaskConfirmModal,
   editTaskModal,
-  noticeModal,
   taskDetailsModal,
   taskLabel,
   type StackMeta,

@@ -1,8 +1,9 @@
 import type { types } from '@slack/bolt';
-import { BlockCollection, Bits, Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
+import { Bits, Blocks, Elements, Modal, type BlockBuilder } from 'slack-block-builder';
 import { ACTION, COMMAND, VIEW } from '../../slack/ids.js';
 import { LIMIT, mention, plain, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import { metadataObject } from '../../slack/values.js';
+import { blocks } from '../../slack/views.js';
 import { PRIORITIES, type CommentRow, type Priority, type TaskOrigin, type TaskRow } from '../../store/schema.js';
 import type { TaskListStatus, TaskScope } from '../../store/tasks.js';
 import { formatDueDate } from './dates.js';
@@ -11,17 +12,12 @@ import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 /**
  * Pure view builders for tasks: data in, Block Kit out, no I/O. Every user string goes through
  * `userText` (escaped, cut to the Block Kit limit), so a title like `<!channel>` cannot ping.
- * slack-block-builder returns readonly DTOs; `blocks()` casts them once to Bolt's types.
  */
 
 type KnownBlock = types.KnownBlock;
 type ModalView = types.ModalView;
 
 const CARD_DESCRIPTION_MAX = 600;
-
-function blocks(...builders: (BlockBuilder | undefined | false)[]): KnownBlock[] {
-  return BlockCollection(...builders.filter((b): b is BlockBuilder => Boolean(b))) as unknown as KnownBlock[];
-}
 
 /** `#12 Send the contract`, escaped, for mrkdwn. */
 export function taskLabel(task: Pick<TaskRow, 'number' | 'title'>, max = TITLE_MAX + 12): string {
@@ -285,7 +281,7 @@ export function newTaskModal(opts: { userId: string; metadata: NewTaskMetadata; 
       fromMessage ? Blocks.Context().elements('Made from a message: the task links back to it, and I’ll reply in its thread.') : undefined,
       ...taskFormBlocks({ title: opts.title, description: opts.description, assigneeId: opts.userId }, true),
     )
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 
 /** Edit task (pushed on the details view, or in its place when the stack is full). */
@@ -303,7 +299,7 @@ export function editTaskModal(task: TaskRow, meta: StackMeta): ModalView {
         false,
       ),
     )
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 
 export function commentTaskModal(task: TaskRow, meta: StackMeta): ModalView {
@@ -320,7 +316,7 @@ export function commentTaskModal(task: TaskRow, meta: StackMeta): ModalView {
         Elements.TextInput({ actionId: COMMENT_FIELD, multiline: true, maxLength: COMMENT_MAX, placeholder: 'Everyone who opens the task sees it.' }),
       ),
     )
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 
 /** Delete confirmation from the details view; its submit deletes and closes the whole stack. */
@@ -333,14 +329,14 @@ export function deleteTaskConfirmModal(task: TaskRow, meta: StackMeta): ModalVie
     privateMetaData: encodeStackMeta(meta),
   })
     .blocks(Blocks.Section({ text: `Delete *${taskLabel(task)}*? Its comments go with it. This cannot be undone.` }))
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 
 /** Opened at once with a fresh trigger id, then replaced (views.update) when the real modal is ready. */
 export function loadingModal(title: string): ModalView {
   return Modal({ title: plain(title, LIMIT.modalTitle), close: 'Cancel', callbackId: VIEW.loading })
     .blocks(Blocks.Section({ text: ':hourglass_flowing_sand: Loading…' }))
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }
 
 const ACTION_WORDS: Record<string, string> = {
@@ -428,12 +424,5 @@ export function taskDetailsModal({ task, comments, history, today, can, depth = 
       }),
       ...shown.map((e) => Blocks.Context().elements(e.text)),
     )
-    .buildToObject() as unknown as ModalView;
-}
-
-/** A one-section modal for "that task is gone" and similar. */
-export function noticeModal(title: string, text: string): ModalView {
-  return Modal({ title: plain(title, LIMIT.modalTitle), close: 'Close' })
-    .blocks(Blocks.Section({ text: truncate(text, LIMIT.sectionText) }))
-    .buildToObject() as unknown as ModalView;
+    .buildToObject();
 }

@@ -1,0 +1,56 @@
+// Reading and checking what a pure view builder returns: the Block Kit validator the fake Slack
+// applies, and small finders so a test can say "this button, with this value" in one line.
+import { expect } from 'vitest';
+import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
+
+type Obj = Record<string, unknown>;
+
+export const NOW = Date.UTC(2025, 2, 10, 12);
+export const ANN = 'UANN00001';
+export const BOB = 'UBOB00002';
+
+/** Blocks Slack would accept in a message (chat.postMessage / chat.update). */
+export function expectValidMessage(blocks: readonly unknown[]): void {
+  expect(validateMessage({ blocks })).toEqual([]);
+}
+
+/** A view Slack would accept in views.open / views.update / views.publish. */
+export function expectValidView(view: unknown, type: 'modal' | 'home' = 'modal'): void {
+  expect(validateView(view, type)).toEqual({ ok: true });
+}
+
+const asObjs = (blocks: readonly unknown[]): Obj[] => blocks as Obj[];
+
+export function blockById(blocks: readonly unknown[], blockId: string): Obj | undefined {
+  return asObjs(blocks).find((b) => b['block_id'] === blockId);
+}
+
+export interface Button {
+  actionId: string;
+  text: string;
+  value: string | undefined;
+  style: string | undefined;
+}
+
+/** Every button of every actions block, in order. */
+export function buttons(blocks: readonly unknown[]): Button[] {
+  return asObjs(blocks)
+    .filter((b) => b['type'] === 'actions')
+    .flatMap((b) => b['elements'] as Obj[])
+    .filter((e) => e['type'] === 'button')
+    .map((e) => ({ actionId: e['action_id'] as string, text: (e['text'] as Obj)['text'] as string, value: e['value'] as string | undefined, style: e['style'] as string | undefined }));
+}
+
+/** The mrkdwn and plain text of sections (text and fields), headers and contexts, one string a block. */
+export function texts(blocks: readonly unknown[]): string[] {
+  return asObjs(blocks).map((b) => {
+    const parts = [b['text'], ...((b['fields'] as unknown[]) ?? []), ...(b['type'] === 'context' ? (b['elements'] as unknown[]) : [])];
+    return parts
+      .filter((p): p is Obj => typeof p === 'object' && p !== null)
+      .map((p) => p['text'] as string)
+      .join('\n');
+  });
+}
+
+/** Each block's type, for checking a layout at a glance. */
+export const types = (blocks: readonly unknown[]): string[] => asObjs(blocks).map((b) => b['type'] as string);
