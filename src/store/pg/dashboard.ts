@@ -3,8 +3,7 @@ import type { Dashboard, DashboardApproval, DashboardQuery, DashboardTask, TaskS
 import type { DashboardStore } from '../dashboardStore.js';
 import type { PgDb, PgTx } from './db.js';
 import { approvalApprovers, approvals, tasks } from './schema.js';
-import { searchTasksPg } from './search.js';
-import { visibleToPg } from './tasks.js';
+import { searchTasksPg, visibleToPg } from './search.js';
 
 /**
  * The App Home's read model on PostgreSQL: the same lists, order, page clamping, counts and

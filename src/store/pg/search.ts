@@ -60,6 +60,18 @@ export function searchKeys(teamId: string, folded: string): string[] {
   return picked.map((t) => `${teamId}:${t}`);
 }
 
+/** The task's index keys hold `keys` (`searchKeys`): the condition tasks_search_keys_idx serves. */
+function holdsKeys(keys: string[]): SQL {
+  return sql`tasklane_search_keys(${tasks.teamId}, ${tasks.titleSearch}) @> ${sql.param(keys)}::text[]`;
+}
+
+/** `title_search` holds `folded`; found through the search index when the query has a trigram. */
+export function titleHolds(teamId: string, folded: string): SQL {
+  const holds = sql`strpos(${tasks.titleSearch}, ${folded}) > 0`;
+  const keys = searchKeys(teamId, folded);
+  return keys.length === 0 ? holds : (and(holdsKeys(keys), holds) as SQL);
+}
+
 const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
 
 /**
@@ -90,7 +102,7 @@ export function titleMatches<S extends Record<string, unknown>>(
         sql`(${db.select({ n: count() }).from(recent)}) < ${limit}`,
         found,
         lte(tasks.number, edge),
-        sql`tasklane_search_keys(${tasks.teamId}, ${tasks.titleSearch}) @> ${sql.param(keys)}::text[]`,
+        holdsKeys(keys),
       ),
     );
   const hits = db.select().from(recent).unionAll(older).as('hits');

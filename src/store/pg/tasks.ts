@@ -8,6 +8,7 @@ import { appendAuditPg } from './audit.js';
 import type { PgDb, PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
 import { auditLog, taskComments, taskMessages, tasks } from './schema.js';
+import { titleHolds, visibleToPg } from './search.js';
 
 /** PostgreSQL's SQLSTATE for a row whose referenced row is gone. */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -370,9 +371,8 @@ export class PgTasksRepository implements TasksStore {
 
   /**
    * As on SQLite: folded titles containing the folded query, and task #n for `n` or `#n`; open
-   * first, newest first, at most 100, only what `reader` may see. A LIKE within the workspace
-   * (`%`, `_` and `\` in the query taken literally), the form a trigram index on
-   * (team_id, title_search) can serve.
+   * first, newest first, at most 100, only what `reader` may see. Every match of the workspace
+   * is read (to put open ones first), through the search index when the query has a trigram.
    */
   async search(teamId: string, reader: TaskReader, query: string, limit = 100): Promise<TaskRow[]> {
     const max = Math.min(Math.max(limit, 1), 100);
@@ -381,7 +381,7 @@ export class PgTasksRepository implements TasksStore {
       ? await this.db
           .select()
           .from(tasks)
-          .where(and(eq(tasks.teamId, teamId), sql`${tasks.titleSearch} LIKE ${`%${title.text.replace(/[\\%_]/g, '\\$&')}%`}`, visibleToPg(reader)))
+          .where(and(eq(tasks.teamId, teamId), titleHolds(teamId, title.text), visibleToPg(reader)))
           .orderBy(sql`${tasks.status} <> 'open'`, desc(tasks.id))
           .limit(max)
       : [];
@@ -487,8 +487,3 @@ class ExecutionTaken extends Error {}
 /** The steps still open (the partial index's condition, as on SQLite). */
 const OPEN_STEP = sql`${tasks.stepState} IN ('waiting', 'completing')`;
 
-/** ../tasks.ts `visibleTo` on the PostgreSQL table: the reader's own tasks, and for a member every task not private. */
-export function visibleToPg(reader: TaskReader): SQL {
-  const own = or(eq(tasks.assigneeId, reader.userId), eq(tasks.creatorId, reader.userId)) as SQL;
-  return reader.guest ? own : (or(eq(tasks.private, false), own) as SQL);
-}
