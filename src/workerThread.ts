@@ -1,22 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * Starts the worker thread whose entry is the module `name` beside `here` (the caller's
  * `import.meta.url`). Compiled (`dist/`), the entry is JavaScript; from source (tests,
- * `npm run dev`) tsx loads the TypeScript entry, found from here through its package.json.
+ * `npm run dev`) `workerBoot.mjs` registers tsx in the thread and loads the TypeScript entry.
  */
 export function startWorkerModule(here: string, name: string, workerData: unknown, resourceLimits: ResourceLimits): Worker {
   if (!here.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, here), { workerData, resourceLimits });
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const tsx = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import.default ?? 'dist/esm/api/index.mjs')).href;
   const entry = new URL(`./${name}.ts`, here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits });
+  return new Worker(new URL('./workerBoot.mjs', import.meta.url), { argv: [entry], workerData, resourceLimits });
 }
 
 /**

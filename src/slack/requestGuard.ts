@@ -1,7 +1,6 @@
-import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { HTTPModuleFunctions, defaultBodyLimit, type HTTPReceiver, type Logger } from '@slack/bolt';
+import { HTTPModuleFunctions, defaultBodyLimit, verifySlackRequest, type HTTPReceiver, type Logger } from '@slack/bolt';
 import { malformedReason } from './payloadShape.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -32,13 +31,16 @@ export interface RequestGuardOptions {
  *   gets 401 at once and its body is discarded unread. The only unsigned request answered is
  *   Slack's `ssl_check`: a small form whose flag is answered here and nothing else of it used.
  * - The body is read up to `bodyLimit` (413 above it, also when `content-length` says so up
- *   front) and fed to the HMAC as it arrives, so a wrongly signed body costs one pass of SHA-256
- *   and is never decoded. Bodies held at once are capped in all (`bufferedLimit`, 503 above it).
+ *   front), then its signature is checked by Bolt's `verifySlackRequest` (`verifySignature`).
+ *   Bodies held at once are capped in all (`bufferedLimit`, 503 above it).
  * - Only a verified body is decoded (JSON, or a form whose `payload` field is JSON). A payload
  *   that is not what Slack sends (see `malformedReason`) gets 400; `app_rate_limited`, which Bolt
  *   cannot route, is logged and answered 200 here.
  * - The media type is compared without its parameters (`; charset=utf-8`), and handed to Bolt
  *   bare, since Bolt compares the whole header.
+ *
+ * Bolt then takes the body as read here (`rawBody`), without reading or verifying it again, but
+ * decodes it a second time: its receiver has no way to be handed a decoded body.
  */
 export function guardRequests(receiver: HTTPReceiver, opts: RequestGuardOptions): void {
   const next = receiver.requestListener;
@@ -76,17 +78,21 @@ export function guardRequests(receiver: HTTPReceiver, opts: RequestGuardOptions)
       return refuse(req, res, 401, signed.reason);
     }
 
-    const hmac = createHmac('sha256', opts.signingSecret).update(`v0:${signed.timestamp}:`);
-    const read = await readBody(req, limit, budget.holdUntilDone(res), hmac);
+    const read = await readBody(req, limit, budget.holdUntilDone(res));
     if (!read.ok) {
       if (read.why === 'aborted') return; // the client went away: nobody to answer
       if (read.why === 'busy') return refuse(req, res, 503, 'too many request bodies arriving at once');
       return refuse(req, res, 413, `the body is over the ${limit}-byte limit`);
     }
-    if (!timingSafeEqual(hmac.digest(), signed.hash)) return refuse(req, res, 401, 'signature mismatch');
 
     const raw = Buffer.concat(read.chunks);
+    // Verified as text, as Bolt verifies it: the very string that is decoded below.
     const text = raw.toString();
+    try {
+      verifySignature(opts.signingSecret, text, req.headers, now());
+    } catch (err) {
+      return refuse(req, res, 401, (err as Error).message.replace(/^Failed to verify authenticity: /, ''));
+    }
     let body: unknown;
     try {
       body = decodeBody(text, mediaType);
@@ -107,7 +113,7 @@ export function guardRequests(receiver: HTTPReceiver, opts: RequestGuardOptions)
       HTTPModuleFunctions.buildNoBodyResponse(res, 200);
       return;
     }
-    // Bolt reuses `rawBody` (no second read) and compares the content type as a whole string.
+    // Bolt reuses `rawBody` (no second read, but a second decode) and compares the content type as a whole string.
     (req as IncomingMessage & { rawBody: Buffer }).rawBody = raw;
     req.headers['content-type'] = mediaType === FORM ? FORM : 'application/json';
     next(req, res);
@@ -140,7 +146,7 @@ export function guardRequests(receiver: HTTPReceiver, opts: RequestGuardOptions)
   }
 }
 
-type SignedHeaders = { ok: true; timestamp: string; hash: Buffer } | { ok: false; reason: string };
+type SignedHeaders = { ok: true; timestamp: number; signature: string } | { ok: false; reason: string };
 
 /** The signature headers, checked without the body: present once each, `v0=<64 hex>`, timestamp within 5 minutes. */
 export function signedHeaders(headers: IncomingHttpHeaders, nowMs: number): SignedHeaders {
@@ -152,21 +158,25 @@ export function signedHeaders(headers: IncomingHttpHeaders, nowMs: number): Sign
   if (Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) > MAX_CLOCK_SKEW_S) {
     return { ok: false, reason: 'x-slack-request-timestamp must differ from system time by no more than 5 minutes' };
   }
-  const match = /^v0=([0-9a-f]{64})$/.exec(signature);
-  if (!match) return { ok: false, reason: signature.startsWith('v0=') ? 'signature mismatch' : 'unknown signature version' };
-  return { ok: true, timestamp, hash: Buffer.from(match[1] as string, 'hex') };
+  if (!/^v0=[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: signature.startsWith('v0=') ? 'signature mismatch' : 'unknown signature version' };
+  return { ok: true, timestamp: Number(timestamp), signature };
 }
 
 /**
- * Slack's request signature: `v0=` HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the signing
- * secret, a timestamp within 5 minutes of now. Throws (with the reason) when the request is not
- * Slack's. The guard computes the same thing while the body streams in.
+ * Slack's request signature, checked by Bolt's `verifySlackRequest` (`v0=` HMAC-SHA256 of
+ * `v0:{timestamp}:{body}`, compared in constant time). The header checks come first: Bolt lets
+ * through a timestamp far ahead of now, and would crash on a missing or repeated header.
+ * Throws (with the reason) when the request is not Slack's.
  */
-export function verifySignature(signingSecret: string, body: string | Buffer, headers: IncomingHttpHeaders, nowMs: number): void {
+export function verifySignature(signingSecret: string, body: string, headers: IncomingHttpHeaders, nowMs: number): void {
   const signed = signedHeaders(headers, nowMs);
   if (!signed.ok) throw new Error(`Failed to verify authenticity: ${signed.reason}`);
-  const ours = createHmac('sha256', signingSecret).update(`v0:${signed.timestamp}:`).update(body).digest();
-  if (!timingSafeEqual(ours, signed.hash)) throw new Error('Failed to verify authenticity: signature mismatch');
+  verifySlackRequest({
+    signingSecret,
+    body,
+    headers: { 'x-slack-signature': signed.signature, 'x-slack-request-timestamp': signed.timestamp },
+    nowMilliseconds: nowMs,
+  });
 }
 
 /** The media type without parameters, lower case (`application/x-www-form-urlencoded; charset=utf-8` → the bare type). */
@@ -189,8 +199,8 @@ function decodeBody(text: string, mediaType: string): unknown {
 
 type BodyRead = { ok: true; chunks: Buffer[] } | { ok: false; why: 'too large' | 'busy' | 'aborted' };
 
-/** Reads the body up to `limit` bytes, each chunk counted against `budget` and fed to `hmac` as it arrives. */
-function readBody(req: IncomingMessage, limit: number, budget: Budget, hmac?: Hmac): Promise<BodyRead> {
+/** Reads the body up to `limit` bytes, each chunk counted against `budget` as it arrives. */
+function readBody(req: IncomingMessage, limit: number, budget: Budget): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -206,7 +216,6 @@ function readBody(req: IncomingMessage, limit: number, budget: Budget, hmac?: Hm
       size += chunk.length;
       if (size > limit) return finish({ ok: false, why: 'too large' });
       if (!budget.take(chunk.length)) return finish({ ok: false, why: 'busy' });
-      hmac?.update(chunk);
       chunks.push(chunk);
     };
     req.on('data', onData);

@@ -60,10 +60,12 @@ describe('keepAliveFetch', () => {
     expect(got?.headers.authorization).toBe('Bearer xoxb-1');
   });
 
-  it('reuses the connection for the next call (keep-alive)', async () => {
-    await (await f(`${base}/a`, { method: 'POST', body: 'x' })).text();
-    await (await f(`${base}/b`, { method: 'POST', body: 'y' })).text();
-    expect(seen.at(-1)?.port).toBe(seen.at(-2)?.port);
+  it('reuses its connections (keep-alive): ten calls in a row take at most two', async () => {
+    // undici hands a connection out again only after a turn of the event loop (to see whether
+    // the server closed it), so back-to-back calls may alternate between two.
+    const before = seen.length;
+    for (let i = 0; i < 10; i++) await (await f(`${base}/seq`, { method: 'POST', body: String(i) })).text();
+    expect(new Set(seen.slice(before).map((s) => s.port)).size).toBeLessThanOrEqual(2);
   });
 
   it('sends a request again on a new connection when the reused one was closed by the server, once', async () => {
