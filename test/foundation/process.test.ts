@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
@@ -39,7 +39,8 @@ describe('the real entry point (npm start)', () => {
     const p = startMain({ PORT: String(port), DATABASE_URL: join(dir, 'sandbox.db') });
     try {
       await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
-      expect(p.output()).toContain(`Tasklane sandbox: open http://localhost:${port}/`);
+      // The line is printed once start-up has finished, which may come just after the first answer.
+      await vi.waitFor(() => expect(p.output()).toContain(`Tasklane sandbox: open http://localhost:${port}/`), { timeout: 10_000 });
       const page = await fetch(`http://127.0.0.1:${port}/`);
       expect(await page.text()).toContain('Tasklane sandbox');
       // The emulator answers like Slack: a Web API call without a token is refused.
