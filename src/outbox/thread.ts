@@ -33,7 +33,7 @@ export interface OutboxThreadDeps {
   background: Background;
   now: () => number;
   /** The sender to use on this thread if the worker thread dies. */
-  inThisThread: () => Outbox;
+  createFallbackSender: () => Outbox;
 }
 
 /**
@@ -53,7 +53,7 @@ export class OutboxThread implements EffectSender {
   readonly repo: OutboxStore;
   private worker: Worker | undefined;
   private seq = 0;
-  private release: (() => void) | undefined;
+  private resolveBackgroundJob: (() => void) | undefined;
   private fallback: Outbox | undefined;
   private started = false;
   private closing = false;
@@ -73,7 +73,7 @@ export class OutboxThread implements EffectSender {
     if (this.fallback) return this.fallback.kick();
     if (!this.started || this.closing) return;
     this.post({ op: 'kick', seq: ++this.seq, clockOffsetMs: this.offset() });
-    if (!this.release) this.deps.background.run('outbox sender thread', () => new Promise<void>((resolve) => (this.release = resolve)));
+    if (!this.resolveBackgroundJob) this.deps.background.run('outbox sender thread', () => new Promise<void>((resolve) => (this.resolveBackgroundJob = resolve)));
   }
 
   lend(key: string, token: string, ttlMs?: number): void {
@@ -109,7 +109,7 @@ export class OutboxThread implements EffectSender {
       await exited;
       clearTimeout(timer);
     }
-    this.settle();
+    this.closeBackgroundJob();
   }
 
   prune(): Promise<number> {
@@ -130,23 +130,23 @@ export class OutboxThread implements EffectSender {
 
   private received(m: FromOutboxThread): void {
     if (m.op === 'log') this.deps.logger[m.level](m.message);
-    else if (m.op === 'idle' && m.seq === this.seq) this.settle();
+    else if (m.op === 'idle' && m.seq === this.seq) this.closeBackgroundJob();
   }
 
-  /** Nothing is left to send for now: close the background job. */
-  private settle(): void {
-    const release = this.release;
-    this.release = undefined;
-    release?.();
+  /** The thread has nothing left to send for now, or has stopped: shutdown need not wait for it. */
+  private closeBackgroundJob(): void {
+    const resolve = this.resolveBackgroundJob;
+    this.resolveBackgroundJob = undefined;
+    resolve?.();
   }
 
   private failed(why: string): void {
     if (this.fallback || this.closing) return;
     this.deps.logger.error(`outbox: the sender thread stopped (${why}); effects are sent from the main thread from now on`);
-    const fallback = this.deps.inThisThread();
+    const fallback = this.deps.createFallbackSender();
     this.fallback = fallback;
     fallback.start();
-    this.settle();
+    this.closeBackgroundJob();
   }
 }
 
