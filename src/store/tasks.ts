@@ -3,8 +3,6 @@ import type { Priority, StepState, TaskOrigin, TaskRow } from './schema.js';
 import { TaskWrites } from './taskWrites.js';
 import type { TasksStore } from './tasksStore.js';
 
-export { visibleTo } from './taskReads.js';
-
 /** What a change owes Slack, given its outcome (run inside its transaction). */
 export type EffectsOf<T> = (outcome: T) => Effect[];
 

@@ -4,7 +4,7 @@ import type { DashboardStore } from '../dashboardStore.js';
 import type { PgDb, PgTx } from './db.js';
 import { approvalApprovers, approvals, tasks } from './schema.js';
 import { searchTasksPg } from './search.js';
-import { visibleToPg } from './tasks.js';
+import { visibleToPg } from './taskReads.js';
 
 /**
  * The App Home's read model on PostgreSQL: the same lists, order, page clamping, counts and
