@@ -39,10 +39,9 @@ export interface OutboxThreadDeps {
 /**
  * The outbox sender (sender.ts) in a worker thread (worker.ts) with its own store connection,
  * Web API client and user cache. Building cards and Homes, serialising them for Slack and
- * parsing Slack's answers cost more CPU than most requests; on the main thread that work delayed
- * every ack queued behind it (ack p99 at 200 req/s 4–9× the one-Slack-call floor's, measured:
- * docs/performance.md). Here the main thread writes effects in its transactions as before and
- * only posts "kick" (a few microseconds); the thread, at a lower CPU priority, claims and sends.
+ * parsing Slack's answers cost more CPU than most requests, and on the main thread that work
+ * would delay every ack queued behind it (docs/performance.md). The main thread writes effects in
+ * its transactions and only posts "kick"; the thread, at a lower CPU priority, claims and sends.
  * Rows are leased, so the two connections never send one row twice.
  *
  * While the thread has work, one background job is open on the main thread (shutdown and

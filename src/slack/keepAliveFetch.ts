@@ -4,10 +4,9 @@ import https from 'node:https';
 /**
  * The `fetch` that @slack/web-api's WebClient uses (its `fetch` option), over node:http(s) with
  * keep-alive agents. The WebClient only POSTs a string body and reads the status, headers and
- * text of the answer; doing that through Node's WHATWG fetch (streams, Request and Response
- * objects) cost a tenth of a click's CPU in the benchmark profile, several times what the
- * request itself costs here. Bodies it does not know (multipart file uploads) go to the
- * global fetch unchanged. A request whose reused keep-alive connection turns out to have been
+ * text of the answer, which Node's WHATWG fetch (streams, Request and Response objects) makes
+ * costly for a call this small (docs/performance.md). Bodies it does not know (multipart file
+ * uploads) go to the global fetch unchanged. A request whose reused keep-alive connection turns out to have been
  * closed by the server is sent again, once, on a new one (Node's documented `reusedSocket`
  * case): otherwise the WebClient logs a warning and retries after a back-off.
  */
