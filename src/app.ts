@@ -146,7 +146,7 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
         logger: log,
         background,
         now,
-        inThisThread: senderHere,
+        createFallbackSender: senderHere,
       });
   const startJobs: { name: string; job: () => Promise<void> }[] = [];
   const services: Services = {

@@ -164,7 +164,7 @@ export class Outbox implements EffectSender {
     this.kick();
   }
 
-  /** Stops taking rows; resolves once the sends under way have ended (their rows are settled). */
+  /** Stops taking rows; resolves once the sends under way have ended (their outcomes recorded). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poller);
@@ -219,7 +219,7 @@ export class Outbox implements EffectSender {
     this.ended = [];
     let claimed: { rows: OutboxRow[]; dueAgain: number | undefined };
     try {
-      claimed = await this.repo.settleAndClaim(ended, this.owner, now, this.opts.leaseMs, Math.max(free, 0));
+      claimed = await this.repo.recordOutcomesAndClaim(ended, this.owner, now, this.opts.leaseMs, Math.max(free, 0));
     } catch (err) {
       // The store is closing (shutdown): those leases run out and the rows are sent again.
       if (ended.length > 0) this.deps.logger.warn(`outbox: could not record the outcome of ${ended.length} effect(s): ${describeError(err)}`);
@@ -308,11 +308,12 @@ export class Outbox implements EffectSender {
       const result = await kind.send(ctx);
       return { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
     } catch (err) {
-      return this.afterFailure(row, kind, ctx, err);
+      return this.retryOrGiveUp(row, kind, ctx, err);
     }
   }
 
-  private async afterFailure(row: OutboxRow, kind: EffectKind, ctx: EffectContext, err: unknown): Promise<SendOutcome> {
+  /** After a failed send: done if Slack already has it, a retry while attempts are left, else given up. */
+  private async retryOrGiveUp(row: OutboxRow, kind: EffectKind, ctx: EffectContext, err: unknown): Promise<SendOutcome> {
     const failure = classifySlackFailure(err);
     const why = describeError(err);
     if (failure.kind === 'already') return { state: 'done', result: failure.code };

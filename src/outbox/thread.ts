@@ -33,16 +33,15 @@ export interface OutboxThreadDeps {
   background: Background;
   now: () => number;
   /** The sender to use on this thread if the worker thread dies. */
-  inThisThread: () => Outbox;
+  createFallbackSender: () => Outbox;
 }
 
 /**
  * The outbox sender (sender.ts) in a worker thread (worker.ts) with its own store connection,
  * Web API client and user cache. Building cards and Homes, serialising them for Slack and
- * parsing Slack's answers cost more CPU than most requests; on the main thread that work delayed
- * every ack queued behind it (ack p99 at 200 req/s 4–9× the one-Slack-call floor's, measured:
- * docs/performance.md). Here the main thread writes effects in its transactions as before and
- * only posts "kick" (a few microseconds); the thread, at a lower CPU priority, claims and sends.
+ * parsing Slack's answers cost more CPU than most requests, and on the main thread that work
+ * would delay every ack queued behind it (docs/performance.md). The main thread writes effects in
+ * its transactions and only posts "kick"; the thread, at a lower CPU priority, claims and sends.
  * Rows are leased, so the two connections never send one row twice.
  *
  * While the thread has work, one background job is open on the main thread (shutdown and
@@ -53,7 +52,7 @@ export class OutboxThread implements EffectSender {
   readonly repo: OutboxStore;
   private worker: Worker | undefined;
   private seq = 0;
-  private release: (() => void) | undefined;
+  private resolveBackgroundJob: (() => void) | undefined;
   private fallback: Outbox | undefined;
   private started = false;
   private closing = false;
@@ -73,7 +72,7 @@ export class OutboxThread implements EffectSender {
     if (this.fallback) return this.fallback.kick();
     if (!this.started || this.closing) return;
     this.post({ op: 'kick', seq: ++this.seq, clockOffsetMs: this.offset() });
-    if (!this.release) this.deps.background.run('outbox sender thread', () => new Promise<void>((resolve) => (this.release = resolve)));
+    if (!this.resolveBackgroundJob) this.deps.background.run('outbox sender thread', () => new Promise<void>((resolve) => (this.resolveBackgroundJob = resolve)));
   }
 
   lend(key: string, token: string, ttlMs?: number): void {
@@ -109,7 +108,7 @@ export class OutboxThread implements EffectSender {
       await exited;
       clearTimeout(timer);
     }
-    this.settle();
+    this.closeBackgroundJob();
   }
 
   prune(): Promise<number> {
@@ -130,23 +129,23 @@ export class OutboxThread implements EffectSender {
 
   private received(m: FromOutboxThread): void {
     if (m.op === 'log') this.deps.logger[m.level](m.message);
-    else if (m.op === 'idle' && m.seq === this.seq) this.settle();
+    else if (m.op === 'idle' && m.seq === this.seq) this.closeBackgroundJob();
   }
 
-  /** Nothing is left to send for now: close the background job. */
-  private settle(): void {
-    const release = this.release;
-    this.release = undefined;
-    release?.();
+  /** The thread has nothing left to send for now, or has stopped: shutdown need not wait for it. */
+  private closeBackgroundJob(): void {
+    const resolve = this.resolveBackgroundJob;
+    this.resolveBackgroundJob = undefined;
+    resolve?.();
   }
 
   private failed(why: string): void {
     if (this.fallback || this.closing) return;
     this.deps.logger.error(`outbox: the sender thread stopped (${why}); effects are sent from the main thread from now on`);
-    const fallback = this.deps.inThisThread();
+    const fallback = this.deps.createFallbackSender();
     this.fallback = fallback;
     fallback.start();
-    this.settle();
+    this.closeBackgroundJob();
   }
 }
 

@@ -296,7 +296,7 @@ const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 
 function tzOffsetSeconds(tz: string, at: number): number {
   try {
-    // Building a DateTimeFormat costs far more than using one (the benchmark's users.info calls).
+    // Building a DateTimeFormat costs far more than using one; users.info asks for it per call.
     let format = offsetFormats.get(tz);
     if (!format) offsetFormats.set(tz, (format = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' })));
     const parts = format.formatToParts(new Date(at));
@@ -337,8 +337,8 @@ function parseBody(raw: string, contentType: string | undefined): Obj {
 
 /**
  * The pairs of a form body, as `URLSearchParams` reads them. Node's URLSearchParams decodes in
- * JavaScript, character by character, which made it the fake's largest cost in the benchmark
- * (a Home's `views.publish` is tens of KB of escaped JSON); decodeURIComponent is native. A body
+ * JavaScript, character by character, slow on a Home's `views.publish` (tens of KB of escaped
+ * JSON); decodeURIComponent is native. A body
  * it cannot decode (a stray `%`, invalid UTF-8) goes to URLSearchParams, whose lenient rules apply.
  */
 export function formPairs(raw: string): Iterable<[string, string]> {

@@ -1,6 +1,6 @@
 /**
  * Every id Slack routes on. COMMAND, SHORTCUT, FUNCTION and EVENT must match manifest.json
- * (test/manifest/registry.test.ts proves it); ACTION/VIEW ids are ours alone.
+ * (test/foundation/registry.test.ts proves it); ACTION/VIEW ids are ours alone.
  * Never repeat these as string literals elsewhere.
  */
 export const COMMAND = { task: '/task' } as const;

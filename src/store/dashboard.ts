@@ -127,7 +127,7 @@ const p = {
 };
 
 /**
- * The visibility rule (`visibleTo` in tasks.ts, `maySee` in features/tasks) for the
+ * The visibility rule (`visibleTo` in taskReads.ts, `maySee` in features/tasks) for the
  * workspace-wide lists and the search, with the reader as values (guest: 1 or 0), so one prepared
  * statement serves every reader. A row filter on the range each list's index already reads, so
  * the plans stay the same.

@@ -104,7 +104,7 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
   }
 }
 
-/** How a send attempt ended, for `OutboxRepository.settle`. */
+/** How a send attempt ended, for `OutboxRepository.recordOutcome`. */
 export type SendOutcome =
   | { state: 'done'; result?: string }
   | { state: 'retry'; at: number; error: string; uncertain: boolean }
@@ -141,14 +141,14 @@ export class OutboxRepository {
   /**
    * Records how the attempts in `ended` went and leases up to `limit` more due rows, in one
    * write transaction: a busy sender takes the write lock once per round, not once per row.
-   * Returns the rows leased and the earliest time a settled row is due again (a retry, or a
+   * Returns the rows leased and the earliest time a recorded row is due again (a retry, or a
    * coalesced row written again meanwhile).
    */
-  settleAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): { rows: OutboxRow[]; dueAgain: number | undefined } {
+  recordOutcomesAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): { rows: OutboxRow[]; dueAgain: number | undefined } {
     return this.store.write(() => {
       let dueAgain: number | undefined;
       for (const e of ended) {
-        const at = this.settle(e.row, owner, e.outcome, now);
+        const at = this.recordOutcome(e.row, owner, e.outcome, now);
         if (at !== undefined && (dueAgain === undefined || at < dueAgain)) dueAgain = at;
       }
       return { rows: limit > 0 ? this.claimIn(owner, now, leaseMs, limit) : [], dueAgain };
@@ -180,17 +180,17 @@ export class OutboxRepository {
    * again (a newer generation) leaves it pending, due `spacing_ms` later: the newest state still
    * has to go out. Returns when the row is due again, if it is still pending.
    */
-  settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): number | undefined {
+  recordOutcome(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): number | undefined {
     const mine = and(eq(outbox.id, sql.placeholder('id')), eq(outbox.leaseOwner, sql.placeholder('owner')));
-    const release = { leaseOwner: null, leaseUntil: null, updatedAt: sql`${sql.placeholder('now')}` };
+    const leaseReleased = { leaseOwner: null, leaseUntil: null, updatedAt: sql`${sql.placeholder('now')}` };
     const base = { id: row.id, owner, now };
     if (outcome.state === 'done') {
-      const after = this.store
-        .prepared('outbox.settleDone', (db) =>
+      const updated = this.store
+        .prepared('outbox.recordDone', (db) =>
           db
             .update(outbox)
             .set({
-              ...release,
+              ...leaseReleased,
               state: sql`CASE WHEN ${outbox.generation} = ${sql.placeholder('generation')} THEN 'done' ELSE 'pending' END`,
               attempts: sql`CASE WHEN ${outbox.generation} = ${sql.placeholder('generation')} THEN ${outbox.attempts} + 1 ELSE 0 END`,
               // Written again meanwhile: the newest state goes out next, `spacing_ms` after this send.
@@ -204,14 +204,14 @@ export class OutboxRepository {
             .prepare(),
         )
         .get({ ...base, generation: row.generation, result: outcome.result ?? null }) as { state: string; at: number } | undefined;
-      return after?.state === 'pending' ? after.at : undefined;
+      return updated?.state === 'pending' ? updated.at : undefined;
     } else if (outcome.state === 'retry') {
       this.store
-        .prepared('outbox.settleRetry', (db) =>
+        .prepared('outbox.recordRetry', (db) =>
           db
             .update(outbox)
             .set({
-              ...release,
+              ...leaseReleased,
               attempts: sql`${sql.placeholder('attempts')}`,
               nextAttemptAt: sql`${sql.placeholder('at')}`,
               lastError: sql`${sql.placeholder('error')}`,
@@ -224,10 +224,10 @@ export class OutboxRepository {
       return outcome.at;
     } else {
       this.store
-        .prepared('outbox.settleFailed', (db) =>
+        .prepared('outbox.recordFailed', (db) =>
           db
             .update(outbox)
-            .set({ ...release, state: 'failed', attempts: sql`${sql.placeholder('attempts')}`, lastError: sql`${sql.placeholder('error')}` })
+            .set({ ...leaseReleased, state: 'failed', attempts: sql`${sql.placeholder('attempts')}`, lastError: sql`${sql.placeholder('error')}` })
             .where(mine)
             .prepare(),
         )

@@ -13,8 +13,8 @@ export type { Effect, Ended, SendOutcome } from './outbox.js';
 export interface OutboxStore {
   add(effects: readonly Effect[], now: number): Promise<void>;
   claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]>;
-  settleAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): Promise<{ rows: OutboxRow[]; dueAgain: number | undefined }>;
-  settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined>;
+  recordOutcomesAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): Promise<{ rows: OutboxRow[]; dueAgain: number | undefined }>;
+  recordOutcome(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined>;
   anyDue(now: number): Promise<boolean>;
   nextDue(): Promise<number | undefined>;
   prune(before: number): Promise<number>;
@@ -32,8 +32,8 @@ export function sqliteOutboxStore(repo: OutboxRepository): OutboxStore {
   return {
     add: async (effects, now) => repo.add(effects, now),
     claim: async (owner, now, leaseMs, limit) => repo.claim(owner, now, leaseMs, limit),
-    settleAndClaim: async (ended, owner, now, leaseMs, limit) => repo.settleAndClaim(ended, owner, now, leaseMs, limit),
-    settle: async (row, owner, outcome, now) => repo.settle(row, owner, outcome, now),
+    recordOutcomesAndClaim: async (ended, owner, now, leaseMs, limit) => repo.recordOutcomesAndClaim(ended, owner, now, leaseMs, limit),
+    recordOutcome: async (row, owner, outcome, now) => repo.recordOutcome(row, owner, outcome, now),
     anyDue: async (now) => repo.anyDue(now),
     nextDue: async () => repo.nextDue(),
     prune: async (before) => repo.prune(before),

@@ -69,9 +69,8 @@ export interface TitleQuery {
   /**
    * The FTS5 query for `tasks_fts` (trigram tokenizer): the query's first and last trigrams,
    * quoted, AND-ed. It finds rows holding both, which the caller narrows to those holding `text`.
-   * Two, not every trigram: each term costs a walk through every segment of the index (about 20
-   * in a 1,000,000-task store), and the ends already narrow a workspace to a few rows (measured:
-   * "send review draft" 9.1 ms with its 15 trigrams, 2.4 ms with two). null under 3 characters:
+   * Two, not every trigram: each term costs a walk through every segment of the index, and the
+   * ends already narrow a workspace to a few rows (docs/performance.md). null under 3 characters:
    * no trigram to look up.
    */
   match: string | null;

@@ -83,12 +83,12 @@ function contract(current: () => Engine): void {
     const taken = await repo().claim('s2', 1_200, 100, 10);
     expect(taken.map((r) => [r.key, r.leaseOwner, r.uncertain])).toEqual([['a', 's2', true]]);
     // s1 comes back late: its outcome no longer counts.
-    expect(await repo().settle(first[0]!, 's1', { state: 'done' }, 1_250)).toBeUndefined();
+    expect(await repo().recordOutcome(first[0]!, 's1', { state: 'done' }, 1_250)).toBeUndefined();
     expect(await repo().byKey('a')).toMatchObject({ state: 'pending', leaseOwner: 's2' });
-    await repo().settle(first[0]!, 's1', { state: 'failed', error: 'late' }, 1_250);
-    await repo().settle(first[0]!, 's1', { state: 'retry', at: 9_999, error: 'late', uncertain: false }, 1_250);
+    await repo().recordOutcome(first[0]!, 's1', { state: 'failed', error: 'late' }, 1_250);
+    await repo().recordOutcome(first[0]!, 's1', { state: 'retry', at: 9_999, error: 'late', uncertain: false }, 1_250);
     expect(await repo().byKey('a')).toMatchObject({ state: 'pending', leaseOwner: 's2', lastError: null, nextAttemptAt: 1_000 });
-    await repo().settle(taken[0]!, 's2', { state: 'done', result: 'D1/1.0' }, 1_260);
+    await repo().recordOutcome(taken[0]!, 's2', { state: 'done', result: 'D1/1.0' }, 1_260);
     expect(await repo().byKey('a')).toMatchObject({ state: 'done', result: 'D1/1.0', leaseOwner: null, leaseUntil: null, attempts: 1, uncertain: false, updatedAt: 1_260 });
     expect(await repo().nextDue()).toBe(5_000);
   });
@@ -105,12 +105,12 @@ function contract(current: () => Engine): void {
   it('retries at the given time, keeps whether the outcome is unknown, and records why it gave up', async () => {
     await repo().add([msg('a')], 1_000);
     const [row] = await repo().claim('s1', 1_000, 100, 10);
-    expect(await repo().settle(row!, 's1', { state: 'retry', at: 1_500, error: 'request timed out', uncertain: true }, 1_010)).toBe(1_500);
+    expect(await repo().recordOutcome(row!, 's1', { state: 'retry', at: 1_500, error: 'request timed out', uncertain: true }, 1_010)).toBe(1_500);
     expect(await repo().byKey('a')).toMatchObject({ leaseOwner: null, leaseUntil: null, updatedAt: 1_010 });
     expect(await repo().claim('s1', 1_400, 100, 10)).toEqual([]);
     const [again] = await repo().claim('s1', 1_500, 100, 10);
     expect(again).toMatchObject({ attempts: 1, uncertain: true, lastError: 'request timed out' });
-    expect(await repo().settle(again!, 's1', { state: 'failed', error: 'missing_scope' }, 1_510)).toBeUndefined();
+    expect(await repo().recordOutcome(again!, 's1', { state: 'failed', error: 'missing_scope' }, 1_510)).toBeUndefined();
     expect(await repo().byKey('a')).toMatchObject({ state: 'failed', attempts: 2, lastError: 'missing_scope', leaseOwner: null });
     expect(await repo().counts()).toEqual({ pending: 0, done: 0, failed: 1 });
     expect(await repo().nextDue()).toBeUndefined();
@@ -123,10 +123,10 @@ function contract(current: () => Engine): void {
     await repo().add([home()], 1_000);
     const [row] = await repo().claim('s1', 1_000, 100, 10);
     await repo().add([home(), home()], 1_010); // two changes while the publish is under way
-    expect(await repo().settle(row!, 's1', { state: 'done' }, 1_020)).toBe(1_020);
+    expect(await repo().recordOutcome(row!, 's1', { state: 'done' }, 1_020)).toBe(1_020);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ state: 'pending', generation: 2, attempts: 0 });
     const [next] = await repo().claim('s1', 1_030, 100, 10);
-    await repo().settle(next!, 's1', { state: 'done' }, 1_040);
+    await repo().recordOutcome(next!, 's1', { state: 'done' }, 1_040);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ state: 'done', generation: 2 });
     // Written after it was sent: due again.
     await repo().add([home()], 2_000);
@@ -140,11 +140,11 @@ function contract(current: () => Engine): void {
     await repo().add([{ ...home(), notBefore: 4_000 }], 1_200);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ nextAttemptAt: 3_000 });
     const [row] = await repo().claim('s1', 3_000, 100, 10);
-    await repo().settle(row!, 's1', { state: 'retry', at: 3_500, error: 'x', uncertain: false }, 3_010);
+    await repo().recordOutcome(row!, 's1', { state: 'retry', at: 3_500, error: 'x', uncertain: false }, 3_010);
     await repo().add([home()], 3_020);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ nextAttemptAt: 3_020, attempts: 1 });
     const [again] = await repo().claim('s1', 3_020, 100, 10);
-    await repo().settle(again!, 's1', { state: 'failed', error: 'gone' }, 3_030);
+    await repo().recordOutcome(again!, 's1', { state: 'failed', error: 'gone' }, 3_030);
     await repo().add([home(100)], 3_040);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: 3_130, spacingMs: 100 });
   });
@@ -152,7 +152,7 @@ function contract(current: () => Engine): void {
   it('spacing: a burst of writes after a send is one more send, no sooner than the spacing', async () => {
     await repo().add([home(250)], 1_000);
     const [row] = await repo().claim('s1', 1_000, 100, 10);
-    await repo().settle(row!, 's1', { state: 'done' }, 1_010);
+    await repo().recordOutcome(row!, 's1', { state: 'done' }, 1_010);
     for (let at = 1_020; at < 1_200; at += 10) await repo().add([home(250)], at);
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ state: 'pending', nextAttemptAt: 1_260 });
     expect(await repo().anyDue(1_200)).toBe(false);
@@ -161,13 +161,13 @@ function contract(current: () => Engine): void {
     expect(await repo().claim('s1', 1_260, 100, 10)).toHaveLength(1);
   });
 
-  it('records a round of ended attempts and leases the next rows in one transaction, saying when a settled row is due again', async () => {
+  it('records a round of ended attempts and leases the next rows in one transaction, saying when a recorded row is due again', async () => {
     await repo().add([msg('a'), msg('b'), home(250)], 1_000);
     const rows = await repo().claim('s1', 1_000, 100, 10);
     expect(rows.map((r) => r.key)).toEqual(['a', 'b', 'home:T1:U1']);
     await repo().add([msg('c'), home(250)], 1_010); // a new row, and the Home written again while it is sent
     const byKey = (k: string) => rows.find((r) => r.key === k)!;
-    const round = await repo().settleAndClaim(
+    const round = await repo().recordOutcomesAndClaim(
       [
         { row: byKey('a'), outcome: { state: 'done', result: 'D1/1.0' } },
         { row: byKey('b'), outcome: { state: 'retry', at: 1_900, error: 'ratelimited', uncertain: false } },
@@ -184,11 +184,11 @@ function contract(current: () => Engine): void {
     expect(await repo().byKey('b')).toMatchObject({ state: 'pending', nextAttemptAt: 1_900, lastError: 'ratelimited', leaseOwner: null });
     expect(await repo().byKey('home:T1:U1')).toMatchObject({ state: 'pending', generation: 1, nextAttemptAt: 1_270 });
     // Nothing ended and no free slot: nothing leased.
-    expect(await repo().settleAndClaim([], 's1', 2_000, 100, 0)).toEqual({ rows: [], dueAgain: undefined });
+    expect(await repo().recordOutcomesAndClaim([], 's1', 2_000, 100, 0)).toEqual({ rows: [], dueAgain: undefined });
     expect((await repo().byKey('b'))?.leaseOwner).toBeNull();
     // Only failures and done: nothing due again.
     const [b] = await repo().claim('s1', 2_000, 100, 10);
-    expect(await repo().settleAndClaim([{ row: b!, outcome: { state: 'failed', error: 'x' } }], 's1', 2_010, 100, 10)).toMatchObject({ dueAgain: undefined });
+    expect(await repo().recordOutcomesAndClaim([{ row: b!, outcome: { state: 'failed', error: 'x' } }], 's1', 2_010, 100, 10)).toMatchObject({ dueAgain: undefined });
   });
 
   it('says when to look next: the first free due row or the first lease to run out', async () => {
@@ -233,16 +233,16 @@ function contract(current: () => Engine): void {
     expect(await repo().hasPending('T2', 'home')).toBe(true);
     const rows = await repo().claim('s1', 1_000, 100, 10);
     expect(await repo().hasPending('T1', 'message')).toBe(true); // being sent still counts
-    await repo().settle(rows.find((r) => r.key === 'a')!, 's1', { state: 'done' }, 1_010);
+    await repo().recordOutcome(rows.find((r) => r.key === 'a')!, 's1', { state: 'done' }, 1_010);
     expect(await repo().hasPending('T1', 'message')).toBe(false);
   });
 
   it('prunes rows sent or given up long ago, never pending ones', async () => {
     await repo().add([msg('old'), msg('failed'), msg('waiting')], 1_000);
     const rows = await repo().claim('s1', 1_000, 100, 10);
-    await repo().settle(rows.find((r) => r.key === 'old')!, 's1', { state: 'done' }, 1_100);
-    await repo().settle(rows.find((r) => r.key === 'failed')!, 's1', { state: 'failed', error: 'x' }, 1_100);
-    await repo().settle(rows.find((r) => r.key === 'waiting')!, 's1', { state: 'retry', at: 9_000, error: 'x', uncertain: false }, 1_100);
+    await repo().recordOutcome(rows.find((r) => r.key === 'old')!, 's1', { state: 'done' }, 1_100);
+    await repo().recordOutcome(rows.find((r) => r.key === 'failed')!, 's1', { state: 'failed', error: 'x' }, 1_100);
+    await repo().recordOutcome(rows.find((r) => r.key === 'waiting')!, 's1', { state: 'retry', at: 9_000, error: 'x', uncertain: false }, 1_100);
     expect(await repo().prune(1_050)).toBe(0);
     expect(await repo().prune(1_100)).toBe(2);
     expect((await repo().all()).map((r) => r.key)).toEqual(['waiting']);
@@ -268,10 +268,10 @@ describePostgres('outbox store on PostgreSQL', () => {
   contract(() => engine);
 
   describe('what PostgreSQL text cannot hold', () => {
-    it('drops NUL, which PostgreSQL text cannot hold, from an error or result instead of failing the settle', async () => {
+    it('drops NUL, which PostgreSQL text cannot hold, from an error or result instead of failing to record the outcome', async () => {
       await engine.repo.add([msg('a'), msg('b')], 1_000);
       const [a, b] = await engine.repo.claim('s1', 1_000, 100, 10);
-      const round = await engine.repo.settleAndClaim(
+      const round = await engine.repo.recordOutcomesAndClaim(
         [
           { row: a!, outcome: { state: 'failed', error: 'invalid_blocks: \u0000 in text' } },
           { row: b!, outcome: { state: 'done', result: 'D1/\u00001.0' } },
@@ -334,7 +334,7 @@ describePostgres('outbox store on PostgreSQL', () => {
           ['home:T1:U1', 'instance-1', true],
         ]);
         // The first instance comes back: done, retried or failed, none of it counts.
-        const late = await one!.settleAndClaim(
+        const late = await one!.recordOutcomesAndClaim(
           [
             { row: mine[0]!, outcome: { state: 'done', result: 'D1/1.0' } },
             { row: mine[1]!, outcome: { state: 'failed', error: 'late' } },
@@ -345,12 +345,12 @@ describePostgres('outbox store on PostgreSQL', () => {
           10,
         );
         expect(late).toEqual({ rows: [], dueAgain: undefined });
-        expect(await one!.settle(mine[0]!, 'instance-0', { state: 'retry', at: 5_000, error: 'late', uncertain: false }, 1_150)).toBe(5_000);
+        expect(await one!.recordOutcome(mine[0]!, 'instance-0', { state: 'retry', at: 5_000, error: 'late', uncertain: false }, 1_150)).toBe(5_000);
         expect((await engine.repo.all()).map((r) => [r.key, r.state, r.leaseOwner, r.result, r.lastError, r.nextAttemptAt])).toEqual([
           ['a', 'pending', 'instance-1', null, null, 1_000],
           ['home:T1:U1', 'pending', 'instance-1', null, null, 1_000],
         ]);
-        await two!.settleAndClaim(taken.map((row) => ({ row, outcome: { state: 'done' as const } })), 'instance-1', 1_160, 100, 10);
+        await two!.recordOutcomesAndClaim(taken.map((row) => ({ row, outcome: { state: 'done' as const } })), 'instance-1', 1_160, 100, 10);
         expect(await engine.repo.counts()).toEqual({ pending: 0, done: 2, failed: 0 });
       } finally {
         await Promise.all(pools.map((p) => p.end()));
@@ -377,7 +377,7 @@ describePostgres('outbox store on PostgreSQL', () => {
         await writeEffectsPg(tx, [homeOf('U2')], 1_010);
       });
       await firstWritten;
-      const round = new PgOutboxRepository(pgDatabase(database.pool)).settleAndClaim(
+      const round = new PgOutboxRepository(pgDatabase(database.pool)).recordOutcomesAndClaim(
         rows.map((row) => ({ row, outcome: { state: 'done' as const } })),
         's1',
         1_020,
@@ -400,7 +400,7 @@ describePostgres('outbox store on PostgreSQL', () => {
       const homeOf = (user: string): Effect => ({ key: `home:T1:${user}`, teamId: 'T1', kind: 'home', target: user, coalesce: true });
       await engine.repo.add([homeOf('U1'), homeOf('U2')], 1_000);
       const rows = await engine.repo.claim('s1', 1_000, 100, 10);
-      await engine.repo.settleAndClaim(rows.map((row) => ({ row, outcome: { state: 'done' as const } })), 's1', 1_010, 100, 0);
+      await engine.repo.recordOutcomesAndClaim(rows.map((row) => ({ row, outcome: { state: 'done' as const } })), 's1', 1_010, 100, 0);
       let goOn!: () => void;
       let wrote!: () => void;
       const written = new Promise<void>((r) => (wrote = r));
@@ -439,7 +439,7 @@ describePostgres('outbox store on PostgreSQL', () => {
         const sender = async (repo: PgOutboxRepository, owner: string) => {
           let held: Awaited<ReturnType<PgOutboxRepository['claim']>> = [];
           for (let n = 1; ; n++) {
-            const round = await repo.settleAndClaim(held.map((row) => ({ row, outcome: { state: 'done' as const } })), owner, tick(), 60_000, 4);
+            const round = await repo.recordOutcomesAndClaim(held.map((row) => ({ row, outcome: { state: 'done' as const } })), owner, tick(), 60_000, 4);
             held = round.rows;
             if (n % 10 === 0) await repo.prune(t - 5);
             if (held.length === 0 && !writing && !(await repo.anyDue(tick()))) return;

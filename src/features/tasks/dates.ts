@@ -53,8 +53,7 @@ export function parseDueDate(text: string, ctx: { now: number; timeZone: string 
   return { ok: true, date: isoDate(year, month, day) };
 }
 
-// Building an Intl.DateTimeFormat costs far more than using one (it dominated `/task list` in
-// the benchmark profile): build each once and reuse it.
+// Building an Intl.DateTimeFormat costs far more than using one: build each once and reuse it.
 const DUE_DATE_FORMAT = new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
 
 /** Human form of a due date for messages: "Fri, Mar 14, 2025". */

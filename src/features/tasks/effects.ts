@@ -45,7 +45,7 @@ export function externalTaskId(id: number): string {
 }
 
 /** The user id to tell what did not reach Slack: the person who acted; undefined for the app itself (a workflow step). */
-type Teller = string | undefined;
+type FailureNoticeRecipient = string | undefined;
 
 /**
  * The effects of each task change: each method returns the rows to write in the change's
@@ -53,7 +53,7 @@ type Teller = string | undefined;
  * condition the writer checks there (`Effect.onlyIf`).
  */
 export class TaskEffects {
-  created(task: TaskRow, now: number, opts: { tell?: Teller; thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Effect[] {
+  created(task: TaskRow, now: number, opts: { tell?: FailureNoticeRecipient; thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Effect[] {
     const label = taskLabel(task);
     const notify = (text: string): Notify | undefined => (opts.tell ? { userId: opts.tell, text: `${label} was saved, but ${text}` } : undefined);
     const effects: Effect[] = [cardEffect(task, task.assigneeId, 'assignee_dm', 'assigned', task.creatorId, `task:${task.id}:card:assignee`, notify(`I couldn’t send ${mention(task.assigneeId)} the task in a DM.`))];
@@ -86,7 +86,7 @@ export class TaskEffects {
   }
 
   /** `tell`: the person who completed it, told if its cards could not be updated. */
-  completed(task: TaskRow, now: number, tell?: Teller): Effect[] {
+  completed(task: TaskRow, now: number, tell?: FailureNoticeRecipient): Effect[] {
     const effects: Effect[] = this.refresh(task, tell ? { userId: tell, text: `${taskLabel(task)} is completed, but I couldn’t update its card; it may still show the buttons.` } : undefined);
     if (task.functionExecutionId && (task.stepState === 'waiting' || task.stepState === 'completing')) effects.push(this.step(task));
     if (task.completedBy !== task.creatorId && task.origin !== 'workflow') {

@@ -3,7 +3,7 @@ import type { TaskRow } from '../../store/schema.js';
 
 /**
  * Who may see a task. One rule for every surface: lists and search apply it in SQL
- * (`visibleTo` in store/tasks.ts, `VISIBLE` in store/dashboard.ts), single tasks through
+ * (`visibleTo` in store/taskReads.ts, `VISIBLE` in store/dashboard.ts), single tasks through
  * TaskService.get/find, which call `maySee`. A task one may not see behaves as missing.
  */
 

@@ -19,7 +19,7 @@ import { outbox } from './schema.js';
  * Rows are written in key order within each statement, and the kinds that coalesce are never
  * written once, so every change takes the rows' locks in one global order (two changes may owe
  * the same Homes in opposite orders: the second waits for the first instead of deadlocking).
- * `PgOutboxRepository.settleAndClaim` locks the rows it settles in key order too.
+ * `PgOutboxRepository.recordOutcomesAndClaim` locks the rows whose outcomes it records in key order too.
  */
 export async function writeEffectsPg(tx: PgQueries, effects: readonly Effect[], now: number): Promise<void> {
   const once = new Map<string, { e: Effect; times: number }>();
@@ -70,7 +70,7 @@ function insertEffects(effects: { e: Effect; times: number }[], now: number, onC
  *   leases them (owner, expiry) in the same transaction: a row another sender is claiming at that
  *   moment is skipped, not waited for, and never leased twice; a row whose lease ran out is due
  *   again, taken over and marked uncertain, as on SQLite;
- * - a settle is one conditional UPDATE on the row's owner (and, for done, its generation), so the
+ * - recording an outcome is one conditional UPDATE on the row's owner (and, for done, its generation), so the
  *   outcome of a sender whose lease was taken over no longer counts; PostgreSQL evaluates the
  *   condition again on the row a concurrent claim left.
  */
@@ -87,12 +87,12 @@ export class PgOutboxRepository implements OutboxStore {
   }
 
   /**
-   * One transaction: the ended attempts recorded, then the next rows leased. The rows to settle
+   * One transaction: the ended attempts recorded, then the next rows leased. The rows to record
    * are locked first in key order, the order `writeEffectsPg` writes effects in: a change writing
    * two of them again meanwhile queues behind the round (or the round behind it) instead of each
    * holding the row the other needs. The claim that follows skips locked rows and never waits.
    */
-  async settleAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): Promise<{ rows: OutboxRow[]; dueAgain: number | undefined }> {
+  async recordOutcomesAndClaim(ended: readonly Ended[], owner: string, now: number, leaseMs: number, limit: number): Promise<{ rows: OutboxRow[]; dueAgain: number | undefined }> {
     return this.db.transaction(async (tx) => {
       if (ended.length > 1) {
         await tx
@@ -110,15 +110,15 @@ export class PgOutboxRepository implements OutboxStore {
       }
       let dueAgain: number | undefined;
       for (const e of ended) {
-        const at = await settleIn(tx, e.row, owner, e.outcome, now);
+        const at = await recordOutcomeIn(tx, e.row, owner, e.outcome, now);
         if (at !== undefined && (dueAgain === undefined || at < dueAgain)) dueAgain = at;
       }
       return { rows: limit > 0 ? await claimIn(tx, owner, now, leaseMs, limit) : [], dueAgain };
     });
   }
 
-  async settle(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined> {
-    return settleIn(this.db, row, owner, outcome, now);
+  async recordOutcome(row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined> {
+    return recordOutcomeIn(this.db, row, owner, outcome, now);
   }
 
   async anyDue(now: number): Promise<boolean> {
@@ -226,16 +226,16 @@ async function claimIn(tx: PgQueries, owner: string, now: number, leaseMs: numbe
   return rows.sort((a, b) => a.id - b.id);
 }
 
-/** ../outbox.ts `settle`, in the caller's transaction (or on its own). */
-async function settleIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined> {
+/** ../outbox.ts `recordOutcome`, in the caller's transaction (or on its own). */
+async function recordOutcomeIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' | 'attempts'>, owner: string, outcome: SendOutcome, now: number): Promise<number | undefined> {
   const mine = and(eq(outbox.id, row.id), eq(outbox.leaseOwner, owner));
-  const release = { leaseOwner: null, leaseUntil: null, updatedAt: now };
+  const leaseReleased = { leaseOwner: null, leaseUntil: null, updatedAt: now };
   if (outcome.state === 'done') {
     const same = sql`${outbox.generation} = ${row.generation}`;
-    const [after] = await tx
+    const [updated] = await tx
       .update(outbox)
       .set({
-        ...release,
+        ...leaseReleased,
         state: sql`CASE WHEN ${same} THEN 'done' ELSE 'pending' END`,
         attempts: sql`CASE WHEN ${same} THEN ${outbox.attempts} + 1 ELSE 0 END`,
         // Written again meanwhile: the newest state goes out next, `spacing_ms` after this send.
@@ -246,17 +246,17 @@ async function settleIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' 
       })
       .where(mine)
       .returning({ state: outbox.state, at: outbox.nextAttemptAt });
-    return after?.state === 'pending' ? after.at : undefined;
+    return updated?.state === 'pending' ? updated.at : undefined;
   } else if (outcome.state === 'retry') {
     await tx
       .update(outbox)
-      .set({ ...release, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: storable(outcome.error), uncertain: outcome.uncertain })
+      .set({ ...leaseReleased, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: storable(outcome.error), uncertain: outcome.uncertain })
       .where(mine);
     return outcome.at;
   } else {
     await tx
       .update(outbox)
-      .set({ ...release, state: 'failed', attempts: row.attempts + 1, lastError: storable(outcome.error) })
+      .set({ ...leaseReleased, state: 'failed', attempts: row.attempts + 1, lastError: storable(outcome.error) })
       .where(mine);
     return undefined;
   }
@@ -264,6 +264,6 @@ async function settleIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'generation' 
 
 /**
  * PostgreSQL text cannot hold NUL, which an error message quoting what Slack or a person sent
- * might carry: dropped, so the settle is recorded instead of failing the sender's whole round.
+ * might carry: dropped, so the outcome is recorded instead of failing the sender's whole round.
  */
 const storable = (text: string): string => text.replaceAll('\0', '');

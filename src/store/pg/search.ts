@@ -37,7 +37,7 @@ const MAX_KEYS = 8;
 export type SearchReader = TaskReader & { teamId: string };
 
 /**
- * The visibility rule (`visibleTo` in ../tasks.ts) on the PostgreSQL schema: the reader's own
+ * The visibility rule (`visibleTo` in ../taskReads.ts) on the PostgreSQL schema: the reader's own
  * tasks (creator or assignee), and for a member also every task not private.
  */
 export function visibleToPg(reader: TaskReader): SQL {
