@@ -89,19 +89,14 @@ export interface TaskSearchHit {
   status: TaskStatus;
 }
 
-const TASK = {
-  id: tasks.id,
-  number: tasks.number,
-  title: tasks.title,
-  status: tasks.status,
-  priority: tasks.priority,
-  assigneeId: tasks.assigneeId,
-  creatorId: tasks.creatorId,
-  dueDate: tasks.dueDate,
-  completedBy: tasks.completedBy,
-  completedAt: tasks.completedAt,
-};
+/** The columns a Home row shows, picked from either engine's `tasks` table. */
+const DASHBOARD_TASK_FIELDS = ['id', 'number', 'title', 'status', 'priority', 'assigneeId', 'creatorId', 'dueDate', 'completedBy', 'completedAt'] as const;
+type DashboardTaskField = (typeof DASHBOARD_TASK_FIELDS)[number];
+export function dashboardTaskColumns<T extends Record<DashboardTaskField, unknown>>(table: T): Pick<T, DashboardTaskField> {
+  return Object.fromEntries(DASHBOARD_TASK_FIELDS.map((f) => [f, table[f]])) as Pick<T, DashboardTaskField>;
+}
 
+const TASK = dashboardTaskColumns(tasks);
 const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
 
 /**

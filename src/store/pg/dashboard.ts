@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gte, sql, type SQL } from 'drizzle-orm';
-import type { Dashboard, DashboardApproval, DashboardQuery, DashboardTask, TaskSearchHit } from '../dashboard.js';
+import { dashboardTaskColumns, type Dashboard, type DashboardApproval, type DashboardQuery, type DashboardTask, type TaskSearchHit } from '../dashboard.js';
 import type { DashboardStore } from '../dashboardStore.js';
 import type { PgDb, PgTx } from './db.js';
 import { approvalApprovers, approvals, tasks } from './schema.js';
@@ -28,18 +28,7 @@ import { searchTasksPg, visibleToPg } from './search.js';
  * sorts all of the user's undated open tasks.
  */
 
-const TASK = {
-  id: tasks.id,
-  number: tasks.number,
-  title: tasks.title,
-  status: tasks.status,
-  priority: tasks.priority,
-  assigneeId: tasks.assigneeId,
-  creatorId: tasks.creatorId,
-  dueDate: tasks.dueDate,
-  completedBy: tasks.completedBy,
-  completedAt: tasks.completedAt,
-};
+const TASK = dashboardTaskColumns(tasks);
 
 const APPROVAL = {
   id: approvals.id,
