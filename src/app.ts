@@ -16,6 +16,7 @@ import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
+import { teamIdOf } from './slack/values.js';
 import { guardRequests } from './slack/requestGuard.js';
 import { DEFAULT_HTTP_LIMITS, limitConnections, serverOptions, type HttpLimits } from './slack/httpLimits.js';
 import { UserDirectory } from './slack/users.js';
@@ -183,7 +184,7 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
     // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
     // never read by the listener) is left out.
     const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
-    const claim = await stores.deliveries.claim(b.team_id ?? '', key, JSON.stringify(kept));
+    const claim = await stores.deliveries.claim(teamIdOf(b), key, JSON.stringify(kept));
     if (claim === 'duplicate') {
       reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
       return;
@@ -299,8 +300,6 @@ function botIdentity(client: WebClient, botToken: string) {
 export function describePayload(body: unknown): string {
   const b = body as {
     type?: string;
-    team?: { id?: string };
-    team_id?: string;
     command?: string;
     callback_id?: string;
     view?: { callback_id?: string };
@@ -310,7 +309,7 @@ export function describePayload(body: unknown): string {
   };
   const kind = b.command ? 'slash_command' : (b.type ?? 'unknown');
   const id = b.command ?? b.actions?.[0]?.action_id ?? b.action_id ?? b.view?.callback_id ?? b.callback_id ?? b.event?.type ?? '';
-  return `${kind} ${id} (team ${b.team?.id ?? b.team_id ?? '?'})`.replace(/\s+/g, ' ');
+  return `${kind} ${id} (team ${teamIdOf(b) || '?'})`.replace(/\s+/g, ' ');
 }
 
 /**

@@ -4,8 +4,9 @@ import { describeError } from '../../runtime.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
 import type { Services } from '../../services.js';
 import { ACTION, FUNCTION, SHORTCUT, VIEW } from '../../slack/ids.js';
-import { rowIdOf, viewInput } from '../../slack/values.js';
+import { rowIdOf, teamIdOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { openModal, triggerOf, type ModalTrigger } from '../../slack/modals.js';
 import { noticeModal } from '../../slack/views.js';
 import type { Approval, DecisionOutcome } from '../../store/approvals.js';
 import { ApprovalClosedError, ApprovalService, MAX_APPROVERS, parseApprovalRequest } from './service.js';
@@ -34,7 +35,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
     FUNCTION.requestApproval,
     async ({ event, body, client, ack }) => {
       await approvals.requestFromWorkflow({
-        teamId: body.team_id,
+        teamId: teamIdOf(body),
         functionExecutionId: event.function_execution_id,
         workflowExecutionId: event.workflow_execution_id,
         inputs: event.inputs as Record<string, unknown>,
@@ -58,7 +59,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   });
 
   reg.view<ViewSubmitAction>(VIEW.requestApproval, async ({ ack, body, view }) => {
-    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
     const values = view.state.values;
     const request = {
@@ -93,7 +94,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   });
 
   const openDecisionModal = (outcome: DecisionOutcome) =>
-    async function openModal({ ack, body, action, respond }: DecisionClickArgs): Promise<void> {
+    async function openDecisionForm({ ack, body, action, respond }: DecisionClickArgs): Promise<void> {
       await ack();
       const click = clickOf(body, action);
       let approval: Approval;
@@ -105,7 +106,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
       }
       const view = outcome === 'rejected' ? rejectReasonModal(approval) : approveCommentModal(approval);
       try {
-        await openView(svc, click, view);
+        await openModal(svc.client, click, view);
       } catch (err) {
         svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not open the ${outcome} form for ${click.userId}: ${describeError(err)}`);
         await tell(svc, click, couldNotOpenText('the form', err), body.response_url ? respond : undefined);
@@ -117,7 +118,7 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   const submitDecision = (outcome: DecisionOutcome) =>
     async function submit({ ack, body, view }: DecisionSubmitArgs): Promise<void> {
       const input = outcome === 'rejected' ? INPUT.reason : INPUT.comment;
-      const teamId = body.team?.id ?? body.user.team_id ?? body.view.team_id;
+      const teamId = teamIdOf(body);
       const userId = body.user.id;
       const approvalId = decodeMeta(view.private_metadata)?.approvalId ?? Number.NaN;
       const comment = viewInput(view.state.values, input.block, input.action).text() ?? '';
@@ -147,11 +148,8 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
  * Opens the Request approval form (the shortcut; the App Home's header button may use it too).
  * Throws what views.open throws, e.g. `expired_trigger_id`.
  */
-export async function openRequestApprovalModal(svc: Services, trigger: { triggerId?: string; interactivityPointer?: string }): Promise<void> {
-  const view = requestApprovalModal(MAX_APPROVERS);
-  if (trigger.triggerId) await svc.client.views.open({ trigger_id: trigger.triggerId, view });
-  else if (trigger.interactivityPointer) await svc.client.views.open({ interactivity_pointer: trigger.interactivityPointer, view });
-  else throw new Error('openRequestApprovalModal needs a trigger id or an interactivity pointer');
+export async function openRequestApprovalModal(svc: Services, trigger: ModalTrigger): Promise<void> {
+  await openModal(svc.client, trigger, requestApprovalModal(MAX_APPROVERS));
 }
 
 /** parseApprovalRequest's fields (approvers, title, details) keyed by the form's block ids. */
@@ -175,10 +173,6 @@ async function dm(svc: Services, userId: string, text: string): Promise<void> {
   }
 }
 
-type ClickBody = BlockAction<ButtonAction> & {
-  /** Present on clicks of messages posted with a workflow token (no trigger_id then). */
-  interactivity?: { interactivity_pointer?: string };
-};
 interface DecisionClickArgs {
   ack: () => Promise<void>;
   body: BlockAction<ButtonAction>;
@@ -192,34 +186,24 @@ interface DecisionSubmitArgs {
 }
 
 /** What a click on an approval button tells us, whatever surface it came from (DM, App Home). */
-interface Click {
+interface Click extends ModalTrigger {
   teamId: string;
   userId: string;
   approvalId: number;
   /** The channel of the clicked message; absent for clicks in a view (App Home, modal). */
   channelId: string | undefined;
-  triggerId: string | undefined;
-  interactivityPointer: string | undefined;
 }
 
-function clickOf(body: ClickBody, action: ButtonAction): Click {
+function clickOf(body: BlockAction<ButtonAction>, action: ButtonAction): Click {
   const container = body.container as { channel_id?: unknown };
   const channelId = body.channel?.id ?? (typeof container.channel_id === 'string' ? container.channel_id : undefined);
   return {
-    teamId: body.team?.id ?? body.user.team_id ?? '',
+    teamId: teamIdOf(body),
     userId: body.user.id,
     approvalId: rowIdOf(action.value) ?? Number.NaN,
     channelId,
-    // Function-bound clicks carry no trigger_id, but an interactivity pointer that opens modals as well.
-    triggerId: body.trigger_id || undefined,
-    interactivityPointer: body.interactivity?.interactivity_pointer || undefined,
+    ...triggerOf(body),
   };
-}
-
-async function openView(svc: Services, click: Click, view: ReturnType<typeof noticeModal>): Promise<void> {
-  if (click.triggerId) await svc.client.views.open({ trigger_id: click.triggerId, view });
-  else if (click.interactivityPointer) await svc.client.views.open({ interactivity_pointer: click.interactivityPointer, view });
-  else throw new Error('the click carries neither trigger_id nor interactivity_pointer');
 }
 
 /**
@@ -230,7 +214,7 @@ async function tell(svc: Services, click: Click, text: string, respond: RespondF
   try {
     if (respond) await respond({ response_type: 'ephemeral', replace_original: false, text });
     else if (click.channelId) await svc.client.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
-    else await openView(svc, click, noticeModal('Tasklane', text));
+    else await openModal(svc.client, click, noticeModal('Tasklane', text));
   } catch (err) {
     svc.logger.warn(`approval ${click.approvalId} (team ${click.teamId}): could not tell ${click.userId} the outcome of their click: ${describeError(err)}`);
   }

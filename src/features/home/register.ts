@@ -13,8 +13,9 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, EVENT, VIEW } from '../../slack/ids.js';
 import { LIMIT } from '../../slack/mrkdwn.js';
-import { rowIdOf, selectedOptionValue, stringOf, viewInput } from '../../slack/values.js';
+import { rowIdOf, selectedOptionValue, stringOf, teamIdOf, viewInput } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
+import { openModal } from '../../slack/modals.js';
 import { noticeModal } from '../../slack/views.js';
 import { isHomeFilter, type HomePrefs } from '../../store/homeState.js';
 import { openRequestApprovalModal } from '../approvals/register.js';
@@ -54,10 +55,10 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
     svc.outbox.kick();
   };
 
-  reg.event(EVENT.appHomeOpened, async ({ event, body, context }) => {
+  reg.event(EVENT.appHomeOpened, async ({ event, body }) => {
     // Slack sends this event for the Messages tab too; only the Home tab is ours to draw.
     if (event.tab !== 'home') return;
-    const teamId = context.teamId ?? body.team_id;
+    const teamId = teamIdOf(body);
     await republish(teamId, event.user);
   });
 
@@ -111,7 +112,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   // the user may see only; whether they are a guest is asked of Slack within a bounded wait.
   reg.options(ACTION.homeSearch, async ({ ack, body }) => {
     const b = body as BlockSuggestion;
-    const teamId = b.team?.id ?? b.user.team_id ?? '';
+    const teamId = teamIdOf(b);
     const reader = teamId === '' ? undefined : await tasks.viewer({ teamId, userId: b.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS });
     const hits = reader ? await dashboard.searchTasks(reader, b.value.slice(0, 200), LIMIT.staticOptions) : [];
     await ack({ options: searchOptions(hits) });
@@ -158,7 +159,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
           if (click.triggerId) await openTaskForm(svc, tasks, choice.verb, { ...actorOf(click), taskId: choice.taskId, triggerId: click.triggerId });
           return;
         case 'reassign':
-          await openModal(svc, click, reassignModal(await tasks.get(actorOf(click), ref)));
+          await openModalFor(svc, click, reassignModal(await tasks.get(actorOf(click), ref)));
           return;
       }
     } catch (err) {
@@ -168,7 +169,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
 
   reg.view<ViewSubmitAction>(VIEW.reassignTask, async ({ ack, body, view }) => {
     // Answered in the ack: a guest lookup (rarely needed: only the assignee or creator may reassign) is bounded.
-    const actor = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
+    const actor = { teamId: teamIdOf(body), userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     const taskId = decodeTaskMeta(view.private_metadata)?.taskId;
     const assigneeId = viewInput(view.state.values, REASSIGN_INPUT.block, REASSIGN_INPUT.action).selectedUser() || undefined;
     if (!assigneeId) {
@@ -214,7 +215,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   async function explain(click: Click, err: unknown, what: string): Promise<void> {
     if (err instanceof DomainError) svc.logger.info(`home: ${click.userId} (team ${click.teamId}) ${what}: ${err.message}`);
     else svc.logger.error(`home: ${click.userId} (team ${click.teamId}) ${what} failed: ${describeError(err)}`);
-    await openModal(svc, click, noticeModal('Tasklane', userMessageFor(err)));
+    await openModalFor(svc, click, noticeModal('Tasklane', userMessageFor(err)));
   }
 
 }
@@ -226,15 +227,15 @@ interface Click {
 }
 
 function clickOf(body: BlockAction): Click {
-  return { teamId: body.team?.id ?? body.user.team_id ?? '', userId: body.user.id, triggerId: body.trigger_id || undefined };
+  return { teamId: teamIdOf(body), userId: body.user.id, triggerId: body.trigger_id || undefined };
 }
 
 const actorOf = (click: Click) => ({ teamId: click.teamId, userId: click.userId });
 
-async function openModal(svc: Services, click: Click, view: types.ModalView): Promise<void> {
+async function openModalFor(svc: Services, click: Click, view: types.ModalView): Promise<void> {
   if (!click.triggerId) return;
   try {
-    await svc.client.views.open({ trigger_id: click.triggerId, view });
+    await openModal(svc.client, click, view);
   } catch (err) {
     svc.logger.warn(`home: could not open a modal for ${click.userId} (team ${click.teamId}): ${describeError(err)}`);
   }

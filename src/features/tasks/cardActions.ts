@@ -5,8 +5,9 @@ import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION } from '../../slack/ids.js';
-import { rowIdOf } from '../../slack/values.js';
+import { rowIdOf, teamIdOf } from '../../slack/values.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
+import { triggerOf } from '../../slack/modals.js';
 import { openTaskDetails } from './details.js';
 import type { TaskService } from './service.js';
 
@@ -16,9 +17,9 @@ import type { TaskService } from './service.js';
  * The card itself is updated in place by the service once the change is stored.
  */
 export function registerTaskCardActions(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  reg.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, context, respond, client }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, respond, client }) => {
     await ack();
-    const teamId = context.teamId ?? body.team?.id ?? '';
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
     const id = taskIdOf(action.value);
     const note = ephemeralNote(client, body, respond);
@@ -31,16 +32,15 @@ export function registerTaskCardActions(reg: ListenerRegistry, svc: Services, ta
     }
   });
 
-  reg.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client, respond }) => {
+  reg.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, client, respond }) => {
     await ack();
-    const teamId = context.teamId ?? body.team?.id ?? '';
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
     const id = taskIdOf(action.value);
     if (id === undefined) return;
-    // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
-    const pointer = (body as { interactivity?: { interactivity_pointer?: string } }).interactivity?.interactivity_pointer;
     try {
-      await openTaskDetails(svc, tasks, { teamId, userId, taskId: id, triggerId: body.trigger_id || undefined, interactivityPointer: pointer });
+      // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
+      await openTaskDetails(svc, tasks, { teamId, userId, taskId: id, ...triggerOf(body) });
     } catch (err) {
       svc.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
       await ephemeralNote(client, body, respond)(couldNotOpenText('the task’s details', err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));

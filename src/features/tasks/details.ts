@@ -5,8 +5,9 @@ import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
-import { rowIdOf, stringOf, viewInput } from '../../slack/values.js';
+import { rowIdOf, stringOf, teamIdOf, viewInput } from '../../slack/values.js';
 import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
+import { openModal, triggerArgument, type ModalTrigger } from '../../slack/modals.js';
 import { noticeModal } from '../../slack/views.js';
 import { todayIn } from './dates.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
@@ -47,13 +48,10 @@ interface ViewRef {
   hash?: string;
 }
 
-export interface OpenTaskDetailsRequest {
+export interface OpenTaskDetailsRequest extends ModalTrigger {
   teamId: string;
   userId: string;
   taskId: number;
-  /** from the click; a function-bound click has an interactivity pointer instead */
-  triggerId?: string;
-  interactivityPointer?: string;
   /**
    * The modal the click came from, if it came from one (`body.view`): the details are pushed on
    * top of it, or replace it when the stack is already full. Absent: opened as a new stack.
@@ -67,11 +65,10 @@ export interface OpenTaskDetailsRequest {
  * Throws what Slack throws (an expired trigger id, …); see `couldNotOpenText`.
  */
 export async function openTaskDetails(svc: Services, tasks: TaskService, req: OpenTaskDetailsRequest): Promise<void> {
-  const trigger = req.triggerId ? { trigger_id: req.triggerId } : req.interactivityPointer ? { interactivity_pointer: req.interactivityPointer } : undefined;
+  const trigger = triggerArgument(req);
   if (!req.from) {
     if (!trigger) throw new Error('openTaskDetails needs a trigger id or an interactivity pointer');
-    const view = await renderDetails(svc, tasks, req, req.taskId, { depth: 1 });
-    await svc.client.views.open({ ...trigger, view } as Parameters<Services['client']['views']['open']>[0]);
+    await openModal(svc.client, req, await renderDetails(svc, tasks, req, req.taskId, { depth: 1 }));
     return;
   }
   const below = stackDepth(req.from);
@@ -103,7 +100,7 @@ export async function openTaskForm(
     warmUser(svc, req.userId);
   }
   const view = verb === 'edit' ? editTaskModal(task, meta) : deleteTaskConfirmModal(task, meta);
-  await svc.client.views.open({ trigger_id: req.triggerId, view });
+  await openModal(svc.client, req, view);
 }
 
 /**
@@ -224,7 +221,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
     const view = body.view;
     const taskId = taskIdOf(action.value) ?? decodeStackMeta(view?.private_metadata)?.taskId;
     if (!view || taskId === undefined) return undefined;
-    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
+    const who: Who = { teamId: teamIdOf(body), userId: body.user.id };
     return { view, taskId, who, depth: stackDepth(view), triggerId: body.trigger_id || undefined };
   };
 
@@ -284,7 +281,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
   const submissionOf = (body: ViewSubmitAction, view: ViewOutput) => {
     const meta = decodeStackMeta(view.private_metadata);
     // Answered in the ack: whether the user is a guest is asked of Slack within a bounded wait.
-    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
+    const who: Who = { teamId: teamIdOf(body), userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
     // Pushed on the details view: Slack names it previous_view_id; the metadata says the same.
     const parentId = meta?.parentId ? (stringOf(view.previous_view_id) ?? meta.parentId) : undefined;
     const parent: ViewRef | undefined = parentId && meta ? { id: parentId, ...(parentId === meta.parentId && meta.parentHash ? { hash: meta.parentHash } : {}) } : undefined;

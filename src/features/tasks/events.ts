@@ -2,6 +2,7 @@ import { AlreadyDoneError, NotAllowedError, NotFoundError, userMessageFor } from
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { EVENT } from '../../slack/ids.js';
+import { teamIdOf } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { messageEffect } from '../../outbox/kinds.js';
 import { effectKeyOf } from '../../outbox/sender.js';
@@ -17,7 +18,7 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
   /** ✅ on a card (found by channel + ts) completes the task when the reactor may; others get a quiet note. */
   reg.event(EVENT.reactionAdded, async ({ event, body, context, client }) => {
     if (event.reaction !== COMPLETE_REACTION || event.item.type !== 'message') return;
-    const teamId = context.teamId ?? body.team_id;
+    const teamId = teamIdOf(body);
     const actor = { teamId, userId: event.user };
     // A task the reactor may not see is as missing as a deleted one: nothing happens, no note.
     const task =
@@ -60,9 +61,9 @@ export function registerTaskEvents(reg: ListenerRegistry, svc: Services, tasks: 
 
   /** @Tasklane → a threaded reply with short help and the mentioner's open task count. */
   // An outbox effect keyed by the event: handled again after a crash, it is still one reply.
-  reg.event(EVENT.appMention, async ({ event, body, context }) => {
+  reg.event(EVENT.appMention, async ({ event, body }) => {
     if (!event.user || event.bot_id) return;
-    const teamId = context.teamId ?? body.team_id;
+    const teamId = teamIdOf(body);
     const open = await tasks.openCount(teamId, event.user);
     await svc.outbox.add([
       messageEffect({ key: `mention-reply:${body.event_id}`, teamId, channel: event.channel, threadTs: event.thread_ts ?? event.ts, text: mentionReplyText(event.user, open) }),

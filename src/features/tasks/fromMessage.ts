@@ -2,6 +2,8 @@ import type { MessageShortcut, RespondFn } from '@slack/bolt';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { SHORTCUT } from '../../slack/ids.js';
+import { openModal } from '../../slack/modals.js';
+import { teamIdOf } from '../../slack/values.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
 import { taskFieldsFromMessage } from './messageText.js';
@@ -19,10 +21,10 @@ export function registerTaskFromMessage(reg: ListenerRegistry, svc: Services): v
   reg.messageShortcut(SHORTCUT.taskFromMessage, async ({ ack, shortcut, respond }) => {
     await ack();
     const userId = shortcut.user.id;
-    const teamId = shortcut.team?.id ?? shortcut.user.team_id ?? '';
+    const teamId = teamIdOf(shortcut);
     let loading: { id?: string; hash?: string } | undefined;
     try {
-      loading = (await svc.client.views.open({ trigger_id: shortcut.trigger_id, view: loadingModal('New task') })).view;
+      loading = (await openModal(svc.client, { triggerId: shortcut.trigger_id }, loadingModal('New task'))).view;
     } catch (err) {
       svc.logger.warn(`make a task (team ${teamId}, user ${userId}): could not open the modal: ${describeError(err)}`);
       await tell(svc, shortcut, respond, couldNotOpenText('the New task form', err));

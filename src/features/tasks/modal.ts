@@ -5,7 +5,8 @@ import { DomainError, InvalidInputError, userMessageFor } from '../../errors.js'
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { ACTION, VIEW } from '../../slack/ids.js';
-import { metadataObject, objectOf } from '../../slack/values.js';
+import { openModal } from '../../slack/modals.js';
+import { metadataObject, objectOf, teamIdOf } from '../../slack/values.js';
 import { TASK_ORIGINS, type TaskOrigin } from '../../store/schema.js';
 import type { TaskService } from './service.js';
 import { plainText } from './steps.js';
@@ -32,10 +33,7 @@ export async function openNewTaskModal(
   const tz = svc.users.peek(opts.userId)?.tz;
   warmUser(svc, opts.userId);
   const metadata: NewTaskMetadata = { origin: opts.origin, ...(tz ? { tz } : {}) };
-  await client.views.open({
-    trigger_id: opts.triggerId,
-    view: newTaskModal({ userId: opts.userId, metadata, title: opts.title, description: opts.description }),
-  });
+  await openModal(client, opts, newTaskModal({ userId: opts.userId, metadata, title: opts.title, description: opts.description }));
 }
 
 export function readNewTaskMetadata(raw: unknown): NewTaskMetadata {
@@ -57,8 +55,8 @@ export function registerNewTaskModal(reg: ListenerRegistry, svc: Services, tasks
     warmUser(svc, action.selected_user);
   });
 
-  reg.view<ViewSubmitAction>(VIEW.newTask, async ({ ack, view, body, context }) => {
-    const teamId = context.teamId ?? body.team?.id ?? view.team_id;
+  reg.view<ViewSubmitAction>(VIEW.newTask, async ({ ack, view, body }) => {
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
     const meta = readNewTaskMetadata(view.private_metadata);
     const form = readTaskForm(view.state.values);

@@ -2,6 +2,7 @@ import { AlreadyDoneError, DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
 import { FUNCTION } from '../../slack/ids.js';
+import { teamIdOf } from '../../slack/values.js';
 import { truncate } from '../../slack/mrkdwn.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { isIsoDate } from './dates.js';
@@ -112,7 +113,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
   reg.function(
     FUNCTION.createTask,
     async ({ inputs, event, body, context, ack }) => {
-      const teamId = context.teamId ?? body.team_id;
+      const teamId = teamIdOf(body);
       const executionId = event.function_execution_id;
       const read = readCreateInputs(inputs as Inputs);
       if (!read.ok) {
@@ -150,7 +151,7 @@ export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: T
   reg.function(
     FUNCTION.completeTask,
     async ({ inputs, event, body, context, ack }) => {
-      const teamId = context.teamId ?? body.team_id;
+      const teamId = teamIdOf(body);
       const executionId = event.function_execution_id;
       try {
         const raw = (inputs as Inputs)['task'];
