@@ -18,7 +18,7 @@ import type { ListenerRegistry } from '../../slack/registry.js';
 import { openModal } from '../../slack/modals.js';
 import { noticeModal } from '../../slack/views.js';
 import { isHomeFilter, type HomePrefs } from '../../store/homeState.js';
-import { openRequestApprovalModal } from '../approvals/register.js';
+import { openRequestApprovalModal } from '../approvals/requestForm.js';
 import { openNewTaskModal } from '../tasks/modal.js';
 import { LOOKUP_BUDGET_MS } from '../tasks/taskForm.js';
 import type { TaskService } from '../tasks/service.js';
