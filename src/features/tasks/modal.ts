@@ -27,7 +27,7 @@ import { NEW_TASK_FIELD, newTaskModal, type NewTaskMetadata } from './views.js';
  */
 export async function openNewTaskModal(
   client: WebClient,
-  svc: Services,
+  svc: Pick<Services, 'users' | 'background' | 'logger'>,
   opts: { triggerId: string; userId: string; origin: TaskOrigin; title?: string; description?: string },
 ): Promise<void> {
   const tz = svc.users.peek(opts.userId)?.tz;

@@ -1,10 +1,10 @@
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { SHORTCUT } from '../../slack/ids.js';
+import { COMMAND, SHORTCUT } from '../../slack/ids.js';
 import type { ListenerRegistry } from '../../slack/registry.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { registerTaskCardActions } from './cardActions.js';
-import { registerTaskCommand } from './command.js';
+import { handleTaskCommand } from './command.js';
 import { registerTaskDetails } from './details.js';
 import { registerTaskEvents } from './events.js';
 import { registerTaskFromMessage } from './fromMessage.js';
@@ -21,7 +21,7 @@ import { registerTaskSteps } from './steps.js';
  */
 export function registerTasks(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
 
-  registerTaskCommand(reg, svc, tasks);
+  reg.command(COMMAND.task, handleTaskCommand({ tasks, ...svc }));
   registerTaskCardActions(reg, svc, tasks);
   registerTaskEvents(reg, svc, tasks);
   registerTaskSteps(reg, svc, tasks);

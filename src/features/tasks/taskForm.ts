@@ -74,7 +74,7 @@ export interface FormCheck {
  * when `checkDue`), and the assignee (a person, not a bot or deactivated, when `checkAssignee`).
  */
 export async function checkTaskForm(
-  svc: Services,
+  svc: Pick<Services, 'users' | 'logger' | 'now'>,
   req: { userId: string; form: TaskForm; timeZone?: string; checkDue: boolean; checkAssignee: boolean },
 ): Promise<FormCheck> {
   const { userId, form } = req;
@@ -105,7 +105,7 @@ export async function checkTaskForm(
 }
 
 /** Looks a user up in the background (a modal opens, an assignee is picked), so a later submit finds them cached. */
-export function warmUser(svc: Services, selected: unknown): void {
+export function warmUser(svc: Pick<Services, 'users' | 'background' | 'logger'>, selected: unknown): void {
   const userId = stringOf(selected);
   if (!userId || svc.users.peek(userId)) return;
   svc.background.run(`look up user ${userId}`, async () => {
