@@ -42,6 +42,9 @@ import {
 
 type ModalView = types.ModalView;
 
+/** What opening and redrawing the details needs (users: time zones and the cache the forms warm). */
+export type DetailsDeps = Pick<Services, 'client' | 'logger' | 'now' | 'users' | 'background'>;
+
 /** Where a click or submission happened: enough to redraw or replace that view. */
 interface ViewRef {
   id: string;
@@ -64,7 +67,7 @@ export interface OpenTaskDetailsRequest extends ModalTrigger {
  * another modal). Shows "Task not found" for a task that is gone or in another workspace.
  * Throws what Slack throws (an expired trigger id, …); see `couldNotOpenText`.
  */
-export async function openTaskDetails(svc: Services, tasks: TaskService, req: OpenTaskDetailsRequest): Promise<void> {
+export async function openTaskDetails(svc: DetailsDeps, tasks: TaskService, req: OpenTaskDetailsRequest): Promise<void> {
   const trigger = triggerArgument(req);
   if (!req.from) {
     if (!trigger) throw new Error('openTaskDetails needs a trigger id or an interactivity pointer');
@@ -88,7 +91,7 @@ export async function openTaskDetails(svc: Services, tasks: TaskService, req: Op
  * and what Slack throws.
  */
 export async function openTaskForm(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   verb: 'edit' | 'delete',
   req: { teamId: string; userId: string; taskId: number; triggerId: string },
@@ -123,7 +126,7 @@ interface Who {
 
 /** The details view as the store has it now, for this viewer (buttons by permission). */
 async function renderDetails(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   who: Who,
   taskId: number,
@@ -152,7 +155,7 @@ async function renderDetails(
 }
 
 /** Details rendered before an ack (response_action "update"): nothing but the store and known facts. */
-async function renderDetailsNow(svc: Services, tasks: TaskService, who: Who, taskId: number, depth: number, timeZone: string | undefined) {
+async function renderDetailsNow(svc: DetailsDeps, tasks: TaskService, who: Who, taskId: number, depth: number, timeZone: string | undefined) {
   return renderDetails(svc, tasks, { ...who, lookupBudgetMs: LOOKUP_BUDGET_MS }, taskId, { depth, timeZone: timeZone ?? svc.users.peek(who.userId)?.tz ?? EARLIEST_ZONE });
 }
 
@@ -162,7 +165,7 @@ async function renderDetailsNow(svc: Services, tasks: TaskService, who: Who, tas
  * A view the user already closed (`not_found`) is left alone.
  */
 async function showDetails(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   who: Who,
   taskId: number,
@@ -192,7 +195,7 @@ async function showDetails(
 
 /** Pushes `child` on top of `parent`, or puts it in the parent's place when the stack is full. */
 async function placeOnTop(
-  svc: Services,
+  svc: DetailsDeps,
   parent: ViewOutput,
   triggerId: string | undefined,
   build: (meta: StackMeta) => ModalView,
