@@ -17,11 +17,11 @@ import { NEW_TASK_FIELD } from './views.js';
 export const LOOKUP_BUDGET_MS = 1000;
 
 /**
- * The zone where the calendar date is earliest (UTC−12). When the user's own zone is unknown at
- * submit, "not before today" is checked against it: a date refused there is in the past for
- * everyone, and the service checks the exact zone after the ack.
+ * UTC−12 (the IANA name's sign is POSIX's, inverted), where the calendar date is earliest. When
+ * the user's own zone is unknown at submit, "not before today" is checked against it: a date
+ * refused there is in the past for everyone, and the service checks the exact zone after the ack.
  */
-export const EARLIEST_ZONE = 'Etc/GMT+12';
+export const ZONE_UTC_MINUS_12 = 'Etc/GMT+12';
 
 export interface TaskForm {
   title: string;
@@ -88,7 +88,7 @@ export async function checkTaskForm(
   ]);
   const timeZone = req.timeZone ?? (me?.found ? me.user?.tz : undefined) ?? svc.users.peek(userId)?.tz;
 
-  const today = todayIn(timeZone ?? EARLIEST_ZONE, svc.now());
+  const today = todayIn(timeZone ?? ZONE_UTC_MINUS_12, svc.now());
   const errors: TaskFieldErrors = validateTaskFields(
     { title: form.title, description: form.description, dueDate: req.checkDue ? form.dueDate : null },
     today,
