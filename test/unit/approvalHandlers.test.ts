@@ -5,28 +5,9 @@ import { handleApproveClick, handleRejectClick, handleRejectReasonSubmit } from 
 import { handleRequestApprovalSubmit } from '../../src/features/approvals/requestForm.js';
 import { ApprovalClosedError, type ApprovalService } from '../../src/features/approvals/service.js';
 import { INPUT, REQUEST_INPUT, alreadyDecidedPlain } from '../../src/features/approvals/views.js';
-import type { Approval } from '../../src/store/approvals.js';
-import { ANN, BOB, NOW } from './blocks.js';
+import { ANN, BOB, NOW, approval } from './blocks.js';
 
-const approval: Approval = {
-  id: 42,
-  teamId: 'T1',
-  title: 'Budget',
-  details: '',
-  requesterId: BOB,
-  status: 'approved',
-  decidedBy: BOB,
-  comment: null,
-  decidedAt: NOW,
-  failureReason: null,
-  origin: 'shortcut',
-  functionExecutionId: null,
-  workflowExecutionId: null,
-  stepState: 'none',
-  createdAt: NOW,
-  updatedAt: NOW,
-  approvers: [],
-};
+const decided = approval({ status: 'approved', decidedBy: BOB, decidedAt: NOW });
 
 function fakes(approvals: Partial<Record<keyof ApprovalService, unknown>>) {
   const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
@@ -84,7 +65,7 @@ describe('handleApproveClick', () => {
 
 describe('handleRejectClick', () => {
   it('opens the reason form with the click trigger for an approval the user may decide', async () => {
-    const decidable = vi.fn(async () => ({ ...approval, status: 'pending' }));
+    const decidable = vi.fn(async () => approval());
     const { deps, client } = fakes({ decidable });
     const ack = vi.fn(async () => {});
     await handleRejectClick(deps)({ ...(click('message') as object), ack, respond: vi.fn() } as never);
@@ -115,7 +96,7 @@ describe('handleRejectReasonSubmit', () => {
   it('puts a refusal on the reason input: invalid input, already decided, not an approver', async () => {
     for (const [err, text] of [
       [new InvalidInputError('no reason', { [INPUT.reason.action]: 'Say why.' }), 'Say why.'],
-      [new ApprovalClosedError(approval), alreadyDecidedPlain(approval)],
+      [new ApprovalClosedError(decided), alreadyDecidedPlain(decided)],
       [new NotAllowedError('not an approver'), 'Only the approvers of this request can decide on it.'],
     ] as const) {
       const { deps } = fakes({ decide: vi.fn(async () => Promise.reject(err)) });

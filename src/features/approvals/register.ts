@@ -20,11 +20,13 @@ export function registerApprovals(reg: ListenerRegistry, svc: Services): Approva
   const approvals = new ApprovalService(svc);
   const deps = { approvals, client: svc.client, logger: svc.logger };
 
+  // In Workflow Builder (step.ts); outside it, the shortcut and its form (requestForm.ts).
   reg.function(FUNCTION.requestApproval, handleRequestApprovalStep(deps), { autoAcknowledge: false });
 
   reg.globalShortcut(SHORTCUT.requestApproval, handleRequestApprovalShortcut(deps));
   reg.view(VIEW.requestApproval, handleRequestApprovalSubmit(deps));
 
+  // The decision buttons, on cards and on the App Home, and the reason / comment forms (decisions.ts).
   reg.action(ACTION.approve, handleApproveClick(deps));
   reg.action(ACTION.reject, handleRejectClick(deps));
   reg.action(ACTION.approveWithComment, handleApproveWithCommentClick(deps));

@@ -26,15 +26,18 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
 
   reg.event(EVENT.appHomeOpened, handleHomeOpened(homes));
 
+  // Which list, which page.
   reg.action(ACTION.homeFilter, handleHomeFilter(homes));
   reg.action(ACTION.homePrev, handleHomePage(homes));
   reg.action(ACTION.homeNext, handleHomePage(homes));
 
+  // The header: New task and Request approval open those features' forms; search opens a task.
   reg.action(ACTION.homeNewTask, handleHomeNewTask(withTasks));
   reg.action(ACTION.homeRequestApproval, handleHomeRequestApproval(withTasks));
   reg.options(ACTION.homeSearch, handleHomeSearchOptions({ tasks, dashboard }));
   reg.action(ACTION.homeSearch, handleHomeSearchPick(withTasks));
 
+  // A task's Complete button and menu, and the Reassign form the menu opens.
   reg.action(ACTION.homeTaskComplete, handleHomeTaskComplete(withTasks));
   reg.action(ACTION.homeTaskOverflow, handleHomeTaskMenu(withTasks));
   reg.view(VIEW.reassignTask, handleReassignSubmit(withTasks));
