@@ -170,29 +170,8 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
     await inFlight.track(next());
   });
 
-  // Events are handled at least once. Slack redelivers one it thinks failed (x-slack-retry-num):
-  // the first delivery of an event id takes it, keeping its body until its listener finished; a
-  // redelivery is acknowledged (Bolt already did) and ignored, unless the first attempt was cut
-  // short (a crash), in which case it is handled again, as it is by the recovery job below.
-  // Listeners' effects are idempotent (outbox keys, conditional updates). function_executed is
-  // not claimed: its listeners are idempotent by function_execution_id (unique in the store) and
-  // acknowledge only once it is recorded, so Slack's redelivery after a crash must reach them.
-  app.use(async ({ body, next, logger: reqLog }) => {
-    const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
-    if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
-    const key = `event:${b.event_id}`;
-    // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
-    // never read by the listener) is left out.
-    const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
-    const claim = await stores.deliveries.claim(teamIdOf(b), key, JSON.stringify(kept));
-    if (claim === 'duplicate') {
-      reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
-      return;
-    }
-    if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
-    await next();
-    await stores.deliveries.finish(key);
-  });
+  // An event redelivered by Slack is ignored, unless a crash cut its first attempt short.
+  app.use(handleEachEventOnce(stores.deliveries));
 
   services.onStart('handle again events a crash cut short', async () => {
     for (const { key, body } of await stores.deliveries.unfinished(now() - 30_000)) {
@@ -275,6 +254,34 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
       await outbox.stop();
       await maintenance?.stop();
     },
+  };
+}
+
+/**
+ * Events are handled at least once. Slack redelivers one it thinks failed (x-slack-retry-num):
+ * the first delivery of an event id takes it, keeping its body until its listener finished; a
+ * redelivery is acknowledged (Bolt already did) and ignored, unless the first attempt was cut
+ * short (a crash), in which case it is handled again, as it is by the recovery job in createApp.
+ * Listeners' effects are idempotent (outbox keys, conditional updates). function_executed is
+ * not claimed: its listeners are idempotent by function_execution_id (unique in the store) and
+ * acknowledge only once it is recorded, so Slack's redelivery after a crash must reach them.
+ */
+export function handleEachEventOnce(deliveries: Stores['deliveries']): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, next, logger: reqLog }) => {
+    const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
+    if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
+    const key = `event:${b.event_id}`;
+    // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
+    // never read by the listener) is left out.
+    const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
+    const claim = await deliveries.claim(teamIdOf(b), key, JSON.stringify(kept));
+    if (claim === 'duplicate') {
+      reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
+      return;
+    }
+    if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
+    await next();
+    await deliveries.finish(key);
   };
 }
 
