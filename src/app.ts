@@ -16,6 +16,7 @@ import { Background, InFlight, describeError } from './runtime.js';
 import type { Services } from './services.js';
 import { ListenerRegistry } from './slack/registry.js';
 import { RedactingLogger } from './slack/redactingLogger.js';
+import { teamIdOf } from './slack/values.js';
 import { guardRequests } from './slack/requestGuard.js';
 import { DEFAULT_HTTP_LIMITS, limitConnections, serverOptions, type HttpLimits } from './slack/httpLimits.js';
 import { UserDirectory } from './slack/users.js';
@@ -169,29 +170,8 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
     await inFlight.track(next());
   });
 
-  // Events are handled at least once. Slack redelivers one it thinks failed (x-slack-retry-num):
-  // the first delivery of an event id takes it, keeping its body until its listener finished; a
-  // redelivery is acknowledged (Bolt already did) and ignored, unless the first attempt was cut
-  // short (a crash), in which case it is handled again, as it is by the recovery job below.
-  // Listeners' effects are idempotent (outbox keys, conditional updates). function_executed is
-  // not claimed: its listeners are idempotent by function_execution_id (unique in the store) and
-  // acknowledge only once it is recorded, so Slack's redelivery after a crash must reach them.
-  app.use(async ({ body, next, logger: reqLog }) => {
-    const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
-    if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
-    const key = `event:${b.event_id}`;
-    // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
-    // never read by the listener) is left out.
-    const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
-    const claim = await stores.deliveries.claim(b.team_id ?? '', key, JSON.stringify(kept));
-    if (claim === 'duplicate') {
-      reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
-      return;
-    }
-    if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
-    await next();
-    await stores.deliveries.finish(key);
-  });
+  // An event redelivered by Slack is ignored, unless a crash cut its first attempt short.
+  app.use(handleEachEventOnce(stores.deliveries));
 
   services.onStart('handle again events a crash cut short', async () => {
     for (const { key, body } of await stores.deliveries.unfinished(now() - 30_000)) {
@@ -278,6 +258,34 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
 }
 
 /**
+ * Events are handled at least once. Slack redelivers one it thinks failed (x-slack-retry-num):
+ * the first delivery of an event id takes it, keeping its body until its listener finished; a
+ * redelivery is acknowledged (Bolt already did) and ignored, unless the first attempt was cut
+ * short (a crash), in which case it is handled again, as it is by the recovery job in createApp.
+ * Listeners' effects are idempotent (outbox keys, conditional updates). function_executed is
+ * not claimed: its listeners are idempotent by function_execution_id (unique in the store) and
+ * acknowledge only once it is recorded, so Slack's redelivery after a crash must reach them.
+ */
+export function handleEachEventOnce(deliveries: Stores['deliveries']): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, next, logger: reqLog }) => {
+    const b = body as { type?: string; event_id?: string; team_id?: string; event?: { type?: string } };
+    if (b.type !== 'event_callback' || typeof b.event_id !== 'string' || b.event?.type === 'function_executed') return next();
+    const key = `event:${b.event_id}`;
+    // Kept to handle it again after a crash; the Home view app_home_opened carries (tens of KB,
+    // never read by the listener) is left out.
+    const kept = b.event?.type === 'app_home_opened' ? { ...b, event: { ...b.event, view: undefined } } : body;
+    const claim = await deliveries.claim(teamIdOf(b), key, JSON.stringify(kept));
+    if (claim === 'duplicate') {
+      reqLog.debug(`ignoring redelivered event ${b.event_id} (team ${b.team_id})`);
+      return;
+    }
+    if (claim === 'resume') reqLog.info(`handling event ${b.event_id} (team ${b.team_id}) again: an earlier attempt did not finish`);
+    await next();
+    await deliveries.finish(key);
+  };
+}
+
+/**
  * One bot token for every workspace of the org install. Bolt's own token mode calls auth.test
  * in its constructor and keeps a failed answer forever (an unreachable Slack at boot would crash
  * the process); this remembers only a successful answer and asks again after a failure.
@@ -299,8 +307,6 @@ function botIdentity(client: WebClient, botToken: string) {
 export function describePayload(body: unknown): string {
   const b = body as {
     type?: string;
-    team?: { id?: string };
-    team_id?: string;
     command?: string;
     callback_id?: string;
     view?: { callback_id?: string };
@@ -310,7 +316,7 @@ export function describePayload(body: unknown): string {
   };
   const kind = b.command ? 'slash_command' : (b.type ?? 'unknown');
   const id = b.command ?? b.actions?.[0]?.action_id ?? b.action_id ?? b.view?.callback_id ?? b.callback_id ?? b.event?.type ?? '';
-  return `${kind} ${id} (team ${b.team?.id ?? b.team_id ?? '?'})`.replace(/\s+/g, ' ');
+  return `${kind} ${id} (team ${teamIdOf(b) || '?'})`.replace(/\s+/g, ' ');
 }
 
 /**

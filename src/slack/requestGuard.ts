@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { parse as parseQuery } from 'node:querystring';
 import { HTTPModuleFunctions, defaultBodyLimit, verifySlackRequest, type HTTPReceiver, type Logger } from '@slack/bolt';
 import { malformedReason } from './payloadShape.js';
+import { teamIdOf } from './values.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** Slack refuses (and so do we) a timestamp further than this from now, in either direction. */
@@ -283,9 +284,9 @@ class RefusalLog {
 /** What a payload is, for the log: its type or command and team, never its content. */
 function kindOf(body: unknown): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
-  const b = body as { type?: unknown; command?: unknown; team_id?: unknown; team?: { id?: unknown } | null; event?: { type?: unknown } };
+  const b = body as { type?: unknown; command?: unknown; event?: { type?: unknown } };
   const kind = typeof b.command === 'string' ? 'slash_command' : typeof b.type === 'string' ? b.type : 'unknown';
   const sub = typeof b.event?.type === 'string' ? ` ${b.event.type}` : '';
-  const team = typeof b.team_id === 'string' ? b.team_id : typeof b.team?.id === 'string' ? b.team.id : '?';
+  const team = teamIdOf(body) || '?';
   return `${kind.slice(0, 40)}${sub.slice(0, 40)}, team ${team.slice(0, 20)}`;
 }

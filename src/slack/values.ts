@@ -73,3 +73,16 @@ export function metadataObject(raw: unknown): Obj | undefined {
     return undefined;
   }
 }
+
+/**
+ * The acting user's workspace, whatever the payload: `team.id` on interactions, shortcuts and
+ * options (null on org-wide installs, then `user.team_id`), `view.team_id` on a view submission
+ * without either, top-level `team_id` on commands, events and custom steps. '' when none is given.
+ */
+export function teamIdOf(body: unknown): string {
+  const b = objectOf(body);
+  const team = objectOf(b?.['team']);
+  const user = objectOf(b?.['user']);
+  const view = objectOf(b?.['view']);
+  return stringOf(team?.['id']) ?? stringOf(user?.['team_id']) ?? stringOf(view?.['team_id']) ?? stringOf(b?.['team_id']) ?? '';
+}

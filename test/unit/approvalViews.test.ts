@@ -18,30 +18,8 @@ import {
 } from '../../src/features/approvals/views.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import type { Approval } from '../../src/store/approvals.js';
-import { ANN, BOB, NOW, blockById, buttons, expectValidMessage, expectValidView, texts, types } from './blocks.js';
+import { ANN, BOB, NOW, approval, blockById, buttons, expectValidMessage, expectValidView, texts, types } from './blocks.js';
 
-function approval(over: Partial<Approval> = {}, approverIds: string[] = [ANN]): Approval {
-  return {
-    id: 42,
-    teamId: 'T1',
-    title: 'Budget for the offsite',
-    details: '',
-    requesterId: BOB,
-    status: 'pending',
-    decidedBy: null,
-    comment: null,
-    decidedAt: null,
-    failureReason: null,
-    origin: 'shortcut',
-    functionExecutionId: null,
-    workflowExecutionId: null,
-    stepState: 'none',
-    createdAt: NOW,
-    updatedAt: NOW,
-    approvers: approverIds.map((userId) => ({ approvalId: 42, teamId: 'T1', userId, channelId: null, messageTs: null })),
-    ...over,
-  };
-}
 
 const LONG = '<&>'.repeat(1000);
 const MANY = Array.from({ length: 25 }, (_, i) => `UAPPROVER${String(i).padStart(2, '0')}`);

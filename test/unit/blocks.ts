@@ -2,12 +2,37 @@
 // applies, and small finders so a test can say "this button, with this value" in one line.
 import { expect } from 'vitest';
 import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
+import type { Approval } from '../../src/store/approvals.js';
 
 type Obj = Record<string, unknown>;
 
 export const NOW = Date.UTC(2025, 2, 10, 12);
 export const ANN = 'UANN00001';
 export const BOB = 'UBOB00002';
+
+/** A pending approval request from Bob, with its approvers (Ann unless told). */
+export function approval(over: Partial<Approval> = {}, approverIds: string[] = [ANN]): Approval {
+  return {
+    id: 42,
+    teamId: 'T1',
+    title: 'Budget for the offsite',
+    details: '',
+    requesterId: BOB,
+    status: 'pending',
+    decidedBy: null,
+    comment: null,
+    decidedAt: null,
+    failureReason: null,
+    origin: 'shortcut',
+    functionExecutionId: null,
+    workflowExecutionId: null,
+    stepState: 'none',
+    createdAt: NOW,
+    updatedAt: NOW,
+    approvers: approverIds.map((userId) => ({ approvalId: 42, teamId: 'T1', userId, channelId: null, messageTs: null })),
+    ...over,
+  };
+}
 
 /** Blocks Slack would accept in a message (chat.postMessage / chat.update). */
 export function expectValidMessage(blocks: readonly unknown[]): void {

@@ -1,56 +1,54 @@
-import type { BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
-import type { ListenerRegistry } from '../../slack/registry.js';
+import type { BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
-import type { Services } from '../../services.js';
-import { ACTION } from '../../slack/ids.js';
-import { rowIdOf } from '../../slack/values.js';
+import { triggerOf } from '../../slack/modals.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
-import { openTaskDetails } from './details.js';
+import { rowIdOf, teamIdOf } from '../../slack/values.js';
+import { openTaskDetails, type DetailsHandlerDeps } from './details.js';
 import type { TaskService } from './service.js';
+import type { Services } from '../../services.js';
 
 /**
  * The buttons on a task card: Complete (assignee or creator; anyone else gets an ephemeral
  * note and nothing changes) and Open (the task details modal, details.ts).
  * The card itself is updated in place by the service once the change is stored.
  */
-export function registerTaskCardActions(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  reg.action<BlockAction<ButtonAction>>(ACTION.taskComplete, async ({ ack, body, action, context, respond, client }) => {
+
+type CardClickArgs = Pick<SlackActionMiddlewareArgs<BlockAction<ButtonAction>>, 'ack' | 'body' | 'action' | 'respond'> & { client: WebClient };
+
+/** A card's Complete button. */
+export const handleCardComplete = (deps: { tasks: TaskService } & Pick<Services, 'logger'>) =>
+  async function cardComplete({ ack, body, action, respond, client }: CardClickArgs): Promise<void> {
     await ack();
-    const teamId = context.teamId ?? body.team?.id ?? '';
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
-    const id = taskIdOf(action.value);
-    const note = ephemeralNote(client, body, respond);
+    const id = rowIdOf(action.value);
     if (id === undefined) return;
     try {
-      await tasks.complete({ teamId, userId }, { id });
+      await deps.tasks.complete({ teamId, userId }, { id });
     } catch (err) {
-      if (!(err instanceof DomainError)) svc.logger.error(`complete button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
-      await note(userMessageFor(err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
+      if (!(err instanceof DomainError)) deps.logger.error(`complete button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
+      await ephemeralNote(client, body, respond)(userMessageFor(err)).catch((e: unknown) => deps.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
     }
-  });
+  };
 
-  reg.action<BlockAction<ButtonAction>>(ACTION.taskOpen, async ({ ack, body, action, context, client, respond }) => {
+/** A card's Open button: the task details modal. */
+export const handleCardOpen = (deps: DetailsHandlerDeps) =>
+  async function cardOpen({ ack, body, action, respond, client }: CardClickArgs): Promise<void> {
     await ack();
-    const teamId = context.teamId ?? body.team?.id ?? '';
+    const teamId = teamIdOf(body);
     const userId = body.user.id;
-    const id = taskIdOf(action.value);
+    const id = rowIdOf(action.value);
     if (id === undefined) return;
-    // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
-    const pointer = (body as { interactivity?: { interactivity_pointer?: string } }).interactivity?.interactivity_pointer;
     try {
-      await openTaskDetails(svc, tasks, { teamId, userId, taskId: id, triggerId: body.trigger_id || undefined, interactivityPointer: pointer });
+      // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
+      await openTaskDetails(deps, deps.tasks, { teamId, userId, taskId: id, ...triggerOf(body) });
     } catch (err) {
-      svc.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
-      await ephemeralNote(client, body, respond)(couldNotOpenText('the task’s details', err)).catch((e: unknown) => svc.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
+      deps.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
+      await ephemeralNote(client, body, respond)(couldNotOpenText('the task’s details', err)).catch((e: unknown) => deps.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
     }
-  });
-}
-
-function taskIdOf(value: string | undefined): number | undefined {
-  return rowIdOf(value);
-}
+  };
 
 /** An ephemeral reply to the clicker, under the card (response_url), or in the channel when there is none. */
 function ephemeralNote(client: WebClient, body: BlockAction, respond: RespondFn | undefined) {

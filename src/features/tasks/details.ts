@@ -1,16 +1,15 @@
-import type { AckFn, BlockAction, ButtonAction, ViewOutput, ViewResponseAction, ViewSubmitAction, types } from '@slack/bolt';
-import type { ListenerRegistry } from '../../slack/registry.js';
+import type { AckFn, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewOutput, ViewResponseAction, ViewSubmitAction, types } from '@slack/bolt';
 import { DomainError, InvalidInputError, NotFoundError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { ACTION, VIEW } from '../../slack/ids.js';
 import { mention } from '../../slack/mrkdwn.js';
-import { rowIdOf, stringOf, viewInput } from '../../slack/values.js';
+import { rowIdOf, stringOf, teamIdOf, viewInput } from '../../slack/values.js';
 import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
+import { openModal, triggerArgument, type ModalTrigger } from '../../slack/modals.js';
 import { noticeModal } from '../../slack/views.js';
 import { todayIn } from './dates.js';
 import { mayChange, mayDelete, notAllowedError, type Actor, type TaskService } from './service.js';
-import { EARLIEST_ZONE, LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
+import { ZONE_UTC_MINUS_12, LOOKUP_BUDGET_MS, checkTaskForm, readTaskForm, toBlockErrors, warmUser } from './taskForm.js';
 import {
   COMMENT_FIELD,
   MAX_STACK,
@@ -41,19 +40,19 @@ import {
 
 type ModalView = types.ModalView;
 
+/** What opening and redrawing the details needs (users: time zones and the cache the forms warm). */
+export type DetailsDeps = Pick<Services, 'client' | 'logger' | 'now' | 'users' | 'background'>;
+
 /** Where a click or submission happened: enough to redraw or replace that view. */
 interface ViewRef {
   id: string;
   hash?: string;
 }
 
-export interface OpenTaskDetailsRequest {
+export interface OpenTaskDetailsRequest extends ModalTrigger {
   teamId: string;
   userId: string;
   taskId: number;
-  /** from the click; a function-bound click has an interactivity pointer instead */
-  triggerId?: string;
-  interactivityPointer?: string;
   /**
    * The modal the click came from, if it came from one (`body.view`): the details are pushed on
    * top of it, or replace it when the stack is already full. Absent: opened as a new stack.
@@ -66,12 +65,11 @@ export interface OpenTaskDetailsRequest {
  * another modal). Shows "Task not found" for a task that is gone or in another workspace.
  * Throws what Slack throws (an expired trigger id, …); see `couldNotOpenText`.
  */
-export async function openTaskDetails(svc: Services, tasks: TaskService, req: OpenTaskDetailsRequest): Promise<void> {
-  const trigger = req.triggerId ? { trigger_id: req.triggerId } : req.interactivityPointer ? { interactivity_pointer: req.interactivityPointer } : undefined;
+export async function openTaskDetails(svc: DetailsDeps, tasks: TaskService, req: OpenTaskDetailsRequest): Promise<void> {
+  const trigger = triggerArgument(req);
   if (!req.from) {
     if (!trigger) throw new Error('openTaskDetails needs a trigger id or an interactivity pointer');
-    const view = await renderDetails(svc, tasks, req, req.taskId, { depth: 1 });
-    await svc.client.views.open({ ...trigger, view } as Parameters<Services['client']['views']['open']>[0]);
+    await openModal(svc.client, req, await renderDetails(svc, tasks, req, req.taskId, { depth: 1 }));
     return;
   }
   const below = stackDepth(req.from);
@@ -91,7 +89,7 @@ export async function openTaskDetails(svc: Services, tasks: TaskService, req: Op
  * and what Slack throws.
  */
 export async function openTaskForm(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   verb: 'edit' | 'delete',
   req: { teamId: string; userId: string; taskId: number; triggerId: string },
@@ -103,7 +101,7 @@ export async function openTaskForm(
     warmUser(svc, req.userId);
   }
   const view = verb === 'edit' ? editTaskModal(task, meta) : deleteTaskConfirmModal(task, meta);
-  await svc.client.views.open({ trigger_id: req.triggerId, view });
+  await openModal(svc.client, req, view);
 }
 
 /**
@@ -126,7 +124,7 @@ interface Who {
 
 /** The details view as the store has it now, for this viewer (buttons by permission). */
 async function renderDetails(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   who: Who,
   taskId: number,
@@ -155,8 +153,8 @@ async function renderDetails(
 }
 
 /** Details rendered before an ack (response_action "update"): nothing but the store and known facts. */
-async function renderDetailsNow(svc: Services, tasks: TaskService, who: Who, taskId: number, depth: number, timeZone: string | undefined) {
-  return renderDetails(svc, tasks, { ...who, lookupBudgetMs: LOOKUP_BUDGET_MS }, taskId, { depth, timeZone: timeZone ?? svc.users.peek(who.userId)?.tz ?? EARLIEST_ZONE });
+async function renderDetailsNow(svc: DetailsDeps, tasks: TaskService, who: Who, taskId: number, depth: number, timeZone: string | undefined) {
+  return renderDetails(svc, tasks, { ...who, lookupBudgetMs: LOOKUP_BUDGET_MS }, taskId, { depth, timeZone: timeZone ?? svc.users.peek(who.userId)?.tz ?? ZONE_UTC_MINUS_12 });
 }
 
 /**
@@ -165,7 +163,7 @@ async function renderDetailsNow(svc: Services, tasks: TaskService, who: Who, tas
  * A view the user already closed (`not_found`) is left alone.
  */
 async function showDetails(
-  svc: Services,
+  svc: DetailsDeps,
   tasks: TaskService,
   who: Who,
   taskId: number,
@@ -195,7 +193,7 @@ async function showDetails(
 
 /** Pushes `child` on top of `parent`, or puts it in the parent's place when the stack is full. */
 async function placeOnTop(
-  svc: Services,
+  svc: DetailsDeps,
   parent: ViewOutput,
   triggerId: string | undefined,
   build: (meta: StackMeta) => ModalView,
@@ -212,119 +210,127 @@ async function placeOnTop(
   }
 }
 
-function taskIdOf(value: string | undefined): number | undefined {
-  return rowIdOf(value);
-}
+/** What the details stack's listeners use: the service, and Slack for the views. */
+export type DetailsHandlerDeps = { tasks: TaskService } & DetailsDeps;
 
 type DetailsClick = BlockAction<ButtonAction> & { view?: ViewOutput };
+type ClickArgs = Pick<SlackActionMiddlewareArgs<BlockAction<ButtonAction>>, 'ack' | 'body' | 'action'>;
+type SubmitArgs = Pick<SlackViewMiddlewareArgs<ViewSubmitAction>, 'ack' | 'body' | 'view'>;
+type Ack = AckFn<ViewResponseAction>;
 
-export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  /** Reads a details button click; undefined when it did not come from a details view. */
-  const clickOf = (body: DetailsClick, action: ButtonAction) => {
-    const view = body.view;
-    const taskId = taskIdOf(action.value) ?? decodeStackMeta(view?.private_metadata)?.taskId;
-    if (!view || taskId === undefined) return undefined;
-    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id };
-    return { view, taskId, who, depth: stackDepth(view), triggerId: body.trigger_id || undefined };
-  };
+/** Reads a details button click; undefined when it did not come from a details view. */
+function detailsClickOf(body: DetailsClick, action: ButtonAction) {
+  const view = body.view;
+  const taskId = rowIdOf(action.value) ?? decodeStackMeta(view?.private_metadata)?.taskId;
+  if (!view || taskId === undefined) return undefined;
+  const who: Who = { teamId: teamIdOf(body), userId: body.user.id };
+  return { view, taskId, who, depth: stackDepth(view), triggerId: body.trigger_id || undefined };
+}
+type Click = NonNullable<ReturnType<typeof detailsClickOf>>;
 
-  /** The details view again, with a line saying why nothing happened. */
-  const explainInPlace = async (click: NonNullable<ReturnType<typeof clickOf>>, err: unknown, what: string, form?: string) => {
-    const fromSlack = !(err instanceof DomainError) && slackErrorCode(err) !== undefined;
-    if (err instanceof DomainError || fromSlack) svc.logger.info(`task ${click.taskId}: ${click.who.userId} ${what}: ${describeError(err)}`);
-    else svc.logger.error(`task ${click.taskId} (team ${click.who.teamId}): ${click.who.userId} ${what} failed: ${describeError(err)}`);
-    const notice = fromSlack && form ? couldNotOpenText(form, err) : userMessageFor(err);
-    await showDetails(svc, tasks, click.who, click.taskId, click.view, { depth: click.depth, notice }).catch((e: unknown) =>
-      svc.logger.warn(`task ${click.taskId}: could not redraw the details for ${click.who.userId}: ${describeError(e)}`),
-    );
-  };
+/** The details view again, with a line saying why nothing happened. */
+async function explainInPlace(deps: DetailsHandlerDeps, click: Click, err: unknown, what: string, form?: string): Promise<void> {
+  const fromSlack = !(err instanceof DomainError) && slackErrorCode(err) !== undefined;
+  if (err instanceof DomainError || fromSlack) deps.logger.info(`task ${click.taskId}: ${click.who.userId} ${what}: ${describeError(err)}`);
+  else deps.logger.error(`task ${click.taskId} (team ${click.who.teamId}): ${click.who.userId} ${what} failed: ${describeError(err)}`);
+  const notice = fromSlack && form ? couldNotOpenText(form, err) : userMessageFor(err);
+  await showDetails(deps, deps.tasks, click.who, click.taskId, click.view, { depth: click.depth, notice }).catch((e: unknown) =>
+    deps.logger.warn(`task ${click.taskId}: could not redraw the details for ${click.who.userId}: ${describeError(e)}`),
+  );
+}
 
-  // Complete: changes the task, then redraws the details view in place.
-  reg.action<BlockAction<ButtonAction>>(ACTION.detailsComplete, async ({ ack, body, action }) => {
+/** Complete: changes the task, then redraws the details view in place. */
+export const handleDetailsComplete = (deps: DetailsHandlerDeps) =>
+  async function detailsComplete({ ack, body, action }: ClickArgs): Promise<void> {
     await ack();
-    const click = clickOf(body as DetailsClick, action);
+    const click = detailsClickOf(body as DetailsClick, action);
     if (!click) return;
     try {
-      await tasks.complete(click.who, { id: click.taskId });
+      await deps.tasks.complete(click.who, { id: click.taskId });
     } catch (err) {
-      await explainInPlace(click, err, 'completing from the details');
+      await explainInPlace(deps, click, err, 'completing from the details');
       return;
     }
-    await showDetails(svc, tasks, click.who, click.taskId, click.view, { depth: click.depth });
-  });
-
-  // Edit, Comment, Delete: a form on top of the details (or in its place at the stack's limit).
-  const openForm = (verb: 'edit' | 'comment' | 'delete') =>
-    async function openFormOnTop({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction }) {
-      await ack();
-      const click = clickOf(body as DetailsClick, action);
-      if (!click) return;
-      try {
-        const task = await tasks.get(click.who, { id: click.taskId });
-        const actor: Actor = click.who;
-        if (verb === 'edit' && !mayChange(task, actor)) throw notAllowedError(task, 'edit');
-        if (verb === 'delete' && !mayDelete(task, actor)) throw notAllowedError(task, 'delete');
-        // The form's submission checks the editor's "today" and maybe a new assignee: warm the cache.
-        if (verb === 'edit') warmUser(svc, click.who.userId);
-        const build = (meta: StackMeta) =>
-          verb === 'edit' ? editTaskModal(task, meta) : verb === 'comment' ? commentTaskModal(task, meta) : deleteTaskConfirmModal(task, meta);
-        await placeOnTop(svc, click.view, click.triggerId, build, task.id);
-      } catch (err) {
-        await explainInPlace(click, err, `opening the ${verb} form`, verb === 'delete' ? 'the confirmation' : `the ${verb === 'edit' ? 'Edit' : 'Comment'} form`);
-      }
-    };
-  reg.action<BlockAction<ButtonAction>>(ACTION.detailsEdit, openForm('edit'));
-  reg.action<BlockAction<ButtonAction>>(ACTION.detailsComment, openForm('comment'));
-  reg.action<BlockAction<ButtonAction>>(ACTION.detailsDelete, openForm('delete'));
-
-  /**
-   * What a form's submission shares: who, which task, and how to go back to the details — pop
-   * and redraw the parent (pushed form), or answer with the details in the form's place.
-   */
-  const submissionOf = (body: ViewSubmitAction, view: ViewOutput) => {
-    const meta = decodeStackMeta(view.private_metadata);
-    // Answered in the ack: whether the user is a guest is asked of Slack within a bounded wait.
-    const who: Who = { teamId: body.team?.id ?? body.user.team_id ?? view.team_id, userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
-    // Pushed on the details view: Slack names it previous_view_id; the metadata says the same.
-    const parentId = meta?.parentId ? (stringOf(view.previous_view_id) ?? meta.parentId) : undefined;
-    const parent: ViewRef | undefined = parentId && meta ? { id: parentId, ...(parentId === meta.parentId && meta.parentHash ? { hash: meta.parentHash } : {}) } : undefined;
-    return { meta, who, parent };
-  };
-  type Submission = ReturnType<typeof submissionOf>;
-  type Ack = AckFn<ViewResponseAction>;
-
-  /** The answer that returns to the details view (or a notice) once the change is stored. */
-  const backToDetails = async (s: Submission, ack: Ack, timeZone?: string) => {
-    if (!s.meta) return ack({ response_action: 'update', view: noticeModal('Task not found', 'That task no longer exists.') });
-    if (s.parent) return ack(); // pops the form; the parent is redrawn after the ack
-    const view = await renderDetailsNow(svc, tasks, s.who, s.meta.taskId, s.meta.depth, timeZone);
-    return ack({ response_action: 'update', view });
+    await showDetails(deps, deps.tasks, click.who, click.taskId, click.view, { depth: click.depth });
   };
 
-  const refreshParent = async (s: Submission) => {
-    if (!s.parent || !s.meta) return;
-    await showDetails(svc, tasks, s.who, s.meta.taskId, s.parent, { depth: Math.max(1, s.meta.depth - 1) });
+/** Edit: the form on top of the details (or in its place at the stack's limit), for the assignee or creator. */
+export const handleDetailsEdit = (deps: DetailsHandlerDeps) => openFormOnTop('edit', deps);
+/** Comment: the comment form on top of the details. */
+export const handleDetailsComment = (deps: DetailsHandlerDeps) => openFormOnTop('comment', deps);
+/** Delete: the confirmation on top of the details, for the creator. */
+export const handleDetailsDelete = (deps: DetailsHandlerDeps) => openFormOnTop('delete', deps);
+
+const openFormOnTop = (verb: 'edit' | 'comment' | 'delete', deps: DetailsHandlerDeps) =>
+  async function openForm({ ack, body, action }: ClickArgs): Promise<void> {
+    await ack();
+    const click = detailsClickOf(body as DetailsClick, action);
+    if (!click) return;
+    try {
+      const task = await deps.tasks.get(click.who, { id: click.taskId });
+      const actor: Actor = click.who;
+      if (verb === 'edit' && !mayChange(task, actor)) throw notAllowedError(task, 'edit');
+      if (verb === 'delete' && !mayDelete(task, actor)) throw notAllowedError(task, 'delete');
+      // The form's submission checks the editor's "today" and maybe a new assignee: warm the cache.
+      if (verb === 'edit') warmUser(deps, click.who.userId);
+      const build = (meta: StackMeta) =>
+        verb === 'edit' ? editTaskModal(task, meta) : verb === 'comment' ? commentTaskModal(task, meta) : deleteTaskConfirmModal(task, meta);
+      await placeOnTop(deps, click.view, click.triggerId, build, task.id);
+    } catch (err) {
+      await explainInPlace(deps, click, err, `opening the ${verb} form`, verb === 'delete' ? 'the confirmation' : `the ${verb === 'edit' ? 'Edit' : 'Comment'} form`);
+    }
   };
 
-  /** A refusal that has no input to go on: the form becomes a notice (the stack stays). */
-  const refuse = async (ack: Ack, title: string, err: unknown, what: string, s: Submission) => {
-    if (!(err instanceof DomainError)) svc.logger.error(`task ${s.meta?.taskId ?? '?'} (team ${s.who.teamId}): ${s.who.userId} ${what} failed: ${describeError(err)}`);
-    await ack({ response_action: 'update', view: noticeModal(title, userMessageFor(err)) });
-    // The details below may be stale too (a task deleted meanwhile): redraw them from the store.
-    await refreshParent(s);
-  };
+/**
+ * What a form's submission shares: who, which task, and how to go back to the details — pop
+ * and redraw the parent (pushed form), or answer with the details in the form's place.
+ */
+function submissionOf(body: ViewSubmitAction, view: ViewOutput) {
+  const meta = decodeStackMeta(view.private_metadata);
+  // Answered in the ack: whether the user is a guest is asked of Slack within a bounded wait.
+  const who: Who = { teamId: teamIdOf(body), userId: body.user.id, lookupBudgetMs: LOOKUP_BUDGET_MS };
+  // Pushed on the details view: Slack names it previous_view_id; the metadata says the same.
+  const parentId = meta?.parentId ? (stringOf(view.previous_view_id) ?? meta.parentId) : undefined;
+  const parent: ViewRef | undefined = parentId && meta ? { id: parentId, ...(parentId === meta.parentId && meta.parentHash ? { hash: meta.parentHash } : {}) } : undefined;
+  return { meta, who, parent };
+}
+type Submission = ReturnType<typeof submissionOf>;
 
-  reg.view<ViewSubmitAction>(VIEW.editTask, async ({ ack, body, view }) => {
+/** The answer that returns to the details view (or a notice) once the change is stored. */
+async function backToDetails(deps: DetailsHandlerDeps, s: Submission, ack: Ack, timeZone?: string): Promise<void> {
+  if (!s.meta) return ack({ response_action: 'update', view: noticeModal('Task not found', 'That task no longer exists.') });
+  if (s.parent) return ack(); // pops the form; the parent is redrawn after the ack
+  const view = await renderDetailsNow(deps, deps.tasks, s.who, s.meta.taskId, s.meta.depth, timeZone);
+  return ack({ response_action: 'update', view });
+}
+
+async function refreshParent(deps: DetailsHandlerDeps, s: Submission): Promise<void> {
+  if (!s.parent || !s.meta) return;
+  await showDetails(deps, deps.tasks, s.who, s.meta.taskId, s.parent, { depth: Math.max(1, s.meta.depth - 1) });
+}
+
+/** A refusal that has no input to go on: the form becomes a notice (the stack stays). */
+async function refuse(deps: DetailsHandlerDeps, ack: Ack, title: string, err: unknown, what: string, s: Submission): Promise<void> {
+  if (!(err instanceof DomainError)) deps.logger.error(`task ${s.meta?.taskId ?? '?'} (team ${s.who.teamId}): ${s.who.userId} ${what} failed: ${describeError(err)}`);
+  await ack({ response_action: 'update', view: noticeModal(title, userMessageFor(err)) });
+  // The details below may be stale too (a task deleted meanwhile): redraw them from the store.
+  await refreshParent(deps, s);
+}
+
+/** The Edit form's submission: checked and stored before the ack; a new assignee after it. */
+export const handleEditTaskSubmit = (deps: DetailsHandlerDeps) =>
+  async function editTaskSubmit({ ack, body, view }: SubmitArgs): Promise<void> {
+    const { tasks } = deps;
     const s = submissionOf(body, view);
-    if (!s.meta) return backToDetails(s, ack);
+    if (!s.meta) return backToDetails(deps, s, ack);
     const ref = { id: s.meta.taskId };
     const task = await tasks.find(s.who, ref);
-    if (!task) return refuse(ack, 'Edit task', new NotFoundError('task gone', 'That task no longer exists. It may have been deleted.'), 'editing', s);
-    if (!mayChange(task, s.who)) return refuse(ack, 'Edit task', notAllowedError(task, 'edit'), 'editing', s);
+    if (!task) return refuse(deps, ack, 'Edit task', new NotFoundError('task gone', 'That task no longer exists. It may have been deleted.'), 'editing', s);
+    if (!mayChange(task, s.who)) return refuse(deps, ack, 'Edit task', notAllowedError(task, 'edit'), 'editing', s);
 
     const form = readTaskForm(view.state.values);
     const newAssignee = form.assigneeId && form.assigneeId !== task.assigneeId ? form.assigneeId : undefined;
-    const { errors, timeZone } = await checkTaskForm(svc, {
+    const { errors, timeZone } = await checkTaskForm(deps, {
       userId: s.who.userId,
       form,
       // An unchanged due date may be in the past by now; only a new one must not be.
@@ -334,7 +340,7 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     try {
       await tasks.edit(
-        { ...s.who, timeZone: timeZone ?? EARLIEST_ZONE },
+        { ...s.who, timeZone: timeZone ?? ZONE_UTC_MINUS_12 },
         ref,
         { title: form.title, description: form.description, dueDate: form.dueDate, priority: form.priority },
       );
@@ -342,50 +348,52 @@ export function registerTaskDetails(reg: ListenerRegistry, svc: Services, tasks:
       if (err instanceof InvalidInputError && Object.keys(toBlockErrors(err.fields)).length > 0) {
         return ack({ response_action: 'errors', errors: toBlockErrors(err.fields) });
       }
-      return refuse(ack, 'Edit task', err, 'editing', s);
+      return refuse(deps, ack, 'Edit task', err, 'editing', s);
     }
-    await backToDetails(s, ack, timeZone);
+    await backToDetails(deps, s, ack, timeZone);
 
     // After the ack: a new assignee (users.info may be needed), then the details view below.
     if (newAssignee) {
       try {
         await tasks.assign(s.who, ref, newAssignee);
       } catch (err) {
-        if (!(err instanceof DomainError)) svc.logger.error(`task ${task.id}: reassigning from the edit form failed: ${describeError(err)}`);
-        await dm(svc, s.who.userId, `Your other changes to ${taskLabel(task)} were saved, but I couldn’t reassign it to ${mention(newAssignee)}: ${userMessageFor(err)}`);
+        if (!(err instanceof DomainError)) deps.logger.error(`task ${task.id}: reassigning from the edit form failed: ${describeError(err)}`);
+        await dm(deps, s.who.userId, `Your other changes to ${taskLabel(task)} were saved, but I couldn’t reassign it to ${mention(newAssignee)}: ${userMessageFor(err)}`);
       }
-      if (!s.parent) await showDetails(svc, tasks, s.who, task.id, { id: view.id }, { depth: s.meta.depth });
+      if (!s.parent) await showDetails(deps, tasks, s.who, task.id, { id: view.id }, { depth: s.meta.depth });
     }
-    await refreshParent(s);
-  });
+    await refreshParent(deps, s);
+  };
 
-  reg.view<ViewSubmitAction>(VIEW.commentTask, async ({ ack, body, view }) => {
+/** The Comment form's submission. */
+export const handleCommentTaskSubmit = (deps: DetailsHandlerDeps) =>
+  async function commentTaskSubmit({ ack, body, view }: SubmitArgs): Promise<void> {
     const s = submissionOf(body, view);
-    if (!s.meta) return backToDetails(s, ack);
+    if (!s.meta) return backToDetails(deps, s, ack);
     const text = viewInput(view.state.values, COMMENT_FIELD).text() ?? '';
     try {
-      await tasks.comment(s.who, { id: s.meta.taskId }, text);
+      await deps.tasks.comment(s.who, { id: s.meta.taskId }, text);
     } catch (err) {
       if (err instanceof InvalidInputError) return ack({ response_action: 'errors', errors: { [COMMENT_FIELD]: err.fields['comment'] ?? err.userMessage } });
-      return refuse(ack, 'Comment', err, 'commenting', s);
+      return refuse(deps, ack, 'Comment', err, 'commenting', s);
     }
-    await backToDetails(s, ack);
-    await refreshParent(s);
-  });
+    await backToDetails(deps, s, ack);
+    await refreshParent(deps, s);
+  };
 
-  // Delete: the store change decides the answer; "clear" closes the whole stack, details included.
-  reg.view<ViewSubmitAction>(VIEW.detailsDeleteTask, async ({ ack, body, view }) => {
+/** Delete: the store change decides the answer; "clear" closes the whole stack, details included. */
+export const handleDeleteTaskSubmit = (deps: DetailsHandlerDeps) =>
+  async function deleteTaskSubmit({ ack, body, view }: SubmitArgs): Promise<void> {
     const s = submissionOf(body, view);
     try {
       if (!s.meta) throw new NotFoundError('no task id in the delete confirmation', 'That task no longer exists.');
-      await tasks.remove(s.who, { id: s.meta.taskId });
+      await deps.tasks.remove(s.who, { id: s.meta.taskId });
     } catch (err) {
-      return refuse(ack, 'Delete task', err, 'deleting', s);
+      return refuse(deps, ack, 'Delete task', err, 'deleting', s);
     }
     await ack({ response_action: 'clear' });
-  });
-}
+  };
 
-async function dm(svc: Services, userId: string, text: string): Promise<void> {
-  await svc.client.chat.postMessage({ channel: userId, text }).catch((err: unknown) => svc.logger.warn(`could not DM ${userId}: ${describeError(err)}`));
+async function dm(deps: Pick<Services, 'client' | 'logger'>, userId: string, text: string): Promise<void> {
+  await deps.client.chat.postMessage({ channel: userId, text }).catch((err: unknown) => deps.logger.warn(`could not DM ${userId}: ${describeError(err)}`));
 }

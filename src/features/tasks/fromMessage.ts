@@ -1,8 +1,8 @@
-import type { MessageShortcut, RespondFn } from '@slack/bolt';
+import type { MessageShortcut, RespondFn, SlackShortcutMiddlewareArgs } from '@slack/bolt';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { SHORTCUT } from '../../slack/ids.js';
-import type { ListenerRegistry } from '../../slack/registry.js';
+import { openModal } from '../../slack/modals.js';
+import { teamIdOf } from '../../slack/values.js';
 import { couldNotOpenText, slackErrorCode } from '../../slack/slackErrors.js';
 import { taskFieldsFromMessage } from './messageText.js';
 import { LOOKUP_BUDGET_MS } from './taskForm.js';
@@ -15,14 +15,14 @@ import { loadingModal, newTaskModal, type NewTaskMetadata } from './views.js';
  * The submission is the New task modal's (modal.ts); the service stores the message's permalink
  * and replies in its thread after the ack.
  */
-export function registerTaskFromMessage(reg: ListenerRegistry, svc: Services): void {
-  reg.messageShortcut(SHORTCUT.taskFromMessage, async ({ ack, shortcut, respond }) => {
+export const handleTaskFromMessage = (svc: Pick<Services, 'client' | 'logger' | 'users'>) =>
+  async function taskFromMessage({ ack, shortcut, respond }: Pick<SlackShortcutMiddlewareArgs<MessageShortcut>, 'ack' | 'shortcut' | 'respond'>): Promise<void> {
     await ack();
     const userId = shortcut.user.id;
-    const teamId = shortcut.team?.id ?? shortcut.user.team_id ?? '';
+    const teamId = teamIdOf(shortcut);
     let loading: { id?: string; hash?: string } | undefined;
     try {
-      loading = (await svc.client.views.open({ trigger_id: shortcut.trigger_id, view: loadingModal('New task') })).view;
+      loading = (await openModal(svc.client, { triggerId: shortcut.trigger_id }, loadingModal('New task'))).view;
     } catch (err) {
       svc.logger.warn(`make a task (team ${teamId}, user ${userId}): could not open the modal: ${describeError(err)}`);
       await tell(svc, shortcut, respond, couldNotOpenText('the New task form', err));
@@ -54,8 +54,7 @@ export function registerTaskFromMessage(reg: ListenerRegistry, svc: Services): v
         await tell(svc, shortcut, respond, 'I couldn’t show the New task form. Please try the shortcut again.');
       }
     }
-  });
-}
+  };
 
 /** The message's channel and ts, and its thread's ts when it is itself a reply (the reply goes in that thread). */
 function sourceOf(shortcut: MessageShortcut): NonNullable<NewTaskMetadata['source']> {
@@ -65,7 +64,7 @@ function sourceOf(shortcut: MessageShortcut): NonNullable<NewTaskMetadata['sourc
 }
 
 /** Only the user sees it: an ephemeral through the shortcut's response_url, else a DM. */
-async function tell(svc: Services, shortcut: MessageShortcut, respond: RespondFn | undefined, text: string): Promise<void> {
+async function tell(svc: Pick<Services, 'client' | 'logger'>, shortcut: MessageShortcut, respond: RespondFn | undefined, text: string): Promise<void> {
   try {
     if (shortcut.response_url && respond) await respond({ response_type: 'ephemeral', replace_original: false, text });
     else await svc.client.chat.postMessage({ channel: shortcut.user.id, text });

@@ -9,7 +9,7 @@ import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
 import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects } from './effects.js';
-import { EARLIEST_ZONE } from './taskForm.js';
+import { ZONE_UTC_MINUS_12 } from './taskForm.js';
 import type { Effect } from '../../store/outbox.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
@@ -188,7 +188,7 @@ export class TaskService {
     const source = input.sourceMessage;
     const [assigneeError, today, sourcePermalink, hidden] = await Promise.all([
       this.bounded(actor, this.checkAssignee(actor, assigneeId), undefined),
-      dueDate ? this.bounded(actor, this.today(actor, assigneeId), todayIn(EARLIEST_ZONE, this.svc.now())) : '',
+      dueDate ? this.bounded(actor, this.today(actor, assigneeId), todayIn(ZONE_UTC_MINUS_12, this.svc.now())) : '',
       input.sourcePermalink ?? (source ? this.bounded(actor, this.permalinkOf(actor, source), null) : null),
       source ? this.bounded(actor, this.isPrivateSource(actor, source.channelId), true) : false,
     ]);

@@ -1,9 +1,9 @@
+import type { SlackEventMiddlewareArgs } from '@slack/bolt';
 import { AlreadyDoneError, DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
 import type { Services } from '../../services.js';
-import { FUNCTION } from '../../slack/ids.js';
+import { teamIdOf } from '../../slack/values.js';
 import { truncate } from '../../slack/mrkdwn.js';
-import type { ListenerRegistry } from '../../slack/registry.js';
 import { isIsoDate } from './dates.js';
 import { stepEffect } from '../../outbox/kinds.js';
 import type { TaskRow } from '../../store/schema.js';
@@ -104,81 +104,79 @@ export function plainText(mrkdwn: string): string {
  */
 export const STEP_LOOKUP_BUDGET_MS = 1_500;
 
-export function registerTaskSteps(reg: ListenerRegistry, svc: Services, tasks: TaskService): void {
-  const fail = (teamId: string, executionId: string, error: string) => svc.outbox.add([stepEffect({ teamId, executionId, error })]);
+type StepDeps = { tasks: TaskService } & Pick<Services, 'logger' | 'outbox'>;
+type StepArgs = Pick<SlackEventMiddlewareArgs<'function_executed'>, 'event' | 'body' | 'ack'> & { inputs: unknown; context: { botUserId?: string } };
 
-  // Stored first (the task and its effects, the step's completion among them), acknowledged
-  // after: a crash before the ack makes Slack redeliver, and the redelivery finds the task.
-  reg.function(
-    FUNCTION.createTask,
-    async ({ inputs, event, body, context, ack }) => {
-      const teamId = context.teamId ?? body.team_id;
-      const executionId = event.function_execution_id;
-      const read = readCreateInputs(inputs as Inputs);
-      if (!read.ok) {
-        await fail(teamId, executionId, read.error);
-        await ack?.();
+/** The step's failure, as an outbox effect (sent with the bot token, keyed by the execution). */
+const fail = (deps: Pick<Services, 'outbox'>, teamId: string, executionId: string, error: string) => deps.outbox.add([stepEffect({ teamId, executionId, error })]);
+
+/**
+ * `create_task`. Stored first (the task and its effects, the step's completion among them),
+ * acknowledged after: a crash before the ack makes Slack redeliver, and the redelivery finds the task.
+ */
+export const handleCreateTaskStep = (deps: StepDeps) =>
+  async function createTaskStep({ inputs, event, body, context, ack }: StepArgs): Promise<void> {
+    const teamId = teamIdOf(body);
+    const executionId = event.function_execution_id;
+    const read = readCreateInputs(inputs as Inputs);
+    if (!read.ok) {
+      await fail(deps, teamId, executionId, read.error);
+      await ack?.();
+      return;
+    }
+    const i = read.value;
+    try {
+      // No person runs a step: the task is created by the app (its bot user).
+      const actor = { teamId, userId: context.botUserId ?? 'USLACKBOT', system: true, lookupBudgetMs: STEP_LOOKUP_BUDGET_MS };
+      const { task, created } = await deps.tasks.create(
+        actor,
+        { title: i.title, assigneeId: i.assigneeId, description: i.description, dueDate: i.dueDate, channelId: i.channelId, origin: 'workflow' },
+        { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
+      );
+      // A repeated execution: the task exists; its completion, if owed, is in the outbox (a no-op if so).
+      if (!created && (task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done'))) await deps.outbox.add([deps.tasks.effects.step(task)]);
+    } catch (err) {
+      if (!(err instanceof DomainError)) deps.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+      await fail(deps, teamId, executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+    }
+    await ack?.();
+  };
+
+/**
+ * `complete_task`. Completes a task for the person named in the step's "Completed by" input, by
+ * the rules that person meets everywhere else: they must see the task (a hidden one is "not found")
+ * and be its assignee or creator, unless the app made it through a `create_task` step, which
+ * any step may complete. A task already done succeeds with whoever completed it. The step's
+ * result commits with the completion, and Slack hears "received" after that.
+ */
+export const handleCompleteTaskStep = (deps: StepDeps) =>
+  async function completeTaskStep({ inputs, event, body, context, ack }: StepArgs): Promise<void> {
+    const teamId = teamIdOf(body);
+    const executionId = event.function_execution_id;
+    try {
+      const raw = (inputs as Inputs)['task'];
+      const ref = readTaskRef(raw);
+      const user = readCompletingUser(inputs as Inputs);
+      if (!ref) {
+        await fail(deps, teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
         return;
       }
-      const i = read.value;
-      try {
-        // No person runs a step: the task is created by the app (its bot user).
-        const actor = { teamId, userId: context.botUserId ?? 'USLACKBOT', system: true, lookupBudgetMs: STEP_LOOKUP_BUDGET_MS };
-        const { task, created } = await tasks.create(
-          actor,
-          { title: i.title, assigneeId: i.assigneeId, description: i.description, dueDate: i.dueDate, channelId: i.channelId, origin: 'workflow' },
-          { functionExecutionId: executionId, waitForCompletion: i.waitForCompletion },
-        );
-        // A repeated execution: the task exists; its completion, if owed, is in the outbox (a no-op if so).
-        if (!created && (task.stepState === 'completing' || (task.stepState === 'waiting' && task.status === 'done'))) await svc.outbox.add([tasks.effects.step(task)]);
-      } catch (err) {
-        if (!(err instanceof DomainError)) svc.logger.error(`create_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-        await fail(teamId, executionId, `Could not create the task: ${plainText(userMessageFor(err))}`);
+      if (!user.ok) {
+        await fail(deps, teamId, executionId, user.error);
+        return;
       }
+      const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
+      const succeeded = (task: TaskRow) => stepEffect({ teamId, executionId, outputs: { completed_by: task.completedBy ?? actor.userId } });
+      try {
+        await deps.tasks.complete(actor, ref, (task) => [succeeded(task)]);
+      } catch (err) {
+        if (!(err instanceof AlreadyDoneError)) throw err;
+        await deps.outbox.add([succeeded(await deps.tasks.get(actor, ref))]);
+      }
+    } catch (err) {
+      if (!(err instanceof DomainError)) deps.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
+      await fail(deps, teamId, executionId, plainText(userMessageFor(err)));
+    } finally {
       await ack?.();
-    },
-    { autoAcknowledge: false },
-  );
-
-  /**
-   * Completes a task for the person named in the step's "Completed by" input, by the rules that
-   * person meets everywhere else: they must see the task (a hidden one is "not found")
-   * and be its assignee or creator, unless the app made it through a `create_task` step, which
-   * any step may complete. A task already done succeeds with whoever completed it. The step's
-   * result commits with the completion, and Slack hears "received" after that.
-   */
-  reg.function(
-    FUNCTION.completeTask,
-    async ({ inputs, event, body, context, ack }) => {
-      const teamId = context.teamId ?? body.team_id;
-      const executionId = event.function_execution_id;
-      try {
-        const raw = (inputs as Inputs)['task'];
-        const ref = readTaskRef(raw);
-        const user = readCompletingUser(inputs as Inputs);
-        if (!ref) {
-          await fail(teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
-          return;
-        }
-        if (!user.ok) {
-          await fail(teamId, executionId, user.error);
-          return;
-        }
-        const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
-        const succeeded = (task: TaskRow) => stepEffect({ teamId, executionId, outputs: { completed_by: task.completedBy ?? actor.userId } });
-        try {
-          await tasks.complete(actor, ref, (task) => [succeeded(task)]);
-        } catch (err) {
-          if (!(err instanceof AlreadyDoneError)) throw err;
-          await svc.outbox.add([succeeded(await tasks.get(actor, ref))]);
-        }
-      } catch (err) {
-        if (!(err instanceof DomainError)) svc.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
-        await fail(teamId, executionId, plainText(userMessageFor(err)));
-      } finally {
-        await ack?.();
-      }
-    },
-    { autoAcknowledge: false },
-  );
-}
+    }
+  };

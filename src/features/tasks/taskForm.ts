@@ -17,11 +17,11 @@ import { NEW_TASK_FIELD } from './views.js';
 export const LOOKUP_BUDGET_MS = 1000;
 
 /**
- * The zone where the calendar date is earliest (UTC−12). When the user's own zone is unknown at
- * submit, "not before today" is checked against it: a date refused there is in the past for
- * everyone, and the service checks the exact zone after the ack.
+ * UTC−12 (the IANA name's sign is POSIX's, inverted), where the calendar date is earliest. When
+ * the user's own zone is unknown at submit, "not before today" is checked against it: a date
+ * refused there is in the past for everyone, and the service checks the exact zone after the ack.
  */
-export const EARLIEST_ZONE = 'Etc/GMT+12';
+export const ZONE_UTC_MINUS_12 = 'Etc/GMT+12';
 
 export interface TaskForm {
   title: string;
@@ -74,7 +74,7 @@ export interface FormCheck {
  * when `checkDue`), and the assignee (a person, not a bot or deactivated, when `checkAssignee`).
  */
 export async function checkTaskForm(
-  svc: Services,
+  svc: Pick<Services, 'users' | 'logger' | 'now'>,
   req: { userId: string; form: TaskForm; timeZone?: string; checkDue: boolean; checkAssignee: boolean },
 ): Promise<FormCheck> {
   const { userId, form } = req;
@@ -88,7 +88,7 @@ export async function checkTaskForm(
   ]);
   const timeZone = req.timeZone ?? (me?.found ? me.user?.tz : undefined) ?? svc.users.peek(userId)?.tz;
 
-  const today = todayIn(timeZone ?? EARLIEST_ZONE, svc.now());
+  const today = todayIn(timeZone ?? ZONE_UTC_MINUS_12, svc.now());
   const errors: TaskFieldErrors = validateTaskFields(
     { title: form.title, description: form.description, dueDate: req.checkDue ? form.dueDate : null },
     today,
@@ -105,7 +105,7 @@ export async function checkTaskForm(
 }
 
 /** Looks a user up in the background (a modal opens, an assignee is picked), so a later submit finds them cached. */
-export function warmUser(svc: Services, selected: unknown): void {
+export function warmUser(svc: Pick<Services, 'users' | 'background' | 'logger'>, selected: unknown): void {
   const userId = stringOf(selected);
   if (!userId || svc.users.peek(userId)) return;
   svc.background.run(`look up user ${userId}`, async () => {
