@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, lte, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, gt, lte, max, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { TaskSearchHit } from '../dashboard.js';
 import { titleQuery } from '../searchText.js';
@@ -41,8 +41,7 @@ export type SearchReader = TaskReader & { teamId: string };
  * tasks (creator or assignee), and for a member also every task not private.
  */
 export function visibleToPg(reader: TaskReader): SQL {
-  const own = or(eq(tasks.assigneeId, reader.userId), eq(tasks.creatorId, reader.userId)) as SQL;
-  return reader.guest ? own : (or(eq(tasks.private, false), own) as SQL);
+  return visibleToValue(reader.userId, reader.guest);
 }
 
 /**
@@ -61,8 +60,8 @@ export function searchKeys(teamId: string, folded: string): string[] {
 }
 
 /** The task's index keys hold `keys` (`searchKeys`): the condition tasks_search_keys_idx serves. */
-function holdsKeys(keys: string[]): SQL {
-  return sql`tasklane_search_keys(${tasks.teamId}, ${tasks.titleSearch}) @> ${sql.param(keys)}::text[]`;
+function holdsKeys(keys: unknown): SQL {
+  return sql`tasklane_search_keys(${tasks.teamId}, ${tasks.titleSearch}) @> ${Array.isArray(keys) ? sql.param(keys) : keys}::text[]`;
 }
 
 /** `title_search` holds `folded`; found through the search index when the query has a trigram. */
@@ -74,11 +73,45 @@ export function titleHolds(teamId: string, folded: string): SQL {
 
 const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
 
+/** A title search's values: real ones, or drizzle placeholders for a statement prepared once. */
+interface TitleValues {
+  teamId: unknown;
+  userId: unknown;
+  text: unknown;
+  keys: unknown;
+  limit: number | Placeholder;
+  recentWalk: unknown;
+}
+
+/** `visibleToPg` with the reader's id as any value of a statement (a placeholder too). */
+function visibleToValue(userId: unknown, guest: boolean): SQL {
+  const own = sql`(${tasks.assigneeId} = ${userId} OR ${tasks.creatorId} = ${userId})`;
+  return guest ? own : sql`(${tasks.private} = false OR ${own})`;
+}
+
+/** The title statement for a member or a guest, reading the search index (`indexed`) or not. */
+function titleStatement<S extends Record<string, unknown>>(db: NodePgDatabase<S>, guest: boolean, indexed: boolean, v: TitleValues) {
+  const found = and(sql`${tasks.teamId} = ${v.teamId}`, sql`strpos(${tasks.titleSearch}, ${v.text}) > 0`, visibleToValue(v.userId, guest));
+  if (!indexed) return db.select(HIT).from(tasks).where(found).orderBy(desc(tasks.number)).limit(v.limit);
+
+  const newest = db.select({ n: max(tasks.number) }).from(tasks).where(sql`${tasks.teamId} = ${v.teamId}`);
+  const edge = sql`(${newest}) - ${v.recentWalk}`;
+  const recent = db
+    .$with('recent')
+    .as(db.select(HIT).from(tasks).where(and(found, gt(tasks.number, edge))).orderBy(desc(tasks.number)).limit(v.limit));
+  const older = db
+    .select(HIT)
+    .from(tasks)
+    .where(and(sql`(${db.select({ n: count() }).from(recent)}) < ${v.limit}`, found, lte(tasks.number, edge), holdsKeys(v.keys)));
+  const hits = db.select().from(recent).unionAll(older).as('hits');
+  return db.with(recent).select().from(hits).orderBy(desc(hits.number)).limit(v.limit);
+}
+
 /**
  * The title part of the search: tasks of the reader's workspace whose `title_search` contains
  * `folded` (already folded), visible to them, newest first, at most `limit`. `recentWalk` is
  * how many of the newest tasks are read before the index (tests set 0 to check the index's
- * answers against the walk's). Exported for the test that checks its plans.
+ * answers against the walk's). With its values bound: for the test that checks its plans.
  */
 export function titleMatches<S extends Record<string, unknown>>(
   db: NodePgDatabase<S>,
@@ -87,26 +120,34 @@ export function titleMatches<S extends Record<string, unknown>>(
   limit: number,
   recentWalk = RECENT_WALK,
 ) {
-  const found = and(eq(tasks.teamId, reader.teamId), sql`strpos(${tasks.titleSearch}, ${folded}) > 0`, visibleToPg(reader));
   const keys = searchKeys(reader.teamId, folded);
-  if (keys.length === 0) return db.select(HIT).from(tasks).where(found).orderBy(desc(tasks.number)).limit(limit);
+  return titleStatement(db, reader.guest, keys.length > 0, { teamId: reader.teamId, userId: reader.userId, text: folded, keys, limit, recentWalk });
+}
 
-  const newest = db.select({ n: max(tasks.number) }).from(tasks).where(eq(tasks.teamId, reader.teamId));
-  const edge = sql`(${newest}) - ${recentWalk}`;
-  const recent = db.$with('recent').as(db.select(HIT).from(tasks).where(and(found, gt(tasks.number, edge))).orderBy(desc(tasks.number)).limit(limit));
-  const older = db
-    .select(HIT)
-    .from(tasks)
-    .where(
-      and(
-        sql`(${db.select({ n: count() }).from(recent)}) < ${limit}`,
-        found,
-        lte(tasks.number, edge),
-        holdsKeys(keys),
-      ),
-    );
-  const hits = db.select().from(recent).unionAll(older).as('hits');
-  return db.with(recent).select().from(hits).orderBy(desc(hits.number)).limit(limit);
+/**
+ * The search's statements, built and prepared once per database handle under `name`: building the
+ * title statement cost drizzle more than running it, and a named statement is parsed and planned
+ * once per connection.
+ */
+const preparedByDb = new WeakMap<object, Map<string, { execute(values: Record<string, unknown>): Promise<TaskSearchHit[]> }>>();
+function prepared<S extends Record<string, unknown>>(
+  db: NodePgDatabase<S>,
+  name: string,
+  build: () => { prepare(name: string): { execute(values: Record<string, unknown>): Promise<TaskSearchHit[]> } },
+) {
+  let byName = preparedByDb.get(db);
+  if (!byName) preparedByDb.set(db, (byName = new Map()));
+  let statement = byName.get(name);
+  if (!statement) byName.set(name, (statement = build().prepare(name)));
+  return statement;
+}
+
+/** The title statement for a member or a guest, with or without the index, with named values. */
+function preparedTitleStatement<S extends Record<string, unknown>>(db: NodePgDatabase<S>, guest: boolean, indexed: boolean) {
+  return prepared(db, `tasklane_title_search_${guest ? 'guest' : 'member'}_${indexed ? 'indexed' : 'walk'}`, () => {
+    const v = Object.fromEntries(['teamId', 'userId', 'text', 'keys', 'limit', 'recentWalk'].map((k) => [k, sql.placeholder(k)])) as unknown as TitleValues;
+    return titleStatement(db, guest, indexed, v);
+  });
 }
 
 /**
@@ -127,15 +168,25 @@ export async function searchTasksPg<S extends Record<string, unknown>>(
   const numberMatch = /^#?(\d{1,15})$/.exec(q);
   // Task numbers are `integer`: a larger number names no task (and would not fit the parameter).
   if (numberMatch && Number(numberMatch[1]) <= 2_147_483_647) {
-    const [exact] = await db
-      .select(HIT)
-      .from(tasks)
-      .where(and(eq(tasks.teamId, reader.teamId), eq(tasks.number, Number(numberMatch[1])), visibleToPg(reader)));
+    const [exact] = await prepared(db, `tasklane_task_by_number_${reader.guest ? 'guest' : 'member'}`, () =>
+      db
+        .select(HIT)
+        .from(tasks)
+        .where(and(sql`${tasks.teamId} = ${sql.placeholder('teamId')}`, sql`${tasks.number} = ${sql.placeholder('number')}`, visibleToValue(sql.placeholder('userId'), reader.guest))),
+    ).execute({ teamId: reader.teamId, userId: reader.userId, number: Number(numberMatch[1]) });
     if (exact) hits.push(exact);
   }
   const title = titleQuery(q);
   if (title === null) return hits;
-  const rows = await titleMatches(db, reader, title.text, limit, recentWalk);
+  const keys = searchKeys(reader.teamId, title.text);
+  const rows = await preparedTitleStatement(db, reader.guest, keys.length > 0).execute({
+    teamId: reader.teamId,
+    userId: reader.userId,
+    text: title.text,
+    keys,
+    limit,
+    recentWalk,
+  });
   for (const r of rows) {
     if (hits.length >= limit) break;
     if (!hits.some((h) => h.id === r.id)) hits.push(r);
