@@ -192,8 +192,8 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
 
   const registry = new ListenerRegistry(app);
   app.use(registry.dispatcher((body) => log.info(`ignored a request no listener handles: ${describePayload(body)}`)));
-  // One TaskService for every surface (cards, command, steps, modals, Home). Home registers
-  // first: it installs services.homes, which the services notify (read at call time).
+  // One TaskService for every surface (cards, command, steps, modals, Home); the features may
+  // register in any order.
   const tasks = new TaskService(services);
   registerHome(registry, services, tasks);
   registerApprovals(registry, services);
