@@ -41,9 +41,11 @@ export const handleTaskCommand = (deps: TaskCommandDeps) =>
     const userId = command.user_id;
     const early = parseBeforeAck(command.text, userId, deps);
     // Not yet acked: the store and the user cache answer; a guest lookup the cache missed is bounded.
-    const answerNow = early && (await answer(deps, early.command, { teamId, userId, timeZone: early.timeZone, lookupBudgetMs: LOOKUP_BUDGET_MS }));
+    const answerNow = early?.answerNow
+      ? await answer(deps, early.command, { teamId, userId, timeZone: early.timeZone, lookupBudgetMs: LOOKUP_BUDGET_MS })
+      : undefined;
     await ack(answerNow);
-    if (early) return;
+    if (early?.answerNow) return;
 
     if (isBlank(command.text)) {
       try {
@@ -54,12 +56,12 @@ export const handleTaskCommand = (deps: TaskCommandDeps) =>
       }
       return;
     }
-    let parsed: TaskCommand | undefined;
+    let parsed = early?.command;
     let later: Answer;
     try {
-      // Only a due date depends on the user's time zone; skip the users.info call otherwise.
-      const timeZone = mentionsDue(command.text) ? await deps.users.timeZone(userId) : undefined;
-      parsed = parseTaskCommand(command.text, { now: deps.now(), timeZone: timeZone ?? 'UTC' });
+      // Parsed before the ack unless a due date needed the user's time zone (users.info, now).
+      const timeZone = early ? early.timeZone : await deps.users.timeZone(userId);
+      parsed ??= parseTaskCommand(command.text, { now: deps.now(), timeZone: timeZone ?? 'UTC' });
       later = await answer(deps, parsed, { teamId, userId, timeZone });
     } catch (err) {
       later = failure(deps, err, parsed, { teamId, userId });
@@ -70,33 +72,41 @@ export const handleTaskCommand = (deps: TaskCommandDeps) =>
 const mentionsDue = (text: string) => /\bdue\b/i.test(text);
 
 /**
- * The command, parsed, when the local store alone can answer it (no Slack lookup): help and usage
- * errors; a list when the user's time zone is cached (it decides what is overdue); a change, whose
- * assignee or guest status is asked within the lookup budget, with a due date read in a cached
- * time zone. Undefined when the answer must wait for Slack (or the New task modal).
+ * The command parsed before the ack, and whether the local store alone can answer it there (no
+ * Slack lookup): help and usage errors; a list when the user's time zone is cached (it decides what
+ * is overdue); a change, whose assignee or guest status is asked within the lookup budget, with a
+ * due date read in a cached time zone. Undefined when there is nothing to parse (the New task
+ * modal) or a due date needs a time zone the cache lacks: it is parsed after the ack then.
  */
-function parseBeforeAck(text: string, userId: string, deps: Pick<Services, 'users' | 'now'>): { command: TaskCommand; timeZone: string | undefined } | undefined {
+function parseBeforeAck(
+  text: string,
+  userId: string,
+  deps: Pick<Services, 'users' | 'now'>,
+): { command: TaskCommand; timeZone: string | undefined; answerNow: boolean } | undefined {
   if (isBlank(text)) return undefined;
   const cachedTz = deps.users.peek(userId)?.tz;
   const due = mentionsDue(text);
   if (due && cachedTz === undefined) return undefined;
   const command = parseTaskCommand(text, { now: deps.now(), timeZone: cachedTz ?? 'UTC' });
-  const early = { command, timeZone: due ? cachedTz : undefined };
+  return { command, timeZone: due ? cachedTz : undefined, answerNow: answerableBeforeAck(command, cachedTz !== undefined) };
+}
+
+function answerableBeforeAck(command: TaskCommand, userCached: boolean): boolean {
   switch (command.kind) {
     case 'help':
     case 'invalid':
-      return early;
+      return true;
     case 'list':
       // The cached user also says whether they are a guest (what "all" may show them).
-      return cachedTz !== undefined ? early : undefined;
+      return userCached;
     // Changes are stored before the ack (acknowledged means stored).
     case 'add':
     case 'done':
     case 'reopen':
     case 'assign':
-      return early;
+      return true;
     default:
-      return undefined;
+      return false;
   }
 }
 
