@@ -26,10 +26,12 @@ function run(text: string, opts: { cachedTz?: string; tasks?: Partial<Record<key
   const client = { views: { open: vi.fn(async () => ({ ok: true })) } };
   const ack = vi.fn(async () => void calls.push('ack'));
   const respond = vi.fn(async () => {});
-  const deps = { tasks: tasks as unknown as TaskService, users, logger, background, now: () => NOW } as never;
+  // The parser reads the clock once per parse: a second read means the text was parsed again.
+  const now = vi.fn(() => NOW);
+  const deps = { tasks: tasks as unknown as TaskService, users, logger, background, now } as never;
   const command = { command: '/task', text, team_id: 'T1', user_id: ANN, trigger_id: 'trigger-1' };
   const done = handleTaskCommand(deps)({ command, ack, respond, client } as never);
-  return { done, calls, tasks, users, logger, client, ack, respond };
+  return { done, calls, tasks, users, logger, client, ack, respond, now };
 }
 
 describe('handleTaskCommand', () => {
@@ -61,6 +63,7 @@ describe('handleTaskCommand', () => {
     expect(r.ack).toHaveBeenCalledWith(undefined);
     expect(r.tasks.list).toHaveBeenCalledWith(expect.not.objectContaining({ lookupBudgetMs: expect.anything() }), expect.objectContaining({ scope: 'mine' }));
     expect(r.respond).toHaveBeenCalledTimes(1);
+    expect(r.now).toHaveBeenCalledTimes(1); // parsed once, before the ack, and answered after it
   });
 
   it('answers a list in the ack when the time zone is cached', async () => {
