@@ -51,8 +51,12 @@ export interface EffectContext {
 }
 
 export interface EffectKind {
-  /** Sends the effect; the returned text is kept as the row's `result`. */
-  send(ctx: EffectContext): Promise<string | void>;
+  /**
+   * Sends the effect; the returned text is kept as the row's `result`. A scheduled action that
+   * finds it is not due yet (its real time depends on what only the handler can look up, e.g. the
+   * person's time zone) returns `{ later }`: the row comes back then, no attempt counted.
+   */
+  send(ctx: EffectContext): Promise<string | void | { later: number }>;
   /** The effect was given up (`failure`): e.g. cancel what depended on it. Must be safe to repeat. */
   gaveUp?(ctx: EffectContext, failure: SlackFailure): Promise<void>;
 }
@@ -282,7 +286,7 @@ export class Outbox implements EffectSender {
       const done = this.timerDone;
       this.timerDone = undefined;
       void this.drain().then(done);
-    }, Math.max(0, at - now) + 5);
+    }, Math.min(Math.max(0, at - now) + 5, MAX_TIMER_MS));
     this.timer.unref();
     if (tracked) void this.deps.inFlight.track(new Promise<void>((resolve) => (this.timerDone = resolve)));
   }
@@ -306,6 +310,7 @@ export class Outbox implements EffectSender {
     const ctx = this.context(row);
     try {
       const result = await kind.send(ctx);
+      if (typeof result === 'object') return { state: 'later', at: result.later };
       return { state: 'done', ...(typeof result === 'string' ? { result } : {}) };
     } catch (err) {
       return this.retryOrGiveUp(row, kind, ctx, err);
@@ -390,6 +395,12 @@ export class Outbox implements EffectSender {
     };
   }
 }
+
+/**
+ * The longest timer: a row scheduled days ahead (a reminder) is looked at again within the hour
+ * (Node fires a timer past 2^31 ms at once, which would spin).
+ */
+const MAX_TIMER_MS = 60 * 60_000;
 
 /** While sends are under way, the longest the sender goes without asking the store what is due. */
 const BUSY_RECHECK_MS = 1_000;

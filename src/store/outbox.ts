@@ -108,6 +108,8 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
 export type SendOutcome =
   | { state: 'done'; result?: string }
   | { state: 'retry'; at: number; error: string; uncertain: boolean }
+  /** Not due yet after all (a scheduled action that found its real time): no attempt counted. */
+  | { state: 'later'; at: number }
   | { state: 'failed'; error: string };
 
 /** An attempt that ended: the row as claimed and how it went. */
@@ -205,7 +207,8 @@ export class OutboxRepository {
         )
         .get({ ...base, generation: row.generation, result: outcome.result ?? null }) as { state: string; at: number } | undefined;
       return updated?.state === 'pending' ? updated.at : undefined;
-    } else if (outcome.state === 'retry') {
+    } else if (outcome.state === 'retry' || outcome.state === 'later') {
+      const retry = outcome.state === 'retry';
       this.store
         .prepared('outbox.recordRetry', (db) =>
           db
@@ -220,7 +223,7 @@ export class OutboxRepository {
             .where(mine)
             .prepare(),
         )
-        .run({ ...base, attempts: row.attempts + 1, at: outcome.at, error: outcome.error, uncertain: outcome.uncertain ? 1 : 0 });
+        .run({ ...base, attempts: retry ? row.attempts + 1 : row.attempts, at: outcome.at, error: retry ? outcome.error : null, uncertain: retry && outcome.uncertain ? 1 : 0 });
       return outcome.at;
     } else {
       this.store

@@ -13,7 +13,8 @@ export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const TASK_ORIGINS = ['command', 'shortcut', 'message', 'workflow', 'home'] as const;
 export type TaskOrigin = (typeof TASK_ORIGINS)[number];
-export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'failed'] as const;
+/** `expired`: no approver decided within the request's `expire_after_hours`. */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'failed', 'expired'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 /** Whether a workflow step bound to a row still has to be completed in Slack. */
 export const STEP_STATES = ['none', 'waiting', 'completing', 'completed', 'failed'] as const;
@@ -65,9 +66,20 @@ export const tasks = sqliteTable(
      * assignee may see it. Decided once, when the task is created.
      */
     private: integer('private', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * A repeating task's rule (features/tasks/recurrence.ts), e.g. `weekly:1`: when this
+     * occurrence is completed or its day passes, the next is created. Null: not repeating, or the
+     * series was stopped.
+     */
+    repeatRule: text('repeat_rule'),
+    /** The id of a repeating series' first task (on every occurrence, the first's included). */
+    seriesId: integer('series_id'),
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
+    // One occurrence per series and due date: the next occurrence is created once, however many
+    // times its creation is attempted (a completion and the day passing, a retry, two instances).
+    uniqueIndex('tasks_series_due_uq').on(t.seriesId, t.dueDate).where(sql`${t.seriesId} IS NOT NULL`),
     // Partial: only workflow-made tasks have an execution id, and only their steps still open
     // (waiting, completing) are looked up, so a task from /task, a shortcut or the Home adds no
     // entry to these two indexes (two fewer pages in its commit).
@@ -138,6 +150,14 @@ export const approvals = sqliteTable(
     workflowExecutionId: text('workflow_execution_id'),
     /** `waiting` until the workflow step has been completed in Slack (survives restarts). */
     stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
+    /** Re-ping approvers who have not decided every this many hours (at most 3 times); null: never. */
+    remindAfterHours: integer('remind_after_hours'),
+    /** Added as an approver (and told why) when the first reminder goes out. */
+    escalateTo: text('escalate_to'),
+    /** No decision within this many hours → `expired` (the step completes with approved=false). */
+    expireAfterHours: integer('expire_after_hours'),
+    /** How many reminders went out so far. */
+    remindersSent: integer('reminders_sent').notNull().default(0),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -161,6 +181,8 @@ export const approvalApprovers = sqliteTable(
     userId: text('user_id').notNull(),
     channelId: text('channel_id'),
     messageTs: text('message_ts'),
+    /** Added by escalation (the request's `escalate_to`), not named by the request. */
+    escalated: integer('escalated', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.approvalId, t.userId] }),
@@ -281,6 +303,29 @@ export const jobRuns = sqliteTable('job_runs', {
   ranAt: integer('ran_at').notNull(),
 });
 
+/** Each person's reminder settings (App Home → Settings); no row: reminders on, at 09:00. */
+export const userSettings = sqliteTable(
+  'user_settings',
+  {
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    remindersEnabled: integer('reminders_enabled', { mode: 'boolean' }).notNull().default(true),
+    /** The local hour (0–23, the user's Slack time zone) due-date reminders and nudges go out. */
+    reminderHour: integer('reminder_hour').notNull().default(9),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
+);
+
+/** Per-workspace settings a workspace admin changes from the App Home. */
+export const workspaceSettings = sqliteTable('workspace_settings', {
+  teamId: text('team_id').primaryKey(),
+  /** The audit feed's incoming webhook (overrides AUDIT_WEBHOOK_URL for this workspace); null: none. */
+  auditWebhookUrl: text('audit_webhook_url'),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: integer('updated_at').notNull().default(now),
+});
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type ApprovalRow = typeof approvals.$inferSelect;
@@ -290,4 +335,6 @@ export type CommentRow = typeof taskComments.$inferSelect;
 export type HomeStateRow = typeof homeState.$inferSelect;
 export type HomeFilter = HomeStateRow['filter'];
 export type OutboxRow = typeof outbox.$inferSelect;
+export type UserSettingsRow = typeof userSettings.$inferSelect;
+export type WorkspaceSettingsRow = typeof workspaceSettings.$inferSelect;
 export type NewOutboxRow = typeof outbox.$inferInsert;

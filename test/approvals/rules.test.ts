@@ -196,13 +196,17 @@ describe('views stay inside Block Kit limits and escape user text', () => {
     comment: null,
     decidedAt: null,
     failureReason: null,
+    remindAfterHours: null,
+    escalateTo: null,
+    expireAfterHours: null,
+    remindersSent: 0,
     origin: 'workflow',
     functionExecutionId: 'Fx1',
     workflowExecutionId: 'Wx1',
     stepState: 'waiting',
     createdAt: 0,
     updatedAt: 0,
-    approvers: Array.from({ length: MAX_APPROVERS }, (_, i) => ({ approvalId: 7, teamId: T, userId: `U${String(i).padStart(8, '0')}`, channelId: null, messageTs: null })),
+    approvers: Array.from({ length: MAX_APPROVERS }, (_, i) => ({ approvalId: 7, teamId: T, userId: `U${String(i).padStart(8, '0')}`, channelId: null, messageTs: null, escalated: false })),
     ...over,
   });
   const decided = approval({ status: 'rejected', decidedBy: 'U1AAA', decidedAt: 1_700_000_000_000, comment: `${'<!here>\n'.repeat(300)}` });
@@ -230,7 +234,7 @@ describe('views stay inside Block Kit limits and escape user text', () => {
   });
 
   it('what users are told', () => {
-    const a = approval({ approvers: ['UA', 'UB', 'UC'].map((userId) => ({ approvalId: 7, teamId: T, userId, channelId: null, messageTs: null })) });
+    const a = approval({ approvers: ['UA', 'UB', 'UC'].map((userId) => ({ approvalId: 7, teamId: T, userId, channelId: null, messageTs: null, escalated: false })) });
     expect(onlyApproversText(a)).toBe('Only <@UA>, <@UB> or <@UC> can decide on this request.');
     expect(alreadyDecidedText(decided)).toBe(`Already rejected by <@U1AAA> on <!date^1700000000^{date_short_pretty} at {time}|2023-11-14 22:13 UTC>.`);
   });

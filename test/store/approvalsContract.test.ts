@@ -112,9 +112,13 @@ function contract(current: () => Engine): void {
         functionExecutionId: 'Fx1',
         workflowExecutionId: 'Wx1',
         stepState: 'waiting',
+        remindAfterHours: null,
+        escalateTo: null,
+        expireAfterHours: null,
+        remindersSent: 0,
         createdAt: when,
         updatedAt: when,
-        approvers: ['UZED', 'UANN', 'UMID'].map((userId) => ({ approvalId: approval.id, teamId: A, userId, channelId: null, messageTs: null })),
+        approvers: ['UZED', 'UANN', 'UMID'].map((userId) => ({ approvalId: approval.id, teamId: A, userId, channelId: null, messageTs: null, escalated: false })),
       });
       expect(await repo().get(A, approval.id)).toEqual(approval);
       expect(await repo().getByExecution(A, 'Fx1')).toEqual(approval);

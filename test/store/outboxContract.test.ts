@@ -119,6 +119,19 @@ function contract(current: () => Engine): void {
     expect(await repo().byKey('a')).toMatchObject({ state: 'failed' });
   });
 
+  it('a scheduled row that is not due yet comes back at its time, no attempt counted, nothing recorded as an error', async () => {
+    await repo().add([{ ...msg('s'), notBefore: 5_000 }], 1_000);
+    expect(await repo().claim('s1', 4_999, 100, 10)).toEqual([]);
+    expect(await repo().nextDue()).toBe(5_000);
+    const [row] = await repo().claim('s1', 5_000, 100, 10);
+    await repo().recordOutcome(row!, 's1', { state: 'retry', at: 5_100, error: 'slow', uncertain: true }, 5_010);
+    const [again] = await repo().claim('s1', 5_100, 100, 10);
+    expect(await repo().recordOutcome(again!, 's1', { state: 'later', at: 90_000 }, 5_110)).toBe(90_000);
+    expect(await repo().byKey('s')).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: 90_000, lastError: null, uncertain: false, leaseOwner: null });
+    expect(await repo().claim('s1', 89_999, 100, 10)).toEqual([]);
+    expect(await repo().claim('s1', 90_000, 100, 10)).toHaveLength(1);
+  });
+
   it('coalesces: a row written again while being sent is sent once more, with the newest state', async () => {
     await repo().add([home()], 1_000);
     const [row] = await repo().claim('s1', 1_000, 100, 10);

@@ -23,13 +23,17 @@ export function approval(over: Partial<Approval> = {}, approverIds: string[] = [
     comment: null,
     decidedAt: null,
     failureReason: null,
+    remindAfterHours: null,
+    escalateTo: null,
+    expireAfterHours: null,
+    remindersSent: 0,
     origin: 'shortcut',
     functionExecutionId: null,
     workflowExecutionId: null,
     stepState: 'none',
     createdAt: NOW,
     updatedAt: NOW,
-    approvers: approverIds.map((userId) => ({ approvalId: 42, teamId: 'T1', userId, channelId: null, messageTs: null })),
+    approvers: approverIds.map((userId) => ({ approvalId: 42, teamId: 'T1', userId, channelId: null, messageTs: null, escalated: false })),
     ...over,
   };
 }

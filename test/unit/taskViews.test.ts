@@ -45,6 +45,8 @@ function task(over: Partial<TaskRow> = {}): TaskRow {
     functionExecutionId: null,
     stepState: 'none',
     private: false,
+    repeatRule: null,
+    seriesId: null,
     ...over,
   };
 }

@@ -238,6 +238,7 @@ function approverFromJson(j: Record<string, unknown>): ApproverRow {
     teamId: String(j['team_id']),
     userId: String(j['user_id']),
     channelId: (j['channel_id'] as string | null) ?? null,
+    escalated: j['escalated'] === true,
     messageTs: (j['message_ts'] as string | null) ?? null,
   };
 }

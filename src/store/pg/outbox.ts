@@ -253,6 +253,9 @@ async function recordOutcomeIn(tx: PgQueries, row: Pick<OutboxRow, 'id' | 'gener
       .set({ ...leaseReleased, attempts: row.attempts + 1, nextAttemptAt: outcome.at, lastError: storable(outcome.error), uncertain: outcome.uncertain })
       .where(mine);
     return outcome.at;
+  } else if (outcome.state === 'later') {
+    await tx.update(outbox).set({ ...leaseReleased, nextAttemptAt: outcome.at, lastError: null, uncertain: false }).where(mine);
+    return outcome.at;
   } else {
     await tx
       .update(outbox)

@@ -59,9 +59,12 @@ export const tasks = pgTable(
     functionExecutionId: text('function_execution_id'),
     stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
     private: boolean('private').notNull().default(false),
+    repeatRule: text('repeat_rule'),
+    seriesId: bigint('series_id', { mode: 'number' }),
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
+    uniqueIndex('tasks_series_due_uq').on(t.seriesId, t.dueDate).where(sql`${t.seriesId} IS NOT NULL`),
     uniqueIndex('tasks_function_execution_uq').on(t.functionExecutionId).where(sql`${t.functionExecutionId} IS NOT NULL`),
     index('tasks_assignee_idx').on(t.teamId, t.assigneeId, t.status, t.dueDate),
     index('tasks_creator_idx').on(t.teamId, t.creatorId, t.status, t.createdAt),
@@ -124,6 +127,10 @@ export const approvals = pgTable(
     functionExecutionId: text('function_execution_id'),
     workflowExecutionId: text('workflow_execution_id'),
     stepState: text('step_state', { enum: STEP_STATES }).notNull().default('none'),
+    remindAfterHours: integer('remind_after_hours'),
+    escalateTo: text('escalate_to'),
+    expireAfterHours: integer('expire_after_hours'),
+    remindersSent: integer('reminders_sent').notNull().default(0),
     createdAt: ms('created_at').notNull().default(now),
     updatedAt: ms('updated_at').notNull().default(now),
   },
@@ -145,6 +152,7 @@ export const approvalApprovers = pgTable(
     userId: text('user_id').notNull(),
     channelId: text('channel_id'),
     messageTs: text('message_ts'),
+    escalated: boolean('escalated').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.approvalId, t.userId] }),
@@ -233,4 +241,23 @@ export const jobRuns = pgTable('job_runs', {
   nextRunAt: ms('next_run_at').notNull(),
   owner: text('owner').notNull(),
   ranAt: ms('ran_at').notNull(),
+});
+
+export const userSettings = pgTable(
+  'user_settings',
+  {
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    remindersEnabled: boolean('reminders_enabled').notNull().default(true),
+    reminderHour: integer('reminder_hour').notNull().default(9),
+    updatedAt: ms('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
+);
+
+export const workspaceSettings = pgTable('workspace_settings', {
+  teamId: text('team_id').primaryKey(),
+  auditWebhookUrl: text('audit_webhook_url'),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: ms('updated_at').notNull().default(now),
 });
