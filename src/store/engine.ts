@@ -18,7 +18,9 @@ import { PgHomeStateRepository } from './pg/homeState.js';
 import { PgJobsRepository } from './pg/jobs.js';
 import { openPgStore, type PgStore } from './pg/open.js';
 import { PgOutboxRepository } from './pg/outbox.js';
+import { PgSettingsRepository } from './pg/settings.js';
 import { PgTasksRepository } from './pg/tasks.js';
+import { SettingsRepository, type SettingsStore } from './settings.js';
 import { TasksRepository } from './tasks.js';
 import type { TasksStore } from './tasksStore.js';
 
@@ -36,6 +38,8 @@ export interface Stores {
   readonly homeState: HomeStatePrefsStore;
   readonly dashboard: DashboardStore;
   readonly jobs: JobsStore;
+  /** Reminder settings per person, audit feed per workspace. */
+  readonly settings: SettingsStore;
   /** SQLite only: the file store itself (the sender thread and the maintenance thread open it too). */
   readonly sqlite: Store | undefined;
   /** PostgreSQL only: the pooled store. */
@@ -56,6 +60,7 @@ export function sqliteStores(store: Store, now: () => number = Date.now): Stores
     homeState: sqliteHomeStateStore(new HomeStateRepository(store), store),
     dashboard: new DashboardReadModel(store),
     jobs: new JobsRepository(store),
+    settings: new SettingsRepository(store),
     sqlite: store,
     postgres: undefined,
     ping: async () => store.ping(),
@@ -74,6 +79,7 @@ export function postgresStores(pg: PgStore, now: () => number = Date.now): Store
     homeState: new PgHomeStateRepository(pg.db),
     dashboard: new PgDashboardReadModel(pg.db),
     jobs: new PgJobsRepository(pg.db),
+    settings: new PgSettingsRepository(pg.db),
     sqlite: undefined,
     postgres: pg,
     ping: () => pg.ping(),
