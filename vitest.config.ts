@@ -19,6 +19,7 @@ const ON_BOTH_ENGINES = [
   'test/security/visibility.test.ts',
   'test/security/payloadTypes.test.ts',
   'test/foundation/http.test.ts',
+  'test/audit/feed.test.ts',
 ];
 
 /** Whether the suite will have a PostgreSQL server (see test/support/postgres.globalSetup.ts). */

@@ -132,7 +132,7 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
     const { callTimeoutMs, thread: _thread, ...senderOptions } = outboxOptions;
     const client = new WebClient(config.botToken, { ...webClientOptions(config, logger, 'outbox'), ...(callTimeoutMs ? { timeout: callTimeoutMs } : {}) });
     const sender = new Outbox({ outbox: stores.outbox, client, logger: log, now, inFlight }, senderOptions);
-    registerEffectKinds(sender, stores, { client, now });
+    registerEffectKinds(sender, stores, { client, now, auditWebhookUrl: config.auditWebhookUrl });
     return sender;
   };
   // On SQLite the sender runs in a worker thread (outbox/thread.ts) with its own connection; an
@@ -143,7 +143,7 @@ export function createApp({ config, store: storeGiven, logger: given, now = Date
     ? senderHere()
     : new OutboxThread({
         store: sqlite,
-        data: { databasePath: sqlite.sqlite.name, writeLock: sqlite.writeLock.buffer, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel }, options: threadOptions },
+        data: { databasePath: sqlite.sqlite.name, writeLock: sqlite.writeLock.buffer, config: { botToken: config.botToken, slackApiUrl: config.slackApiUrl, logLevel: config.logLevel, auditWebhookUrl: config.auditWebhookUrl }, options: threadOptions },
         logger: log,
         background,
         now,

@@ -27,6 +27,11 @@ export interface Config {
    * 10 s), or a slow send is taken over while still under way and may reach Slack twice.
    */
   outboxLeaseMs?: number;
+  /**
+   * The audit feed's incoming webhook (`AUDIT_WEBHOOK_URL`) for every workspace whose admin set
+   * none in the Home settings; unset: no feed unless an admin sets one (features/audit/feed.ts).
+   */
+  auditWebhookUrl?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -91,6 +96,10 @@ const schema = z
         .url({ protocol: /^https?$/, error: 'SLACK_API_URL must be an http(s) URL like https://slack.com/api/' })
         .transform((u) => (u.endsWith('/') ? u : `${u}/`))
         .optional(),
+    ),
+    AUDIT_WEBHOOK_URL: z.preprocess(
+      blankToUndefined,
+      z.url({ protocol: /^https?$/, error: 'AUDIT_WEBHOOK_URL must be a Slack incoming webhook URL like https://hooks.slack.com/services/T000/B000/XXXX' }).optional(),
     ),
     PORT: z.preprocess(
       blankToUndefined,
@@ -166,11 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     ...(e.OUTBOX_LEASE_MS !== undefined ? { outboxLeaseMs: e.OUTBOX_LEASE_MS } : {}),
+    ...(e.AUDIT_WEBHOOK_URL !== undefined ? { auditWebhookUrl: e.AUDIT_WEBHOOK_URL } : {}),
     logLevel: e.LOG_LEVEL,
   };
 }
 
-const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true, DATABASE_POOL_SIZE: true, DATABASE_STATEMENT_TIMEOUT_MS: true, OUTBOX_LEASE_MS: true }).extend({
+const sandboxSchema = schema.pick({ PORT: true, LOG_LEVEL: true, DATABASE_POOL_SIZE: true, DATABASE_STATEMENT_TIMEOUT_MS: true, OUTBOX_LEASE_MS: true, AUDIT_WEBHOOK_URL: true }).extend({
   DATABASE_URL: z.preprocess(blankToUndefined, z.string().default('./data/sandbox.db').refine(readableDatabaseUrl, POSTGRES_URL)),
   SANDBOX_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
 });
@@ -180,5 +190,5 @@ function sandboxConfig(env: NodeJS.ProcessEnv): Config {
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
   const e = parsed.data;
   // Its own store, so demo data never mixes with a real workspace's.
-  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, ...(e.OUTBOX_LEASE_MS !== undefined ? { outboxLeaseMs: e.OUTBOX_LEASE_MS } : {}), logLevel: e.LOG_LEVEL };
+  return { sandbox: true, sandboxHost: e.SANDBOX_HOST, botToken: '', signingSecret: undefined, appToken: undefined, slackApiUrl: undefined, port: e.PORT, databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, ...(e.OUTBOX_LEASE_MS !== undefined ? { outboxLeaseMs: e.OUTBOX_LEASE_MS } : {}), ...(e.AUDIT_WEBHOOK_URL !== undefined ? { auditWebhookUrl: e.AUDIT_WEBHOOK_URL } : {}), logLevel: e.LOG_LEVEL };
 }

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { ApprovalEffects, registerApprovalKinds } from '../features/approvals/effects.js';
+import { registerAuditKind } from '../features/audit/feed.js';
 import { registerHomeKind } from '../features/home/effects.js';
 import { registerTaskKinds } from '../features/tasks/effects.js';
 import { UserDirectory } from '../slack/users.js';
@@ -13,7 +14,7 @@ import type { Outbox } from './sender.js';
  * The same for the sender thread (worker.ts) and for a sender on the main thread (PostgreSQL, an
  * in-memory SQLite store, or the thread died).
  */
-export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory }): void {
+export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory; auditWebhookUrl?: string | undefined }): void {
   registerCommonKinds(outbox, stores);
   registerTaskKinds(outbox, stores.tasks);
   registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
@@ -24,4 +25,5 @@ export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { clie
     users: deps.users ?? new UserDirectory(deps.client, undefined, deps.now),
     now: deps.now,
   });
+  registerAuditKind(outbox, { settings: stores.settings, tasks: stores.tasks, outbox: stores.outbox, defaultUrl: deps.auditWebhookUrl, now: deps.now });
 }

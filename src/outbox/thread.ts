@@ -13,7 +13,7 @@ export interface OutboxThreadData {
   databasePath: string;
   /** The main store's `WriteLock` buffer: the thread's connection takes the same lock. */
   writeLock: SharedArrayBuffer;
-  config: Pick<Config, 'botToken' | 'slackApiUrl' | 'logLevel'>;
+  config: Pick<Config, 'botToken' | 'slackApiUrl' | 'logLevel' | 'auditWebhookUrl'>;
   options: Partial<OutboxOptions> & { callTimeoutMs?: number };
 }
 

@@ -64,7 +64,7 @@ const now = () => Date.now() + clockOffsetMs;
 const inFlight = new InFlight();
 const stores = sqliteStores(store, now);
 const outbox = new Outbox({ outbox: stores.outbox, client, logger, now, inFlight }, options);
-registerEffectKinds(outbox, stores, { client, now });
+registerEffectKinds(outbox, stores, { client, now, auditWebhookUrl: data.config.auditWebhookUrl });
 
 let lastSeq = 0;
 let waiting = false;

@@ -56,6 +56,13 @@ export interface MessageMetadata {
   event_payload: Record<string, unknown>;
 }
 
+/** One message posted to an incoming webhook. */
+export interface FakeWebhookPost {
+  url: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
 export interface FakeUserInput {
   id: string;
   teamId: string;
@@ -401,6 +408,9 @@ export class FakeSlack {
   private homes = new Map<string, string>();
   private responseUrls = new Map<string, ResponseUrlRecord>();
   private faults = new Map<string, Fault[]>();
+  private webhooks: FakeWebhookPost[] = [];
+  private webhookFaults: { status: number; body: string }[] = [];
+  private revokedWebhooks = new Set<string>();
   private targetedFaults: TargetedFault[] = [];
   private waiters: Waiter[] = [];
   private lastTsMicros = 0;
@@ -711,7 +721,33 @@ export class FakeSlack {
     if (times > 0) this.targetedFaults.push({ method, match, fault, remaining: times });
   }
 
+  /**
+   * An incoming webhook URL on this fake (`/services/T…/B…/<name>`), as Slack hands out when a
+   * workspace adds an incoming webhook to a channel. Posts to it are kept (`webhookPosts`).
+   */
+  webhookUrl(name = 'audit'): string {
+    return `${this.baseUrl}/services/${this.teamId}/B0HOOK/${name}`;
+  }
+
+  /** What was posted to incoming webhooks (to `url` only, when given), oldest first. */
+  webhookPosts(url?: string): FakeWebhookPost[] {
+    return url === undefined ? [...this.webhooks] : this.webhooks.filter((p) => p.url === url);
+  }
+
+  /** The next `times` webhook posts are answered `status` with `body` (Slack's: 500 `rollup_error`, 404 `no_service`…). */
+  failWebhook(status: number, body: string, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.webhookFaults.push({ status, body });
+  }
+
+  /** The webhook was removed from its channel (or its app uninstalled): Slack answers 404 `no_service` from now on. */
+  revokeWebhook(url: string): void {
+    this.revokedWebhooks.add(new URL(url).pathname);
+  }
+
   reset(): void {
+    this.webhooks = [];
+    this.webhookFaults = [];
+    this.revokedWebhooks = new Set();
     this.calls = [];
     this.responseUrlRejections = [];
     this.msgs = new Map();
@@ -810,6 +846,12 @@ export class FakeSlack {
       res.end(JSON.stringify(body));
       return;
     }
+    if (url.pathname.startsWith('/services/') && req.method === 'POST') {
+      const { status, body } = this.handleWebhook(`${this.baseUrl}${url.pathname}`, url.pathname, raw, req.headers['content-type']);
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(body);
+      return;
+    }
     if (!url.pathname.startsWith('/api/')) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
@@ -844,6 +886,27 @@ export class FakeSlack {
     }
     res.writeHead(status, headers);
     res.end(JSON.stringify(response));
+  }
+
+  /**
+   * An incoming webhook post, answered as Slack does: `ok` (200, text), or a status with an error
+   * word: 400 `invalid_payload` (not JSON) / `no_text` (neither text nor blocks), 404
+   * `no_service` (revoked or unknown), or a fault set by `failWebhook`.
+   */
+  private handleWebhook(url: string, path: string, raw: string, contentType: string | undefined): { status: number; body: string } {
+    const fault = this.webhookFaults.shift();
+    if (fault) return fault;
+    if (this.revokedWebhooks.has(path) || !/^\/services\/[A-Z0-9]+\/[A-Z0-9]+\/[A-Za-z0-9_-]+$/.test(path)) return { status: 404, body: 'no_service' };
+    let body: unknown;
+    try {
+      body = contentType?.includes('application/json') ? JSON.parse(raw) : JSON.parse(new URLSearchParams(raw).get('payload') ?? '');
+    } catch {
+      return { status: 400, body: 'invalid_payload' };
+    }
+    const b = body as { text?: unknown; blocks?: unknown };
+    if (typeof body !== 'object' || body === null || (typeof b.text !== 'string' && !Array.isArray(b.blocks))) return { status: 400, body: 'no_text' };
+    this.webhooks.push({ url, body: body as Record<string, unknown>, at: this.now() });
+    return { status: 200, body: 'ok' };
   }
 
   /** The fault this call meets, if any: a matching `failWhen` one first, then `failNext`'s queue. */

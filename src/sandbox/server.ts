@@ -52,6 +52,8 @@ export function createSandbox(port: number, host = '127.0.0.1'): Sandbox {
   const routes: CustomRoute[] = [
     { path: '/api/:method', method: ['POST', 'GET'], handler: emulator },
     { path: '/response/:id', method: ['POST'], handler: emulator },
+    // Incoming webhooks (the audit feed, when an admin sets one of the emulator's).
+    { path: '/services/:team/:bot/:name', method: ['POST'], handler: emulator },
     {
       path: '/',
       method: ['GET'],

@@ -254,7 +254,7 @@ describe('request_approval: completion survives crashes', () => {
     await new ApprovalsRepository(store).decide({ teamId: TEAM, id: a.id, outcome: 'approved', deciderId: ALICE, comment: '' }, (d) => effects.decided(d, Date.now()));
     const leased = new OutboxRepository(store).claim('a-dead-sender', Date.now(), 300, 100);
     // (The approvers' Home publishes may not be due yet: a Home is published at most every 250 ms.)
-    expect(leased.map((r) => r.kind).filter((k) => k !== 'home').sort()).toEqual(['approval.cards', 'message', 'step']);
+    expect(leased.map((r) => r.kind).filter((k) => k !== 'home').sort()).toEqual(['approval.cards', 'audit', 'message', 'step']);
     store.close();
 
     t = await t.restart();

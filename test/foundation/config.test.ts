@@ -30,6 +30,16 @@ describe('database configuration', () => {
     expect(problems({ ...SLACK, DATABASE_POOL_SIZE: '2.5' })).toEqual(['DATABASE_POOL_SIZE must be a whole number of connections between 1 and 200, like 10']);
   });
 
+  it('AUDIT_WEBHOOK_URL: optional; set, it must be an http(s) URL', () => {
+    expect(loadConfig(SLACK).auditWebhookUrl).toBeUndefined();
+    expect(loadConfig({ ...SLACK, AUDIT_WEBHOOK_URL: ' ' }).auditWebhookUrl).toBeUndefined();
+    expect(loadConfig({ ...SLACK, AUDIT_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/x' })).toMatchObject({ auditWebhookUrl: 'https://hooks.slack.com/services/T1/B1/x' });
+    expect(loadConfig({ AUDIT_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/x' })).toMatchObject({ sandbox: true, auditWebhookUrl: 'https://hooks.slack.com/services/T1/B1/x' });
+    for (const bad of ['hooks.slack.com/services/x', 'ftp://hooks.slack.com/x']) {
+      expect(problems({ ...SLACK, AUDIT_WEBHOOK_URL: bad })).toEqual(['AUDIT_WEBHOOK_URL must be a Slack incoming webhook URL like https://hooks.slack.com/services/T000/B000/XXXX']);
+    }
+  });
+
   it('OUTBOX_LEASE_MS: unset leaves the sender its default; set, a whole number of ms between 1 s and 1 h', () => {
     expect(loadConfig(SLACK).outboxLeaseMs).toBeUndefined();
     expect(loadConfig({ ...SLACK, OUTBOX_LEASE_MS: ' ' }).outboxLeaseMs).toBeUndefined();

@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import { approvalAuditEvent, auditEffect } from '../audit/feed.js';
 import { messageEffect, stepEffect } from '../../outbox/kinds.js';
 import { findPosted, type Outbox } from '../../outbox/sender.js';
 import { isGone, type SlackFailure } from '../../slack/failures.js';
@@ -84,6 +85,7 @@ export class ApprovalEffects {
         }),
       );
     }
+    effects.push(auditEffect(approvalAuditEvent(a)));
     return [...effects, ...this.homes(a, now)];
   }
 

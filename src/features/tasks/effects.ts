@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { auditEffect, taskCompletedAuditEvent } from '../audit/feed.js';
 import { messageEffect, messageUpdateEffect, stepEffect } from '../../outbox/kinds.js';
 import type { Notify, Outbox } from '../../outbox/sender.js';
 import { mention } from '../../slack/mrkdwn.js';
@@ -92,6 +93,7 @@ export class TaskEffects {
     if (task.completedBy !== task.creatorId && task.origin !== 'workflow') {
       effects.push(messageEffect({ key: `task:${task.id}:completed:${task.completedAt ?? now}`, teamId: task.teamId, channel: task.creatorId, text: completedNoticeText(task) }));
     }
+    if (task.origin === 'workflow') effects.push(auditEffect(taskCompletedAuditEvent(task)));
     return [...effects, ...this.homes(task, now, task.completedBy)];
   }
 
