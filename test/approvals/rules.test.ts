@@ -22,6 +22,7 @@ import {
 import { ApprovalsRepository, type Approval } from '../../src/store/approvals.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
+import { approval as approvalFixture } from '../unit/blocks.js';
 
 const T = 'T0AAAAAAA';
 const OTHER = 'T0BBBBBBB';
@@ -185,30 +186,9 @@ describe('ApprovalsRepository', () => {
 
 describe('views stay inside Block Kit limits and escape user text', () => {
   const nasty = `<!channel> & <https://x|y> ${'é🙂'.repeat(3000)}`;
-  const approval = (over: Partial<Approval> = {}): Approval => ({
-    id: 7,
-    teamId: T,
-    title: nasty,
-    details: nasty,
-    requesterId: 'U3CCC',
-    status: 'pending',
-    decidedBy: null,
-    comment: null,
-    decidedAt: null,
-    failureReason: null,
-    remindAfterHours: null,
-    escalateTo: null,
-    expireAfterHours: null,
-    remindersSent: 0,
-    origin: 'workflow',
-    functionExecutionId: 'Fx1',
-    workflowExecutionId: 'Wx1',
-    stepState: 'waiting',
-    createdAt: 0,
-    updatedAt: 0,
-    approvers: Array.from({ length: MAX_APPROVERS }, (_, i) => ({ approvalId: 7, teamId: T, userId: `U${String(i).padStart(8, '0')}`, channelId: null, messageTs: null, escalated: false })),
-    ...over,
-  });
+  const approvers = Array.from({ length: MAX_APPROVERS }, (_, i) => `U${String(i).padStart(8, '0')}`);
+  const approval = (over: Partial<Approval> = {}): Approval =>
+    approvalFixture({ id: 7, teamId: T, title: nasty, details: nasty, requesterId: 'U3CCC', origin: 'workflow', functionExecutionId: 'Fx1', workflowExecutionId: 'Wx1', stepState: 'waiting', createdAt: 0, updatedAt: 0, ...over }, approvers);
   const decided = approval({ status: 'rejected', decidedBy: 'U1AAA', decidedAt: 1_700_000_000_000, comment: `${'<!here>\n'.repeat(300)}` });
   const failed = approval({ status: 'failed', failureReason: nasty });
 

@@ -33,8 +33,8 @@ export function approval(over: Partial<Approval> = {}, approverIds: string[] = [
     stepState: 'none',
     createdAt: NOW,
     updatedAt: NOW,
-    approvers: approverIds.map((userId) => ({ approvalId: 42, teamId: 'T1', userId, channelId: null, messageTs: null, escalated: false })),
     ...over,
+    approvers: over.approvers ?? approverIds.map((userId) => ({ approvalId: over.id ?? 42, teamId: over.teamId ?? 'T1', userId, channelId: null, messageTs: null, escalated: false })),
   };
 }
 
