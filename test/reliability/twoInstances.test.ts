@@ -9,7 +9,10 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { messageEffect } from '../../src/outbox/kinds.js';
+import { pgDatabase } from '../../src/store/pg/db.js';
 import { PG_MIGRATIONS_FOLDER } from '../../src/store/pg/migrate.js';
+import { PgOutboxRepository } from '../../src/store/pg/outbox.js';
 import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack, type FakeMessage, type RecordedCall } from '../../src/sandbox/fakeSlack.js';
@@ -353,6 +356,31 @@ describePostgres('two instances on one PostgreSQL database', () => {
     for (const t of tasks.slice(0, 4)) {
       expect(text, `completed task ${t.title} still shown in the last publish`).not.toContain(t.title);
       expect(shown).not.toContain(t.title);
+    }
+  }, CASE_TIMEOUT_MS);
+
+  it('6. scheduled actions (rows written for later) falling due while both instances run are each done once, not before their time', async () => {
+    const now = Date.now();
+    const due = new Map(Array.from({ length: 40 }, (_, i) => [`two-sched:${now}:${i}`, now + 1_000 + (i % 10) * 150] as const));
+    await new PgOutboxRepository(pgDatabase(db)).add(
+      [...due].map(([key, at], i) => ({ ...messageEffect({ key, teamId: TEAM, channel: HANK, text: `scheduled ${i}` }), notBefore: at })),
+      now,
+    );
+    const keys = [...due.keys()];
+    await until(
+      'both instances to send the scheduled rows',
+      async () => {
+        const q = await db.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1) AND state = 'done'", [keys]);
+        return Number(q.rows[0]?.n) === keys.length ? true : undefined;
+      },
+      POLL_MS * 2 + 10_000,
+    );
+    await quiet();
+    const posts = postsByKey(fake);
+    for (const [key, at] of due) {
+      const list = posts.get(key) ?? [];
+      expect(list, `${key}: ${logs()}`).toHaveLength(1);
+      expect(Number(list[0]?.ts) * 1000).toBeGreaterThanOrEqual(at - 5);
     }
   }, CASE_TIMEOUT_MS);
 
