@@ -8,19 +8,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStores, type Stores } from '../../src/store/engine.js';
 import { messageEffect } from '../../src/outbox/kinds.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
-import { openStore } from '../../src/store/db.js';
-import { OutboxRepository } from '../../src/store/outbox.js';
 import { effectKeyOf } from '../support/crashObligations.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
+import { describePostgres, useTestDatabase } from '../support/postgres.js';
 import { freePort, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
 
 const USERS = ['USCHED001', 'USCHED002', 'USCHED003'];
 const ROWS = 90;
 const KILLS = 4;
 
-describe('scheduled work survives SIGKILL', () => {
+/** The suite on one engine: `databaseUrl()` is the SQLite file or the PostgreSQL database the process runs on. */
+function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
   let dir: string;
   let fake: FakeSlack;
   let port: number;
@@ -45,7 +46,7 @@ describe('scheduled work survives SIGKILL', () => {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
       PORT: String(port),
-      DATABASE_URL: join(dir, 'tasklane.db'),
+      DATABASE_URL: databaseUrl(dir),
       // A sender that died lets go of its rows after a second (the default is 30 s).
       OUTBOX_LEASE_MS: '1000',
       LOG_LEVEL: 'warn',
@@ -74,7 +75,8 @@ describe('scheduled work survives SIGKILL', () => {
   it(`each due action happens exactly once across ${KILLS} SIGKILLs`, async () => {
     console.log(`scheduled work under SIGKILL: seed ${seed} (CRASH_SEED=${seed} replays this run)`);
     // Written as a change writes them: rows due from 2 to 7 s from now, in the store file.
-    const store = openStore(env['DATABASE_URL']!);
+    const open = (): Promise<Stores> => openStores({ databaseUrl: env['DATABASE_URL']! }, () => {});
+    const stores = await open();
     const t0 = Date.now();
     const due = new Map<string, number>();
     const effects = Array.from({ length: ROWS }, (_, i) => {
@@ -83,8 +85,8 @@ describe('scheduled work survives SIGKILL', () => {
       due.set(key, at);
       return { ...messageEffect({ key, teamId: TEAM, channel: USERS[i % USERS.length]!, text: `scheduled ${i}` }), notBefore: at };
     });
-    new OutboxRepository(store).add(effects, t0);
-    store.close();
+    await stores.outbox.add(effects, t0);
+    await stores.close();
 
     for (let k = 0; k < KILLS; k += 1) {
       proc = await start();
@@ -110,8 +112,17 @@ describe('scheduled work survives SIGKILL', () => {
     const missing = [...due.keys()].filter((key) => !posted.has(key));
     const early = [...posted].filter(([key, at]) => at.some((t) => t < (due.get(key) ?? 0) - 5)).map(([key]) => key);
     expect({ doubled, missing, early }).toEqual({ doubled: [], missing: [], early: [] });
-    const check = openStore(env['DATABASE_URL']!);
-    expect(new OutboxRepository(check).counts()).toMatchObject({ pending: 0, failed: 0 });
-    check.close();
+    const check = await open();
+    expect(await check.outbox.counts()).toMatchObject({ pending: 0, failed: 0 });
+    await check.close();
   }, 120_000);
+}
+
+describe('scheduled work survives SIGKILL (SQLite)', () => {
+  scheduledUnderKills((dir) => join(dir, 'tasklane.db'));
+});
+
+describePostgres('scheduled work survives SIGKILL (PostgreSQL)', () => {
+  const database = useTestDatabase();
+  scheduledUnderKills(() => database.url);
 });
