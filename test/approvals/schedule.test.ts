@@ -7,7 +7,7 @@ import { ACTION } from '../../src/slack/ids.js';
 import type { FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { TEAM, startTestApp, type TestApp } from '../support/harness.js';
 import { storeRows } from '../support/storeRows.js';
-import { ALICE, BOB, CAROL, actionIds, addPeople, approvalOf, approve, card, click, defaultInputs, runStep } from './support.js';
+import { ALICE, BOB, CAROL, SHY, actionIds, addPeople, approvalOf, approve, card, click, defaultInputs, runStep } from './support.js';
 
 const DANA = 'U0DANA001'; // escalate_to
 const HOUR = 60 * 60_000;
@@ -151,6 +151,18 @@ describe('escalate_to', () => {
     expect(reminders(ALICE)).toHaveLength(1);
     const [audit] = await storeRows<{ n: number | string }>(t, `SELECT count(*) AS n FROM audit_log WHERE entity = 'approval' AND entity_id = ? AND action = 'reminded'`, [id]);
     expect(Number(audit?.n)).toBe(1);
+  });
+
+  it('an escalate_to who cannot get DMs from apps does not cancel the request: it stays with the others', async () => {
+    const { executionId } = await runStep(t, defaultInputs({ remind_after_hours: 1, escalate_to: SHY }));
+    await advance(HOUR);
+    await t.settle();
+    expect(await approvalOf(t, executionId)).toMatchObject({ status: 'pending', remindersSent: 1 });
+    expect(t.fake.callsTo('functions.completeError')).toHaveLength(0);
+    expect(reminders(ALICE)).toHaveLength(1);
+    await approve(t, ALICE, await requestCard(ALICE, executionId));
+    await t.settle();
+    expect(t.fake.execution(executionId)?.outputs).toMatchObject({ approved: true, outcome: 'approved', decided_by: ALICE });
   });
 
   it('an escalate_to who already is an approver is not added again', async () => {
