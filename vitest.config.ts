@@ -14,6 +14,7 @@ const ON_BOTH_ENGINES = [
   'test/tasks/steps.test.ts',
   'test/modals/*.test.ts',
   'test/approvals/decide.test.ts',
+  'test/approvals/schedule.test.ts',
   'test/security/slackErrorsShown.test.ts',
   'test/security/hostileInput.test.ts',
   'test/security/visibility.test.ts',

@@ -21,6 +21,12 @@ export interface NewApproval {
   workflowExecutionId?: string;
   /** Who the audit row names: the requester, or `workflow` when a step has none. */
   actorId: string;
+  /** Chasing (a step's optional inputs): re-ping undecided approvers every this many hours (≤ 3 times). */
+  remindAfterHours?: number | null;
+  /** Added as an approver with the first reminder. */
+  escalateTo?: string | null;
+  /** No decision within this many hours: `expired`. */
+  expireAfterHours?: number | null;
 }
 
 /** A `function_execution_id` already recorded by another workspace: nothing of that row may be read or changed from here. */
@@ -32,6 +38,9 @@ export class ForeignExecutionError extends Error {
 }
 
 export type DecisionOutcome = 'approved' | 'rejected';
+
+/** Who the audit rows of what the schedule does (reminders, expiry) name: nobody acted. */
+export const SCHEDULE_ACTOR = 'tasklane';
 
 export interface DecisionInput {
   teamId: string;
@@ -80,6 +89,9 @@ export class ApprovalsRepository implements ApprovalsStore {
               functionExecutionId: sql.placeholder('functionExecutionId'),
               workflowExecutionId: sql.placeholder('workflowExecutionId'),
               stepState: sql.placeholder('stepState'),
+              remindAfterHours: sql.placeholder('remindAfterHours'),
+              escalateTo: sql.placeholder('escalateTo'),
+              expireAfterHours: sql.placeholder('expireAfterHours'),
               createdAt: sql.placeholder('at'),
               updatedAt: sql.placeholder('at'),
             })
@@ -96,6 +108,9 @@ export class ApprovalsRepository implements ApprovalsStore {
           functionExecutionId: input.functionExecutionId ?? null,
           workflowExecutionId: input.workflowExecutionId ?? null,
           stepState: input.functionExecutionId ? 'waiting' : 'none',
+          remindAfterHours: input.remindAfterHours ?? null,
+          escalateTo: input.escalateTo ?? null,
+          expireAfterHours: input.expireAfterHours ?? null,
           at,
         }) as ApprovalRow | undefined;
       if (!inserted) {
@@ -227,6 +242,61 @@ export class ApprovalsRepository implements ApprovalsStore {
       const row = approvalById(this.store, teamId, id);
       if (row && effects) writeEffects(this.store, effects(withApprovers(this.store, row)), at);
       return true;
+    });
+  }
+
+  /**
+   * Reminder `n` (1-based): counted only while the approval is pending and exactly `n - 1`
+   * reminders were counted before (conditional UPDATE), so reminder `n` is recorded once however
+   * many times, and on however many instances, it is attempted. The first one also adds the
+   * request's `escalate_to` as an approver (`escalated`; nothing when they already are one). The
+   * audit row and `effects` (the reminders, the escalated approver's card, the next reminder) are
+   * written only by the call that counted it.
+   */
+  async remind(teamId: string, id: number, n: number, effects?: (a: Approval) => Effect[]): Promise<{ reminded: boolean; approval: Approval | undefined }> {
+    return this.store.write((tx) => {
+      const at = this.now();
+      const result = tx
+        .update(approvals)
+        .set({ remindersSent: n, updatedAt: at })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending'), eq(approvals.remindersSent, n - 1)))
+        .run();
+      const reminded = result.changes === 1;
+      let row = approvalById(this.store, teamId, id);
+      if (reminded && row) {
+        let escalatedTo: string | undefined;
+        if (n === 1 && row.escalateTo) {
+          const added = tx.insert(approvalApprovers).values({ approvalId: id, teamId, userId: row.escalateTo, escalated: true }).onConflictDoNothing().run();
+          if (added.changes === 1) escalatedTo = row.escalateTo;
+        }
+        appendAudit(this.store, { teamId, actorId: SCHEDULE_ACTOR, entity: 'approval', entityId: id, action: 'reminded', detail: { reminder: n, ...(escalatedTo ? { escalatedTo } : {}) } });
+        row = approvalById(this.store, teamId, id);
+      }
+      const approval = row ? withApprovers(this.store, row) : undefined;
+      if (reminded && approval && effects) writeEffects(this.store, effects(approval), at);
+      return { reminded, approval };
+    });
+  }
+
+  /**
+   * `pending → expired` (no decision in time), with `comment` saying so, exactly like a decision:
+   * one conditional UPDATE, so of an expiry and a decision racing exactly one wins. Only the winner
+   * audits (`expired`) and writes `effects`.
+   */
+  async expire(teamId: string, id: number, comment: string, effects?: (a: Approval) => Effect[]): Promise<{ expired: boolean; approval: Approval | undefined }> {
+    return this.store.write((tx) => {
+      const at = this.now();
+      const result = tx
+        .update(approvals)
+        .set({ status: 'expired', comment, decidedAt: at, updatedAt: at })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending')))
+        .run();
+      const expired = result.changes === 1;
+      if (expired) appendAudit(this.store, { teamId, actorId: SCHEDULE_ACTOR, entity: 'approval', entityId: id, action: 'expired', detail: { comment } });
+      const row = approvalById(this.store, teamId, id);
+      const approval = row ? withApprovers(this.store, row) : undefined;
+      if (expired && approval && effects) writeEffects(this.store, effects(approval), at);
+      return { expired, approval };
     });
   }
 

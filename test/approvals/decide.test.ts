@@ -37,7 +37,7 @@ describe('Approve', () => {
     expect(a.decidedAt).toBeTypeOf('number');
     expect(t.fake.execution(executionId)).toMatchObject({
       state: 'completed',
-      outputs: { approved: true, decided_by: ALICE, comment: '', approval_id: String(a.id) },
+      outputs: { approved: true, decided_by: ALICE, comment: '', approval_id: String(a.id), outcome: 'approved' },
     });
     const completions = t.fake.callsTo('functions.completeSuccess');
     expect(completions).toHaveLength(1);
@@ -117,7 +117,7 @@ describe('Reject', () => {
     await t.settle();
     const a = await approvalOf(t, executionId);
     expect(a).toMatchObject({ status: 'rejected', decidedBy: ALICE, comment: 'Over budget by 20%', stepState: 'completed' });
-    expect(t.fake.execution(executionId)?.outputs).toEqual({ approved: false, decided_by: ALICE, comment: 'Over budget by 20%', approval_id: String(a.id) });
+    expect(t.fake.execution(executionId)?.outputs).toEqual({ approved: false, decided_by: ALICE, comment: 'Over budget by 20%', approval_id: String(a.id), outcome: 'rejected' });
     for (const who of [ALICE, BOB]) {
       const shown = JSON.stringify(card(t, who).blocks);
       expect(shown).toContain('*Rejected* by');

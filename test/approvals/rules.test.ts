@@ -44,6 +44,9 @@ describe('parseApprovalRequest / parseStepInputs', () => {
       title: 'Hi',
       details: 'd',
       requesterId: 'U3CCC',
+      remindAfterHours: null,
+      escalateTo: null,
+      expireAfterHours: null,
     });
   });
 
@@ -53,7 +56,36 @@ describe('parseApprovalRequest / parseStepInputs', () => {
       title: 'x',
       details: '',
       requesterId: null,
+      remindAfterHours: null,
+      escalateTo: null,
+      expireAfterHours: null,
     });
+  });
+
+  it('chasing inputs: whole hours from 1 to 8760 (a numeral in a string too), escalate_to a user id', () => {
+    expect(parseStepInputs({ approver: 'U1AAA', title: 'x', remind_after_hours: 24, escalate_to: 'U4DDD', expire_after_hours: '72' })).toMatchObject({
+      remindAfterHours: 24,
+      escalateTo: 'U4DDD',
+      expireAfterHours: 72,
+    });
+    expect(parseStepInputs({ approver: 'U1AAA', title: 'x', remind_after_hours: 8760, expire_after_hours: 1 })).toMatchObject({ remindAfterHours: 8760, expireAfterHours: 1 });
+    expect(parseStepInputs({ approver: 'U1AAA', title: 'x', remind_after_hours: null, escalate_to: '', expire_after_hours: '' })).toMatchObject({
+      remindAfterHours: null,
+      escalateTo: null,
+      expireAfterHours: null,
+    });
+  });
+
+  it.each([0, -3, 1.5, 8761, 1e9, 'soon', '2h', true, [4], Number.NaN])('a remind or expire interval of %j is refused, naming the input', (bad) => {
+    expect(fieldsOf(() => parseStepInputs({ approver: 'U1AAA', title: 'x', remind_after_hours: bad }))).toEqual({
+      remind: `The "Remind after (hours)" input must be a whole number of hours from 1 to 8760 (got ${JSON.stringify(bad)}).`,
+    });
+    expect(Object.keys(fieldsOf(() => parseStepInputs({ approver: 'U1AAA', title: 'x', expire_after_hours: bad })))).toEqual(['expire']);
+  });
+
+  it('escalate_to must be a user id, and needs remind_after_hours (escalation goes with the first reminder)', () => {
+    expect(fieldsOf(() => parseStepInputs({ approver: 'U1AAA', title: 'x', remind_after_hours: 4, escalate_to: 'boss' })).escalate).toMatch(/not a Slack user id: "boss"/);
+    expect(fieldsOf(() => parseStepInputs({ approver: 'U1AAA', title: 'x', escalate_to: 'U4DDD' })).escalate).toMatch(/needs "Remind after \(hours\)"/);
   });
 
   it('the approver input is required even when other approvers are given', () => {
@@ -224,6 +256,15 @@ describe('views stay inside Block Kit limits and escape user text', () => {
       approved: true,
       decided_by: 'U1AAA',
       comment: '',
+      approval_id: '7',
+      outcome: 'approved',
+    });
+    expect(stepOutputs(approval({ status: 'rejected', decidedBy: 'U1AAA', comment: 'no' }))).toMatchObject({ approved: false, outcome: 'rejected', decided_by: 'U1AAA' });
+    // Nobody decided an expired request: no decider rather than a made-up one.
+    expect(stepOutputs(approval({ status: 'expired', decidedBy: null, comment: 'No decision within 48 hours', expireAfterHours: 48 }))).toEqual({
+      approved: false,
+      outcome: 'expired',
+      comment: 'No decision within 48 hours',
       approval_id: '7',
     });
   });

@@ -181,10 +181,12 @@ describe('request_approval: outputs', () => {
 
   function expectMatchesManifest(outputs: Record<string, unknown> | undefined) {
     expect(outputs).toBeDefined();
-    expect(Object.keys(outputs ?? {}).sort()).toEqual(Object.keys(declared).sort());
+    // Every output declared; every required one given (an optional one may be left out).
+    expect(Object.keys(declared)).toEqual(expect.arrayContaining(Object.keys(outputs ?? {})));
     for (const [name, param] of Object.entries(declared)) {
       const value = outputs?.[name];
       if (param.is_required) expect(value, name).not.toBeUndefined();
+      if (value === undefined) continue;
       switch (param.type) {
         case 'boolean':
           expect(typeof value, name).toBe('boolean');
@@ -201,7 +203,7 @@ describe('request_approval: outputs', () => {
     }
   }
 
-  it('approve and reject outputs have exactly the manifest output_parameters, with their types', async () => {
+  it('approve, reject and expiry outputs have exactly the manifest output_parameters, with their types', async () => {
     const approved = await runStep(t, defaultInputs());
     await approve(t, ALICE, card(t, ALICE));
     await t.settle();
@@ -212,7 +214,18 @@ describe('request_approval: outputs', () => {
     await new ApprovalService(t.services).decide({ teamId: TEAM, approvalId: a.id, userId: BOB, outcome: 'rejected', comment: 'No' });
     await t.settle();
     expectMatchesManifest(t.fake.execution(rejected.executionId)?.outputs);
-    expect(t.fake.execution(rejected.executionId)?.outputs).toEqual({ approved: false, decided_by: BOB, comment: 'No', approval_id: String(a.id) });
+    expect(t.fake.execution(rejected.executionId)?.outputs).toEqual({ approved: false, decided_by: BOB, comment: 'No', approval_id: String(a.id), outcome: 'rejected' });
+    expect(Object.keys(t.fake.execution(approved.executionId)?.outputs ?? {}).sort()).toEqual(Object.keys(declared).sort());
+
+    // Expired: nobody decided, so no decided_by (not required).
+    const expired = await runStep(t, defaultInputs({ expire_after_hours: 1 }));
+    const x = await approvalOf(t, expired.executionId);
+    const service = new ApprovalService(t.services);
+    await repo(t).expire(TEAM, x.id, 'No decision within 1 hour', (e) => service.effects.expired(e, t.services.now()));
+    t.services.outbox.kick();
+    await t.settle();
+    expectMatchesManifest(t.fake.execution(expired.executionId)?.outputs);
+    expect(t.fake.execution(expired.executionId)?.outputs).toEqual({ approved: false, outcome: 'expired', comment: 'No decision within 1 hour', approval_id: String(x.id) });
   });
 });
 

@@ -92,12 +92,16 @@ const EXPECTED_FUNCTIONS: Record<
       title: ['string', true],
       details: ['string', false],
       requester: ['slack#/types/user_id', false],
+      remind_after_hours: ['integer', false],
+      escalate_to: ['slack#/types/user_id', false],
+      expire_after_hours: ['integer', false],
     },
     outputs: {
       approved: ['boolean', true],
-      decided_by: ['slack#/types/user_id', true],
+      decided_by: ['slack#/types/user_id', false],
       comment: ['string', true],
       approval_id: ['string', true],
+      outcome: ['string', true],
     },
   },
   create_task: {

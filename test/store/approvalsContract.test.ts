@@ -262,6 +262,110 @@ function contract(current: () => Engine): void {
     });
   });
 
+  describe('chasing: remind and expire', () => {
+    const reminder = (n: number) => (a: Approval): Effect[] => [{ key: `remind:${a.id}:${n}`, teamId: a.teamId, kind: 'message', target: 'UANN', payload: { approvers: a.approvers.map((p) => p.userId) } }];
+
+    it('create stores the chasing inputs', async () => {
+      const { approval } = await repo().create(request({ remindAfterHours: 24, escalateTo: 'UBOSS', expireAfterHours: 72 }));
+      expect(approval).toMatchObject({ remindAfterHours: 24, escalateTo: 'UBOSS', expireAfterHours: 72, remindersSent: 0 });
+      expect(await repo().get(A, approval.id)).toEqual(approval);
+    });
+
+    it('reminder n counts once, in order, only while pending; the first adds escalate_to as an escalated approver, once', async () => {
+      const { approval } = await repo().create(request({ remindAfterHours: 24, escalateTo: 'UBOSS' }));
+      expect(await repo().remind(A, approval.id, 2, reminder(2))).toMatchObject({ reminded: false, approval: { remindersSent: 0 } });
+      const when = tick();
+      const first = await repo().remind(A, approval.id, 1, reminder(1));
+      expect(first.reminded).toBe(true);
+      expect(first.approval).toMatchObject({ remindersSent: 1, updatedAt: when });
+      expect(first.approval?.approvers.map((p) => [p.userId, p.escalated])).toEqual([
+        ['UANN', false],
+        ['UBOB', false],
+        ['UBOSS', true],
+      ]);
+      // The effects saw the approver just added.
+      expect(JSON.parse((await e().outbox())[0]!.payload)).toEqual({ approvers: ['UANN', 'UBOB', 'UBOSS'] });
+      // Again (a second run, another instance): nothing.
+      expect(await repo().remind(A, approval.id, 1, reminder(1))).toEqual({ reminded: false, approval: first.approval });
+      expect((await repo().remind(A, approval.id, 2, reminder(2))).approval?.approvers).toHaveLength(3);
+      expect(parsed(await e().audit()).slice(1).map(({ actorId, action, detail }) => ({ actorId, action, detail }))).toEqual([
+        { actorId: 'tasklane', action: 'reminded', detail: { reminder: 1, escalatedTo: 'UBOSS' } },
+        { actorId: 'tasklane', action: 'reminded', detail: { reminder: 2 } },
+      ]);
+      expect(keys(await e().outbox())).toEqual([`remind:${approval.id}:1`, `remind:${approval.id}:2`]);
+      await decide(approval.id, 'approved', 'UBOSS');
+      expect((await repo().remind(A, approval.id, 3, reminder(3))).reminded).toBe(false);
+      expect(await e().approverRows()).toHaveLength(3);
+    });
+
+    it('escalate_to already an approver: no second row, not marked escalated', async () => {
+      const { approval } = await repo().create(request({ remindAfterHours: 1, escalateTo: 'UBOB' }));
+      const r = await repo().remind(A, approval.id, 1);
+      expect(r.reminded).toBe(true);
+      expect(r.approval?.approvers.map((p) => [p.userId, p.escalated])).toEqual([
+        ['UANN', false],
+        ['UBOB', false],
+      ]);
+      expect(parsed(await e().audit())[1]).toMatchObject({ action: 'reminded', detail: { reminder: 1 } });
+    });
+
+    it('concurrent runs of one reminder count it once, its effects written once', async () => {
+      const { approval } = await repo().create(request({ remindAfterHours: 1, escalateTo: 'UBOSS' }));
+      const all = await Promise.all([1, 2, 3, 4].map(() => repo().remind(A, approval.id, 1, reminder(1))));
+      expect(all.filter((r) => r.reminded)).toHaveLength(1);
+      expect(keys(await e().outbox())).toEqual([`remind:${approval.id}:1`]);
+      expect((await e().approverRows()).filter((p) => p.userId === 'UBOSS')).toHaveLength(1);
+    });
+
+    it('expire: pending → expired with the comment and no decider, audited, with its effects; once; a decision after it loses', async () => {
+      const { approval } = await repo().create(request({ expireAfterHours: 48 }));
+      const when = tick();
+      const first = await repo().expire(A, approval.id, 'No decision within 48 hours', outcome);
+      expect(first).toEqual({
+        expired: true,
+        approval: { ...approval, status: 'expired', decidedBy: null, comment: 'No decision within 48 hours', decidedAt: when, updatedAt: when },
+      });
+      tick();
+      expect(await repo().expire(A, approval.id, 'again', outcome)).toEqual({ expired: false, approval: first.approval });
+      expect(await decide(approval.id, 'approved', 'UANN', '', A, outcome)).toEqual({ decided: false, approval: first.approval });
+      expect((await repo().remind(A, approval.id, 1)).reminded).toBe(false);
+      expect(parsed(await e().audit()).slice(1).map(({ actorId, action, detail }) => ({ actorId, action, detail }))).toEqual([
+        { actorId: 'tasklane', action: 'expired', detail: { comment: 'No decision within 48 hours' } },
+      ]);
+      expect((await e().outbox()).map((r) => [r.key, JSON.parse(r.payload)])).toEqual([[`outcome:${approval.id}`, { status: 'expired', by: null }]]);
+    });
+
+    it('a decision before the expiry wins: the expiry changes nothing', async () => {
+      const { approval } = await repo().create(request({ expireAfterHours: 1 }));
+      const decided = await decide(approval.id, 'rejected', 'UBOB', 'no', A, outcome);
+      expect(await repo().expire(A, approval.id, 'No decision within 1 hour', outcome)).toEqual({ expired: false, approval: decided.approval });
+      expect((await e().audit()).map((r) => r.action)).toEqual(['requested', 'rejected']);
+    });
+
+    it('an expiry and decisions at once (and two expiries): exactly one wins, its effects once', async () => {
+      const { approval } = await repo().create(request({ expireAfterHours: 1 }));
+      const [x1, x2, d] = await Promise.all([
+        repo().expire(A, approval.id, 'No decision within 1 hour', outcome),
+        repo().expire(A, approval.id, 'No decision within 1 hour', outcome),
+        decide(approval.id, 'approved', 'UANN', '', A, outcome),
+      ]);
+      expect([x1!.expired, x2!.expired, d!.decided].filter(Boolean)).toHaveLength(1);
+      expect(x1!.approval).toEqual(d!.approval);
+      expect(x2!.approval).toEqual(d!.approval);
+      expect((await e().audit()).filter((r) => r.action !== 'requested')).toHaveLength(1);
+      expect(keys(await e().outbox())).toEqual([`outcome:${approval.id}`]);
+    });
+
+    it('another workspace, or an id no row has, cannot remind or expire', async () => {
+      const { approval } = await repo().create(request({ remindAfterHours: 1, expireAfterHours: 2 }));
+      expect(await repo().remind(B, approval.id, 1, reminder(1))).toEqual({ reminded: false, approval: undefined });
+      expect(await repo().expire(B, approval.id, 'x', outcome)).toEqual({ expired: false, approval: undefined });
+      expect(await repo().expire(A, 1.5, 'x', outcome)).toEqual({ expired: false, approval: undefined });
+      expect(await repo().get(A, approval.id)).toEqual(approval);
+      expect(await e().outbox()).toEqual([]);
+    });
+  });
+
   describe('approver cards', () => {
     it('recordMessage remembers one approver’s DM, again overwrites it, and keeps the approvers’ order', async () => {
       const { approval } = await repo().create(request({ approverIds: ['UZED', 'UANN', 'UMID'] }));
@@ -448,6 +552,24 @@ describePostgres('approvals store on PostgreSQL', () => {
         }
         const audit = await engine.audit();
         expect(audit.filter((r) => r.action === 'approved' || r.action === 'rejected')).toHaveLength(20);
+        expect(keys(await engine.outbox())).toEqual(made.map(({ approval }) => `outcome:${approval.id}`).sort());
+      } finally {
+        await end();
+      }
+    });
+
+    it('an expiry and a decision through two pools: exactly one wins, its effects once', async () => {
+      const { repos, end } = twoInstances();
+      try {
+        const made = await Promise.all(Array.from({ length: 10 }, () => engine.repo.create(request({ expireAfterHours: 1 }))));
+        for (const { approval } of made) {
+          const [x, d] = await Promise.all([
+            repos[0]!.expire(A, approval.id, 'No decision within 1 hour', outcome),
+            repos[1]!.decide({ teamId: A, id: approval.id, outcome: 'approved', deciderId: 'UANN', comment: '' }, outcome),
+          ]);
+          expect([x.expired, d.decided].filter(Boolean)).toHaveLength(1);
+          expect(x.approval).toEqual(d.approval);
+        }
         expect(keys(await engine.outbox())).toEqual(made.map(({ approval }) => `outcome:${approval.id}`).sort());
       } finally {
         await end();

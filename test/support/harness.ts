@@ -117,7 +117,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   // TASKLANE_TEST_ENGINE=postgresql (the suite's PostgreSQL project): a database of its own.
   const database = opts.owned?.database ?? (!opts.postgresUrl && !opts.dbPath && process.env.TASKLANE_TEST_ENGINE === 'postgresql' ? await createTestDatabase() : undefined);
   const postgresUrl = opts.postgresUrl ?? database?.url;
-  const stores = postgresUrl ? await openStores({ databaseUrl: postgresUrl }, () => {}) : sqliteStores(openStore(dbPath), opts.now);
+  const stores = postgresUrl ? await openStores({ databaseUrl: postgresUrl }, () => {}, opts.now) : sqliteStores(openStore(dbPath), opts.now);
   const sqlite = (): Store => {
     if (!stores.sqlite) throw new Error('this test reads the SQLite file directly: it runs on SQLite only');
     return stores.sqlite;

@@ -7,8 +7,14 @@ import {
   REQUEST_DETAILS_MAX,
   REQUEST_INPUT,
   REQUEST_TITLE_MAX,
+  alreadyDecidedPlain,
+  alreadyDecidedText,
   approveCommentModal,
   decidedCardBlocks,
+  decidedCardText,
+  expiryComment,
+  reminderText,
+  requesterNoticeText,
   decodeMeta,
   failedCardBlocks,
   rejectReasonModal,
@@ -84,6 +90,51 @@ describe('decided card and the requester’s notice', () => {
       expectValidMessage(decidedCardBlocks(largest({ status })));
       expectValidMessage(requesterNoticeBlocks(largest({ status })));
     }
+  });
+});
+
+describe('chasing: escalated approver, reminders, expiry', () => {
+  const escalated = (over: Partial<Approval> = {}) => {
+    const a = approval({ remindAfterHours: 24, escalateTo: 'UDANA0003', ...over }, [ANN, 'UDANA0003']);
+    return { ...a, approvers: a.approvers.map((p) => ({ ...p, escalated: p.userId === 'UDANA0003' })) };
+  };
+
+  it('every card marks the escalated approver; only theirs says why they were added', () => {
+    const a = escalated();
+    const theirs = requestCardBlocks(a, 'UDANA0003');
+    const others = requestCardBlocks(a, ANN);
+    for (const blocks of [theirs, others]) {
+      expectValidMessage(blocks);
+      expect(texts([blockById(blocks, 'approval_meta')])).toEqual([`Requested by <@${BOB}> · Any one of <@${ANN}> or <@UDANA0003> (escalated) can decide`]);
+      expect(buttons(blocks)).toHaveLength(3);
+    }
+    expect(texts([blockById(theirs, 'approval_escalated')])).toEqual([':arrow_heading_up: You were added as an approver because nobody decided within 24 hours.']);
+    expect(blockById(others, 'approval_escalated')).toBeUndefined();
+    expect(blockById(requestCardBlocks(a), 'approval_escalated')).toBeUndefined();
+  });
+
+  it('a reminder names the request (escaped), who asked, since when, and which reminder it is', () => {
+    const text = reminderText(approval({ title: 'Fix <!channel> & co', createdAt: NOW }), 2);
+    expect(text).toMatch(new RegExp(`^:bell: Reminder \\(2 of 3\\): the approval request from <@${BOB}> \\*Fix &lt;!channel&gt; &amp; co\\* has been waiting for a decision since <!date\\^${NOW / 1000}\\^`));
+    expect(text).not.toContain('<!channel>');
+  });
+
+  it('expired: the card says so, without buttons; the requester and a late click are told', () => {
+    const a = approval({ status: 'expired', decidedAt: NOW, expireAfterHours: 48, comment: expiryComment(48) }, [ANN, BOB]);
+    expect(expiryComment(48)).toBe('No decision within 48 hours');
+    expect(expiryComment(1)).toBe('No decision within 1 hour');
+    const card = decidedCardBlocks(a);
+    expectValidMessage(card);
+    expect(buttons(card)).toEqual([]);
+    expect(texts([blockById(card, 'approval_outcome')])[0]).toMatch(new RegExp(`^:hourglass: \\*Expired\\* — no decision within 48 hours on <!date\\^${NOW / 1000}\\^[^>]+>\\. Nobody can decide on it any more\\.$`));
+    expect(decidedCardText(a)).toBe('Expired: Budget for the offsite');
+    const notice = requesterNoticeBlocks(a);
+    expectValidMessage(notice);
+    expect(texts(notice)[0]).toBe('Your request *Budget for the offsite* expired.');
+    expect(requesterNoticeText(a)).toBe('Your request "Budget for the offsite" expired: no decision within 48 hours.');
+    expect(alreadyDecidedText(a)).toMatch(/^This request expired on <!date\^\d+\^[^>]+> \(no decision within 48 hours\); it can no longer be decided\.$/);
+    expect(alreadyDecidedPlain(a)).toBe('This request expired while the form was open (no decision within 48 hours); it can no longer be decided.');
+    expectValidMessage(decidedCardBlocks(largest({ status: 'expired', expireAfterHours: 8760 })));
   });
 });
 

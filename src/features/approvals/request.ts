@@ -58,8 +58,47 @@ export function parseApprovalRequest(input: {
   return { approverIds: approverIds as string[], title, details, requesterId };
 }
 
+/** Chasing a request (the step's optional inputs): reminders, escalation, expiry. */
+export interface ChaseInput {
+  remindAfterHours: number | null;
+  escalateTo: string | null;
+  expireAfterHours: number | null;
+}
+
+/** The longest interval the step takes: a year. */
+export const MAX_HOURS = 8760;
+
+/**
+ * A whole number of hours in 1..MAX_HOURS, or null when not given. Slack sends an `integer` input
+ * as a number; a numeral in a string is taken too.
+ */
+function parseHours(raw: unknown, label: string, fields: Record<string, string>, field: string): number | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HOURS) {
+    fields[field] = `The "${label}" input must be a whole number of hours from 1 to ${MAX_HOURS} (got ${JSON.stringify(raw)}).`;
+    return null;
+  }
+  return n;
+}
+
+/** The step's chasing inputs; problems go into `fields` (keyed remind/escalate/expire). */
+export function parseChaseInputs(inputs: Record<string, unknown>, fields: Record<string, string>): ChaseInput {
+  const remindAfterHours = parseHours(inputs['remind_after_hours'], 'Remind after (hours)', fields, 'remind');
+  const expireAfterHours = parseHours(inputs['expire_after_hours'], 'Expire after (hours)', fields, 'expire');
+  let escalateTo: string | null = null;
+  const rawEscalate = inputs['escalate_to'];
+  if (rawEscalate !== undefined && rawEscalate !== null && rawEscalate !== '') {
+    if (typeof rawEscalate !== 'string' || !USER_ID.test(rawEscalate)) fields.escalate = `"Escalate to" is not a Slack user id: ${JSON.stringify(rawEscalate)}.`;
+    else if (inputs['remind_after_hours'] === undefined || inputs['remind_after_hours'] === null || inputs['remind_after_hours'] === '') {
+      fields.escalate = 'The "Escalate to" input needs "Remind after (hours)": the person is added with the first reminder.';
+    } else escalateTo = rawEscalate;
+  }
+  return { remindAfterHours, escalateTo, expireAfterHours };
+}
+
 /** The `request_approval` step's inputs (manifest `input_parameters`) as a request; errors worded for the step. */
-export function parseStepInputs(inputs: Record<string, unknown>): ApprovalRequestInput {
+export function parseStepInputs(inputs: Record<string, unknown>): ApprovalRequestInput & ChaseInput {
   const approver = inputs['approver'];
   const others = inputs['other_approvers'];
   const otherIds: unknown[] = others === undefined || others === null ? [] : Array.isArray(others) ? others : [others];
@@ -74,9 +113,10 @@ export function parseStepInputs(inputs: Record<string, unknown>): ApprovalReques
   }
   if (missingApprover) fields.approvers = 'The "Approver" input is required.';
   if (fields.title) fields.title = 'The "Title" input is required and cannot be blank.';
+  const chase = parseChaseInputs(inputs, fields);
   const problems = Object.values(fields);
   if (problems.length > 0 || !parsed) throw new InvalidInputError(problems.join(' '), fields);
-  return parsed;
+  return { ...parsed, ...chase };
 }
 
 export type WorkflowRequestResult =
@@ -105,7 +145,7 @@ export interface WorkflowRequest {
 export async function requestFromWorkflow(ctx: ApprovalContext, req: WorkflowRequest): Promise<WorkflowRequestResult> {
   const { teamId, functionExecutionId } = req;
   const log = ctx.svc.logger;
-  let input: ApprovalRequestInput | undefined;
+  let input: (ApprovalRequestInput & ChaseInput) | undefined;
   let invalid: InvalidInputError | undefined;
   try {
     input = parseStepInputs(req.inputs);
@@ -127,6 +167,9 @@ export async function requestFromWorkflow(ctx: ApprovalContext, req: WorkflowReq
         functionExecutionId,
         workflowExecutionId: req.workflowExecutionId,
         actorId: input?.requesterId ?? 'workflow',
+        remindAfterHours: input?.remindAfterHours ?? null,
+        escalateTo: input?.escalateTo ?? null,
+        expireAfterHours: input?.expireAfterHours ?? null,
       },
       (approval) => (input ? ctx.effects.requested(approval, ctx.svc.now()) : []),
     );

@@ -32,6 +32,7 @@ const BLOCK = {
   meta: 'approval_meta',
   actions: 'approval_actions',
   outcome: 'approval_outcome',
+  escalated: 'approval_escalated',
 } as const;
 
 /** What a modal carries from the click to its submission (`private_metadata`). */
@@ -50,12 +51,28 @@ export function decodeMeta(raw: unknown): ApprovalModalMeta | undefined {
 
 /** "<@A>", "<@A> or <@B>", "<@A>, <@B> or <@C>". */
 export function mentionList(userIds: readonly string[], conjunction = 'or'): string {
-  const m = userIds.map(mention);
+  return joinList(userIds.map(mention), conjunction);
+}
+
+function joinList(m: readonly string[], conjunction: string): string {
   if (m.length <= 1) return m.join('');
   return `${m.slice(0, -1).join(', ')} ${conjunction} ${m[m.length - 1] as string}`;
 }
 
 const approverIds = (a: Approval): string[] => a.approvers.map((r) => r.userId);
+
+/** "1 hour", "36 hours". */
+export function hoursText(hours: number): string {
+  return hours === 1 ? '1 hour' : `${hours} hours`;
+}
+
+/** The comment an expired request is stored (and its step completed) with. */
+export function expiryComment(expireAfterHours: number): string {
+  return `No decision within ${hoursText(expireAfterHours)}`;
+}
+
+/** Reminders sent at most this many times per request. */
+export const MAX_REMINDERS = 3;
 
 // ---------------------------------------------------------------- what users are told
 
@@ -66,6 +83,10 @@ export function onlyApproversText(a: Approval): string {
 /** The ephemeral answer to a click on a request that is no longer pending. */
 export function alreadyDecidedText(a: Approval): string {
   if (a.status === 'failed') return 'This request could not be sent to every approver and was cancelled; it can no longer be decided.';
+  if (a.status === 'expired') {
+    const when = a.decidedAt !== null ? ` on ${slackDate(a.decidedAt)}` : '';
+    return `This request expired${when} (${expiredWhy(a)}); it can no longer be decided.`;
+  }
   const when = a.decidedAt !== null ? ` on ${slackDate(a.decidedAt)}` : '';
   const who = a.decidedBy ? ` by ${mention(a.decidedBy)}` : '';
   return `Already ${a.status}${who}${when}.`;
@@ -74,6 +95,7 @@ export function alreadyDecidedText(a: Approval): string {
 /** The same, for a modal's input error (plain text: mentions and dates would not render there). */
 export function alreadyDecidedPlain(a: Approval): string {
   if (a.status === 'failed') return 'This request was cancelled and can no longer be decided.';
+  if (a.status === 'expired') return `This request expired while the form was open (${expiredWhy(a)}); it can no longer be decided.`;
   return `This request was already ${a.status} by someone else while the form was open.`;
 }
 
@@ -96,21 +118,45 @@ function detailsBlock(a: Approval): BlockBuilder | undefined {
   return Blocks.Section({ blockId: BLOCK.details, text: userText(a.details, LIMIT.sectionText) });
 }
 
+/** Why an expired request expired, in words ("no decision within 48 hours"). */
+function expiredWhy(a: Approval): string {
+  return a.expireAfterHours !== null ? `no decision within ${hoursText(a.expireAfterHours)}` : 'no decision in time';
+}
+
+/** The approvers, an escalated one marked as such. */
+function approverList(a: Approval): string {
+  return joinList(
+    a.approvers.map((p) => (p.escalated ? `${mention(p.userId)} (escalated)` : mention(p.userId))),
+    'or',
+  );
+}
+
 function metaBlock(a: Approval): BlockBuilder {
   const from = a.requesterId ? `Requested by ${mention(a.requesterId)}` : 'Requested by a workflow';
   const ids = approverIds(a);
-  const who = ids.length > 1 ? `Any one of ${mentionList(ids)} can decide` : `Approver: ${mentionList(ids)}`;
+  const who = ids.length > 1 ? `Any one of ${approverList(a)} can decide` : `Approver: ${approverList(a)}`;
   // Only user ids (validated as such) and our own words: nothing here is user-typed text.
   return Blocks.Context({ blockId: BLOCK.meta }).elements(`${from} · ${who}`);
 }
 
-/** The DM each approver gets: title, details, requester, and the decision buttons. */
-export function requestCardBlocks(a: Approval): KnownBlock[] {
+/** Told on an escalated approver's own card: why they were added. */
+function escalatedBlock(a: Approval, viewer: string | undefined): BlockBuilder | undefined {
+  if (!a.approvers.some((p) => p.userId === viewer && p.escalated)) return undefined;
+  const why = a.remindAfterHours !== null ? `nobody decided within ${hoursText(a.remindAfterHours)}` : 'nobody decided in time';
+  return Blocks.Context({ blockId: BLOCK.escalated }).elements(`:arrow_heading_up: You were added as an approver because ${why}.`);
+}
+
+/**
+ * The DM each approver gets: title, details, requester, and the decision buttons. `viewer`: whose
+ * card it is (an approver added by escalation is told why).
+ */
+export function requestCardBlocks(a: Approval, viewer?: string): KnownBlock[] {
   const value = String(a.id);
   return blocks(
     titleBlock(a, ':raised_hand: *Approval requested*'),
     detailsBlock(a),
     metaBlock(a),
+    escalatedBlock(a, viewer),
     Blocks.Actions({ blockId: BLOCK.actions }).elements(
       Elements.Button({ text: 'Approve', actionId: ACTION.approve, value }).primary(),
       Elements.Button({ text: 'Approve with comment…', actionId: ACTION.approveWithComment, value }),
@@ -137,6 +183,10 @@ function quote(comment: string, max: number): string {
 }
 
 function outcomeLine(a: Approval): string {
+  if (a.status === 'expired') {
+    const when = a.decidedAt !== null ? ` on ${slackDate(a.decidedAt)}` : '';
+    return `:hourglass: *Expired* — ${expiredWhy(a)}${when}. Nobody can decide on it any more.`;
+  }
   const icon = a.status === 'approved' ? ':white_check_mark:' : ':x:';
   const verb = a.status === 'approved' ? 'Approved' : 'Rejected';
   const who = a.decidedBy ? ` by ${mention(a.decidedBy)}` : '';
@@ -156,7 +206,11 @@ export function decidedCardBlocks(a: Approval): KnownBlock[] {
 }
 
 export function decidedCardText(a: Approval): string {
-  return `${a.status === 'approved' ? 'Approved' : 'Rejected'}: ${userText(a.title, TITLE_MAX)}`;
+  return `${outcomeWord(a)}: ${userText(a.title, TITLE_MAX)}`;
+}
+
+function outcomeWord(a: Approval): string {
+  return a.status === 'approved' ? 'Approved' : a.status === 'expired' ? 'Expired' : 'Rejected';
 }
 
 /** What approvers who did get the request see when it could not reach the others. */
@@ -175,15 +229,26 @@ export function failedCardText(a: Approval): string {
 
 /** The requester's DM once an approver decided. */
 export function requesterNoticeBlocks(a: Approval): KnownBlock[] {
-  const verb = a.status === 'approved' ? 'approved' : 'rejected';
+  const verb = a.status === 'expired' ? 'expired' : `was ${outcomeWord(a).toLowerCase()}`;
   return blocks(
-    Blocks.Section({ blockId: BLOCK.title, text: `Your request *${userText(a.title, TITLE_MAX)}* was ${verb}.` }),
+    Blocks.Section({ blockId: BLOCK.title, text: `Your request *${userText(a.title, TITLE_MAX)}* ${verb}.` }),
     outcomeBlock(outcomeLine(a)),
   );
 }
 
 export function requesterNoticeText(a: Approval): string {
+  if (a.status === 'expired') return `Your request "${userText(a.title, TITLE_MAX)}" expired: ${expiredWhy(a)}.`;
   return `Your request "${userText(a.title, TITLE_MAX)}" was ${a.status === 'approved' ? 'approved' : 'rejected'}.`;
+}
+
+/**
+ * Reminder `n` to an approver who has not decided (a DM of its own, so it notifies; the buttons
+ * stay on the request card, the one message that is updated once someone decides).
+ */
+export function reminderText(a: Approval, n: number): string {
+  const from = a.requesterId ? ` from ${mention(a.requesterId)}` : '';
+  const since = ` since ${slackDate(a.createdAt)}`;
+  return `:bell: Reminder (${n} of ${MAX_REMINDERS}): the approval request${from} *${userText(a.title, TITLE_MAX)}* has been waiting for a decision${since}. Approve or reject it with the buttons on the request above, or in Tasklane’s Home tab.`;
 }
 
 // ---------------------------------------------------------------- modals

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, inArray, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
-import { ForeignExecutionError, type Approval, type ApprovalsStore, type DecisionInput, type NewApproval } from '../approvalsStore.js';
+import { ForeignExecutionError, SCHEDULE_ACTOR, type Approval, type ApprovalsStore, type DecisionInput, type NewApproval } from '../approvalsStore.js';
 import type { Effect } from '../outbox.js';
 import type { ApprovalRow, ApproverRow, StepState } from '../schema.js';
 import { appendAuditPg } from './audit.js';
@@ -46,6 +46,9 @@ export class PgApprovalsRepository implements ApprovalsStore {
           functionExecutionId: input.functionExecutionId ?? null,
           workflowExecutionId: input.workflowExecutionId ?? null,
           stepState: input.functionExecutionId ? 'waiting' : 'none',
+          remindAfterHours: input.remindAfterHours ?? null,
+          escalateTo: input.escalateTo ?? null,
+          expireAfterHours: input.expireAfterHours ?? null,
           createdAt: at,
           updatedAt: at,
         })
@@ -156,6 +159,57 @@ export class PgApprovalsRepository implements ApprovalsStore {
       await appendAuditPg(tx, { teamId, actorId, entity: 'approval', entityId: id, action: 'failed', detail: { reason: failureReason } });
       if (effects) await writeEffectsPg(tx, effects(await withApprovers(tx, row)), at);
       return true;
+    });
+  }
+
+  async remind(teamId: string, id: number, n: number, effects?: (a: Approval) => Effect[]): Promise<{ reminded: boolean; approval: Approval | undefined }> {
+    if (!isRowId(id) || !Number.isSafeInteger(n)) return { reminded: false, approval: undefined };
+    return this.db.transaction(async (tx) => {
+      const at = this.now();
+      // Re-checked by PostgreSQL on the row a concurrent reminder, decision or expiry left: one counts it.
+      const [won] = await tx
+        .update(approvals)
+        .set({ remindersSent: n, updatedAt: at })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending'), eq(approvals.remindersSent, n - 1)))
+        .returning();
+      if (!won) {
+        const row = await approvalById(tx, teamId, id);
+        return { reminded: false, approval: row ? await withApprovers(tx, row) : undefined };
+      }
+      let escalatedTo: string | undefined;
+      if (n === 1 && won.escalateTo) {
+        const added = await tx
+          .insert(approvalApprovers)
+          .values({ approvalId: id, teamId, userId: won.escalateTo, escalated: true })
+          .onConflictDoNothing()
+          .returning({ userId: approvalApprovers.userId });
+        if (added.length === 1) escalatedTo = won.escalateTo;
+      }
+      await appendAuditPg(tx, { teamId, actorId: SCHEDULE_ACTOR, entity: 'approval', entityId: id, action: 'reminded', detail: { reminder: n, ...(escalatedTo ? { escalatedTo } : {}) } });
+      const approval = await withApprovers(tx, won);
+      if (effects) await writeEffectsPg(tx, effects(approval), at);
+      return { reminded: true, approval };
+    });
+  }
+
+  async expire(teamId: string, id: number, comment: string, effects?: (a: Approval) => Effect[]): Promise<{ expired: boolean; approval: Approval | undefined }> {
+    if (!isRowId(id)) return { expired: false, approval: undefined };
+    const text = storable(comment);
+    return this.db.transaction(async (tx) => {
+      const at = this.now();
+      const [won] = await tx
+        .update(approvals)
+        .set({ status: 'expired', comment: text, decidedAt: at, updatedAt: at })
+        .where(and(eq(approvals.id, id), eq(approvals.teamId, teamId), eq(approvals.status, 'pending')))
+        .returning();
+      if (!won) {
+        const row = await approvalById(tx, teamId, id);
+        return { expired: false, approval: row ? await withApprovers(tx, row) : undefined };
+      }
+      await appendAuditPg(tx, { teamId, actorId: SCHEDULE_ACTOR, entity: 'approval', entityId: id, action: 'expired', detail: { comment: text } });
+      const approval = await withApprovers(tx, won);
+      if (effects) await writeEffectsPg(tx, effects(approval), at);
+      return { expired: true, approval };
     });
   }
 
