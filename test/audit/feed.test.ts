@@ -20,10 +20,10 @@ afterEach(async () => {
 });
 
 /** An app whose AUDIT_WEBHOOK_URL is the fake's `env` webhook (or none). */
-async function start(opts: { envFeed?: boolean } = {}): Promise<{ t: TestApp; fake: FakeSlack; envUrl: string }> {
+async function start(opts: { envFeed?: boolean; now?: () => number } = {}): Promise<{ t: TestApp; fake: FakeSlack; envUrl: string }> {
   fake = await FakeSlack.start();
   const envUrl = fake.webhookUrl('env');
-  t = await startTestApp({ fake, config: opts.envFeed === false ? {} : { auditWebhookUrl: envUrl } });
+  t = await startTestApp({ fake, now: opts.now, config: opts.envFeed === false ? {} : { auditWebhookUrl: envUrl } });
   addApprovalPeople(t);
   addTaskPeople(t);
   return { t, fake, envUrl };
@@ -54,6 +54,25 @@ describe('audit feed', () => {
     expect(text).toMatch(/<https?:\/\/[^|]+\|View in Slack>/);
     // A second click (another approver, too late) changes nothing and posts nothing more.
     await approve(t, BOB, card(t, BOB), { approvalId: id });
+    await t.settle();
+    expect(fake.webhookPosts()).toHaveLength(1);
+  });
+
+  it('posts an approval’s expiry once, with no decider', async () => {
+    let clock = Date.UTC(2026, 11, 1, 9);
+    const { t, fake, envUrl } = await start({ now: () => clock });
+    const { executionId } = await runStep(t, defaultInputs({ expire_after_hours: 2 }));
+    clock += 2 * 60 * 60_000;
+    t.services.outbox.kick();
+    await t.settle();
+    expect((await approvalOf(t, executionId)).status).toBe('expired');
+    const posts = fake.webhookPosts(envUrl).map((p) => String(p.body['text']));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(/^⌛ \*Expired\*: “Budget for the Q3 offsite” \(approval \d+\) on <!date\^\d+\^/);
+    expect(posts[0]).toContain('No decision within 2 hours');
+    expect(posts[0]).not.toMatch(/\(approval \d+\) by/);
+    // The step completing again (a retried row) or a late click posts nothing more.
+    await approve(t, ALICE, card(t, ALICE), { approvalId: (await approvalOf(t, executionId)).id });
     await t.settle();
     expect(fake.webhookPosts()).toHaveLength(1);
   });
