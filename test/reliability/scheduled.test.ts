@@ -1,15 +1,19 @@
 // Scheduled work under SIGKILL: the real process (`npm start`) holds rows due over the next few
 // seconds (what reminders, nudges, expiries and next occurrences are: outbox rows written for
 // later) while Slack answers slowly, and is SIGKILLed at random points as they fall due, then
-// restarted. Afterwards each due action happened exactly once: every scheduled message is in
-// Slack once (found by the outbox key each post carries), none is left pending, none was sent
-// before its time.
+// restarted. The rows: scheduled messages, and approval requests whose expiry falls due (their
+// creation set back by an hour, as if it had passed). Afterwards each due action happened exactly
+// once: every scheduled message is in Slack once (found by the outbox key each post carries), none
+// early; every request expired once and its workflow step completed once with outcome=expired;
+// nothing is left pending.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStores, type Stores } from '../../src/store/engine.js';
+import { ApprovalEffects } from '../../src/features/approvals/effects.js';
 import { messageEffect } from '../../src/outbox/kinds.js';
+import { FUNCTION } from '../../src/slack/ids.js';
 import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { effectKeyOf } from '../support/crashObligations.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
@@ -19,6 +23,14 @@ import { freePort, startMain, waitForHealthy, type RunningProcess } from '../sup
 const USERS = ['USCHED001', 'USCHED002', 'USCHED003'];
 const ROWS = 90;
 const KILLS = 4;
+const EXPIRING = 16;
+const HOUR_MS = 60 * 60_000;
+
+/** Sets an approval's creation time (as if it had been made then). */
+async function setCreatedAt(stores: Stores, id: number, createdAt: number): Promise<void> {
+  if (stores.sqlite) stores.sqlite.sqlite.prepare('UPDATE approvals SET created_at = ? WHERE id = ?').run(createdAt, id);
+  else await stores.postgres!.pool.query('UPDATE approvals SET created_at = $1 WHERE id = $2', [createdAt, id]);
+}
 
 /** The suite on one engine: `databaseUrl()` is the SQLite file or the PostgreSQL database the process runs on. */
 function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
@@ -86,6 +98,20 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
       return { ...messageEffect({ key, teamId: TEAM, channel: USERS[i % USERS.length]!, text: `scheduled ${i}` }), notBefore: at };
     });
     await stores.outbox.add(effects, t0);
+    // Requests made an hour ago with expire_after_hours 1: each expires 2–7 s from now.
+    const executions: string[] = [];
+    for (let i = 0; i < EXPIRING; i += 1) {
+      const executionId = `FxSCHED${seed}N${i}`;
+      const inputs = { approver: USERS[0], title: `expiring ${i}` };
+      fake.startFunctionExecution({ executionId, teamId: TEAM, callbackId: FUNCTION.requestApproval, inputs });
+      executions.push(executionId);
+      const createdAt = t0 + 2_000 + Math.floor(rand() * 5_000) - HOUR_MS;
+      const { approval } = await stores.approvals.create(
+        { teamId: TEAM, title: inputs.title, details: '', requesterId: null, approverIds: [USERS[0]!], origin: 'workflow', functionExecutionId: executionId, workflowExecutionId: `Wx${executionId}`, actorId: 'workflow', expireAfterHours: 1 },
+        (a) => new ApprovalEffects().scheduled({ ...a, createdAt }),
+      );
+      await setCreatedAt(stores, approval.id, createdAt);
+    }
     await stores.close();
 
     for (let k = 0; k < KILLS; k += 1) {
@@ -104,7 +130,8 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
       return posted;
     };
     const deadline = Date.now() + 40_000;
-    while (byKey().size < ROWS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const completedOnce = () => executions.filter((id) => fake.execution(id)?.state === 'completed').length;
+    while ((byKey().size < ROWS || completedOnce() < EXPIRING) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     // Let leases of the last killed process run out and anything doubled show up.
     await new Promise((r) => setTimeout(r, 1_500));
     const posted = byKey();
@@ -112,8 +139,14 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
     const missing = [...due.keys()].filter((key) => !posted.has(key));
     const early = [...posted].filter(([key, at]) => at.some((t) => t < (due.get(key) ?? 0) - 5)).map(([key]) => key);
     expect({ doubled, missing, early }).toEqual({ doubled: [], missing: [], early: [] });
+    for (const id of executions) {
+      const done = fake.callsTo('functions.completeSuccess').filter((c) => c.args['function_execution_id'] === id && c.status === 200 && (c.response as { ok?: boolean }).ok === true);
+      expect(done, id).toHaveLength(1);
+      expect(fake.execution(id)?.outputs).toMatchObject({ approved: false, outcome: 'expired' });
+    }
     const check = await open();
     expect(await check.outbox.counts()).toMatchObject({ pending: 0, failed: 0 });
+    for (const id of executions) expect((await check.approvals.getByExecution(TEAM, id))?.status).toBe('expired');
     await check.close();
   }, 120_000);
 }
