@@ -355,12 +355,15 @@ describe('due-date reminders and overdue nudges', () => {
     await start('2026-12-02T12:00:00Z');
     const modal = await openSettings(LA);
     expect(JSON.stringify(modal.blocks)).not.toContain('Audit feed');
+    const publishes = () => t.fake.callsTo('views.publish').filter((c) => c.args['user_id'] === LA).length;
+    const before = publishes();
     const r = await t.slack.viewSubmission({ teamId: TEAM, userId: LA, viewId: modal.id, values: settingsValues({ enabled: false, hour: 10, url: 'https://hooks.slack.com/services/T0/B0/forged' }) });
     await tick();
     expect(r.action).toBe('pop');
     expect(await t.stores.settings.workspace(TEAM)).toBeUndefined();
     // Their own settings are saved as usual, and their Home is drawn again.
     expect(await t.stores.settings.user(TEAM, LA)).toEqual({ remindersEnabled: false, reminderHour: 10 });
+    expect(publishes()).toBe(before + 1);
     expect(t.logger.text()).toContain('not a workspace admin');
   });
 });
