@@ -3,6 +3,7 @@ import { ApprovalEffects, registerApprovalKinds } from '../features/approvals/ef
 import { registerAuditKind } from '../features/audit/feed.js';
 import { registerHomeKind } from '../features/home/effects.js';
 import { registerTaskKinds } from '../features/tasks/effects.js';
+import { registerReminderKinds } from '../features/tasks/reminderKinds.js';
 import { UserDirectory } from '../slack/users.js';
 import type { Stores } from '../store/engine.js';
 import { registerCommonKinds } from './kinds.js';
@@ -15,14 +16,16 @@ import type { Outbox } from './sender.js';
  * in-memory SQLite store, or the thread died).
  */
 export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory; auditWebhookUrl?: string | undefined }): void {
+  const users = deps.users ?? new UserDirectory(deps.client, undefined, deps.now);
   registerCommonKinds(outbox, stores);
   registerTaskKinds(outbox, stores.tasks);
+  registerReminderKinds(outbox, { stores, users });
   registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
   registerHomeKind(outbox, {
     client: deps.client,
     dashboard: stores.dashboard,
     homeState: stores.homeState,
-    users: deps.users ?? new UserDirectory(deps.client, undefined, deps.now),
+    users,
     now: deps.now,
   });
   registerAuditKind(outbox, { settings: stores.settings, tasks: stores.tasks, outbox: stores.outbox, defaultUrl: deps.auditWebhookUrl, now: deps.now });

@@ -73,6 +73,8 @@ export interface FakeUserInput {
   canDm?: boolean;
   /** A guest: `multi` is a multi-channel guest (`is_restricted`), `single` a single-channel one (`is_ultra_restricted`). */
   guest?: 'multi' | 'single';
+  /** A workspace admin (`is_admin`), or its owner (`is_owner`, also an admin). */
+  admin?: 'admin' | 'owner';
 }
 export interface FakeUser {
   id: string;
@@ -83,6 +85,7 @@ export interface FakeUser {
   deleted: boolean;
   canDm: boolean;
   guest: 'multi' | 'single' | undefined;
+  admin: 'admin' | 'owner' | undefined;
 }
 
 export interface FakeChannelInput {
@@ -521,6 +524,7 @@ export class FakeSlack {
       deleted: u.deleted ?? false,
       canDm: u.canDm ?? true,
       guest: u.guest,
+      admin: u.admin,
     });
   }
 
@@ -1235,6 +1239,8 @@ export class FakeSlack {
         is_app_user: false,
         is_restricted: u.guest !== undefined,
         is_ultra_restricted: u.guest === 'single',
+        is_admin: u.admin !== undefined,
+        is_owner: u.admin === 'owner',
         tz: u.tz,
         tz_label: u.tz,
         tz_offset: tzOffsetSeconds(u.tz, this.now()),

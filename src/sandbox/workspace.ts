@@ -9,6 +9,8 @@ export interface SandboxPerson {
   tz: string;
   /** A guest (restricted account) sees only the tasks they created or are assigned. */
   guest?: boolean;
+  /** A workspace admin: sees the workspace's settings (App Home → Settings). */
+  admin?: boolean;
 }
 
 export interface SandboxChannel {
@@ -20,7 +22,7 @@ export interface SandboxChannel {
 }
 
 export const PEOPLE: SandboxPerson[] = [
-  { id: 'U0ALICE', name: 'alice', tz: 'Europe/London' },
+  { id: 'U0ALICE', name: 'alice', tz: 'Europe/London', admin: true },
   { id: 'U0BOB', name: 'bob', tz: 'America/New_York' },
   { id: 'U0CHEN', name: 'chen', tz: 'Asia/Tokyo' },
   { id: 'U0DANA', name: 'dana', tz: 'America/Los_Angeles', guest: true },
@@ -40,7 +42,7 @@ export const CHANNELS: SandboxChannel[] = [
 
 /** Adds the people and channels to the emulator, with a first message so channels are not empty. */
 export function seedWorkspace(fake: FakeSlack): void {
-  for (const p of PEOPLE) fake.addUser({ id: p.id, teamId: SANDBOX_TEAM, name: p.name, tz: p.tz, ...(p.guest ? { guest: 'multi' as const } : {}) });
+  for (const p of PEOPLE) fake.addUser({ id: p.id, teamId: SANDBOX_TEAM, name: p.name, tz: p.tz, ...(p.guest ? { guest: 'multi' as const } : {}), ...(p.admin ? { admin: 'admin' as const } : {}) });
   for (const c of CHANNELS) {
     if (c.kind === 'channel') fake.addChannel({ id: c.id, teamId: SANDBOX_TEAM, name: c.name, isPrivate: c.isPrivate, botIsMember: true });
     if (c.kind === 'group_dm') fake.addChannel({ id: c.id, teamId: SANDBOX_TEAM, name: 'mpdm-alice--bob--chen-1', isPrivate: true, isMpim: true, botIsMember: false });

@@ -45,6 +45,12 @@ export const ACTION = {
   detailsDelete: 'details_delete',
   /** The New/Edit task form's assignee select (dispatch_action): warms the user cache for the submit. */
   taskFormAssignee: 'task_assignee',
+  /** A due-date reminder or overdue nudge (a DM): complete the task, or move its due date. */
+  reminderComplete: 'reminder_complete',
+  reminderSnoozeTomorrow: 'reminder_snooze_tomorrow',
+  reminderSnoozeWeek: 'reminder_snooze_week',
+  /** The Home's Settings button: the Settings modal. */
+  homeSettings: 'home_settings',
 } as const;
 
 export const VIEW = {
@@ -60,4 +66,6 @@ export const VIEW = {
   loading: 'tasklane_loading',
   reassignTask: 'task_reassign',
   requestApproval: 'approval_request',
+  /** App Home → Settings: reminders on/off and hour; the workspace's audit webhook for admins. */
+  settings: 'home_settings_modal',
 } as const;

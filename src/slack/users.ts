@@ -10,6 +10,8 @@ export interface SlackUser {
   isGuest: boolean;
   /** IANA time zone, e.g. "Europe/Paris"; "UTC" when Slack does not say. */
   tz: string;
+  /** A workspace admin or owner (`is_admin` / `is_owner`): may change the workspace's settings. */
+  isAdmin: boolean;
 }
 
 /** What a bounded lookup found: the user (undefined when Slack does not know them), or nothing in time. */
@@ -93,6 +95,7 @@ export class UserDirectory {
         deleted: Boolean(u.deleted),
         isGuest: Boolean(u.is_restricted) || Boolean(u.is_ultra_restricted),
         tz: u.tz || 'UTC',
+        isAdmin: Boolean(u.is_admin) || Boolean(u.is_owner),
       };
       this.cache.set(userId, { user, until: this.now() + this.ttlMs });
       return user;

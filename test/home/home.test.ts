@@ -57,7 +57,7 @@ describe('App Home', () => {
     // Header buttons and the search are there.
     const header = view.blocks.find((b) => (b as Obj)['block_id'] === 'home_header') as Obj;
     const ids = (header['elements'] as Obj[]).map((e) => e['action_id']);
-    expect(ids).toEqual([ACTION.homeNewTask, ACTION.homeRequestApproval, ACTION.homeSearch]);
+    expect(ids).toEqual([ACTION.homeNewTask, ACTION.homeRequestApproval, ACTION.homeSearch, ACTION.homeSettings]);
     const search = (header['elements'] as Obj[])[2] as Obj;
     expect(search).toMatchObject({ type: 'external_select', min_query_length: 1 });
     expect(publishesTo(ALICE).every((c) => c.response['ok'] === true)).toBe(true);

@@ -172,3 +172,24 @@ describe('no HTML injection from any text (property)', () => {
     );
   });
 });
+
+describe('checkboxes (the Settings modal)', () => {
+  it('one box per option, ticked as initial_options say, labels escaped', () => {
+    const el = {
+      type: 'checkboxes',
+      action_id: 'enabled',
+      options: [
+        { text: { type: 'plain_text', text: 'Remind <me>' }, value: 'on' },
+        { text: { type: 'plain_text', text: 'Other' }, value: 'other' },
+      ],
+      initial_options: [{ text: { type: 'plain_text', text: 'Remind <me>' }, value: 'on' }],
+    };
+    const html = renderElement(el, 'settings_reminders', ctx, true);
+    expect(html).toContain('data-type="checkboxes"');
+    expect(html).toContain('data-input="1"');
+    expect(html.match(/type="checkbox"/g)).toHaveLength(2);
+    expect(html).toMatch(/value="on"[^>]*checked="checked"/);
+    expect(html).not.toMatch(/value="other"[^>]*checked/);
+    expect(html).not.toContain('<me>');
+  });
+});

@@ -38,10 +38,10 @@ function menu(view: ReturnType<typeof home>, taskId: number): string[] {
 }
 
 describe('App Home', () => {
-  it('empty: New task and Request approval, and a word where each list would be', () => {
+  it('empty: New task, Request approval and Settings, and a word where each list would be', () => {
     const view = home(dashboard());
     expectValidView(view, 'home');
-    expect(buttons(view.blocks).map((b) => b.actionId)).toEqual([ACTION.homeNewTask, ACTION.homeRequestApproval]);
+    expect(buttons(view.blocks).map((b) => b.actionId)).toEqual([ACTION.homeNewTask, ACTION.homeRequestApproval, ACTION.homeSettings]);
     expect(blockById(view.blocks, 'home_approvals_empty')).toBeDefined();
     expect(texts([blockById(view.blocks, 'home_tasks_empty')])[0]).toContain('You have no open tasks');
     expect(texts([blockById(view.blocks, 'home_summary')])).toEqual(['No tasks']);

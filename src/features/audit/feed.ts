@@ -37,19 +37,34 @@ export function auditEffect(e: AuditEvent): Effect {
   return { key: `audit:${e.key}`, teamId: e.teamId, kind: AUDIT_KIND, target: e.teamId, payload: { text: e.text, ...(e.link ? { link: e.link } : {}) } };
 }
 
-/** The URL an admin may set for a workspace's feed: a Slack incoming webhook (or, in the sandbox and tests, one on the Slack emulator). */
+/** A pasted URL longer than this is not a webhook URL (they are about 80 characters). */
+const URL_MAX = 500;
+
+/**
+ * Why `raw` cannot be a workspace's audit webhook, or undefined: it must be a Slack incoming
+ * webhook (`https://hooks.slack.com/services/…`), or, in the sandbox and tests, one on the Slack
+ * emulator (the configured Slack API's origin, `/services/…`). Nothing else: the app would post
+ * to whatever URL an admin typed.
+ */
 export function auditWebhookUrlProblem(raw: string, slackApiUrl: string | undefined): string | undefined {
+  const expected = 'Only Slack incoming webhook URLs are accepted: they start with https://hooks.slack.com/services/.';
+  if (raw.length > URL_MAX) return `That URL is ${raw.length} characters long; a webhook URL is far shorter. ${expected}`;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return 'That is not a URL. Paste the incoming webhook URL Slack gave you, like https://hooks.slack.com/services/T…/B…/….';
   }
-  const emulator = slackApiUrl ? new URL(slackApiUrl).origin : undefined;
-  const isSlack = url.protocol === 'https:' && url.hostname === 'hooks.slack.com' && url.pathname.startsWith('/services/');
+  if (url.username || url.password) return expected;
+  let emulator: string | undefined;
+  try {
+    emulator = slackApiUrl ? new URL(slackApiUrl).origin : undefined;
+  } catch {
+    emulator = undefined; // a configured URL that does not parse allows nothing more
+  }
+  const isSlack = url.protocol === 'https:' && url.host === 'hooks.slack.com' && url.pathname.startsWith('/services/');
   const isEmulator = emulator !== undefined && url.origin === emulator && url.pathname.startsWith('/services/');
-  if (!isSlack && !isEmulator) return 'Only Slack incoming webhook URLs are accepted: they start with https://hooks.slack.com/services/.';
-  return undefined;
+  return isSlack || isEmulator ? undefined : expected;
 }
 
 /** A webhook's answer that is not `ok`, shaped like a Web API error so the sender judges it the same way. */

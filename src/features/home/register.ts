@@ -14,6 +14,7 @@ import {
   handleHomeTaskMenu,
   handleReassignSubmit,
 } from './handlers.js';
+import { handleHomeSettings, handleSettingsSubmit } from './settings.js';
 
 /**
  * The App Home's listeners (handlers.ts). Approve / Reject on the Home use the approvals
@@ -41,4 +42,9 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   reg.action(ACTION.homeTaskComplete, handleHomeTaskComplete(withTasks));
   reg.action(ACTION.homeTaskOverflow, handleHomeTaskMenu(withTasks));
   reg.view(VIEW.reassignTask, handleReassignSubmit(withTasks));
+
+  // Settings (settings.ts): reminders for everyone, the audit webhook for workspace admins.
+  const settings = { settings: svc.stores.settings, homeState, client: svc.client, logger: svc.logger, users: svc.users, now: svc.now, outbox: svc.outbox, config: svc.config };
+  reg.action(ACTION.homeSettings, handleHomeSettings(settings));
+  reg.view(VIEW.settings, handleSettingsSubmit(settings));
 }

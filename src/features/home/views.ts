@@ -86,6 +86,7 @@ export function homeView({ userId, today, dashboard }: HomeViewInput): HomeView 
       Elements.Button({ text: 'New task', actionId: ACTION.homeNewTask, value: 'new_task' }).primary(),
       Elements.Button({ text: 'Request approval', actionId: ACTION.homeRequestApproval, value: 'request_approval' }),
       Elements.ExternalSelect({ actionId: ACTION.homeSearch, placeholder: 'Find a task…', minQueryLength: 1 }),
+      Elements.Button({ text: 'Settings', actionId: ACTION.homeSettings, value: 'settings' }),
     ),
     Blocks.Divider(),
     ...approvalBlocks(dashboard.approvals),

@@ -10,6 +10,7 @@ import type { TaskRow } from '../../store/schema.js';
 import type { TaskMessage, TaskMessageKind } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
 import { homeEffects } from '../home/effects.js';
+import { earliestStartOf } from './localTime.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
 
 /**
@@ -25,6 +26,10 @@ export const TASK_KIND = {
   card: 'task.card',
   /** Updates every recorded card of a task to its current state (coalesced per task). */
   cards: 'task.cards',
+  /** The assignee's DM on the due day, at their reminder hour (reminderKinds.ts). */
+  remind: 'task.remind',
+  /** An overdue nudge, one per working day, MAX_NUDGES at most (reminderKinds.ts). */
+  nudge: 'task.nudge',
 } as const;
 
 /** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */
@@ -74,7 +79,7 @@ export class TaskEffects {
       );
     }
     if (task.functionExecutionId && task.stepState === 'completing') effects.push(this.step(task));
-    return [...effects, ...this.homes(task, now)];
+    return [...effects, ...reminderEffects(task), ...this.homes(task, now)];
   }
 
   assigned(task: TaskRow, previousAssigneeId: string, actorId: string, now: number): Effect[] {
@@ -82,6 +87,7 @@ export class TaskEffects {
     return [
       ...this.refresh(task),
       cardEffect(task, task.assigneeId, 'assignee_dm', 'assigned', actorId, `task:${task.id}:card:assignee:${task.assigneeId}:${task.updatedAt}`, notify),
+      ...reminderEffects(task),
       ...this.homes(task, now, previousAssigneeId),
     ];
   }
@@ -102,11 +108,12 @@ export class TaskEffects {
     if (actorId !== task.assigneeId) {
       effects.push(messageEffect({ key: `task:${task.id}:reopened:${task.updatedAt}`, teamId: task.teamId, channel: task.assigneeId, text: `${mention(actorId)} reopened ${taskLabel(task)}` }));
     }
-    return [...effects, ...this.homes(task, now)];
+    return [...effects, ...reminderEffects(task), ...this.homes(task, now)];
   }
 
-  edited(task: TaskRow, now: number): Effect[] {
-    return [...this.refresh(task), ...this.homes(task, now)];
+  /** `dueDateChanged`: the edit set a new due date, which gets its own reminder. */
+  edited(task: TaskRow, now: number, opts: { dueDateChanged?: boolean } = {}): Effect[] {
+    return [...this.refresh(task), ...(opts.dueDateChanged ? reminderEffects(task) : []), ...this.homes(task, now)];
   }
 
   /** The task is gone from the store: its cards say so (content decided now), a waiting step fails. */
@@ -149,6 +156,39 @@ export class TaskEffects {
     const people = [task.assigneeId, creator, ...others.filter((o) => !(task.origin === 'workflow' && o === task.creatorId))];
     return homeEffects(task.teamId, people, now);
   }
+}
+
+/**
+ * The due-day reminder of an open task with a due date, scheduled at the earliest instant it could
+ * be due anywhere (the date's midnight in UTC+14): its handler finds the assignee's real time
+ * (their zone and hour) and waits for it (`later`). Keyed by the due date: writing it again for
+ * the same date (a reassignment, a retry) is a no-op, a new date is a new reminder, and the
+ * handler drops a reminder whose date is no longer the task's.
+ */
+export function reminderEffects(task: TaskRow): Effect[] {
+  if (task.status !== 'open' || !task.dueDate) return [];
+  return [
+    {
+      key: `task:${task.id}:remind:${task.dueDate}`,
+      teamId: task.teamId,
+      kind: TASK_KIND.remind,
+      target: String(task.id),
+      payload: { taskId: task.id, dueDate: task.dueDate },
+      notBefore: earliestStartOf(task.dueDate),
+    },
+  ];
+}
+
+/** Overdue nudge `nudge` for the task due `dueDate`, on the first working day on or after `from` (`YYYY-MM-DD`, the assignee's calendar). */
+export function nudgeEffect(task: Pick<TaskRow, 'id' | 'teamId'>, dueDate: string, nudge: number, from: string): Effect {
+  return {
+    key: `task:${task.id}:nudge:${dueDate}:${nudge}`,
+    teamId: task.teamId,
+    kind: TASK_KIND.nudge,
+    target: String(task.id),
+    payload: { taskId: task.id, dueDate, nudge, from },
+    notBefore: earliestStartOf(from),
+  };
 }
 
 /** Every card of the task brought up to date (coalesced per task). */

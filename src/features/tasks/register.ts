@@ -15,6 +15,7 @@ import {
 } from './details.js';
 import { handleAppMention, handleReactionAdded } from './events.js';
 import { handleTaskFromMessage } from './fromMessage.js';
+import { handleReminderComplete, handleReminderSnooze } from './reminders.js';
 import { handleAssigneePicked, handleNewTaskShortcut, handleNewTaskSubmit } from './modal.js';
 import type { TaskService } from './service.js';
 import { handleCompleteTaskStep, handleCreateTaskStep } from './steps.js';
@@ -35,6 +36,11 @@ export function registerTasks(reg: ListenerRegistry, svc: Services, tasks: TaskS
   reg.action<BlockAction<ButtonAction>>(ACTION.taskOpen, handleCardOpen(deps));
   reg.event(EVENT.reactionAdded, handleReactionAdded(deps));
   reg.event(EVENT.appMention, handleAppMention(deps));
+
+  // Reminder DMs (reminders.ts; sent by reminderKinds.ts).
+  reg.action<BlockAction<ButtonAction>>(ACTION.reminderComplete, handleReminderComplete(deps));
+  reg.action<BlockAction<ButtonAction>>(ACTION.reminderSnoozeTomorrow, handleReminderSnooze(deps, 1));
+  reg.action<BlockAction<ButtonAction>>(ACTION.reminderSnoozeWeek, handleReminderSnooze(deps, 7));
 
   // Workflow Builder steps (steps.ts): each acknowledges once what it did is stored.
   reg.function(FUNCTION.createTask, handleCreateTaskStep(deps), { autoAcknowledge: false });

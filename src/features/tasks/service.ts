@@ -7,7 +7,8 @@ import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
 import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
-import { isIsoDate, todayIn } from './dates.js';
+import { formatDueDate, isIsoDate, todayIn } from './dates.js';
+import { addDays } from './localTime.js';
 import { TaskEffects } from './effects.js';
 import { ZONE_UTC_MINUS_12 } from './taskForm.js';
 import type { Effect } from '../../store/outbox.js';
@@ -233,7 +234,7 @@ export class TaskService {
     if (clean.dueDate && clean.dueDate !== task.dueDate) Object.assign(errors, validateTaskFields({ dueDate: clean.dueDate }, await this.today(actor)));
     throwIfInvalid(errors);
     const now = this.svc.now();
-    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now));
+    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now, { dueDateChanged: row.dueDate !== task.dueDate }));
     if (!result) throw this.gone(ref);
     if (result.changed) this.svc.outbox.kick();
     return result.task;
@@ -266,6 +267,24 @@ export class TaskService {
     const result = await this.repo.complete(actor.teamId, task.id, actor.userId, now, (row) => [...this.effects.completed(row, now, tellWhom(actor)), ...(also?.(row) ?? [])]);
     if (!result) throw this.gone(ref);
     if (!result.changed) throw this.alreadyDone(result.task);
+    this.svc.outbox.kick();
+    return result.task;
+  }
+
+  /**
+   * A reminder's Snooze: the due date becomes `days` after today in the assignee's time zone
+   * (assignee or creator), which schedules the reminder of the new date; recorded as an edit.
+   * `also`: more effects that commit with it (the reminder DM's new content).
+   */
+  async snooze(actor: Actor, ref: TaskRef, days: number, also?: (task: TaskRow, dueDate: string) => Effect[]): Promise<TaskRow> {
+    const task = await this.get(actor, ref);
+    if (task.status !== 'open') throw this.alreadyDone(task);
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'edit');
+    const dueDate = addDays(await this.todayFor(task.assigneeId), days);
+    if (task.dueDate === dueDate) throw new AlreadyDoneError(`task ${task.id} already due ${dueDate}`, `${taskLabel(task)} is already due ${formatDueDate(dueDate)}.`);
+    const now = this.svc.now();
+    const result = await this.repo.update(actor.teamId, task.id, actor.userId, { dueDate }, now, (row) => [...this.effects.edited(row, now, { dueDateChanged: true }), ...(also?.(row, dueDate) ?? [])]);
+    if (!result) throw this.gone(ref);
     this.svc.outbox.kick();
     return result.task;
   }

@@ -228,6 +228,10 @@ function viewValues(root: HTMLElement): Record<string, Record<string, unknown>> 
     else if (type === 'conversations_select') value = { type, selected_conversation: (el as HTMLSelectElement).value || null };
     else if (type === 'channels_select') value = { type, selected_channel: (el as HTMLSelectElement).value || null };
     else if (type === 'datepicker') value = { type, selected_date: (el as HTMLInputElement).value || null };
+    else if (type === 'checkboxes') {
+      const checked = [...el.querySelectorAll<HTMLInputElement>('input[type="checkbox"]')].filter((c) => c.checked);
+      value = { type, selected_options: checked.map((c) => ({ text: { type: 'plain_text', text: c.dataset['label'] ?? c.value }, value: c.value })) };
+    }
     else if (type === 'external_select') {
       const hidden = el.querySelector<HTMLInputElement>('.external-value');
       value = { type, selected_option: hidden?.value ? { text: { type: 'plain_text', text: hidden.dataset['label'] ?? hidden.value }, value: hidden.value } : null };

@@ -195,6 +195,12 @@ export function renderElement(el: unknown, blockId: string, ctx: RenderContext, 
         .map((o) => `<option${attrs({ value: optionValue(o), ...(optionValue(o) === initial && initial !== '' ? { selected: 'selected' } : {}) })}>${optionText(o, ctx)}</option>`)
         .join('')}</select>`;
     }
+    case 'checkboxes': {
+      const initial = new Set((Array.isArray(el['initial_options']) ? el['initial_options'] : []).map(optionValue));
+      return `<span class="checkboxes"${attrs(common)}>${options(el)
+        .map((o) => `<label><input type="checkbox"${attrs({ value: optionValue(o), 'data-label': isObj(o['text']) ? str(o['text']['text']) : undefined, ...(initial.has(optionValue(o)) ? { checked: 'checked' } : {}) })}> ${optionText(o, ctx)}</label>`)
+        .join('')}</span>`;
+    }
     case 'external_select': {
       const initial = el['initial_option'];
       return `<span class="external"${attrs(common)}><input type="search" autocomplete="off"${attrs({ placeholder: placeholder ?? 'Type to search', 'data-min-query-length': str(el['min_query_length']) || undefined })}><span class="external-options" role="listbox"></span><input type="hidden" class="external-value"${attrs({ value: optionValue(initial), 'data-label': isObj(initial) && isObj(initial['text']) ? str(initial['text']['text']) : undefined })}></span>`;
