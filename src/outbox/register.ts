@@ -15,7 +15,7 @@ import type { Outbox } from './sender.js';
  */
 export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory }): void {
   registerCommonKinds(outbox, stores);
-  registerTaskKinds(outbox, stores.tasks);
+  registerTaskKinds(outbox, stores.tasks, deps.now);
   registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
   registerHomeKind(outbox, {
     client: deps.client,

@@ -11,7 +11,7 @@ const TODAY = '2025-03-10';
 const LONG = '<&>'.repeat(1000);
 
 function homeTask(over: Partial<DashboardTask> = {}): DashboardTask {
-  return { id: 7, number: 12, title: 'Send the contract', status: 'open', priority: 'normal', assigneeId: ANN, creatorId: BOB, dueDate: null, completedBy: null, completedAt: null, ...over };
+  return { id: 7, number: 12, title: 'Send the contract', status: 'open', priority: 'normal', assigneeId: ANN, creatorId: BOB, dueDate: null, completedBy: null, completedAt: null, repeatRule: null, ...over };
 }
 
 function homeApproval(id: number, over: Partial<DashboardApproval> = {}): DashboardApproval {

@@ -9,6 +9,7 @@ import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
 import { isIsoDate, todayIn } from './dates.js';
 import { TaskEffects } from './effects.js';
+import { firstDue, formatRule, resolveRule, type RepeatSpec } from './recurrence.js';
 import { ZONE_UTC_MINUS_12 } from './taskForm.js';
 import type { Effect } from '../../store/outbox.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
@@ -80,6 +81,11 @@ export interface CreateTaskInput {
    * task exists. Either failing does not stop the task; the actor is told what did not happen.
    */
   sourceMessage?: { channelId: string; ts: string; threadTs?: string };
+  /**
+   * Repeats (`/task add … every monday`, the form's Repeat): a weekday or day of the month left
+   * open is the due date's; without a due date the first is the rule's first day from today.
+   */
+  repeat?: RepeatSpec;
 }
 
 /** The `create_task` workflow step a task is bound to. */
@@ -145,7 +151,7 @@ function isStepTaskForStep(task: TaskRow, actor: Actor): boolean {
 }
 
 /** The refusal when `mayChange` (or, for delete, `mayDelete`) says no: who may, in words. */
-export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'complete' | 'reopen' | 'delete'): NotAllowedError {
+export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'complete' | 'reopen' | 'delete' | 'stop repeating'): NotAllowedError {
   if (verb === 'delete') {
     return new NotAllowedError(`may not delete task ${task.id}`, `Only ${mention(task.creatorId)}, who created ${taskLabel(task)}, can delete it.`);
   }
@@ -188,13 +194,15 @@ export class TaskService {
     const source = input.sourceMessage;
     const [assigneeError, today, sourcePermalink, hidden] = await Promise.all([
       this.bounded(actor, this.checkAssignee(actor, assigneeId), undefined),
-      dueDate ? this.bounded(actor, this.today(actor, assigneeId), todayIn(ZONE_UTC_MINUS_12, this.svc.now())) : '',
+      dueDate || input.repeat ? this.bounded(actor, this.today(actor, assigneeId), todayIn(ZONE_UTC_MINUS_12, this.svc.now())) : '',
       input.sourcePermalink ?? (source ? this.bounded(actor, this.permalinkOf(actor, source), null) : null),
       source ? this.bounded(actor, this.isPrivateSource(actor, source.channelId), true) : false,
     ]);
     if (assigneeError) errors.assignee = assigneeError;
     if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, today));
     throwIfInvalid(errors);
+    const rule = input.repeat ? resolveRule(input.repeat, dueDate ?? today) : undefined;
+    const firstDueDate = rule && !dueDate ? firstDue(rule, today) : dueDate;
 
     const now = this.svc.now();
     const { task, created } = await this.repo.create(
@@ -205,13 +213,14 @@ export class TaskService {
         priority: input.priority,
         assigneeId,
         creatorId: actor.userId,
-        dueDate,
+        dueDate: firstDueDate,
         origin: input.origin,
         sourcePermalink,
         channelId: input.channelId ?? null,
         functionExecutionId: step?.functionExecutionId ?? null,
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
         private: hidden,
+        repeatRule: rule ? formatRule(rule) : null,
       },
       now,
       (row) => this.effects.created(row, now, { tell: tellWhom(actor), thread: source }),
@@ -266,6 +275,22 @@ export class TaskService {
     const result = await this.repo.complete(actor.teamId, task.id, actor.userId, now, (row) => [...this.effects.completed(row, now, tellWhom(actor)), ...(also?.(row) ?? [])]);
     if (!result) throw this.gone(ref);
     if (!result.changed) throw this.alreadyDone(result.task);
+    this.svc.outbox.kick();
+    return result.task;
+  }
+
+  /**
+   * Ends the repeating series task `ref` belongs to (any of its occurrences): none is made after
+   * the ones that exist. Who may edit the task may stop it.
+   */
+  async stopRepeating(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.get(actor, ref);
+    if (task.seriesId === null) throw new InvalidInputError(`${taskLabel(task)} is not a repeating task: there is nothing to stop.`);
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'stop repeating');
+    const now = this.svc.now();
+    const result = await this.repo.stopSeries(actor.teamId, task.id, actor.userId, now, (rows) => this.effects.stopped(rows, now));
+    if (!result) throw this.gone(ref);
+    if (result.stopped.length === 0) throw new AlreadyDoneError(`series of task ${task.id} already stopped`, `${taskLabel(task)} already does not repeat any more.`);
     this.svc.outbox.kick();
     return result.task;
   }
