@@ -12,6 +12,7 @@ const ON_BOTH_ENGINES = [
   'test/tasks/command.test.ts',
   'test/tasks/cards.test.ts',
   'test/tasks/steps.test.ts',
+  'test/tasks/recurring.test.ts',
   'test/modals/*.test.ts',
   'test/approvals/decide.test.ts',
   'test/security/slackErrorsShown.test.ts',

@@ -31,11 +31,11 @@ export const TASK_KIND = {
 } as const;
 
 /**
- * The zone whose calendar date is the earliest anywhere (UTC−12; the IANA sign is inverted): a
- * next occurrence late in coming is moved forward past days that are over for everyone, never past
- * one that is still today somewhere.
+ * Whose calendar says a day has passed, for repeating tasks: UTC's, as for the day-passed action
+ * below. A next occurrence late in coming is moved forward to UTC's today, so the occurrence it
+ * makes is never one whose day is already over by that same rule (no chain of catch-ups).
  */
-const EARLIEST_ZONE = 'Etc/GMT+12';
+const SERIES_ZONE = 'UTC';
 
 /** 00:00 UTC of the day after `date` (`YYYY-MM-DD`): when a repeating occurrence's day has passed. */
 export function dayAfterUtc(date: string): number {
@@ -201,7 +201,7 @@ export function registerTaskKinds(outbox: Outbox, repo: TasksStore, now: () => n
     async send({ row, payload }) {
       const onDay = typeof payload['dueDate'] === 'string' ? payload['dueDate'] : undefined;
       const at = now();
-      const today = todayIn(EARLIEST_ZONE, at);
+      const today = todayIn(SERIES_ZONE, at);
       const result = await repo.nextOccurrence(
         row.teamId,
         Number(payload['taskId']),
