@@ -78,6 +78,17 @@ describe('App Home', () => {
     expect(texts([blockById(view.blocks, 'home_summary')])).toEqual(['4 tasks · :warning: 1 of yours overdue']);
   });
 
+  it('a repeating task’s row says how it repeats (open ones only)', () => {
+    const weekly = homeTask({ id: 1, repeatRule: 'weekly:1', dueDate: TODAY });
+    const done = homeTask({ id: 2, status: 'done', repeatRule: 'daily', completedBy: ANN, completedAt: NOW });
+    const plain = homeTask({ id: 3 });
+    const view = home(dashboard({ filter: 'all_open', items: [weekly, done, plain] }));
+    expectValidView(view, 'home');
+    expect(texts([blockById(view.blocks, 'home_task_1')])[0]).toContain(':calendar: *Due today* · :repeat: Repeats every Monday');
+    expect(texts([blockById(view.blocks, 'home_task_2')])[0]).not.toContain('Repeats');
+    expect(texts([blockById(view.blocks, 'home_task_3')])[0]).not.toContain('Repeats');
+  });
+
   it('pages: Previous and Next carry the filter and the page they lead to', () => {
     const page = (n: number) => Array.from({ length: HOME_PAGE_SIZE }, (_, i) => homeTask({ id: n * 100 + i, number: i }));
     const pagers = (p: number) => buttons([blockById(home(dashboard({ filter: 'created', page: p, total: 3 * HOME_PAGE_SIZE, items: page(p) })).blocks, 'home_pages')]);
