@@ -4,6 +4,7 @@ import { writeEffects, type Effect } from './outbox.js';
 import { foldForSearch } from './searchText.js';
 import { taskComments, taskMessages, tasks, teamCounters, type CommentRow, type StepState, type TaskRow } from './schema.js';
 import { TaskReads } from './taskReads.js';
+import { SeriesDateTakenError } from './taskErrors.js';
 import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from './tasks.js';
 
 /**
@@ -189,6 +190,11 @@ export class TaskWrites extends TaskReads {
         if (patch[key] !== undefined && patch[key] !== before[key]) changes[key] = patch[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const due = changes['dueDate'];
+      if (typeof due === 'string' && before.seriesId !== null) {
+        const taken = tx.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, before.seriesId), eq(tasks.dueDate, due))).get();
+        if (taken) throw new SeriesDateTakenError(due);
+      }
       const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
       const task = tx
         .update(tasks)

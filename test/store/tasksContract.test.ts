@@ -12,6 +12,7 @@ import * as pgSchema from '../../src/store/pg/schema.js';
 import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import * as sqliteSchema from '../../src/store/schema.js';
 import type { AuditRow, CommentRow, OutboxRow } from '../../src/store/schema.js';
+import { SeriesDateTakenError } from '../../src/store/taskErrors.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TaskMessage, TasksStore } from '../../src/store/tasksStore.js';
 import { useSqliteFileStore } from '../support/sqliteStore.js';
@@ -596,6 +597,16 @@ function contract(current: () => Engine): void {
       expect(await repo().nextOccurrence(A, other.id, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
       expect(await repo().nextOccurrence(B, first.id, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
       expect(await repo().nextOccurrence(A, 0.5, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
+    });
+
+    it('an edit moving an occurrence onto another occurrence’s date is refused and changes nothing', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      const made = await repo().nextOccurrence(A, first.id, at(), plus7);
+      if (!('task' in made)) throw new Error('not made');
+      await expect(repo().update(A, first.id, 'UBOB', { dueDate: '2026-12-14', title: 'moved' }, at(), note('edited'))).rejects.toBeInstanceOf(SeriesDateTakenError);
+      expect(await repo().findById(A, first.id)).toMatchObject({ dueDate: '2026-12-07', title: 'Weekly report' });
+      expect(await e().outbox()).toEqual([]);
+      expect((await repo().update(A, first.id, 'UBOB', { dueDate: '2026-12-08' }, at()))?.task.dueDate).toBe('2026-12-08');
     });
 
     it('stop clears the rule of the whole series from any occurrence, audited once per occurrence that had it', async () => {

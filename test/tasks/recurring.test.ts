@@ -160,6 +160,10 @@ describe('the next occurrence', () => {
     expect((await nextRows(first.id)).find((r) => r.key.endsWith(':2026-12-07'))?.result).toContain('skipped');
     await advanceTo(Date.UTC(2026, 11, 10, 1));
     expect((await series(first)).map((o) => o.dueDate)).toEqual(['2026-12-09', '2026-12-10']);
+    // One occurrence per day: moving the old one onto the new one's date is refused in words.
+    await expect(new TaskService(t.services).edit({ teamId: TEAM, userId: ANN, timeZone: 'UTC' }, { id: first.id }, { dueDate: '2026-12-10' })).rejects.toThrow(
+      'Another task of this repeating series is due Thu, Dec 10, 2026; pick another date.',
+    );
   });
 });
 

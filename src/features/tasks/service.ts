@@ -5,9 +5,10 @@ import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
+import { SeriesDateTakenError } from '../../store/taskErrors.js';
 import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
-import { isIsoDate, todayIn } from './dates.js';
+import { formatDueDate, isIsoDate, todayIn } from './dates.js';
 import { TaskEffects } from './effects.js';
 import { firstDue, formatRule, resolveRule, type RepeatSpec } from './recurrence.js';
 import { ZONE_UTC_MINUS_12 } from './taskForm.js';
@@ -242,7 +243,11 @@ export class TaskService {
     if (clean.dueDate && clean.dueDate !== task.dueDate) Object.assign(errors, validateTaskFields({ dueDate: clean.dueDate }, await this.today(actor)));
     throwIfInvalid(errors);
     const now = this.svc.now();
-    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now));
+    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now)).catch((err: unknown) => {
+      if (!(err instanceof SeriesDateTakenError)) throw err;
+      const message = `Another task of this repeating series is due ${formatDueDate(err.dueDate)}; pick another date.`;
+      throw new InvalidInputError(message, { dueDate: message });
+    });
     if (!result) throw this.gone(ref);
     if (result.changed) this.svc.outbox.kick();
     return result.task;

@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Effect } from '../outbox.js';
 import type { CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch } from '../searchText.js';
+import { SeriesDateTakenError } from '../taskErrors.js';
 import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from '../tasks.js';
 import { appendAuditPg } from './audit.js';
 import type { PgQueries } from './db.js';
@@ -217,6 +218,14 @@ export class PgTaskWrites extends PgTaskReads {
         if (wanted[key] !== undefined && wanted[key] !== before[key]) changes[key] = wanted[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const due = changes['dueDate'];
+      if (typeof due === 'string' && before.seriesId !== null) {
+        const [taken] = await tx
+          .select({ id: tasks.id })
+          .from(tasks)
+          .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, before.seriesId), eq(tasks.dueDate, due)));
+        if (taken) throw new SeriesDateTakenError(due);
+      }
       const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
       const [task] = await tx
         .update(tasks)
