@@ -160,6 +160,12 @@ describe('parseTaskCommand', () => {
       expect(parse(text)).toEqual({ kind: 'add', ...expected });
     });
 
+    it('keeps "every" in an unquoted title when the words after it are no attempt at a rule', () => {
+      expect(parse('add Check every server <@U1|bob> due 2025-03-17')).toEqual({ kind: 'add', title: 'Check every server', assigneeId: 'U1', dueDate: '2025-03-17' });
+      expect(parse('add Thank every customer')).toEqual({ kind: 'add', title: 'Thank every customer' });
+      expect(parse('add Check every server every monday')).toEqual({ kind: 'add', title: 'Check every server', repeat: weekly(1) });
+    });
+
     it('takes a due date before or after the rule, and an assignee anywhere among the options', () => {
       const expected = { kind: 'add', title: 'Report', assigneeId: 'U1', dueDate: '2025-03-17', repeat: weekly(1) };
       expect(parse('add Report every monday due 2025-03-17 <@U1|bob>')).toEqual(expected);
@@ -185,6 +191,8 @@ describe('parseTaskCommand', () => {
       for (const phrase of ['every day', 'every weekday', 'every monday', 'every 2 weeks', 'every month on the 1st']) expect(r.message).toContain(`\`${phrase}\``);
       expect(r.message).toContain('put the title in quotes');
       expect(invalid(parse('add "Sync" every year')).message).not.toContain('quotes');
+      expect(invalid(parse('add "Sync" every server')).message).toContain('I can’t repeat a task `every server`');
+      for (const text of ['add Sync every year', 'add Sync every 3 days', 'add Sync every other day', 'add Sync every month on the 32nd']) expect(parse(text).kind).toBe('invalid');
       expect(invalid(parse('add Sync every <@U1|bob>')).message).toContain('Say how often after `every`');
       expect(invalid(parse('add Sync every month on the 32nd')).message).toContain('I can’t repeat a task `every month on the 32nd`');
     });

@@ -162,7 +162,11 @@ function invalid(sub: Subcommand, message: string): TaskCommand {
 
 const OPEN_QUOTES: Record<string, string[]> = { '"': ['"', '”'], '“': ['”', '"'], '”': ['”', '"'], '„': ['“', '”', '"'] };
 
-function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
+/**
+ * `rest`: what follows `add`. `repeats`: whether an `every …` clause is looked for (an unquoted
+ * title's "every" followed by words that are no attempt at a rule, "Check every server", is title).
+ */
+function parseAdd(rest: string, ctx: ParseContext, repeats = true): TaskCommand {
   if (rest === '') return invalid('add', 'Tell me what the task is.');
   let titleRaw: string;
   let tail: Token[];
@@ -186,7 +190,7 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
   } else {
     unquoted = true;
     let tokens: Token[];
-    ({ kept: tokens, every } = extractEvery(tokenize(rest), 1));
+    ({ kept: tokens, every } = repeats ? extractEvery(tokenize(rest), 1) : { kept: tokenize(rest), every: undefined });
     // The options come last: `[@assignee] [due <date>]`, in either order. The last `due` (never
     // the first word) starts the date; the mentions just before it, or at the very end, name the
     // assignee. Everything before is the title, so "Fix the due date bug" needs quotes only when
@@ -212,7 +216,10 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
   const options = parseAddOptions(tail, rest, ctx, unquoted);
   if ('error' in options) return invalid('add', options.error);
   const repeat = every ? parseEvery(every, unquoted) : undefined;
-  if (repeat && 'error' in repeat) return invalid('add', repeat.error);
+  if (repeat && 'error' in repeat) {
+    if (unquoted && !repeat.attempt) return parseAdd(rest, ctx, false);
+    return invalid('add', repeat.error);
+  }
   const title = trimInput(decodeSlackText(titleRaw).replace(/\s+/g, ' '));
   if (title === '') return invalid('add', 'The task needs a title before the assignee and due date.');
   return {
@@ -247,15 +254,26 @@ function extractEvery(tokens: Token[], from: number): { kept: Token[]; every?: T
 }
 
 /** The words after `every`: a rule, or what was wrong with them (with a "did you mean" when close). */
-function parseEvery(words: Token[], unquoted: boolean): { spec: RepeatSpec } | { error: string } {
+/** Words after `every` that can only be an attempt at a rule (refused with an explanation, never taken as title). */
+const PERIOD_WORDS = new Set(
+  'fortnight fortnightly year years yearly annually annual quarter quarters quarterly hour hours hourly minute minutes night nights evening evenings morning mornings weekend weekends days months weekly monthly daily biweekly other second third first last couple few'.split(' '),
+);
+
+/**
+ * The words after `every`: a rule, or what was wrong with them (with a "did you mean" when close).
+ * `attempt`: the words were meant as a rule (a near miss, a number, a period word, nothing at all).
+ */
+function parseEvery(words: Token[], unquoted: boolean): { spec: RepeatSpec } | { error: string; attempt: boolean } {
   const supported = SUPPORTED_PHRASES.map((p) => `\`${p}\``).join(', ');
-  if (words.length === 0) return { error: `Say how often after \`every\`: ${supported}.` };
+  if (words.length === 0) return { error: `Say how often after \`every\`: ${supported}.`, attempt: true };
   const text = words.map((t) => decodeSlackText(t.text)).join(' ');
   const parsed = parseRepeatWords(text.split(/\s+/), closest);
   if (parsed.ok) return { spec: parsed.spec };
   const hint = unquoted ? ' If "every" is part of the title, put the title in quotes.' : '';
-  if (parsed.guess) return { error: `I didn’t understand \`every ${echo(text)}\`. Did you mean \`every ${parsed.guess}\`?${hint}` };
-  return { error: `I can’t repeat a task \`every ${echo(text)}\`. A task can repeat ${supported}.${hint}` };
+  if (parsed.guess) return { error: `I didn’t understand \`every ${echo(text)}\`. Did you mean \`every ${parsed.guess}\`?${hint}`, attempt: true };
+  const first = (text.split(/\s+/)[0] ?? '').toLowerCase();
+  const attempt = /^\d/.test(first) || PERIOD_WORDS.has(first) || ['week', 'month', 'day', 'weekday'].includes(first);
+  return { error: `I can’t repeat a task \`every ${echo(text)}\`. A task can repeat ${supported}.${hint}`, attempt };
 }
 
 function parseAddOptions(
