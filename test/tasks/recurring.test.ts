@@ -253,3 +253,27 @@ describe('after a restart', () => {
     expect(await series(first)).toHaveLength(2);
   });
 });
+
+describe('in the sender’s worker thread (SQLite’s production set-up; the real clock)', () => {
+  it('completing an occurrence makes the next one there', async () => {
+    const threaded = await startTestApp({ outbox: { thread: true } });
+    try {
+      addPeople(threaded);
+      const r = await slash(threaded, ANN, `add Daily check <@${BOB}|bob> every day`);
+      const first = await taskByNumber(threaded, Number(/Created #(\d+)/.exec(r.text)?.[1]));
+      await slash(threaded, BOB, `done #${first.number}`);
+      let occurrences: TaskRow[] = [];
+      for (let i = 0; i < 100 && occurrences.length < 2; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        occurrences = (await allTasks(threaded)).filter((x) => x.seriesId === first.id);
+      }
+      expect(occurrences.map((o) => [o.status, o.repeatRule])).toEqual([
+        ['done', null],
+        ['open', 'daily'],
+      ]);
+      expect(occurrences[1]!.dueDate! > first.dueDate!).toBe(true);
+    } finally {
+      await threaded.dispose();
+    }
+  });
+});
