@@ -13,6 +13,7 @@ const ON_BOTH_ENGINES = [
   'test/tasks/cards.test.ts',
   'test/tasks/steps.test.ts',
   'test/tasks/reminders.test.ts',
+  'test/tasks/recurring.test.ts',
   'test/modals/*.test.ts',
   'test/approvals/decide.test.ts',
   'test/approvals/schedule.test.ts',

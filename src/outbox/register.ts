@@ -18,7 +18,7 @@ import type { Outbox } from './sender.js';
 export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory; auditWebhookUrl?: string | undefined }): void {
   const users = deps.users ?? new UserDirectory(deps.client, undefined, deps.now);
   registerCommonKinds(outbox, stores);
-  registerTaskKinds(outbox, stores.tasks);
+  registerTaskKinds(outbox, stores.tasks, deps.now);
   registerReminderKinds(outbox, { stores, users });
   registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
   registerHomeKind(outbox, {

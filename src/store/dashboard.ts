@@ -40,6 +40,8 @@ export interface DashboardTask {
   dueDate: string | null;
   completedBy: string | null;
   completedAt: number | null;
+  /** A repeating task's rule (the series' newest occurrence only); null otherwise. */
+  repeatRule: string | null;
 }
 
 export interface DashboardApproval {
@@ -90,7 +92,7 @@ export interface TaskSearchHit {
 }
 
 /** The columns a Home row shows, picked from either engine's `tasks` table. */
-const DASHBOARD_TASK_FIELDS = ['id', 'number', 'title', 'status', 'priority', 'assigneeId', 'creatorId', 'dueDate', 'completedBy', 'completedAt'] as const;
+const DASHBOARD_TASK_FIELDS = ['id', 'number', 'title', 'status', 'priority', 'assigneeId', 'creatorId', 'dueDate', 'completedBy', 'completedAt', 'repeatRule'] as const;
 type DashboardTaskField = (typeof DASHBOARD_TASK_FIELDS)[number];
 export function dashboardTaskColumns<T extends Record<DashboardTaskField, unknown>>(table: T): Pick<T, DashboardTaskField> {
   return Object.fromEntries(DASHBOARD_TASK_FIELDS.map((f) => [f, table[f]])) as Pick<T, DashboardTaskField>;

@@ -1,10 +1,11 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
 import { writeEffects, type Effect } from './outbox.js';
 import { foldForSearch } from './searchText.js';
 import { taskComments, taskMessages, tasks, teamCounters, type CommentRow, type StepState, type TaskRow } from './schema.js';
 import { TaskReads } from './taskReads.js';
-import type { EffectsOf, NewTask, TaskMessage, TaskPatch, Transition } from './tasks.js';
+import { SeriesDateTakenError } from './taskErrors.js';
+import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from './tasks.js';
 
 /**
  * The SQLite tasks repository's changes (`TasksRepository` in ./tasks.ts), each one `store.write`
@@ -29,72 +30,154 @@ export class TaskWrites extends TaskReads {
           .get();
         if (existing) return { task: existing, created: false };
       }
-      const counter = this.store
-        .prepared('tasks.nextNumber', (db) =>
-          db
-            .insert(teamCounters)
-            .values({ teamId: sql.placeholder('teamId'), lastTaskNumber: 1 })
-            .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
-            .returning({ n: teamCounters.lastTaskNumber })
-            .prepare(),
-        )
-        .get({ teamId: input.teamId }) as { n: number };
-      const task = this.store
-        .prepared('tasks.insert', (db) =>
-          db
-            .insert(tasks)
-            .values({
-              teamId: sql.placeholder('teamId'),
-              number: sql.placeholder('number'),
-              title: sql.placeholder('title'),
-              titleSearch: sql.placeholder('titleSearch'),
-              description: sql.placeholder('description'),
-              priority: sql.placeholder('priority'),
-              assigneeId: sql.placeholder('assigneeId'),
-              creatorId: sql.placeholder('creatorId'),
-              dueDate: sql.placeholder('dueDate'),
-              origin: sql.placeholder('origin'),
-              sourcePermalink: sql.placeholder('sourcePermalink'),
-              channelId: sql.placeholder('channelId'),
-              functionExecutionId: sql.placeholder('functionExecutionId'),
-              stepState: sql.placeholder('stepState'),
-              private: sql.placeholder('private'),
-              createdAt: sql.placeholder('at'),
-              updatedAt: sql.placeholder('at'),
-            })
-            .returning()
-            .prepare(),
-        )
-        .get({
-          teamId: input.teamId,
-          number: counter.n,
-          title: input.title,
-          titleSearch: foldForSearch(input.title),
-          description: input.description ?? '',
-          priority: input.priority ?? 'normal',
-          assigneeId: input.assigneeId,
-          creatorId: input.creatorId,
-          dueDate: input.dueDate ?? null,
-          origin: input.origin,
-          sourcePermalink: input.sourcePermalink ?? null,
-          channelId: input.channelId ?? null,
-          functionExecutionId: input.functionExecutionId ?? null,
-          stepState: input.stepState ?? 'none',
-          // better-sqlite3 binds numbers, not booleans; the column reads back as a boolean.
-          private: input.private ? 1 : 0,
-          at,
-        }) as TaskRow;
-      appendAudit(this.store, {
-        teamId: task.teamId,
-        actorId: input.creatorId,
-        entity: 'task',
-        entityId: task.id,
-        action: 'created',
-        detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}), ...(task.private ? { private: true } : {}) },
-      });
+      const task = this.insertRow(input, at);
       if (effects) writeEffects(this.store, effects(task), at);
       return { task, created: true };
     });
+  }
+
+  /**
+   * The next occurrence of a repeating series, after the occurrence `id` (see `TasksStore`). One
+   * writer at a time: the look-up of (series, due date) before the insert is the whole guard
+   * here (the unique index `tasks_series_due_uq` backs it).
+   */
+  async nextOccurrence(teamId: string, id: number, at: number, plan: (prev: TaskRow) => string | undefined, effects?: EffectsOf<TaskRow>): Promise<NextOccurrence> {
+    return this.store.write((tx) => {
+      const prev = this.get(teamId, id);
+      if (!prev) return { skipped: 'the task was deleted' };
+      if (prev.repeatRule === null || prev.seriesId === null) return { skipped: 'not repeating (stopped, or the next one exists)' };
+      const dueDate = plan(prev);
+      if (dueDate === undefined) return { skipped: 'not due (its due date changed)' };
+      // Only the newest occurrence carries the rule.
+      tx.update(tasks).set({ repeatRule: null }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id))).run();
+      const existing = tx
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, prev.seriesId), eq(tasks.dueDate, dueDate)))
+        .get();
+      if (existing) return { task: existing, created: false };
+      const task = this.insertRow(
+        {
+          teamId,
+          title: prev.title,
+          description: prev.description,
+          priority: prev.priority,
+          assigneeId: prev.assigneeId,
+          creatorId: prev.creatorId,
+          dueDate,
+          origin: prev.origin,
+          channelId: prev.channelId,
+          private: prev.private,
+          repeatRule: prev.repeatRule,
+          seriesId: prev.seriesId,
+        },
+        at,
+        { after: prev.id },
+      );
+      if (effects) writeEffects(this.store, effects(task), at);
+      return { task, created: true };
+    });
+  }
+
+  /** Ends the series task `id` belongs to: every occurrence's rule is cleared (see `TasksStore`). */
+  async stopSeries(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow[]>): Promise<{ task: TaskRow; stopped: TaskRow[] } | undefined> {
+    return this.store.write((tx) => {
+      const task = this.get(teamId, id);
+      if (!task) return undefined;
+      if (task.seriesId === null) return { task, stopped: [] };
+      const stopped = tx
+        .update(tasks)
+        .set({ repeatRule: null, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, task.seriesId), isNotNull(tasks.repeatRule)))
+        .returning()
+        .all()
+        .sort((a, b) => a.id - b.id);
+      for (const row of stopped) appendAudit(this.store, { teamId, actorId, entity: 'task', entityId: row.id, action: 'stopped_repeating', detail: { series: task.seriesId } });
+      if (effects && stopped.length > 0) writeEffects(this.store, effects(stopped), at);
+      return { task: stopped.find((r) => r.id === id) ?? task, stopped };
+    });
+  }
+
+  /** Numbers and inserts a task, with its audit row (inside a write). A new series is its own first task. */
+  private insertRow(input: NewTask, at: number, series?: { after: number }): TaskRow {
+    const tx = this.store.db;
+    const counter = this.store
+      .prepared('tasks.nextNumber', (db) =>
+        db
+          .insert(teamCounters)
+          .values({ teamId: sql.placeholder('teamId'), lastTaskNumber: 1 })
+          .onConflictDoUpdate({ target: teamCounters.teamId, set: { lastTaskNumber: sql`${teamCounters.lastTaskNumber} + 1` } })
+          .returning({ n: teamCounters.lastTaskNumber })
+          .prepare(),
+      )
+      .get({ teamId: input.teamId }) as { n: number };
+    const inserted = this.store
+      .prepared('tasks.insert', (db) =>
+        db
+          .insert(tasks)
+          .values({
+            teamId: sql.placeholder('teamId'),
+            number: sql.placeholder('number'),
+            title: sql.placeholder('title'),
+            titleSearch: sql.placeholder('titleSearch'),
+            description: sql.placeholder('description'),
+            priority: sql.placeholder('priority'),
+            assigneeId: sql.placeholder('assigneeId'),
+            creatorId: sql.placeholder('creatorId'),
+            dueDate: sql.placeholder('dueDate'),
+            origin: sql.placeholder('origin'),
+            sourcePermalink: sql.placeholder('sourcePermalink'),
+            channelId: sql.placeholder('channelId'),
+            functionExecutionId: sql.placeholder('functionExecutionId'),
+            stepState: sql.placeholder('stepState'),
+            private: sql.placeholder('private'),
+            repeatRule: sql.placeholder('repeatRule'),
+            seriesId: sql.placeholder('seriesId'),
+            createdAt: sql.placeholder('at'),
+            updatedAt: sql.placeholder('at'),
+          })
+          .returning()
+          .prepare(),
+      )
+      .get({
+        teamId: input.teamId,
+        number: counter.n,
+        title: input.title,
+        titleSearch: foldForSearch(input.title),
+        description: input.description ?? '',
+        priority: input.priority ?? 'normal',
+        assigneeId: input.assigneeId,
+        creatorId: input.creatorId,
+        dueDate: input.dueDate ?? null,
+        origin: input.origin,
+        sourcePermalink: input.sourcePermalink ?? null,
+        channelId: input.channelId ?? null,
+        functionExecutionId: input.functionExecutionId ?? null,
+        stepState: input.stepState ?? 'none',
+        // better-sqlite3 binds numbers, not booleans; the column reads back as a boolean.
+        private: input.private ? 1 : 0,
+        repeatRule: input.repeatRule ?? null,
+        seriesId: input.seriesId ?? null,
+        at,
+      }) as TaskRow;
+    const task = input.repeatRule && input.seriesId == null ? tx.update(tasks).set({ seriesId: inserted.id }).where(eq(tasks.id, inserted.id)).returning().get() : inserted;
+    appendAudit(this.store, {
+      teamId: task.teamId,
+      actorId: input.creatorId,
+      entity: 'task',
+      entityId: task.id,
+      action: 'created',
+      detail: {
+        number: task.number,
+        assignee: task.assigneeId,
+        origin: task.origin,
+        ...(task.dueDate ? { due: task.dueDate } : {}),
+        ...(task.private ? { private: true } : {}),
+        ...(task.repeatRule ? { repeat: task.repeatRule } : {}),
+        ...(series ? { after: series.after } : {}),
+      },
+    });
+    return task;
   }
 
   /** Changes the given fields; the audit row names the fields that really changed. */
@@ -107,6 +190,11 @@ export class TaskWrites extends TaskReads {
         if (patch[key] !== undefined && patch[key] !== before[key]) changes[key] = patch[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const due = changes['dueDate'];
+      if (typeof due === 'string' && before.seriesId !== null) {
+        const taken = tx.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, before.seriesId), eq(tasks.dueDate, due))).get();
+        if (taken) throw new SeriesDateTakenError(due);
+      }
       const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
       const task = tx
         .update(tasks)

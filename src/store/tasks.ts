@@ -21,7 +21,14 @@ export interface NewTask {
   stepState?: StepState;
   /** Only its creator and assignee may see it (made from a private conversation's message). */
   private?: boolean;
+  /** A repeating task's rule (features/tasks/recurrence.ts); the first occurrence becomes its series. */
+  repeatRule?: string | null;
+  /** The series (its first task's id) of a later occurrence. */
+  seriesId?: number | null;
 }
+
+/** What `nextOccurrence` did: the next occurrence (made now, or found made already), or why nothing. */
+export type NextOccurrence = { task: TaskRow; created: boolean } | { skipped: string };
 
 /**
  * Who reads a list: tasks are filtered in SQL by the visibility rule (its pure form is

@@ -1,8 +1,8 @@
 import type { Effect } from './outbox.js';
 import type { AuditRow, CommentRow, StepState, TaskRow } from './schema.js';
-import type { EffectsOf, NewTask, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
+import type { EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
 
-export type { EffectsOf, NewTask, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
+export type { EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
 
 /**
  * The tasks store, whichever engine holds it: `TasksRepository` (SQLite, ./tasks.ts, which
@@ -33,6 +33,16 @@ export interface TasksStore {
     at: number,
     effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
   ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined>;
+  /**
+   * Creates the occurrence after `id` of its repeating series, once: nothing when `id` is gone or
+   * no longer carries the rule (stopped, or its next occurrence was made); `plan` (run in the
+   * transaction on the task as it is then) gives the next due date, or undefined to skip. The
+   * previous occurrence's rule is cleared (only the newest carries it). An occurrence of the
+   * series on that date already (unique series + due date) counts as made: `created: false`.
+   */
+  nextOccurrence(teamId: string, id: number, at: number, plan: (prev: TaskRow) => string | undefined, effects?: EffectsOf<TaskRow>): Promise<NextOccurrence>;
+  /** Clears the rule of every occurrence of the series `id` belongs to; `stopped`: those that had it. */
+  stopSeries(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow[]>): Promise<{ task: TaskRow; stopped: TaskRow[] } | undefined>;
   addComment(teamId: string, taskId: number, userId: string, text: string, at: number): Promise<CommentRow | undefined>;
   comments(teamId: string, taskId: number): Promise<CommentRow[]>;
   history(teamId: string, taskId: number): Promise<AuditRow[]>;

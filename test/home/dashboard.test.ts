@@ -124,6 +124,7 @@ describe('the Home view', () => {
       dueDate: '2020-01-01',
       completedBy: null,
       completedAt: null,
+      repeatRule: 'weeks:52:7',
     }));
     const approvals = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, title: huge, details: huge, requesterId: 'not a user <@U1>', createdAt: 1 }));
     for (const filter of ['assigned', 'created', 'all_open', 'recently_done'] as const) {

@@ -32,7 +32,7 @@ async function submit(userId: string, view: FakeView, form: FormInput) {
 const usersInfoFor = (id: string) => t.fake.callsTo('users.info').filter((c) => c.args['user'] === id).length;
 
 describe('New task modal', () => {
-  it('has every field: title, assignee (the user, dispatching), due date, priority (normal), channel, description', async () => {
+  it('has every field: title, assignee (the user, dispatching), due date, priority (normal), repeat (does not), channel, description', async () => {
     const view = await openNewTask(ANN);
     const blockIds = view.blocks.map((b) => (b as { block_id?: string }).block_id);
     expect(blockIds).toEqual([
@@ -40,6 +40,7 @@ describe('New task modal', () => {
       NEW_TASK_FIELD.assignee,
       NEW_TASK_FIELD.dueDate,
       NEW_TASK_FIELD.priority,
+      NEW_TASK_FIELD.repeat,
       NEW_TASK_FIELD.channel,
       NEW_TASK_FIELD.description,
     ]);

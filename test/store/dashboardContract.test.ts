@@ -79,6 +79,7 @@ const shown = (t: TaskRow): DashboardTask => ({
   dueDate: t.dueDate,
   completedBy: t.completedBy,
   completedAt: t.completedAt,
+  repeatRule: t.repeatRule,
 });
 
 /**

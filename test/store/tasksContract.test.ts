@@ -12,6 +12,7 @@ import * as pgSchema from '../../src/store/pg/schema.js';
 import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import * as sqliteSchema from '../../src/store/schema.js';
 import type { AuditRow, CommentRow, OutboxRow } from '../../src/store/schema.js';
+import { SeriesDateTakenError } from '../../src/store/taskErrors.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { NewTask, TaskMessage, TasksStore } from '../../src/store/tasksStore.js';
 import { useSqliteFileStore } from '../support/sqliteStore.js';
@@ -534,6 +535,99 @@ function contract(current: () => Engine): void {
     });
   });
 
+  describe('repeating series', () => {
+    const weekly = (over: Partial<NewTask> = {}) => task({ title: 'Weekly report', dueDate: '2026-12-07', repeatRule: 'weekly:1', channelId: 'CGEN', private: true, priority: 'high', description: 'numbers', ...over });
+    const plus7 = (prev: { dueDate: string | null }) => (prev.dueDate === '2026-12-07' ? '2026-12-14' : '2026-12-21');
+
+    it('a repeating task is the first of its own series; a plain one has none', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      expect(first).toMatchObject({ repeatRule: 'weekly:1', seriesId: first.id, dueDate: '2026-12-07' });
+      expect(await repo().findById(A, first.id)).toMatchObject({ seriesId: first.id });
+      const { task: plain } = await repo().create(task(), at());
+      expect(plain).toMatchObject({ repeatRule: null, seriesId: null });
+      const audit = await e().audit();
+      expect(JSON.parse(String(audit[0]?.detail))).toMatchObject({ repeat: 'weekly:1', due: '2026-12-07' });
+    });
+
+    it('the next occurrence copies the task, takes the next number, moves the rule to itself, and is made once', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      await repo().create(task({ title: 'in between' }), at()); // #2
+      const next = await repo().nextOccurrence(A, first.id, at(), plus7, note('next'));
+      if (!('task' in next)) throw new Error(JSON.stringify(next));
+      expect(next.created).toBe(true);
+      expect(next.task).toMatchObject({
+        number: 3,
+        title: 'Weekly report',
+        description: 'numbers',
+        priority: 'high',
+        assigneeId: 'UANN',
+        creatorId: 'UBOB',
+        channelId: 'CGEN',
+        private: true,
+        origin: 'command',
+        status: 'open',
+        dueDate: '2026-12-14',
+        repeatRule: 'weekly:1',
+        seriesId: first.id,
+      });
+      expect(await repo().findById(A, first.id)).toMatchObject({ repeatRule: null, seriesId: first.id });
+      expect((await e().outbox()).map((r) => r.key)).toEqual([`next:${next.task.id}`]);
+      const created = (await e().audit()).at(-1);
+      expect(created).toMatchObject({ action: 'created', entityId: next.task.id, actorId: 'UBOB' });
+      expect(JSON.parse(String(created?.detail))).toMatchObject({ after: first.id, due: '2026-12-14' });
+
+      // Again (the day passing after the completion made it): nothing, no number used.
+      expect(await repo().nextOccurrence(A, first.id, at(), plus7, note('next'))).toEqual({ skipped: expect.stringContaining('not repeating') });
+      expect(await e().counter(A)).toBe(3);
+      expect(await e().outbox()).toHaveLength(1);
+    });
+
+    it('an occurrence already on that date counts as made (the unique series + due date); plan undefined or a deleted task skips', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      const made = await repo().nextOccurrence(A, first.id, at(), plus7);
+      if (!('task' in made)) throw new Error('not made');
+      // An older occurrence carrying the rule again (a race's leftover): the date is taken.
+      const again = await repo().nextOccurrence(A, made.task.id, at(), () => '2026-12-14');
+      expect(again).toEqual({ task: expect.objectContaining({ id: made.task.id }), created: false });
+      expect(await e().counter(A)).toBe(2);
+      const { task: other } = await repo().create(weekly({ title: 'other' }), at());
+      expect(await repo().nextOccurrence(A, other.id, at(), () => undefined)).toEqual({ skipped: expect.stringContaining('due date changed') });
+      expect(await repo().findById(A, other.id)).toMatchObject({ repeatRule: 'weekly:1' });
+      await repo().delete(A, other.id, 'UBOB', at());
+      expect(await repo().nextOccurrence(A, other.id, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
+      expect(await repo().nextOccurrence(B, first.id, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
+      expect(await repo().nextOccurrence(A, 0.5, at(), plus7)).toEqual({ skipped: 'the task was deleted' });
+    });
+
+    it('an edit moving an occurrence onto another occurrence’s date is refused and changes nothing', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      const made = await repo().nextOccurrence(A, first.id, at(), plus7);
+      if (!('task' in made)) throw new Error('not made');
+      await expect(repo().update(A, first.id, 'UBOB', { dueDate: '2026-12-14', title: 'moved' }, at(), note('edited'))).rejects.toBeInstanceOf(SeriesDateTakenError);
+      expect(await repo().findById(A, first.id)).toMatchObject({ dueDate: '2026-12-07', title: 'Weekly report' });
+      expect(await e().outbox()).toEqual([]);
+      expect((await repo().update(A, first.id, 'UBOB', { dueDate: '2026-12-08' }, at()))?.task.dueDate).toBe('2026-12-08');
+    });
+
+    it('stop clears the rule of the whole series from any occurrence, audited once per occurrence that had it', async () => {
+      const { task: first } = await repo().create(weekly(), at());
+      const made = await repo().nextOccurrence(A, first.id, at(), plus7);
+      if (!('task' in made)) throw new Error('not made');
+      const stopped = await repo().stopSeries(A, first.id, 'UANN', at(), (rows) => rows.map((r) => ({ key: `stopped:${r.id}`, teamId: A, kind: 'message', target: 'UANN' })));
+      expect(stopped?.stopped.map((r) => r.id)).toEqual([made.task.id]);
+      expect(stopped?.task).toMatchObject({ id: first.id, repeatRule: null });
+      expect(await repo().findById(A, made.task.id)).toMatchObject({ repeatRule: null, seriesId: first.id });
+      expect((await e().audit()).filter((r) => r.action === 'stopped_repeating').map((r) => r.entityId)).toEqual([made.task.id]);
+      expect((await e().outbox()).map((r) => r.key)).toEqual([`stopped:${made.task.id}`]);
+      expect(await repo().nextOccurrence(A, made.task.id, at(), plus7)).toEqual({ skipped: expect.stringContaining('not repeating') });
+      // Stopping again, or a task that never repeated: nothing stopped.
+      expect((await repo().stopSeries(A, made.task.id, 'UANN', at()))?.stopped).toEqual([]);
+      const { task: plain } = await repo().create(task(), at());
+      expect((await repo().stopSeries(A, plain.id, 'UANN', at()))?.stopped).toEqual([]);
+      expect(await repo().stopSeries(B, plain.id, 'UANN', at())).toBeUndefined();
+    });
+  });
+
   describe('task cards', () => {
     it('records a card once, finds the task by it, lists and forgets it', async () => {
       const t = (await repo().create(task(), at())).task;
@@ -773,6 +867,20 @@ describePostgres('tasks store on PostgreSQL', () => {
       } finally {
         holder.release();
         await other.end();
+      }
+    });
+
+    it('a series’ next occurrence asked for at once through two pools (completion and day passing) is made once', async () => {
+      const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 3 }));
+      try {
+        const { task: first } = await engine.repo.create(task({ dueDate: '2026-12-07', repeatRule: 'daily' }), at());
+        const instances = pools.map((p) => new PgTasksRepository(pgDatabase(p)));
+        const results = await Promise.all([0, 1, 2, 3].map((i) => instances[i % 2]!.nextOccurrence(A, first.id, at(), () => '2026-12-08', note('next'))));
+        expect(results.filter((r) => 'task' in r && r.created)).toHaveLength(1);
+        expect(await engine.counter(A)).toBe(2);
+        expect(await engine.outbox()).toHaveLength(1);
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
       }
     });
 

@@ -50,7 +50,7 @@ describe('/task add', () => {
     const before = (await allTasks(t)).length;
     const r = await slash(t, ANN, text);
     expect(r.text).toContain(fragment);
-    expect(r.text).toContain('*Usage:* `/task add &lt;title&gt; [@assignee] [due &lt;date&gt;]`');
+    expect(r.text).toContain('*Usage:* `/task add &lt;title&gt; [@assignee] [due &lt;date&gt;] [every &lt;when&gt;]`');
     expect(await allTasks(t)).toHaveLength(before);
   });
 

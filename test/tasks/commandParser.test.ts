@@ -141,6 +141,83 @@ describe('parseTaskCommand', () => {
     });
   });
 
+  describe('add … every (repeating tasks)', () => {
+    const weekly = (weekday?: number, every = 1) => ({ kind: 'weekly', every, ...(weekday ? { weekday } : {}) });
+    it.each([
+      ['add Weekly report <@U1|bob> every monday', { title: 'Weekly report', assigneeId: 'U1', repeat: weekly(1) }],
+      ['add Weekly report every monday <@U1|bob>', { title: 'Weekly report', assigneeId: 'U1', repeat: weekly(1) }],
+      ['add Weekly report every monday', { title: 'Weekly report', repeat: weekly(1) }],
+      ['add Stand-up every day', { title: 'Stand-up', repeat: { kind: 'daily' } }],
+      ['add Stand-up every weekday <@U1|bob>', { title: 'Stand-up', assigneeId: 'U1', repeat: { kind: 'weekdays' } }],
+      ['add Sprint review every 2 weeks', { title: 'Sprint review', repeat: weekly(undefined, 2) }],
+      ['add Sprint review every 2 weeks on thursday', { title: 'Sprint review', repeat: weekly(4, 2) }],
+      ['add Retro every week', { title: 'Retro', repeat: weekly() }],
+      ['add Pay rent every month on the 1st', { title: 'Pay rent', repeat: { kind: 'monthly', day: 1 } }],
+      ['add Pay rent every month', { title: 'Pay rent', repeat: { kind: 'monthly' } }],
+      ['add "Check every server" every friday', { title: 'Check every server', repeat: weekly(5) }],
+      ['add "Report" <@U1|bob> every Monday due next friday', { title: 'Report', assigneeId: 'U1', dueDate: '2025-03-21', repeat: weekly(1) }],
+    ])('%j', (text, expected) => {
+      expect(parse(text)).toEqual({ kind: 'add', ...expected });
+    });
+
+    it('keeps "every" in an unquoted title when the words after it are no attempt at a rule', () => {
+      expect(parse('add Check every server <@U1|bob> due 2025-03-17')).toEqual({ kind: 'add', title: 'Check every server', assigneeId: 'U1', dueDate: '2025-03-17' });
+      expect(parse('add Thank every customer')).toEqual({ kind: 'add', title: 'Thank every customer' });
+      expect(parse('add Check every server every monday')).toEqual({ kind: 'add', title: 'Check every server', repeat: weekly(1) });
+    });
+
+    it('takes a due date before or after the rule, and an assignee anywhere among the options', () => {
+      const expected = { kind: 'add', title: 'Report', assigneeId: 'U1', dueDate: '2025-03-17', repeat: weekly(1) };
+      expect(parse('add Report every monday due 2025-03-17 <@U1|bob>')).toEqual(expected);
+      expect(parse('add Report due 2025-03-17 every monday <@U1|bob>')).toEqual(expected);
+      expect(parse('add Report <@U1|bob> due 2025-03-17 every monday')).toEqual(expected);
+      expect(parse('add Report due monday every week', UTC)).toEqual({ kind: 'add', title: 'Report', dueDate: '2025-03-17', repeat: weekly() });
+    });
+
+    it.each([
+      ['add Weekly report every mondy', 'Did you mean `every monday`?'],
+      ['add Weekly report <@U1|bob> every tusday', 'Did you mean `every tuesday`?'],
+      ['add Sync every 2 wekes', 'Did you mean `every 2 weeks`?'],
+      ['add Sync every weeks', 'Did you mean `every week`?'],
+    ])('near miss %j', (text, fragment) => {
+      const r = invalid(parse(text));
+      expect(r.message).toContain(fragment);
+      expect(r.usage).toContain('[every &lt;when&gt;]');
+    });
+
+    it('lists what is supported for a rule it does not know, and suggests quotes for an unquoted title', () => {
+      const r = invalid(parse('add Sync every fortnight'));
+      expect(r.message).toContain('I can’t repeat a task `every fortnight`');
+      for (const phrase of ['every day', 'every weekday', 'every monday', 'every 2 weeks', 'every month on the 1st']) expect(r.message).toContain(`\`${phrase}\``);
+      expect(r.message).toContain('put the title in quotes');
+      expect(invalid(parse('add "Sync" every year')).message).not.toContain('quotes');
+      expect(invalid(parse('add "Sync" every server')).message).toContain('I can’t repeat a task `every server`');
+      for (const text of ['add Sync every year', 'add Sync every 3 days', 'add Sync every other day', 'add Sync every month on the 32nd']) expect(parse(text).kind).toBe('invalid');
+      expect(invalid(parse('add Sync every <@U1|bob>')).message).toContain('Say how often after `every`');
+      expect(invalid(parse('add Sync every month on the 32nd')).message).toContain('I can’t repeat a task `every month on the 32nd`');
+    });
+  });
+
+  describe('stop', () => {
+    it('takes #n or n', () => {
+      expect(parse('stop #12')).toEqual({ kind: 'stop', number: 12 });
+      expect(parse('stop 3')).toEqual({ kind: 'stop', number: 3 });
+      expect(parse('STOP #3')).toEqual({ kind: 'stop', number: 3 });
+    });
+    it.each([
+      ['stop', 'Which task? Give its number, e.g. `/task stop #12`.'],
+      ['stop weekly', '"weekly" is not a task number'],
+      ['stop #1 #2', 'takes one task number'],
+    ])('explains %j', (text, fragment) => {
+      const r = invalid(parse(text));
+      expect(r.message).toContain(fragment);
+      expect(r.usage).toContain('/task stop #n');
+    });
+    it('a typo is suggested', () => {
+      expect(invalid(parse('stpo #3')).message).toContain('Did you mean `/task stop`?');
+    });
+  });
+
   describe('done / reopen / assign', () => {
     it('take #n or n', () => {
       expect(parse('done #12')).toEqual({ kind: 'done', number: 12 });

@@ -11,7 +11,7 @@ const TODAY = '2025-03-10';
 const LONG = '<&>'.repeat(1000);
 
 function homeTask(over: Partial<DashboardTask> = {}): DashboardTask {
-  return { id: 7, number: 12, title: 'Send the contract', status: 'open', priority: 'normal', assigneeId: ANN, creatorId: BOB, dueDate: null, completedBy: null, completedAt: null, ...over };
+  return { id: 7, number: 12, title: 'Send the contract', status: 'open', priority: 'normal', assigneeId: ANN, creatorId: BOB, dueDate: null, completedBy: null, completedAt: null, repeatRule: null, ...over };
 }
 
 function homeApproval(id: number, over: Partial<DashboardApproval> = {}): DashboardApproval {
@@ -76,6 +76,17 @@ describe('App Home', () => {
     expect(buttons(view.blocks).filter((b) => b.actionId === ACTION.homeTaskComplete).map((b) => b.value)).toEqual(['1', '2']);
     expect(texts([blockById(view.blocks, 'home_task_1')])[0]).toContain(':warning: *Overdue* (due Mar 1)');
     expect(texts([blockById(view.blocks, 'home_summary')])).toEqual(['4 tasks · :warning: 1 of yours overdue']);
+  });
+
+  it('a repeating task’s row says how it repeats (open ones only)', () => {
+    const weekly = homeTask({ id: 1, repeatRule: 'weekly:1', dueDate: TODAY });
+    const done = homeTask({ id: 2, status: 'done', repeatRule: 'daily', completedBy: ANN, completedAt: NOW });
+    const plain = homeTask({ id: 3 });
+    const view = home(dashboard({ filter: 'all_open', items: [weekly, done, plain] }));
+    expectValidView(view, 'home');
+    expect(texts([blockById(view.blocks, 'home_task_1')])[0]).toContain(':calendar: *Due today* · :repeat: Repeats every Monday');
+    expect(texts([blockById(view.blocks, 'home_task_2')])[0]).not.toContain('Repeats');
+    expect(texts([blockById(view.blocks, 'home_task_3')])[0]).not.toContain('Repeats');
   });
 
   it('pages: Previous and Next carry the filter and the page they lead to', () => {

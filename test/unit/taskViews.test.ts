@@ -168,6 +168,44 @@ describe('task modals', () => {
   });
 });
 
+describe('repeating tasks', () => {
+  it('New task: a Repeat select, "Does not repeat" chosen; Edit has none', () => {
+    const view = newTaskModal({ userId: ANN, metadata: { origin: 'command' } });
+    const repeat = blockById(view.blocks, NEW_TASK_FIELD.repeat)!;
+    expect(repeat).toMatchObject({ type: 'input', optional: true, label: { text: 'Repeat' } });
+    const select = repeat['element'] as { type: string; initial_option: { value: string }; options: { value: string; text: { text: string } }[] };
+    expect(select.type).toBe('static_select');
+    expect(select.initial_option.value).toBe('none');
+    expect(select.options.map((o) => [o.value, o.text.text])).toEqual([
+      ['none', 'Does not repeat'],
+      ['daily', 'Every day'],
+      ['weekdays', 'Every weekday (Mon–Fri)'],
+      ['weekly', 'Every week'],
+      ['weeks2', 'Every 2 weeks'],
+      ['monthly', 'Every month'],
+    ]);
+    expect(blockById(editTaskModal(task(), { taskId: 7, depth: 1 }).blocks, NEW_TASK_FIELD.repeat)).toBeUndefined();
+  });
+
+  it('details: "Repeats every Monday" and how to end the series; nothing for a plain task', () => {
+    const view = taskDetailsModal({ task: task({ repeatRule: 'weekly:1', seriesId: 7 }), comments: [], history: [] });
+    expectValidView(view);
+    expect(texts(view.blocks)).toContain(':repeat: Repeats every Monday · `/task stop #12` ends the series');
+    const longest = taskDetailsModal({ task: { ...longTask, repeatRule: 'monthly:31', seriesId: 7 }, comments: [], history: [], notice: hostile(4000) });
+    expectValidView(longest);
+    expect(texts(longest.blocks).join('\n')).toContain('Repeats every month on the 31st (or the month’s last day)');
+    expect(texts(taskDetailsModal({ task: task({ seriesId: 7 }), comments: [], history: [] }).blocks).join('\n')).not.toContain('Repeats');
+  });
+
+  it('/task list: an open repeating task says how it repeats', () => {
+    const blocks = taskListBlocks([task({ repeatRule: 'weeks:2:3', dueDate: '2025-03-12' }), task({ id: 8, number: 13, status: 'done', repeatRule: 'daily', completedBy: ANN })], 2, 'all', 'open', '2025-03-10');
+    expectValidMessage(blocks);
+    const text = texts(blocks).join('\n');
+    expect(text).toContain('*#12* Send the contract · for <@UANN00001> · due Wed, Mar 12, 2025 · repeats every 2 weeks on Wednesday');
+    expect(text).not.toContain('repeats every day');
+  });
+});
+
 describe('task details', () => {
   const comment = (i: number, text: string): CommentRow => ({ id: i, taskId: 7, teamId: 'T1', userId: BOB, text, createdAt: NOW + i });
   const details = (over: Partial<DetailsData>): ReturnType<typeof taskDetailsModal> => taskDetailsModal({ task: task(), comments: [], history: [], ...over });

@@ -5,6 +5,7 @@ import { LIMIT, slackDate, truncate, userText } from '../../slack/mrkdwn.js';
 import { metadataObject } from '../../slack/values.js';
 import type { Dashboard, DashboardApproval, DashboardTask, TaskSearchHit } from '../../store/dashboard.js';
 import type { HomeFilter, Priority } from '../../store/schema.js';
+import { describe } from '../tasks/recurrence.js';
 
 type HomeView = types.HomeView;
 type ModalView = types.ModalView;
@@ -163,6 +164,8 @@ function taskItem(t: DashboardTask, userId: string, today: string, filter: HomeF
   else if (t.status === 'done') {
     meta.push(`:white_check_mark: Done${t.completedBy ? ` by ${userRef(t.completedBy)}` : ''}${t.completedAt ? ` ${slackDate(t.completedAt, '{date_short_pretty}')}` : ''}`);
   }
+  const repeats = t.status === 'open' ? describe(t.repeatRule) : undefined;
+  if (repeats) meta.push(`:repeat: Repeats ${repeats}`);
   const priority = PRIORITY_LABEL[t.priority];
   if (priority && t.status === 'open') meta.push(priority);
   if (filter === 'assigned') {

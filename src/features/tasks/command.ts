@@ -9,6 +9,7 @@ import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { teamIdOf } from '../../slack/values.js';
 import { FULL_USAGE, parseTaskCommand, USAGE, type TaskCommand } from './commandParser.js';
 import { formatDueDate } from './dates.js';
+import { describe } from './recurrence.js';
 import { openNewTaskModal } from './modal.js';
 import type { Actor, TaskService } from './service.js';
 import { LOOKUP_BUDGET_MS } from './taskForm.js';
@@ -104,6 +105,7 @@ function answerableBeforeAck(command: TaskCommand, userCached: boolean): boolean
     case 'done':
     case 'reopen':
     case 'assign':
+    case 'stop':
       return true;
     default:
       return false;
@@ -145,10 +147,12 @@ async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService): Promi
         assigneeId: parsed.assigneeId,
         dueDate: parsed.dueDate,
         origin: 'command',
+        ...(parsed.repeat ? { repeat: parsed.repeat } : {}),
       });
       const forWhom = task.assigneeId === actor.userId ? 'for you' : `for ${mention(task.assigneeId)}`;
       const due = task.dueDate ? `, due ${formatDueDate(task.dueDate)}` : '';
-      return ephemeral(`:white_check_mark: Created ${taskLabel(task)} ${forWhom}${due}.`);
+      const repeats = describe(task.repeatRule);
+      return ephemeral(`:white_check_mark: Created ${taskLabel(task)} ${forWhom}${due}.${repeats ? ` It repeats ${repeats}.` : ''}`);
     }
     case 'list': {
       const { tasks: rows, total } = await tasks.list(actor, { scope: parsed.scope, status: parsed.status, limit: LIST_LIMIT });
@@ -162,6 +166,10 @@ async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService): Promi
     case 'reopen': {
       const task = await tasks.reopen(actor, { number: parsed.number });
       return ephemeral(`Reopened ${taskLabel(task)}; it is assigned to ${mention(task.assigneeId)}.`);
+    }
+    case 'stop': {
+      const task = await tasks.stopRepeating(actor, { number: parsed.number });
+      return ephemeral(`:octagonal_sign: Stopped: ${taskLabel(task)} will not repeat any more.`);
     }
     case 'assign': {
       const task = await tasks.assign(actor, { number: parsed.number }, parsed.assigneeId);

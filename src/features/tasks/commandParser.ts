@@ -2,6 +2,7 @@ import { COMMAND } from '../../slack/ids.js';
 import { trimInput } from '../../slack/inputText.js';
 import { escapeMrkdwn, truncate } from '../../slack/mrkdwn.js';
 import { parseDueDate } from './dates.js';
+import { parseRepeatWords, SUPPORTED_PHRASES, type RepeatSpec } from './recurrence.js';
 
 /**
  * `/task` text → what the user asked for. Pure: no Slack, no store; the clock and the
@@ -19,11 +20,14 @@ export type ListStatus = 'open' | 'done';
 export type TaskCommand =
   | { kind: 'new' }
   | { kind: 'help' }
-  | { kind: 'add'; title: string; assigneeId?: string; dueDate?: string }
+  /** `repeat`: `every …` (the first due date, when not given, is the rule's first day from today). */
+  | { kind: 'add'; title: string; assigneeId?: string; dueDate?: string; repeat?: RepeatSpec }
   | { kind: 'list'; scope: ListScope; status: ListStatus }
   | { kind: 'done'; number: number }
   | { kind: 'reopen'; number: number }
   | { kind: 'assign'; number: number; assigneeId: string }
+  /** Ends the repeating series task #n belongs to. */
+  | { kind: 'stop'; number: number }
   /** `message` and `usage` are mrkdwn, user text already escaped. */
   | { kind: 'invalid'; message: string; usage: string };
 
@@ -35,7 +39,7 @@ export interface ParseContext {
 }
 
 const C = COMMAND.task;
-export const SUBCOMMANDS = ['add', 'list', 'done', 'reopen', 'assign', 'help'] as const;
+export const SUBCOMMANDS = ['add', 'list', 'done', 'reopen', 'assign', 'stop', 'help'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const ALIASES: Record<string, Subcommand> = {
@@ -50,6 +54,7 @@ const ALIASES: Record<string, Subcommand> = {
   close: 'done',
   reopen: 'reopen',
   assign: 'assign',
+  stop: 'stop',
   help: 'help',
   '?': 'help',
 };
@@ -59,20 +64,24 @@ const ALIASES: Record<string, Subcommand> = {
  * would read `<title>` as a link (even inside backticks) and show "title" without them.
  */
 export const USAGE: Record<Subcommand, string> = {
-  add: `\`${C} add &lt;title&gt; [@assignee] [due &lt;date&gt;]\` — e.g. \`${C} add "Send the contract" @maria due friday\``,
+  add: `\`${C} add &lt;title&gt; [@assignee] [due &lt;date&gt;] [every &lt;when&gt;]\` — e.g. \`${C} add "Send the contract" @maria due friday\`, \`${C} add Weekly report @bob every monday\``,
   list: `\`${C} list [mine|created|all] [open|done]\` — e.g. \`${C} list created done\``,
   done: `\`${C} done #n\` — mark task #n as done`,
   reopen: `\`${C} reopen #n\` — open a done task again`,
   assign: `\`${C} assign #n @person\` — give task #n to someone`,
+  stop: `\`${C} stop #n\` — task #n (a repeating task) will not repeat any more`,
   help: `\`${C} help\` — this help`,
 };
 
 /** The whole usage, for `/task help` and for text that is not a subcommand at all. */
+const REPEAT_EXAMPLES = SUPPORTED_PHRASES.map((p) => `\`${p}\``).join(', ');
+
 export const FULL_USAGE = [
   '*Tasklane — `' + C + '`*',
   `\`${C}\` — open the New task form`,
   ...SUBCOMMANDS.map((s) => USAGE[s]),
   'Dates: `2025-03-14`, `today`, `tomorrow`, `friday`, `next friday`, `in 3 days`.',
+  `Repeats: ${REPEAT_EXAMPLES}; the next task is made when one is completed or its day has passed.`,
 ].join('\n');
 
 export function parseTaskCommand(text: string, ctx: ParseContext): TaskCommand {
@@ -92,6 +101,7 @@ export function parseTaskCommand(text: string, ctx: ParseContext): TaskCommand {
       return parseList(rest);
     case 'done':
     case 'reopen':
+    case 'stop':
       return parseNumberOnly(sub, rest);
     case 'assign':
       return parseAssign(rest);
@@ -152,11 +162,16 @@ function invalid(sub: Subcommand, message: string): TaskCommand {
 
 const OPEN_QUOTES: Record<string, string[]> = { '"': ['"', '”'], '“': ['”', '"'], '”': ['”', '"'], '„': ['“', '”', '"'] };
 
-function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
+/**
+ * `rest`: what follows `add`. `repeats`: whether an `every …` clause is looked for (an unquoted
+ * title's "every" followed by words that are no attempt at a rule, "Check every server", is title).
+ */
+function parseAdd(rest: string, ctx: ParseContext, repeats = true): TaskCommand {
   if (rest === '') return invalid('add', 'Tell me what the task is.');
   let titleRaw: string;
   let tail: Token[];
   let unquoted = false;
+  let every: Token[] | undefined;
   const closers = OPEN_QUOTES[rest[0] as string];
   if (closers) {
     let close = -1;
@@ -171,9 +186,11 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
     tail = tokenize(rest.slice(close + 1)).map((t) => ({ ...t, start: t.start + close + 1, end: t.end + close + 1 }));
     const glued = tail[0];
     if (glued && glued.start === close + 1) return invalid('add', `Leave a space after the closing quote (before "${echo(glued.text)}").`);
+    ({ kept: tail, every } = extractEvery(tail, 0));
   } else {
     unquoted = true;
-    const tokens = tokenize(rest);
+    let tokens: Token[];
+    ({ kept: tokens, every } = repeats ? extractEvery(tokenize(rest), 1) : { kept: tokenize(rest), every: undefined });
     // The options come last: `[@assignee] [due <date>]`, in either order. The last `due` (never
     // the first word) starts the date; the mentions just before it, or at the very end, name the
     // assignee. Everything before is the title, so "Fix the due date bug" needs quotes only when
@@ -198,6 +215,11 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
 
   const options = parseAddOptions(tail, rest, ctx, unquoted);
   if ('error' in options) return invalid('add', options.error);
+  const repeat = every ? parseEvery(every, unquoted) : undefined;
+  if (repeat && 'error' in repeat) {
+    if (unquoted && !repeat.attempt) return parseAdd(rest, ctx, false);
+    return invalid('add', repeat.error);
+  }
   const title = trimInput(decodeSlackText(titleRaw).replace(/\s+/g, ' '));
   if (title === '') return invalid('add', 'The task needs a title before the assignee and due date.');
   return {
@@ -205,7 +227,53 @@ function parseAdd(rest: string, ctx: ParseContext): TaskCommand {
     title,
     ...(options.assigneeId ? { assigneeId: options.assigneeId } : {}),
     ...(options.dueDate ? { dueDate: options.dueDate } : {}),
+    ...(repeat ? { repeat: repeat.spec } : {}),
   };
+}
+
+/**
+ * Takes the `every …` clause out of the options: the last `every` (at `from` or later) and the
+ * words after it up to a mention or `due`. What is left is read as before.
+ */
+function extractEvery(tokens: Token[], from: number): { kept: Token[]; every?: Token[] } {
+  let at = -1;
+  for (let i = tokens.length - 1; i >= from; i -= 1) {
+    if ((tokens[i] as Token).text.toLowerCase() === 'every') {
+      at = i;
+      break;
+    }
+  }
+  if (at === -1) return { kept: tokens };
+  let end = at + 1;
+  while (end < tokens.length) {
+    const t = tokens[end] as Token;
+    if (mentionOf(t) || BARE_AT.test(t.text) || t.text.toLowerCase() === 'due') break;
+    end += 1;
+  }
+  return { kept: [...tokens.slice(0, at), ...tokens.slice(end)], every: tokens.slice(at + 1, end) };
+}
+
+/** The words after `every`: a rule, or what was wrong with them (with a "did you mean" when close). */
+/** Words after `every` that can only be an attempt at a rule (refused with an explanation, never taken as title). */
+const PERIOD_WORDS = new Set(
+  'fortnight fortnightly year years yearly annually annual quarter quarters quarterly hour hours hourly minute minutes night nights evening evenings morning mornings weekend weekends days months weekly monthly daily biweekly other second third first last couple few'.split(' '),
+);
+
+/**
+ * The words after `every`: a rule, or what was wrong with them (with a "did you mean" when close).
+ * `attempt`: the words were meant as a rule (a near miss, a number, a period word, nothing at all).
+ */
+function parseEvery(words: Token[], unquoted: boolean): { spec: RepeatSpec } | { error: string; attempt: boolean } {
+  const supported = SUPPORTED_PHRASES.map((p) => `\`${p}\``).join(', ');
+  if (words.length === 0) return { error: `Say how often after \`every\`: ${supported}.`, attempt: true };
+  const text = words.map((t) => decodeSlackText(t.text)).join(' ');
+  const parsed = parseRepeatWords(text.split(/\s+/), closest);
+  if (parsed.ok) return { spec: parsed.spec };
+  const hint = unquoted ? ' If "every" is part of the title, put the title in quotes.' : '';
+  if (parsed.guess) return { error: `I didn’t understand \`every ${echo(text)}\`. Did you mean \`every ${parsed.guess}\`?${hint}`, attempt: true };
+  const first = (text.split(/\s+/)[0] ?? '').toLowerCase();
+  const attempt = /^\d/.test(first) || PERIOD_WORDS.has(first) || ['week', 'month', 'day', 'weekday'].includes(first);
+  return { error: `I can’t repeat a task \`every ${echo(text)}\`. A task can repeat ${supported}.${hint}`, attempt };
 }
 
 function parseAddOptions(
@@ -286,7 +354,7 @@ function notANumber(token: Token): string {
   return `"${echo(token.text)}" is not a task number. Use the number shown on the task, like \`#12\`.`;
 }
 
-function parseNumberOnly(sub: 'done' | 'reopen', rest: string): TaskCommand {
+function parseNumberOnly(sub: 'done' | 'reopen' | 'stop', rest: string): TaskCommand {
   const tokens = tokenize(rest);
   const [first, second] = tokens;
   if (!first) return invalid(sub, `Which task? Give its number, e.g. \`${C} ${sub} #12\`.`);

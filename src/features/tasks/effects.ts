@@ -11,6 +11,8 @@ import type { TaskMessage, TaskMessageKind } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
 import { homeEffects } from '../home/effects.js';
 import { earliestStartOf } from './localTime.js';
+import { todayIn } from './dates.js';
+import { nextDueFrom, parseRule } from './recurrence.js';
 import { assignedText, completedNoticeText, deletedCardBlocks, madeFromMessageText, taskCardBlocks, taskCardText, taskLabel } from './views.js';
 
 /**
@@ -30,7 +32,32 @@ export const TASK_KIND = {
   remind: 'task.remind',
   /** An overdue nudge, one per working day, MAX_NUDGES at most (reminderKinds.ts). */
   nudge: 'task.nudge',
+  /** Creates a repeating task's next occurrence (features/tasks/recurrence.ts), once. */
+  next: 'task.next',
 } as const;
+
+/**
+ * Whose calendar says a day has passed, for repeating tasks: UTC's, as for the day-passed action
+ * below. A next occurrence late in coming is moved forward to UTC's today, so the occurrence it
+ * makes is never one whose day is already over by that same rule (no chain of catch-ups).
+ */
+const SERIES_ZONE = 'UTC';
+
+/** 00:00 UTC of the day after `date` (`YYYY-MM-DD`): when a repeating occurrence's day has passed. */
+export function dayAfterUtc(date: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return Date.UTC(y, m - 1, d + 1);
+}
+
+/**
+ * The next occurrence of a repeating task is made when this one is completed (`task:<id>:next`,
+ * at once) or when its day has passed (`task:<id>:next:<due date>`, at 00:00 UTC the day after;
+ * a due date changed later writes its own row, and the old one finds the date changed).
+ */
+function nextOnDayPassed(task: TaskRow): Effect[] {
+  if (!task.repeatRule || !task.dueDate) return [];
+  return [{ key: `task:${task.id}:next:${task.dueDate}`, teamId: task.teamId, kind: TASK_KIND.next, target: String(task.id), payload: { taskId: task.id, dueDate: task.dueDate }, notBefore: dayAfterUtc(task.dueDate) }];
+}
 
 /** `create_task` outputs (manifest output_parameters): ids as strings, completed_at in unix seconds. */
 export function stepOutputs(task: TaskRow): Record<string, string | number> {
@@ -79,7 +106,7 @@ export class TaskEffects {
       );
     }
     if (task.functionExecutionId && task.stepState === 'completing') effects.push(this.step(task));
-    return [...effects, ...reminderEffects(task), ...this.homes(task, now)];
+    return [...effects, ...reminderEffects(task), ...nextOnDayPassed(task), ...this.homes(task, now)];
   }
 
   assigned(task: TaskRow, previousAssigneeId: string, actorId: string, now: number): Effect[] {
@@ -100,6 +127,7 @@ export class TaskEffects {
       effects.push(messageEffect({ key: `task:${task.id}:completed:${task.completedAt ?? now}`, teamId: task.teamId, channel: task.creatorId, text: completedNoticeText(task) }));
     }
     if (task.origin === 'workflow') effects.push(auditEffect(taskCompletedAuditEvent(task)));
+    if (task.repeatRule) effects.push({ key: `task:${task.id}:next`, teamId: task.teamId, kind: TASK_KIND.next, target: String(task.id), payload: { taskId: task.id } });
     return [...effects, ...this.homes(task, now, task.completedBy)];
   }
 
@@ -113,7 +141,12 @@ export class TaskEffects {
 
   /** `dueDateChanged`: the edit set a new due date, which gets its own reminder. */
   edited(task: TaskRow, now: number, opts: { dueDateChanged?: boolean } = {}): Effect[] {
-    return [...this.refresh(task), ...(opts.dueDateChanged ? reminderEffects(task) : []), ...this.homes(task, now)];
+    return [...this.refresh(task), ...(opts.dueDateChanged ? reminderEffects(task) : []), ...nextOnDayPassed(task), ...this.homes(task, now)];
+  }
+
+  /** A series stopped: the Homes showing its occurrences ("Repeats …" goes). */
+  stopped(rows: TaskRow[], now: number): Effect[] {
+    return rows.flatMap((task) => [...this.refresh(task), ...this.homes(task, now)]);
   }
 
   /** The task is gone from the store: its cards say so (content decided now), a waiting step fails. */
@@ -201,7 +234,33 @@ function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro
 }
 
 /** The task kinds' senders: render from the store as it is when sent. */
-export function registerTaskKinds(outbox: Outbox, repo: TasksStore): void {
+export function registerTaskKinds(outbox: Outbox, repo: TasksStore, now: () => number): void {
+  const effects = new TaskEffects();
+
+  // A repeating task's next occurrence: made once, due on the rule's next day after this one's
+  // (moved forward to today when that is past), with the card a new task gets.
+  outbox.register(TASK_KIND.next, {
+    async send({ row, payload }) {
+      const onDay = typeof payload['dueDate'] === 'string' ? payload['dueDate'] : undefined;
+      const at = now();
+      const today = todayIn(SERIES_ZONE, at);
+      const result = await repo.nextOccurrence(
+        row.teamId,
+        Number(payload['taskId']),
+        at,
+        (prev) => {
+          const rule = parseRule(prev.repeatRule);
+          if (!rule || (onDay !== undefined && prev.dueDate !== onDay)) return undefined;
+          return nextDueFrom(rule, prev.dueDate ?? today, today);
+        },
+        (task) => effects.created(task, at),
+      );
+      if ('skipped' in result) return `skipped: ${result.skipped}`;
+      if (result.created) outbox.kick();
+      return `${result.created ? 'created' : 'exists'}: task ${result.task.id} #${result.task.number} due ${result.task.dueDate ?? '-'}`;
+    },
+  });
+
   outbox.register(TASK_KIND.card, {
     async send({ row, payload, post, client }) {
       const task = await repo.findById(row.teamId, Number(payload['taskId']));

@@ -99,6 +99,7 @@ async function createFromForm(deps: { tasks: TaskService } & FormDeps & Pick<Ser
         priority: form.priority,
         channelId: form.channelId ?? null,
         origin: meta.origin,
+        ...(form.repeat ? { repeat: form.repeat } : {}),
         ...(meta.source ? { sourceMessage: meta.source } : {}),
       },
     );

@@ -5,11 +5,13 @@ import { trimInput } from '../../slack/inputText.js';
 import { mention } from '../../slack/mrkdwn.js';
 import type { SlackUser } from '../../slack/users.js';
 import type { AuditRow, CommentRow, Priority, TaskOrigin, TaskRow } from '../../store/schema.js';
+import { SeriesDateTakenError } from '../../store/taskErrors.js';
 import type { TaskListQuery, TaskPage, TaskPatch } from '../../store/tasks.js';
 import type { TasksStore } from '../../store/tasksStore.js';
 import { formatDueDate, isIsoDate, todayIn } from './dates.js';
 import { addDays } from './localTime.js';
 import { TaskEffects } from './effects.js';
+import { firstDue, formatRule, resolveRule, type RepeatSpec } from './recurrence.js';
 import { ZONE_UTC_MINUS_12 } from './taskForm.js';
 import type { Effect } from '../../store/outbox.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
@@ -81,6 +83,11 @@ export interface CreateTaskInput {
    * task exists. Either failing does not stop the task; the actor is told what did not happen.
    */
   sourceMessage?: { channelId: string; ts: string; threadTs?: string };
+  /**
+   * Repeats (`/task add … every monday`, the form's Repeat): a weekday or day of the month left
+   * open is the due date's; without a due date the first is the rule's first day from today.
+   */
+  repeat?: RepeatSpec;
 }
 
 /** The `create_task` workflow step a task is bound to. */
@@ -146,7 +153,7 @@ function isStepTaskForStep(task: TaskRow, actor: Actor): boolean {
 }
 
 /** The refusal when `mayChange` (or, for delete, `mayDelete`) says no: who may, in words. */
-export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'complete' | 'reopen' | 'delete'): NotAllowedError {
+export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'complete' | 'reopen' | 'delete' | 'stop repeating'): NotAllowedError {
   if (verb === 'delete') {
     return new NotAllowedError(`may not delete task ${task.id}`, `Only ${mention(task.creatorId)}, who created ${taskLabel(task)}, can delete it.`);
   }
@@ -189,13 +196,15 @@ export class TaskService {
     const source = input.sourceMessage;
     const [assigneeError, today, sourcePermalink, hidden] = await Promise.all([
       this.bounded(actor, this.checkAssignee(actor, assigneeId), undefined),
-      dueDate ? this.bounded(actor, this.today(actor, assigneeId), todayIn(ZONE_UTC_MINUS_12, this.svc.now())) : '',
+      dueDate || input.repeat ? this.bounded(actor, this.today(actor, assigneeId), todayIn(ZONE_UTC_MINUS_12, this.svc.now())) : '',
       input.sourcePermalink ?? (source ? this.bounded(actor, this.permalinkOf(actor, source), null) : null),
       source ? this.bounded(actor, this.isPrivateSource(actor, source.channelId), true) : false,
     ]);
     if (assigneeError) errors.assignee = assigneeError;
     if (dueDate) Object.assign(errors, validateTaskFields({ dueDate }, today));
     throwIfInvalid(errors);
+    const rule = input.repeat ? resolveRule(input.repeat, dueDate ?? today) : undefined;
+    const firstDueDate = rule && !dueDate ? firstDue(rule, today) : dueDate;
 
     const now = this.svc.now();
     const { task, created } = await this.repo.create(
@@ -206,13 +215,14 @@ export class TaskService {
         priority: input.priority,
         assigneeId,
         creatorId: actor.userId,
-        dueDate,
+        dueDate: firstDueDate,
         origin: input.origin,
         sourcePermalink,
         channelId: input.channelId ?? null,
         functionExecutionId: step?.functionExecutionId ?? null,
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
         private: hidden,
+        repeatRule: rule ? formatRule(rule) : null,
       },
       now,
       (row) => this.effects.created(row, now, { tell: tellWhom(actor), thread: source }),
@@ -234,7 +244,7 @@ export class TaskService {
     if (clean.dueDate && clean.dueDate !== task.dueDate) Object.assign(errors, validateTaskFields({ dueDate: clean.dueDate }, await this.today(actor)));
     throwIfInvalid(errors);
     const now = this.svc.now();
-    const result = await this.repo.update(actor.teamId, task.id, actor.userId, clean, now, (row) => this.effects.edited(row, now, { dueDateChanged: row.dueDate !== task.dueDate }));
+    const result = await this.updateRow(actor, task.id, clean, now, (row) => this.effects.edited(row, now, { dueDateChanged: row.dueDate !== task.dueDate }));
     if (!result) throw this.gone(ref);
     if (result.changed) this.svc.outbox.kick();
     return result.task;
@@ -283,8 +293,33 @@ export class TaskService {
     const dueDate = addDays(await this.todayFor(task.assigneeId), days);
     if (task.dueDate === dueDate) throw new AlreadyDoneError(`task ${task.id} already due ${dueDate}`, `${taskLabel(task)} is already due ${formatDueDate(dueDate)}.`);
     const now = this.svc.now();
-    const result = await this.repo.update(actor.teamId, task.id, actor.userId, { dueDate }, now, (row) => [...this.effects.edited(row, now, { dueDateChanged: true }), ...(also?.(row, dueDate) ?? [])]);
+    const result = await this.updateRow(actor, task.id, { dueDate }, now, (row) => [...this.effects.edited(row, now, { dueDateChanged: true }), ...(also?.(row, dueDate) ?? [])]);
     if (!result) throw this.gone(ref);
+    this.svc.outbox.kick();
+    return result.task;
+  }
+
+  /** `repo.update`, with a repeating series' date clash told in words (a series has one occurrence per date). */
+  private updateRow(actor: Actor, id: number, patch: TaskPatch, now: number, effects: (row: TaskRow) => Effect[]) {
+    return this.repo.update(actor.teamId, id, actor.userId, patch, now, effects).catch((err: unknown) => {
+      if (!(err instanceof SeriesDateTakenError)) throw err;
+      const message = `Another task of this repeating series is due ${formatDueDate(err.dueDate)}; pick another date.`;
+      throw new InvalidInputError(message, { dueDate: message });
+    });
+  }
+
+  /**
+   * Ends the repeating series task `ref` belongs to (any of its occurrences): none is made after
+   * the ones that exist. Who may edit the task may stop it.
+   */
+  async stopRepeating(actor: Actor, ref: TaskRef): Promise<TaskRow> {
+    const task = await this.get(actor, ref);
+    if (task.seriesId === null) throw new InvalidInputError(`${taskLabel(task)} is not a repeating task: there is nothing to stop.`);
+    if (!mayChange(task, actor)) throw notAllowedError(task, 'stop repeating');
+    const now = this.svc.now();
+    const result = await this.repo.stopSeries(actor.teamId, task.id, actor.userId, now, (rows) => this.effects.stopped(rows, now));
+    if (!result) throw this.gone(ref);
+    if (result.stopped.length === 0) throw new AlreadyDoneError(`series of task ${task.id} already stopped`, `${taskLabel(task)} already does not repeat any more.`);
     this.svc.outbox.kick();
     return result.task;
   }

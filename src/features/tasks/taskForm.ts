@@ -3,7 +3,8 @@ import { stringOf, viewInput } from '../../slack/values.js';
 import { PRIORITIES, type Priority } from '../../store/schema.js';
 import { todayIn } from './dates.js';
 import { assigneeProblem, validateTaskFields, type TaskFieldErrors } from './service.js';
-import { NEW_TASK_FIELD } from './views.js';
+import type { RepeatSpec } from './recurrence.js';
+import { NEW_TASK_FIELD, REPEAT_CHOICES } from './views.js';
 
 /**
  * The New/Edit task form between Slack and the service: reading the submitted values, and the
@@ -30,6 +31,8 @@ export interface TaskForm {
   dueDate: string | null;
   priority: Priority;
   channelId: string | undefined;
+  /** The New task form's Repeat (the Edit form has none): undefined when it does not repeat. */
+  repeat: RepeatSpec | undefined;
 }
 
 /** The form's values; one of the wrong type reads as empty (a title then fails "needs a title"). */
@@ -42,6 +45,7 @@ export function readTaskForm(values: unknown): TaskForm {
     dueDate: viewInput(values, NEW_TASK_FIELD.dueDate).selectedDate() || null,
     priority: PRIORITIES.find((p) => p === priority) ?? 'normal',
     channelId: viewInput(values, NEW_TASK_FIELD.channel).selectedConversation() || undefined,
+    repeat: REPEAT_CHOICES.find((c) => c.value === viewInput(values, NEW_TASK_FIELD.repeat).selectedOption())?.spec,
   };
 }
 

@@ -7,6 +7,7 @@ import { blocks } from '../../slack/views.js';
 import { PRIORITIES, type CommentRow, type Priority, type TaskOrigin, type TaskRow } from '../../store/schema.js';
 import type { TaskListStatus, TaskScope } from '../../store/tasks.js';
 import { formatDueDate } from './dates.js';
+import { describe, type RepeatSpec } from './recurrence.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 
 /**
@@ -119,6 +120,8 @@ export function taskListBlocks(tasks: TaskRow[], total: number, scope: TaskScope
     const parts = [`*#${t.number}* ${userText(t.title, TITLE_MAX)}`];
     if (scope !== 'mine') parts.push(`for ${mention(t.assigneeId)}`);
     if (t.status === 'open' && t.dueDate) parts.push(`due ${dueText(t, today)}`);
+    const repeats = t.status === 'open' ? describe(t.repeatRule) : undefined;
+    if (repeats) parts.push(`repeats ${repeats}`);
     if (t.status === 'done' && t.completedBy) parts.push(`done by ${mention(t.completedBy)}`);
     return parts.join(' · ');
   });
@@ -164,9 +167,20 @@ export const NEW_TASK_FIELD = {
   assignee: ACTION.taskFormAssignee,
   dueDate: 'task_due',
   priority: 'task_priority',
+  repeat: 'task_repeat',
   channel: 'task_channel',
   description: 'task_description',
 } as const;
+
+/** The New task form's Repeat choices: value → label and what it means (a weekday or day left open is the due date's). */
+export const REPEAT_CHOICES: readonly { value: string; label: string; spec?: RepeatSpec }[] = [
+  { value: 'none', label: 'Does not repeat' },
+  { value: 'daily', label: 'Every day', spec: { kind: 'daily' } },
+  { value: 'weekdays', label: 'Every weekday (Mon–Fri)', spec: { kind: 'weekdays' } },
+  { value: 'weekly', label: 'Every week', spec: { kind: 'weekly', every: 1 } },
+  { value: 'weeks2', label: 'Every 2 weeks', spec: { kind: 'weekly', every: 2 } },
+  { value: 'monthly', label: 'Every month', spec: { kind: 'monthly' } },
+];
 
 /** The Comment modal's one input. */
 export const COMMENT_FIELD = 'task_comment_text';
@@ -253,6 +267,17 @@ function taskFormBlocks(initial: TaskFormInitial, withChannel: boolean): BlockBu
     ),
   ];
   if (withChannel) {
+    const none = REPEAT_CHOICES[0] as (typeof REPEAT_CHOICES)[number];
+    const option = (c: (typeof REPEAT_CHOICES)[number]) => Bits.Option({ text: c.label, value: c.value });
+    list.push(
+      Blocks.Input({ label: 'Repeat', blockId: NEW_TASK_FIELD.repeat, hint: 'On the due date’s weekday or day of the month; without a due date, the first is due on the first matching day from today.' })
+        .optional(true)
+        .element(
+          Elements.StaticSelect({ actionId: NEW_TASK_FIELD.repeat })
+            .options(...REPEAT_CHOICES.map(option))
+            .initialOption(option(none)),
+        ),
+    );
     list.push(
       Blocks.Input({ label: 'Post the task in a channel', blockId: NEW_TASK_FIELD.channel, hint: 'Optional. The assignee gets it in a DM either way.' })
         .optional(true)
@@ -385,6 +410,7 @@ function timeline(comments: CommentRow[], history: DetailsData['history']): Time
 /** Task details: fields, the latest history (audit and comments), and what the viewer may do. */
 export function taskDetailsModal({ task, comments, history, today, can, depth = 1, notice }: DetailsData): ModalView {
   const entries = timeline(comments, history);
+  const repeats = describe(task.repeatRule);
   const shown = entries.slice(-DETAILS_HISTORY_SHOWN);
   const value = String(task.id);
   const buttons = can
@@ -412,6 +438,7 @@ export function taskDetailsModal({ task, comments, history, today, can, depth = 
         `*Priority*\n${PRIORITY_LABEL[task.priority]}`,
         `*Created*\n${slackDate(task.createdAt, '{date_short_pretty}')}`,
       ),
+      repeats ? Blocks.Context().elements(`:repeat: Repeats ${repeats} · \`${COMMAND.task} stop #${task.number}\` ends the series`) : undefined,
       task.description.trim() !== '' ? Blocks.Section({ text: userText(task.description, LIMIT.sectionText) }) : undefined,
       task.sourcePermalink ? Blocks.Context().elements(`<${task.sourcePermalink}|Source message>`) : undefined,
       buttons.length > 0 ? Blocks.Actions({ blockId: 'task_details_actions' }).elements(...buttons) : undefined,

@@ -1,8 +1,9 @@
-import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Effect } from '../outbox.js';
 import type { CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch } from '../searchText.js';
-import type { EffectsOf, NewTask, TaskMessage, TaskPatch, Transition } from '../tasks.js';
+import { SeriesDateTakenError } from '../taskErrors.js';
+import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from '../tasks.js';
 import { appendAuditPg } from './audit.js';
 import type { PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
@@ -22,9 +23,10 @@ function sqlState(err: unknown): string | undefined {
 /**
  * Inserts a task numbered from its workspace's counter, in one statement: the counter row's lock,
  * which queues the workspace's other creates until commit, is taken as late as it can be.
- * `idempotent`: undefined (nothing inserted) when the task's execution id is taken already.
+ * `unique`: undefined (nothing inserted) when the task's execution id, or its series' occurrence on
+ * its due date, is taken already.
  */
-async function insertNumbered(tx: PgQueries, idempotent: boolean, values: Omit<typeof tasks.$inferInsert, 'number'>): Promise<TaskRow | undefined> {
+async function insertNumbered(tx: PgQueries, unique: 'execution' | 'series' | undefined, values: Omit<typeof tasks.$inferInsert, 'number'>): Promise<TaskRow | undefined> {
   const columns = getTableColumns(tasks);
   const given = Object.entries(values).filter(([, v]) => v !== undefined) as [keyof typeof columns, unknown][];
   const names = sql.join(given.map(([k]) => sql.identifier(columns[k].name)), sql`, `);
@@ -36,7 +38,8 @@ async function insertNumbered(tx: PgQueries, idempotent: boolean, values: Omit<t
       RETURNING last_task_number
     )
     INSERT INTO tasks (number, ${names}) SELECT counter.last_task_number, ${params} FROM counter
-    ${idempotent ? sql`ON CONFLICT (function_execution_id) WHERE function_execution_id IS NOT NULL DO NOTHING` : sql``}
+    ${unique === 'execution' ? sql`ON CONFLICT (function_execution_id) WHERE function_execution_id IS NOT NULL DO NOTHING` : sql``}
+    ${unique === 'series' ? sql`ON CONFLICT (series_id, due_date) WHERE series_id IS NOT NULL DO NOTHING` : sql``}
     RETURNING *`);
   const raw = result.rows[0];
   if (!raw) return undefined;
@@ -53,6 +56,46 @@ const storable = (text: string) => text.replaceAll('\u0000', '');
 
 /** A create for an execution id another transaction has just used: roll back, return that task. */
 class ExecutionTaken extends Error {}
+
+/** An occurrence another transaction has just made: roll back (giving the number back), look again. */
+class OccurrenceTaken extends Error {}
+
+/** The row a task's create inserts (both a create and a series' next occurrence). */
+function taskValues(input: NewTask, at: number): Omit<typeof tasks.$inferInsert, 'number'> {
+  return {
+    teamId: input.teamId,
+    title: storable(input.title),
+    titleSearch: foldForSearch(input.title),
+    description: storable(input.description ?? ''),
+    priority: input.priority ?? 'normal',
+    assigneeId: input.assigneeId,
+    creatorId: input.creatorId,
+    dueDate: input.dueDate ?? null,
+    origin: input.origin,
+    sourcePermalink: input.sourcePermalink ?? null,
+    channelId: input.channelId ?? null,
+    functionExecutionId: input.functionExecutionId ?? null,
+    stepState: input.stepState ?? 'none',
+    private: input.private ?? false,
+    repeatRule: input.repeatRule ?? null,
+    seriesId: input.seriesId ?? null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** The audit row of a created task (a series' later occurrence names the one it follows). */
+function createdDetail(task: TaskRow, after?: number): Record<string, unknown> {
+  return {
+    number: task.number,
+    assignee: task.assigneeId,
+    origin: task.origin,
+    ...(task.dueDate ? { due: task.dueDate } : {}),
+    ...(task.private ? { private: true } : {}),
+    ...(task.repeatRule ? { repeat: task.repeatRule } : {}),
+    ...(after !== undefined ? { after } : {}),
+  };
+}
 
 /**
  * The PostgreSQL tasks repository's changes (`PgTasksRepository` in ./tasks.ts), each one
@@ -77,33 +120,11 @@ export class PgTaskWrites extends PgTaskReads {
           const existing = await this.byExecutionId(tx, input.teamId, executionId as string);
           if (existing) return { task: existing, created: false };
         }
-        const task = await insertNumbered(tx, idempotent, {
-          teamId: input.teamId,
-          title: storable(input.title),
-          titleSearch: foldForSearch(input.title),
-          description: storable(input.description ?? ''),
-          priority: input.priority ?? 'normal',
-          assigneeId: input.assigneeId,
-          creatorId: input.creatorId,
-          dueDate: input.dueDate ?? null,
-          origin: input.origin,
-          sourcePermalink: input.sourcePermalink ?? null,
-          channelId: input.channelId ?? null,
-          functionExecutionId: executionId,
-          stepState: input.stepState ?? 'none',
-          private: input.private ?? false,
-          createdAt: at,
-          updatedAt: at,
-        });
-        if (!task) throw new ExecutionTaken();
-        await appendAuditPg(tx, {
-          teamId: task.teamId,
-          actorId: input.creatorId,
-          entity: 'task',
-          entityId: task.id,
-          action: 'created',
-          detail: { number: task.number, assignee: task.assigneeId, origin: task.origin, ...(task.dueDate ? { due: task.dueDate } : {}), ...(task.private ? { private: true } : {}) },
-        });
+        const inserted = await insertNumbered(tx, idempotent ? 'execution' : undefined, { ...taskValues(input, at), functionExecutionId: executionId, seriesId: null });
+        if (!inserted) throw new ExecutionTaken();
+        // A new series: its first task's id names it.
+        const task = input.repeatRule ? ((await tx.update(tasks).set({ seriesId: input.seriesId ?? inserted.id }).where(eq(tasks.id, inserted.id)).returning())[0] as TaskRow) : inserted;
+        await appendAuditPg(tx, { teamId: task.teamId, actorId: input.creatorId, entity: 'task', entityId: task.id, action: 'created', detail: createdDetail(task) });
         if (effects) await writeEffectsPg(tx, effects(task), at);
         return { task, created: true };
       });
@@ -114,6 +135,72 @@ export class PgTaskWrites extends PgTaskReads {
       // Taken by another workspace's task: SQLite fails on the unique index here too.
       throw new Error(`function execution ${executionId} already made a task in another workspace`);
     }
+  }
+
+  /**
+   * See `TasksStore.nextOccurrence`. The previous occurrence is locked first, so two attempts for
+   * it (its completion and its day passing, two instances) queue and the second finds its rule
+   * cleared. The unique (series, due date) index backs that: an insert meeting it rolls back (its
+   * number is given back) and the occurrence found is returned.
+   */
+  async nextOccurrence(teamId: string, id: number, at: number, plan: (prev: TaskRow) => string | undefined, effects?: EffectsOf<TaskRow>): Promise<NextOccurrence> {
+    if (!isRowId(id)) return { skipped: 'the task was deleted' };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.db.transaction(async (tx): Promise<NextOccurrence> => {
+          const prev = await this.lock(tx, teamId, id);
+          if (!prev) return { skipped: 'the task was deleted' };
+          if (prev.repeatRule === null || prev.seriesId === null) return { skipped: 'not repeating (stopped, or the next one exists)' };
+          const dueDate = plan(prev);
+          if (dueDate === undefined) return { skipped: 'not due (its due date changed)' };
+          await tx.update(tasks).set({ repeatRule: null }).where(and(eq(tasks.teamId, teamId), eq(tasks.id, id)));
+          const [existing] = await tx
+            .select()
+            .from(tasks)
+            .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, prev.seriesId), eq(tasks.dueDate, dueDate)));
+          if (existing) return { task: existing, created: false };
+          const next: NewTask = {
+            teamId,
+            title: prev.title,
+            description: prev.description,
+            priority: prev.priority,
+            assigneeId: prev.assigneeId,
+            creatorId: prev.creatorId,
+            dueDate,
+            origin: prev.origin,
+            channelId: prev.channelId,
+            private: prev.private,
+            repeatRule: prev.repeatRule,
+            seriesId: prev.seriesId,
+          };
+          const task = await insertNumbered(tx, 'series', taskValues(next, at));
+          if (!task) throw new OccurrenceTaken();
+          await appendAuditPg(tx, { teamId, actorId: prev.creatorId, entity: 'task', entityId: task.id, action: 'created', detail: createdDetail(task, prev.id) });
+          if (effects) await writeEffectsPg(tx, effects(task), at);
+          return { task, created: true };
+        });
+      } catch (err) {
+        if (!(err instanceof OccurrenceTaken) || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  async stopSeries(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow[]>): Promise<{ task: TaskRow; stopped: TaskRow[] } | undefined> {
+    if (!isRowId(id)) return undefined;
+    return this.db.transaction(async (tx) => {
+      const task = await this.lock(tx, teamId, id);
+      if (!task) return undefined;
+      if (task.seriesId === null) return { task, stopped: [] };
+      const stopped = await tx
+        .update(tasks)
+        .set({ repeatRule: null, updatedAt: at })
+        .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, task.seriesId), isNotNull(tasks.repeatRule)))
+        .returning();
+      stopped.sort((a, b) => a.id - b.id);
+      for (const row of stopped) await appendAuditPg(tx, { teamId, actorId, entity: 'task', entityId: row.id, action: 'stopped_repeating', detail: { series: task.seriesId } });
+      if (effects && stopped.length > 0) await writeEffectsPg(tx, effects(stopped), at);
+      return { task: stopped.find((r) => r.id === id) ?? task, stopped };
+    });
   }
 
   async update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined> {
@@ -131,6 +218,14 @@ export class PgTaskWrites extends PgTaskReads {
         if (wanted[key] !== undefined && wanted[key] !== before[key]) changes[key] = wanted[key];
       }
       if (Object.keys(changes).length === 0) return { task: before, changed: false };
+      const due = changes['dueDate'];
+      if (typeof due === 'string' && before.seriesId !== null) {
+        const [taken] = await tx
+          .select({ id: tasks.id })
+          .from(tasks)
+          .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, before.seriesId), eq(tasks.dueDate, due)));
+        if (taken) throw new SeriesDateTakenError(due);
+      }
       const searchable = typeof changes['title'] === 'string' ? { titleSearch: foldForSearch(changes['title']) } : {};
       const [task] = await tx
         .update(tasks)
