@@ -179,8 +179,8 @@ export class SlackDriver {
     return (Date.now() / 1000).toFixed(6);
   }
 
-  private sendForm(fields: Record<string, string>, opts?: SendOptions): Promise<SendResult> {
-    return this.send(new URLSearchParams(fields).toString(), FORM_CONTENT_TYPE, {}, opts);
+  private sendForm(fields: Record<string, string>, opts?: SendOptions, headers: Record<string, string> = {}): Promise<SendResult> {
+    return this.send(new URLSearchParams(fields).toString(), FORM_CONTENT_TYPE, headers, opts);
   }
 
   /** Interactivity: `payload=<json>` form field. */
@@ -281,13 +281,17 @@ export class SlackDriver {
 
   // ------------------------------------------------------------ commands & shortcuts
 
+  /**
+   * A slash command. `again`: the same invocation delivered once more (its trigger id and
+   * response_url), with Slack's retry headers.
+   */
   async command(
-    a: { teamId: string; userId: string; text?: string; command?: string; channelId?: string },
+    a: { teamId: string; userId: string; text?: string; command?: string; channelId?: string; again?: { triggerId: string; responseUrl: string; retryNum: number } },
     opts?: SendOptions,
   ): Promise<{ response: SendResult; triggerId: string; responseUrl: string }> {
     const channelId = a.channelId ?? this.fake.dmChannel(a.userId);
-    const triggerId = this.fake.issueTriggerId(a.userId, a.teamId);
-    const responseUrl = this.fake.newResponseUrl({ channel: channelId, userId: a.userId });
+    const triggerId = a.again?.triggerId ?? this.fake.issueTriggerId(a.userId, a.teamId);
+    const responseUrl = a.again?.responseUrl ?? this.fake.newResponseUrl({ channel: channelId, userId: a.userId });
     const user = this.user(a.userId, a.teamId);
     const response = await this.sendForm(
       {
@@ -306,6 +310,7 @@ export class SlackDriver {
         trigger_id: triggerId,
       },
       opts,
+      a.again ? { 'x-slack-retry-num': String(a.again.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {},
     );
     return { response, triggerId, responseUrl };
   }

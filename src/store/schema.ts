@@ -74,12 +74,18 @@ export const tasks = sqliteTable(
     repeatRule: text('repeat_rule'),
     /** The id of a repeating series' first task (on every occurrence, the first's included). */
     seriesId: integer('series_id'),
+    /**
+     * What made it, for a request Slack may deliver again (a slash command's `command:<trigger_id>`):
+     * a second create with the same key returns this task instead of making another.
+     */
+    requestKey: text('request_key'),
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
     // One occurrence per series and due date: the next occurrence is created once, however many
     // times its creation is attempted (a completion and the day passing, a retry, two instances).
     uniqueIndex('tasks_series_due_uq').on(t.seriesId, t.dueDate).where(sql`${t.seriesId} IS NOT NULL`),
+    uniqueIndex('tasks_request_key_uq').on(t.teamId, t.requestKey).where(sql`${t.requestKey} IS NOT NULL`),
     // Partial: only workflow-made tasks have an execution id, and only their steps still open
     // (waiting, completing) are looked up, so a task from /task, a shortcut or the Home adds no
     // entry to these two indexes (two fewer pages in its commit).

@@ -17,8 +17,8 @@ export class TaskWrites extends TaskReads {
    * Creates a task with the workspace's next number. The counter row is upserted and incremented
    * inside the same IMMEDIATE transaction as the insert, so concurrent creates get distinct,
    * consecutive numbers, and a deleted task's number is never handed out again.
-   * With a `functionExecutionId` already used (a retried `function_executed`), returns that task
-   * with `created: false` and changes nothing.
+   * With a `functionExecutionId` or a `requestKey` already used (a retried `function_executed`, a
+   * slash command delivered again), returns that task with `created: false` and changes nothing.
    */
   async create(input: NewTask, at: number, effects?: EffectsOf<TaskRow>): Promise<{ task: TaskRow; created: boolean }> {
     return this.store.write((tx) => {
@@ -27,6 +27,14 @@ export class TaskWrites extends TaskReads {
           .select()
           .from(tasks)
           .where(and(eq(tasks.teamId, input.teamId), eq(tasks.functionExecutionId, input.functionExecutionId)))
+          .get();
+        if (existing) return { task: existing, created: false };
+      }
+      if (input.requestKey) {
+        const existing = tx
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.teamId, input.teamId), eq(tasks.requestKey, input.requestKey)))
           .get();
         if (existing) return { task: existing, created: false };
       }
@@ -133,6 +141,7 @@ export class TaskWrites extends TaskReads {
             private: sql.placeholder('private'),
             repeatRule: sql.placeholder('repeatRule'),
             seriesId: sql.placeholder('seriesId'),
+            requestKey: sql.placeholder('requestKey'),
             createdAt: sql.placeholder('at'),
             updatedAt: sql.placeholder('at'),
           })
@@ -158,6 +167,7 @@ export class TaskWrites extends TaskReads {
         private: input.private ? 1 : 0,
         repeatRule: input.repeatRule ?? null,
         seriesId: input.seriesId ?? null,
+        requestKey: input.requestKey || null,
         at,
       }) as TaskRow;
     const task = input.repeatRule && input.seriesId == null ? tx.update(tasks).set({ seriesId: inserted.id }).where(eq(tasks.id, inserted.id)).returning().get() : inserted;

@@ -25,6 +25,8 @@ export interface NewTask {
   repeatRule?: string | null;
   /** The series (its first task's id) of a later occurrence. */
   seriesId?: number | null;
+  /** A request Slack may deliver again (`command:<trigger_id>`): a second create with it returns the first task. */
+  requestKey?: string | null;
 }
 
 /** What `nextOccurrence` did: the next occurrence (made now, or found made already), or why nothing. */

@@ -186,6 +186,23 @@ function contract(current: () => Engine): void {
       expect((await e().outbox()).map((r) => r.key)).toEqual([`created:${winner.id}`]);
       expect((await e().audit()).map((r) => r.action)).toEqual(['created']);
     });
+
+    it('a request delivered again (its request key) returns the first task, also under concurrency; the key is per workspace', async () => {
+      const first = await repo().create(task({ requestKey: 'command:T1', repeatRule: 'weekly:1', dueDate: '2030-01-07' }), at(), note('created'));
+      const again = await repo().create(task({ requestKey: 'command:T1', title: 'other' }), at(), note('created-again'));
+      expect(first.created).toBe(true);
+      expect(first.task).toMatchObject({ requestKey: 'command:T1', seriesId: first.task.id });
+      expect(again).toEqual({ task: first.task, created: false });
+      const other = await repo().create(task({ teamId: B, requestKey: 'command:T1' }), at());
+      expect(other.created).toBe(true);
+      const all = await Promise.all(Array.from({ length: 8 }, (_, i) => repo().create(task({ requestKey: 'command:T2', title: `try ${i}` }), at(), note('created'))));
+      expect(all.filter((r) => r.created)).toHaveLength(1);
+      const winner = all.find((r) => r.created)!.task;
+      for (const r of all) expect(r.task).toEqual(winner);
+      expect(winner.number).toBe(2);
+      expect(await e().counter(A)).toBe(2);
+      expect((await e().outbox()).map((r) => r.key).sort()).toEqual([`created:${first.task.id}`, `created:${winner.id}`].sort());
+    });
   });
 
   describe('workspace isolation', () => {

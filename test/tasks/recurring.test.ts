@@ -81,6 +81,22 @@ describe('/task add … every …', () => {
     expect(await allTasks(t)).toHaveLength(before);
   });
 
+  it('a command Slack delivers again (same trigger id, retry headers) makes one series, answered the same way', async () => {
+    const first = await slash(t, ANN, `add Weekly report <@${BOB}|bob> every monday`);
+    const again = await t.slack.command({ teamId: TEAM, userId: ANN, text: `add Weekly report <@${BOB}|bob> every monday`, again: { triggerId: first.triggerId, responseUrl: first.responseUrl, retryNum: 1 } });
+    expect(again.response.status).toBe(200);
+    await t.settle();
+    const made = (await allTasks(t)).filter((x) => x.title === 'Weekly report');
+    expect(made).toHaveLength(1);
+    expect(await series(made[0]!)).toHaveLength(1);
+    expect(JSON.stringify(again.response.json)).toContain(`Created #${made[0]!.number} Weekly report`);
+    // One card, one day-passed action; the same words typed again later are a new series.
+    expect((await t.outboxRows()).filter((r) => r.key.startsWith(`task:${made[0]!.id}:card:assignee`))).toHaveLength(1);
+    expect(await nextRows(made[0]!.id)).toHaveLength(1);
+    await add(`Weekly report <@${BOB}|bob> every monday`);
+    expect((await allTasks(t)).filter((x) => x.title === 'Weekly report')).toHaveLength(2);
+  });
+
   it('/task help lists stop and the repeat phrases', async () => {
     const help = (await slash(t, ANN, 'help')).text;
     expect(help).toContain('/task stop #n');

@@ -16,7 +16,7 @@ function task(over: Partial<TaskRow> = {}): TaskRow {
   return {
     id: 7, teamId: 'T1', number: 12, title: 'Send the contract', titleSearch: '', description: '', status: 'open', priority: 'normal',
     assigneeId: ANN, creatorId: 'UBOB00002', dueDate: '2026-12-04', origin: 'command', sourcePermalink: null, channelId: null, createdAt: 0, updatedAt: 0,
-    completedBy: null, completedAt: null, functionExecutionId: null, stepState: 'none', private: false, repeatRule: null, seriesId: null, ...over,
+    completedBy: null, completedAt: null, functionExecutionId: null, stepState: 'none', private: false, repeatRule: null, seriesId: null, requestKey: null, ...over,
   };
 }
 

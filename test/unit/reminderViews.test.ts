@@ -12,7 +12,7 @@ function task(over: Partial<TaskRow> = {}): TaskRow {
   return {
     id: 7, teamId: 'T1', number: 12, title: 'Send the contract', titleSearch: 'send the contract', description: '', status: 'open', priority: 'normal',
     assigneeId: ANN, creatorId: BOB, dueDate: '2026-12-04', origin: 'command', sourcePermalink: null, channelId: null, createdAt: NOW, updatedAt: NOW,
-    completedBy: null, completedAt: null, functionExecutionId: null, stepState: 'none', private: false, repeatRule: null, seriesId: null, ...over,
+    completedBy: null, completedAt: null, functionExecutionId: null, stepState: 'none', private: false, repeatRule: null, seriesId: null, requestKey: null, ...over,
   };
 }
 

@@ -47,6 +47,7 @@ function task(over: Partial<TaskRow> = {}): TaskRow {
     private: false,
     repeatRule: null,
     seriesId: null,
+    requestKey: null,
     ...over,
   };
 }

@@ -43,7 +43,7 @@ export const handleTaskCommand = (deps: TaskCommandDeps) =>
     const early = parseBeforeAck(command.text, userId, deps);
     // Not yet acked: the store and the user cache answer; a guest lookup the cache missed is bounded.
     const answerNow = early?.answerNow
-      ? await answer(deps, early.command, { teamId, userId, timeZone: early.timeZone, lookupBudgetMs: LOOKUP_BUDGET_MS })
+      ? await answer(deps, early.command, { teamId, userId, timeZone: early.timeZone, lookupBudgetMs: LOOKUP_BUDGET_MS }, command.trigger_id)
       : undefined;
     await ack(answerNow);
     if (early?.answerNow) return;
@@ -63,7 +63,7 @@ export const handleTaskCommand = (deps: TaskCommandDeps) =>
       // Parsed before the ack unless a due date needed the user's time zone (users.info, now).
       const timeZone = early ? early.timeZone : await deps.users.timeZone(userId);
       parsed ??= parseTaskCommand(command.text, { now: deps.now(), timeZone: timeZone ?? 'UTC' });
-      later = await answer(deps, parsed, { teamId, userId, timeZone });
+      later = await answer(deps, parsed, { teamId, userId, timeZone }, command.trigger_id);
     } catch (err) {
       later = failure(deps, err, parsed, { teamId, userId });
     }
@@ -115,9 +115,9 @@ function answerableBeforeAck(command: TaskCommand, userCached: boolean): boolean
 const ephemeral = (text: string, blocks?: types.KnownBlock[]): Answer => ({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });
 
 /** The answer to a parsed command; a refusal or failure becomes its user message. */
-async function answer(deps: TaskCommandDeps, parsed: TaskCommand, actor: Actor): Promise<Answer> {
+async function answer(deps: TaskCommandDeps, parsed: TaskCommand, actor: Actor, triggerId: string | undefined): Promise<Answer> {
   try {
-    return await run(parsed, actor, deps.tasks);
+    return await run(parsed, actor, deps.tasks, triggerId);
   } catch (err) {
     return failure(deps, err, parsed, actor);
   }
@@ -134,7 +134,8 @@ async function respondQuietly(deps: Pick<Services, 'logger'>, respond: CommandAr
   await respond(message).catch((e: unknown) => deps.logger.warn(`/task: could not reply: ${describeError(e)}`));
 }
 
-async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService): Promise<Answer> {
+/** `triggerId`: the command's, naming this request (Slack delivers a retried command with the same one). */
+async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService, triggerId: string | undefined): Promise<Answer> {
   switch (parsed.kind) {
     case 'new':
     case 'help':
@@ -148,6 +149,7 @@ async function run(parsed: TaskCommand, actor: Actor, tasks: TaskService): Promi
         dueDate: parsed.dueDate,
         origin: 'command',
         ...(parsed.repeat ? { repeat: parsed.repeat } : {}),
+        ...(triggerId ? { requestKey: `command:${triggerId}` } : {}),
       });
       const forWhom = task.assigneeId === actor.userId ? 'for you' : `for ${mention(task.assigneeId)}`;
       const due = task.dueDate ? `, due ${formatDueDate(task.dueDate)}` : '';

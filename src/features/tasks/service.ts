@@ -88,6 +88,8 @@ export interface CreateTaskInput {
    * open is the due date's; without a due date the first is the rule's first day from today.
    */
   repeat?: RepeatSpec;
+  /** A request Slack may deliver again (`command:<trigger_id>`): delivered twice, it makes one task (one series). */
+  requestKey?: string;
 }
 
 /** The `create_task` workflow step a task is bound to. */
@@ -223,6 +225,7 @@ export class TaskService {
         stepState: step ? (step.waitForCompletion ? 'waiting' : 'completing') : 'none',
         private: hidden,
         repeatRule: rule ? formatRule(rule) : null,
+        requestKey: input.requestKey ?? null,
       },
       now,
       (row) => this.effects.created(row, now, { tell: tellWhom(actor), thread: source }),

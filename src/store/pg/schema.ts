@@ -61,10 +61,12 @@ export const tasks = pgTable(
     private: boolean('private').notNull().default(false),
     repeatRule: text('repeat_rule'),
     seriesId: bigint('series_id', { mode: 'number' }),
+    requestKey: text('request_key'),
   },
   (t) => [
     uniqueIndex('tasks_team_number_uq').on(t.teamId, t.number),
     uniqueIndex('tasks_series_due_uq').on(t.seriesId, t.dueDate).where(sql`${t.seriesId} IS NOT NULL`),
+    uniqueIndex('tasks_request_key_uq').on(t.teamId, t.requestKey).where(sql`${t.requestKey} IS NOT NULL`),
     uniqueIndex('tasks_function_execution_uq').on(t.functionExecutionId).where(sql`${t.functionExecutionId} IS NOT NULL`),
     index('tasks_assignee_idx').on(t.teamId, t.assigneeId, t.status, t.dueDate),
     index('tasks_creator_idx').on(t.teamId, t.creatorId, t.status, t.createdAt),

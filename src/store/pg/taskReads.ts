@@ -184,6 +184,14 @@ export class PgTaskReads {
     return row;
   }
 
+  protected async byRequestKey(q: PgQueries, teamId: string, requestKey: string): Promise<TaskRow | undefined> {
+    const [row] = await q
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.teamId, teamId), eq(tasks.requestKey, requestKey)));
+    return row;
+  }
+
   protected async messagesOf(q: PgQueries, teamId: string, taskId: number): Promise<TaskMessage[]> {
     return q
       .select({ channelId: taskMessages.channelId, ts: taskMessages.ts, kind: taskMessages.kind })

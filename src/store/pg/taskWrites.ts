@@ -26,7 +26,7 @@ function sqlState(err: unknown): string | undefined {
  * `unique`: undefined (nothing inserted) when the task's execution id, or its series' occurrence on
  * its due date, is taken already.
  */
-async function insertNumbered(tx: PgQueries, unique: 'execution' | 'series' | undefined, values: Omit<typeof tasks.$inferInsert, 'number'>): Promise<TaskRow | undefined> {
+async function insertNumbered(tx: PgQueries, unique: 'execution' | 'series' | 'request' | undefined, values: Omit<typeof tasks.$inferInsert, 'number'>): Promise<TaskRow | undefined> {
   const columns = getTableColumns(tasks);
   const given = Object.entries(values).filter(([, v]) => v !== undefined) as [keyof typeof columns, unknown][];
   const names = sql.join(given.map(([k]) => sql.identifier(columns[k].name)), sql`, `);
@@ -40,6 +40,7 @@ async function insertNumbered(tx: PgQueries, unique: 'execution' | 'series' | un
     INSERT INTO tasks (number, ${names}) SELECT counter.last_task_number, ${params} FROM counter
     ${unique === 'execution' ? sql`ON CONFLICT (function_execution_id) WHERE function_execution_id IS NOT NULL DO NOTHING` : sql``}
     ${unique === 'series' ? sql`ON CONFLICT (series_id, due_date) WHERE series_id IS NOT NULL DO NOTHING` : sql``}
+    ${unique === 'request' ? sql`ON CONFLICT (team_id, request_key) WHERE request_key IS NOT NULL DO NOTHING` : sql``}
     RETURNING *`);
   const raw = result.rows[0];
   if (!raw) return undefined;
@@ -79,6 +80,7 @@ function taskValues(input: NewTask, at: number): Omit<typeof tasks.$inferInsert,
     private: input.private ?? false,
     repeatRule: input.repeatRule ?? null,
     seriesId: input.seriesId ?? null,
+    requestKey: input.requestKey ?? null,
     createdAt: at,
     updatedAt: at,
   };
@@ -114,13 +116,18 @@ export class PgTaskWrites extends PgTaskReads {
     const executionId = input.functionExecutionId ?? null;
     // As on SQLite, an empty execution id is stored but not looked for.
     const idempotent = Boolean(executionId);
+    const requestKey = input.requestKey || null;
     try {
       return await this.db.transaction(async (tx) => {
         if (idempotent) {
           const existing = await this.byExecutionId(tx, input.teamId, executionId as string);
           if (existing) return { task: existing, created: false };
         }
-        const inserted = await insertNumbered(tx, idempotent ? 'execution' : undefined, { ...taskValues(input, at), functionExecutionId: executionId, seriesId: null });
+        if (requestKey) {
+          const existing = await this.byRequestKey(tx, input.teamId, requestKey);
+          if (existing) return { task: existing, created: false };
+        }
+        const inserted = await insertNumbered(tx, idempotent ? 'execution' : requestKey ? 'request' : undefined, { ...taskValues(input, at), functionExecutionId: executionId, seriesId: null });
         if (!inserted) throw new ExecutionTaken();
         // A new series: its first task's id names it.
         const task = input.repeatRule ? ((await tx.update(tasks).set({ seriesId: input.seriesId ?? inserted.id }).where(eq(tasks.id, inserted.id)).returning())[0] as TaskRow) : inserted;
@@ -130,6 +137,11 @@ export class PgTaskWrites extends PgTaskReads {
       });
     } catch (err) {
       if (!(err instanceof ExecutionTaken)) throw err;
+      if (!idempotent && requestKey) {
+        // Another transaction made the task for this request meanwhile (the same command twice at once).
+        const made = await this.byRequestKey(this.db, input.teamId, requestKey);
+        if (made) return { task: made, created: false };
+      }
       const existing = await this.byExecutionId(this.db, input.teamId, executionId as string);
       if (existing) return { task: existing, created: false };
       // Taken by another workspace's task: SQLite fails on the unique index here too.

@@ -1,0 +1,2 @@
+ALTER TABLE "tasks" ADD COLUMN "request_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "tasks_request_key_uq" ON "tasks" USING btree ("team_id","request_key") WHERE "tasks"."request_key" IS NOT NULL;
