@@ -14,7 +14,7 @@ import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack, type FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
-import { freePort, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, startHealthy, type RunningProcess } from '../support/process.js';
 import { taskFormValues } from '../modals/helpers.js';
 import { effectKeyOf, obligations, type StepCall } from '../support/crashObligations.js';
 
@@ -147,16 +147,7 @@ describe('crash safety: SIGKILL at random points while writing', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(): Promise<RunningProcess> {
-    const p = startMain(env);
-    try {
-      await waitForHealthy(`http://127.0.0.1:${port}/healthz`, 30_000);
-    } catch (err) {
-      p.child.kill('SIGKILL');
-      throw new Error(`${(err as Error).message}\n${p.output()}`);
-    }
-    return p;
-  }
+  const start = (): Promise<RunningProcess> => startHealthy(env, port);
 
   it(`survives ${CYCLES} SIGKILLs without losing, doubling or half-applying a write`, async () => {
     console.log(`crash safety: seed ${seed} (CRASH_SEED=${seed} replays this run)`);

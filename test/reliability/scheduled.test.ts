@@ -18,7 +18,7 @@ import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { effectKeyOf } from '../support/crashObligations.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';
-import { freePort, startMain, waitForHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, startHealthy, type RunningProcess } from '../support/process.js';
 
 const USERS = ['USCHED001', 'USCHED002', 'USCHED003'];
 const ROWS = 90;
@@ -73,16 +73,7 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(): Promise<RunningProcess> {
-    const p = startMain(env);
-    try {
-      await waitForHealthy(`http://127.0.0.1:${port}/healthz`, 30_000);
-    } catch (err) {
-      p.child.kill('SIGKILL');
-      throw new Error(`${(err as Error).message}\n${p.output()}`);
-    }
-    return p;
-  }
+  const start = (): Promise<RunningProcess> => startHealthy(env, port);
 
   it(`each due action happens exactly once across ${KILLS} SIGKILLs`, async () => {
     console.log(`scheduled work under SIGKILL: seed ${seed} (CRASH_SEED=${seed} replays this run)`);

@@ -52,3 +52,15 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** `startMain(env)` once it answers /healthz on `port`; its output is in the error when it does not. */
+export async function startHealthy(env: Record<string, string>, port: number, timeoutMs = 30_000): Promise<RunningProcess> {
+  const p = startMain(env);
+  try {
+    await waitForHealthy(`http://127.0.0.1:${port}/healthz`, timeoutMs);
+  } catch (err) {
+    p.child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${p.output()}`);
+  }
+  return p;
+}
