@@ -170,8 +170,10 @@ describe('signature, timestamps and media types (in-process app)', () => {
   });
   afterAll(async () => t.dispose());
 
+  // Each invocation has its own trigger id, as Slack's do (a /task add delivered again with the same one makes no second task).
+  let invocation = 0;
   const command = (text: string) =>
-    new URLSearchParams({ command: '/task', text, team_id: TEAM, user_id: 'U1', channel_id: 'C1', trigger_id: '1.2.3', response_url: `${t.fake.baseUrl}/response/x` }).toString();
+    new URLSearchParams({ command: '/task', text, team_id: TEAM, user_id: 'U1', channel_id: 'C1', trigger_id: `1.2.${(invocation += 1)}`, response_url: `${t.fake.baseUrl}/response/x` }).toString();
   const taskCount = () => (t.store.sqlite.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n;
 
   it.each([
