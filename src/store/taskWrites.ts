@@ -5,7 +5,7 @@ import { foldForSearch } from './searchText.js';
 import { taskComments, taskMessages, tasks, teamCounters, type CommentRow, type StepState, type TaskRow } from './schema.js';
 import { TaskReads } from './taskReads.js';
 import { SeriesDateTakenError } from './taskErrors.js';
-import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from './tasks.js';
+import { nextOccurrenceOf, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Transition } from './tasks.js';
 
 /**
  * The SQLite tasks repository's changes (`TasksRepository` in ./tasks.ts), each one `store.write`
@@ -64,24 +64,7 @@ export class TaskWrites extends TaskReads {
         .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, prev.seriesId), eq(tasks.dueDate, dueDate)))
         .get();
       if (existing) return { task: existing, created: false };
-      const task = this.insertRow(
-        {
-          teamId,
-          title: prev.title,
-          description: prev.description,
-          priority: prev.priority,
-          assigneeId: prev.assigneeId,
-          creatorId: prev.creatorId,
-          dueDate,
-          origin: prev.origin,
-          channelId: prev.channelId,
-          private: prev.private,
-          repeatRule: prev.repeatRule,
-          seriesId: prev.seriesId,
-        },
-        at,
-        { after: prev.id },
-      );
+      const task = this.insertRow(nextOccurrenceOf(prev, dueDate), at, { after: prev.id });
       if (effects) writeEffects(this.store, effects(task), at);
       return { task, created: true };
     });

@@ -29,6 +29,15 @@ export interface NewTask {
   requestKey?: string | null;
 }
 
+/**
+ * A repeating series' next occurrence after `prev`, due `dueDate`: the same title, description,
+ * priority, people, channel, privacy, rule and series (both engines insert it).
+ */
+export function nextOccurrenceOf(prev: TaskRow, dueDate: string): NewTask {
+  const { teamId, title, description, priority, assigneeId, creatorId, origin, channelId, private: hidden, repeatRule, seriesId } = prev;
+  return { teamId, title, description, priority, assigneeId, creatorId, dueDate, origin, channelId, private: hidden, repeatRule, seriesId };
+}
+
 /** What `nextOccurrence` did: the next occurrence (made now, or found made already), or why nothing. */
 export type NextOccurrence = { task: TaskRow; created: boolean } | { skipped: string };
 

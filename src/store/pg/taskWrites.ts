@@ -3,7 +3,7 @@ import type { Effect } from '../outbox.js';
 import type { CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch } from '../searchText.js';
 import { SeriesDateTakenError } from '../taskErrors.js';
-import type { EffectsOf, NewTask, NextOccurrence, TaskMessage, TaskPatch, Transition } from '../tasks.js';
+import { nextOccurrenceOf, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Transition } from '../tasks.js';
 import { appendAuditPg } from './audit.js';
 import type { PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
@@ -171,21 +171,7 @@ export class PgTaskWrites extends PgTaskReads {
             .from(tasks)
             .where(and(eq(tasks.teamId, teamId), eq(tasks.seriesId, prev.seriesId), eq(tasks.dueDate, dueDate)));
           if (existing) return { task: existing, created: false };
-          const next: NewTask = {
-            teamId,
-            title: prev.title,
-            description: prev.description,
-            priority: prev.priority,
-            assigneeId: prev.assigneeId,
-            creatorId: prev.creatorId,
-            dueDate,
-            origin: prev.origin,
-            channelId: prev.channelId,
-            private: prev.private,
-            repeatRule: prev.repeatRule,
-            seriesId: prev.seriesId,
-          };
-          const task = await insertNumbered(tx, 'series', taskValues(next, at));
+          const task = await insertNumbered(tx, 'series', taskValues(nextOccurrenceOf(prev, dueDate), at));
           if (!task) throw new OccurrenceTaken();
           await appendAuditPg(tx, { teamId, actorId: prev.creatorId, entity: 'task', entityId: task.id, action: 'created', detail: createdDetail(task, prev.id) });
           if (effects) await writeEffectsPg(tx, effects(task), at);
