@@ -75,14 +75,27 @@ export function metadataObject(raw: unknown): Obj | undefined {
 }
 
 /**
- * The acting user's workspace, whatever the payload: `team.id` on interactions, shortcuts and
- * options (null on org-wide installs, then `user.team_id`), `view.team_id` on a view submission
- * without either, top-level `team_id` on commands, events and custom steps. '' when none is given.
+ * The workspace a request acts in, read as Bolt reads `context.teamId`, whatever the payload:
+ * - events and custom steps: the installation the event was delivered for
+ *   (`authorizations[0].team_id`), else the top-level `team_id` (in a Slack Connect channel the
+ *   event may have happened in the other organisation's workspace);
+ * - view submissions: `view.app_installed_team_id` (a modal opened from a Slack Connect channel),
+ *   else as interactions;
+ * - interactions, shortcuts and options: `team.id` (null on org-wide installs, then
+ *   `user.team_id`), else `view.team_id`; commands: the top-level `team_id`.
+ * '' when none is given.
  */
 export function teamIdOf(body: unknown): string {
   const b = objectOf(body);
+  if (b?.['type'] === 'event_callback') {
+    const authorizations = b['authorizations'];
+    const installed = Array.isArray(authorizations) ? stringOf(objectOf(authorizations[0])?.['team_id']) : undefined;
+    return installed ?? stringOf(b['team_id']) ?? '';
+  }
   const team = objectOf(b?.['team']);
   const user = objectOf(b?.['user']);
   const view = objectOf(b?.['view']);
-  return stringOf(team?.['id']) ?? stringOf(user?.['team_id']) ?? stringOf(view?.['team_id']) ?? stringOf(b?.['team_id']) ?? '';
+  const isViewPayload = b?.['type'] === 'view_submission' || b?.['type'] === 'view_closed';
+  const installed = isViewPayload ? stringOf(view?.['app_installed_team_id']) : undefined;
+  return installed ?? stringOf(team?.['id']) ?? stringOf(user?.['team_id']) ?? stringOf(view?.['team_id']) ?? stringOf(b?.['team_id']) ?? '';
 }

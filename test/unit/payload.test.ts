@@ -24,6 +24,23 @@ describe('teamIdOf', () => {
     expect(teamIdOf({ type: 'event_callback', team_id: 'T5', event: { type: 'app_mention', user: 'U1' } })).toBe('T5');
   });
 
+  it('reads events as Bolt does: the installation the event was delivered for, before team_id', () => {
+    // A Slack Connect channel: the reaction happened in T9's workspace, delivered to our install in T1.
+    const shared = { type: 'event_callback', team_id: 'T9', authorizations: [{ enterprise_id: null, team_id: 'T1', user_id: 'B1', is_bot: true }], event: { type: 'reaction_added' } };
+    expect(teamIdOf(shared)).toBe('T1');
+    // An org-wide install's authorization has no team: the event's own team_id.
+    expect(teamIdOf({ ...shared, authorizations: [{ enterprise_id: 'E1', team_id: null }] })).toBe('T9');
+    expect(teamIdOf({ ...shared, authorizations: [] })).toBe('T9');
+  });
+
+  it('reads a view submission from a Slack Connect channel as the installing workspace', () => {
+    const submission = { type: 'view_submission', team: { id: 'T9' }, user: { id: 'U1', team_id: 'T9' }, view: { team_id: 'T9', app_installed_team_id: 'T1' } };
+    expect(teamIdOf(submission)).toBe('T1');
+    expect(teamIdOf({ ...submission, type: 'view_closed' })).toBe('T1');
+    // A click inside that modal is read from team.id, as Bolt reads it.
+    expect(teamIdOf({ ...submission, type: 'block_actions' })).toBe('T9');
+  });
+
   it('is empty when the payload names no workspace, or names it with the wrong type', () => {
     expect(teamIdOf({ type: 'block_actions', user: { id: 'U1' } })).toBe('');
     expect(teamIdOf({ team: { id: 7 }, team_id: ['T1'] })).toBe('');

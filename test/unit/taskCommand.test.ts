@@ -9,7 +9,7 @@ import { ANN, BOB, NOW } from './blocks.js';
 
 const task = { id: 7, number: 12, title: 'Send the contract', assigneeId: ANN, dueDate: null };
 
-function run(text: string, opts: { cachedTz?: string; tasks?: Partial<Record<keyof TaskService, unknown>> } = {}) {
+function run(text: string, opts: { cachedTz?: string; tasks?: Partial<Record<keyof TaskService, unknown>>; respondFails?: boolean } = {}) {
   const tasks = {
     create: vi.fn(async () => ({ task, created: true })),
     list: vi.fn(async () => ({ tasks: [], total: 0 })),
@@ -25,7 +25,9 @@ function run(text: string, opts: { cachedTz?: string; tasks?: Partial<Record<key
   const background = { run: vi.fn() };
   const client = { views: { open: vi.fn(async () => ({ ok: true })) } };
   const ack = vi.fn(async () => void calls.push('ack'));
-  const respond = vi.fn(async () => {});
+  const respond = vi.fn(async () => {
+    if (opts.respondFails) throw new Error('An API error occurred: expired_url');
+  });
   // The parser reads the clock once per parse: a second read means the text was parsed again.
   const now = vi.fn(() => NOW);
   const deps = { tasks: tasks as unknown as TaskService, users, logger, background, now } as never;
@@ -79,6 +81,16 @@ describe('handleTaskCommand', () => {
     expect(r.calls).toEqual(['ack', 'timeZone']);
     expect(r.tasks.create).toHaveBeenCalledWith(expect.objectContaining({ timeZone: 'Europe/Paris' }), expect.objectContaining({ dueDate: expect.any(String) }));
     expect(r.respond).toHaveBeenCalledWith(expect.objectContaining({ text: expect.stringContaining('Created') }));
+  });
+
+  it('keeps a change made after the ack when its reply cannot be delivered: a warning, no second reply', async () => {
+    // The task is stored; a reply saying "something went wrong" would tell the user otherwise.
+    const r = run('add Pay rent due tomorrow', { respondFails: true });
+    await r.done;
+    expect(r.tasks.create).toHaveBeenCalledTimes(1);
+    expect(r.respond).toHaveBeenCalledTimes(1);
+    expect(r.logger.warn).toHaveBeenCalledWith(expect.stringContaining('/task: could not reply: An API error occurred: expired_url'));
+    expect(r.logger.error).not.toHaveBeenCalled();
   });
 
   it('puts a refusal in the ack, and the usage with an invalid input', async () => {
