@@ -209,6 +209,21 @@ describe('handleCompleteTaskStep', () => {
   });
 });
 
+describe('a step whose result cannot be stored', () => {
+  it('is not acknowledged, so that Slack delivers the execution again (create_task and complete_task)', async () => {
+    for (const [handler, callbackId, inputs, tasks] of [
+      [handleCompleteTaskStep, 'complete_task', { task: '#42', completed_by_user: ANN }, { complete: vi.fn(async () => Promise.reject(new Error('disk full'))) }],
+      [handleCreateTaskStep, 'create_task', { title: 'Send the contract', assignee: BOB }, { create: vi.fn(async () => Promise.reject(new Error('disk full'))) }],
+    ] as const) {
+      const r = runStep(handler, callbackId, inputs, tasks);
+      // The store is down: the step's failure cannot be written either.
+      r.outbox.add.mockImplementation(async () => Promise.reject(new Error('database is locked')));
+      await expect(r.done).rejects.toThrow('database is locked');
+      expect(r.ack).not.toHaveBeenCalled();
+    }
+  });
+});
+
 describe('handleRequestApprovalStep', () => {
   const inputs = { approvers: [ANN], title: 'Budget for the offsite', requester: BOB };
 

@@ -159,10 +159,12 @@ export const handleCompleteTaskStep = (deps: StepDeps) =>
       const user = readCompletingUser(inputs as Inputs);
       if (!ref) {
         await fail(deps, teamId, executionId, `"${truncate(String(raw ?? ''), 80)}" is not a task: use its number, like 42 or #42, or the task id from "Create a task".`);
+        await ack?.();
         return;
       }
       if (!user.ok) {
         await fail(deps, teamId, executionId, user.error);
+        await ack?.();
         return;
       }
       const actor = { teamId, userId: user.userId, step: { botUserId: context.botUserId ?? 'USLACKBOT' } };
@@ -176,7 +178,7 @@ export const handleCompleteTaskStep = (deps: StepDeps) =>
     } catch (err) {
       if (!(err instanceof DomainError)) deps.logger.error(`complete_task ${executionId} (team ${teamId}): ${describeError(err)}`);
       await fail(deps, teamId, executionId, plainText(userMessageFor(err)));
-    } finally {
-      await ack?.();
     }
+    // Only once the result is stored: a store that failed meanwhile leaves Slack to deliver again.
+    await ack?.();
   };
