@@ -56,6 +56,12 @@ export function classifySlackFailure(err: unknown): SlackFailure {
   }
 }
 
+/** Whether `err` is a failed Web API call (@slack/web-api's typed errors), not our own failure. */
+export function isWebApiError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (Object.values(ErrorCode) as unknown[]).includes(code);
+}
+
 /** What the call was about is gone (a deleted card, an unknown channel): nothing to retry, nobody to tell. */
 export const isGone = (err: unknown): boolean => classifySlackFailure(err).kind === 'gone';
 

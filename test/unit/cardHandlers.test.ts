@@ -219,6 +219,15 @@ describe('handleCardOpen', () => {
     expect(f.logger.warn).toHaveBeenCalledTimes(1);
   });
 
+  it('apologises and logs an error when the store fails, rather than blaming Slack', async () => {
+    const f = fakes({ details: vi.fn(async () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error'))) });
+    const c = cardClick(ACTION.taskOpen);
+    await handleCardOpen(f.deps)({ ...c, client: f.client } as never);
+    expect(c.respond).toHaveBeenCalledWith({ response_type: 'ephemeral', replace_original: false, text: GENERIC });
+    expect(f.logger.error).toHaveBeenCalledWith(expect.stringContaining('SQLITE_IOERR'));
+    expect(f.client.views.open).not.toHaveBeenCalled();
+  });
+
   it('acks and ignores a value that is not a task id', async () => {
     const f = fakes();
     const c = cardClick(ACTION.taskOpen, { value: '0x7' });

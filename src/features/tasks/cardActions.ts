@@ -2,6 +2,7 @@ import type { BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs } 
 import type { WebClient } from '@slack/web-api';
 import { DomainError, userMessageFor } from '../../errors.js';
 import { describeError } from '../../runtime.js';
+import { isWebApiError } from '../../slack/failures.js';
 import { triggerOf } from '../../slack/modals.js';
 import { couldNotOpenText } from '../../slack/slackErrors.js';
 import { rowIdOf, teamIdOf } from '../../slack/values.js';
@@ -45,8 +46,12 @@ export const handleCardOpen = (deps: DetailsHandlerDeps) =>
       // Cards posted with a workflow token carry an interactivity pointer instead of a trigger id.
       await openTaskDetails(deps, deps.tasks, { teamId, userId, taskId: id, ...triggerOf(body) });
     } catch (err) {
-      deps.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
-      await ephemeralNote(client, body, respond)(couldNotOpenText('the task’s details', err)).catch((e: unknown) => deps.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
+      // Slack refusing or not answering is told as such; our own failure (the store) is an error.
+      const fromSlack = isWebApiError(err);
+      if (fromSlack) deps.logger.warn(`open button (team ${teamId}, user ${userId}, task ${id}): ${describeError(err)}`);
+      else deps.logger.error(`open button (team ${teamId}, user ${userId}, task ${id}) failed: ${describeError(err)}`);
+      const text = fromSlack ? couldNotOpenText('the task’s details', err) : userMessageFor(err);
+      await ephemeralNote(client, body, respond)(text).catch((e: unknown) => deps.logger.warn(`could not tell ${userId}: ${describeError(e)}`));
     }
   };
 
