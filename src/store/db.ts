@@ -24,6 +24,18 @@ export interface Store {
    */
   write<T>(fn: (tx: Tx) => T): T;
   /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction that may await: `write` for callbacks that
+   * cannot be synchronous. A rejection rolls it back. Writers stay serialised: such transactions
+   * take the connection one at a time, in the order they were asked for, and hold the process's
+   * write lock until they end (the sender and maintenance threads' writes wait for it); every other
+   * use of this connection meanwhile waits its turn (`turns`), so nobody reads what may yet be
+   * rolled back. Inside, work through `fn`'s own arguments or `write` (which nests): a call that
+   * waits for its turn would wait for this very transaction. Keep it short: it blocks writers.
+   */
+  transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Whose turn the connection is while async transactions are about: see `ConnectionTurns`. */
+  readonly turns: ConnectionTurns;
+  /**
    * A drizzle query built and prepared once per store under `key` (`build` uses
    * `sql.placeholder` for its values), for the hot paths: building a query is most of what a
    * small query costs. The statement runs on the one connection, so inside `write` it is part
@@ -76,12 +88,31 @@ export function openStore(databaseUrl: string, migrationsFolder: string | null =
 
     let closed = false;
     const ping = sqlite.prepare('SELECT 1 AS ok');
+    const begin = sqlite.prepare('BEGIN IMMEDIATE');
+    const commit = sqlite.prepare('COMMIT');
+    const rollback = sqlite.prepare('ROLLBACK');
     const preparedQueries = new Map<string, unknown>();
+    const turns = new ConnectionTurns();
     return {
       db,
       sqlite,
       writeLock,
+      turns,
       write: (fn) => writeLock.hold(() => db.transaction(fn, { behavior: 'immediate' })),
+      transaction: <T>(fn: (d: Db) => Promise<T>) =>
+        turns.take(() =>
+          writeLock.holdAsync(async () => {
+            begin.run();
+            try {
+              const result = await fn(db);
+              commit.run();
+              return result;
+            } catch (err) {
+              if (sqlite.inTransaction) rollback.run();
+              throw err;
+            }
+          }),
+        ),
       prepared<T>(key: string, build: (d: Db) => T): T {
         let q = preparedQueries.get(key) as T | undefined;
         if (q === undefined) preparedQueries.set(key, (q = build(db)));
@@ -150,6 +181,40 @@ function narrowToOwner(file: string): void {
 }
 
 /**
+ * The turns of one connection while async transactions (`Store.transaction`) are about: one
+ * holds the connection at a time, in the order they were asked for, and any other call made
+ * meanwhile (`run`) waits until the transactions queued before it have ended, so it neither joins
+ * nor reads an open one. With none open or queued, which is nearly always, a call runs at once.
+ * Every SQLite repository the app uses takes its turn this way (`sqliteStores`); their methods do
+ * all their work on the connection before their first await, so a turn is one synchronous run.
+ */
+export class ConnectionTurns {
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  /** Whether no async transaction is open or waiting: a call may use the connection now. */
+  get free(): boolean {
+    return this.queued === 0;
+  }
+
+  /** `fn` now when the connection is free, else once the transactions queued so far have ended. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queued === 0 ? fn() : this.tail.then(fn);
+  }
+
+  /** `fn` alone on the connection, after the transactions queued before it. */
+  take<T>(fn: () => Promise<T>): Promise<T> {
+    this.queued++;
+    const turn = this.tail.then(fn);
+    const ended = (): void => {
+      this.queued--;
+    };
+    this.tail = turn.then(ended, ended);
+    return turn;
+  }
+}
+
+/**
  * Serialises the write transactions of one process's connections to one file (the main thread's
  * and the outbox sender thread's), in shared memory. SQLite serialises writers too, but a writer
  * that finds the file locked sleeps in SQLite's busy handler (1, 2, 5, 10… ms, whatever the
@@ -194,6 +259,24 @@ export class WriteLock {
     }
   }
 
+  /**
+   * `hold` for an async transaction: waits without blocking the thread, and keeps the lock across
+   * `fn`'s awaits (writes `fn` makes on this thread nest). One at a time per thread: the
+   * connection's turns (`ConnectionTurns`) queue the others.
+   */
+  async holdAsync<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) throw new Error('an async transaction cannot start inside a synchronous one');
+    const me = threadId + 1;
+    const acquired = await this.acquireAsync(me);
+    this.depth = 1;
+    try {
+      return await fn();
+    } finally {
+      this.depth = 0;
+      if (acquired) this.release(me);
+    }
+  }
+
   /** Frees the lock if the thread `deadThreadId` held it (that thread exited). */
   releaseIfHeldBy(deadThreadId: number): void {
     this.release(deadThreadId + 1);
@@ -209,6 +292,21 @@ export class WriteLock {
       if (left <= 0) return false;
       Atomics.add(this.cell, 1, 1);
       Atomics.wait(this.cell, 0, holder, left);
+      Atomics.sub(this.cell, 1, 1);
+    }
+  }
+
+  private async acquireAsync(me: number): Promise<boolean> {
+    let deadline: number | undefined;
+    for (;;) {
+      const holder = Atomics.compareExchange(this.cell, 0, 0, me);
+      if (holder === 0) return true;
+      deadline ??= Date.now() + this.maxWaitMs;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.add(this.cell, 1, 1);
+      const waited = Atomics.waitAsync(this.cell, 0, holder, left);
+      if (waited.async) await waited.value;
       Atomics.sub(this.cell, 1, 1);
     }
   }

@@ -3,7 +3,7 @@ import { ApprovalsRepository } from './approvals.js';
 import { DashboardReadModel } from './dashboard.js';
 import type { DashboardStore } from './dashboardStore.js';
 import { isPostgresUrl } from '../config.js';
-import { openStore, type Store } from './db.js';
+import { openStore, type ConnectionTurns, type Store } from './db.js';
 import { DeliveriesRepository } from './deliveries.js';
 import { sqliteDeliveriesStore, type DeliveriesStore } from './deliveriesStore.js';
 import { HomeStateRepository } from './homeState.js';
@@ -44,23 +44,46 @@ export interface Stores {
   readonly sqlite: Store | undefined;
   /** PostgreSQL only: the pooled store. */
   readonly postgres: PgStore | undefined;
+  /**
+   * Runs `fn` as one transaction over several repositories, and `fn` may await: its changes commit
+   * together or, when it throws, not at all. SQLite: `Store.transaction` (writers stay
+   * serialised; the connection's other users wait until it ends); PostgreSQL: `db.transaction` on
+   * one pooled connection (rows it changes stay locked until it ends). Inside, use only the
+   * repositories `fn` is given. For changes that belong together; a single change is one
+   * repository call, already a whole transaction.
+   */
+  transaction<T>(fn: (stores: TransactionStores) => Promise<T>): Promise<T>;
   /** true when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** The repositories of an open SQLite store. */
+/** The repositories one transaction of `Stores.transaction` works through. */
+export type TransactionStores = Pick<Stores, 'tasks' | 'approvals' | 'settings' | 'outbox'>;
+
+/**
+ * The repositories of an open SQLite store. Each call takes its turn on the connection
+ * (`ConnectionTurns`): at once, unless an async transaction is open or waiting.
+ */
 export function sqliteStores(store: Store, now: () => number = Date.now): Stores {
-  return {
-    engine: 'sqlite',
+  const inTransaction: TransactionStores = {
     tasks: new TasksRepository(store),
     approvals: new ApprovalsRepository(store, now),
     outbox: sqliteOutboxStore(new OutboxRepository(store)),
-    deliveries: sqliteDeliveriesStore(new DeliveriesRepository(store, now)),
-    homeState: sqliteHomeStateStore(new HomeStateRepository(store), store),
-    dashboard: new DashboardReadModel(store),
-    jobs: new JobsRepository(store),
     settings: new SettingsRepository(store),
+  };
+  const turnTaking = <R extends object>(repo: R): R => takingTurns(store.turns, repo);
+  return {
+    engine: 'sqlite',
+    tasks: turnTaking(inTransaction.tasks),
+    approvals: turnTaking(inTransaction.approvals),
+    outbox: turnTaking(inTransaction.outbox),
+    deliveries: turnTaking(sqliteDeliveriesStore(new DeliveriesRepository(store, now))),
+    homeState: turnTaking(sqliteHomeStateStore(new HomeStateRepository(store), store)),
+    dashboard: turnTaking(new DashboardReadModel(store)),
+    jobs: turnTaking(new JobsRepository(store)),
+    settings: turnTaking(inTransaction.settings),
+    transaction: (fn) => store.transaction(() => fn(inTransaction)),
     sqlite: store,
     postgres: undefined,
     ping: async () => store.ping(),
@@ -80,11 +103,37 @@ export function postgresStores(pg: PgStore, now: () => number = Date.now): Store
     dashboard: new PgDashboardReadModel(pg.db),
     jobs: new PgJobsRepository(pg.db),
     settings: new PgSettingsRepository(pg.db),
+    transaction: (fn) =>
+      pg.db.transaction((tx) =>
+        fn({ tasks: new PgTasksRepository(tx), approvals: new PgApprovalsRepository(tx, now), settings: new PgSettingsRepository(tx), outbox: new PgOutboxRepository(tx) }),
+      ),
     sqlite: undefined,
     postgres: pg,
     ping: () => pg.ping(),
     close: () => pg.close(),
   };
+}
+
+/**
+ * `repo` with each method call made in its turn on the connection (`ConnectionTurns.run`). The
+ * repositories' methods are async and do their work before their first await, so a call made in
+ * its turn neither joins nor reads an async transaction still open.
+ */
+function takingTurns<R extends object>(turns: ConnectionTurns, repo: R): R {
+  const methods = new Map<PropertyKey, unknown>();
+  return new Proxy(repo, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      let method = methods.get(name);
+      if (method === undefined) {
+        const call = (...args: unknown[]): unknown => Reflect.apply(value, target, args);
+        method = (...args: unknown[]): unknown => (turns.free ? call(...args) : turns.run(async () => call(...args)));
+        methods.set(name, method);
+      }
+      return method;
+    },
+  });
 }
 
 /**

@@ -150,8 +150,15 @@ function settingsDeps(me: Me, over: { saveUser?: () => Promise<void>; open?: () 
   const client = { views: { open: vi.fn(over.open ?? (async () => ({ ok: true }))) } };
   const outbox = { kick: vi.fn(() => void calls.push('kick')) };
   const log = logger();
-  const deps = { settings, homeState, users, client, outbox, logger: log, now: () => NOW, config: { slackApiUrl: undefined } };
-  return { deps, calls, settings, homeState, users, client, outbox, log };
+  // The store's transaction: its repositories are the same fakes; `calls` shows what ran inside it.
+  const transaction = vi.fn(async (fn: (stores: { settings: typeof settings }) => Promise<unknown>) => {
+    calls.push('begin');
+    const result = await fn({ settings });
+    calls.push('commit');
+    return result;
+  });
+  const deps = { settings, transaction, homeState, users, client, outbox, logger: log, now: () => NOW, config: { slackApiUrl: undefined } };
+  return { deps, calls, settings, transaction, homeState, users, client, outbox, log };
 }
 
 describe('handleHomeSettings', () => {
@@ -231,7 +238,7 @@ describe('handleSettingsSubmit', () => {
     expect(r.settings.saveUser).toHaveBeenCalledWith(TEAM, ANN, { remindersEnabled: true, reminderHour: 8 }, NOW);
     expect(r.ack).toHaveBeenCalledWith();
     expect(r.homeState.touch).toHaveBeenCalledWith(TEAM, ANN, NOW, [homePublishEffect(TEAM, ANN)]);
-    expect(r.calls).toEqual(['saveUser', 'ack', 'touch', 'kick']);
+    expect(r.calls).toEqual(['begin', 'saveUser', 'commit', 'ack', 'touch', 'kick']);
     expect(r.users.getWithin).not.toHaveBeenCalled();
     expect(r.settings.saveWorkspace).not.toHaveBeenCalled();
   });
@@ -265,11 +272,11 @@ describe('handleSettingsSubmit', () => {
     }
   });
 
-  it("saves an admin's webhook URL, and an emptied field as none", async () => {
+  it("saves an admin's webhook URL with their reminders in one transaction, and an emptied field as none", async () => {
     const r = submit(admin, { hour: '9', webhook: `  ${WEBHOOK}  ` });
     await r.done;
     expect(r.settings.saveWorkspace).toHaveBeenCalledWith(TEAM, { auditWebhookUrl: WEBHOOK }, ANN, NOW);
-    expect(r.calls).toEqual(['saveUser', 'saveWorkspace', 'ack', 'touch', 'kick']);
+    expect(r.calls).toEqual(['begin', 'saveUser', 'saveWorkspace', 'commit', 'ack', 'touch', 'kick']);
     for (const webhook of ['', null]) {
       const cleared = submit(admin, { hour: '9', webhook });
       await cleared.done;

@@ -44,7 +44,7 @@ export function registerHome(reg: ListenerRegistry, svc: Services, tasks: TaskSe
   reg.view(VIEW.reassignTask, handleReassignSubmit(withTasks));
 
   // Settings (settings.ts): reminders for everyone, the audit webhook for workspace admins.
-  const settings = { settings: svc.stores.settings, homeState, client: svc.client, logger: svc.logger, users: svc.users, now: svc.now, outbox: svc.outbox, config: svc.config };
+  const settings = { settings: svc.stores.settings, transaction: svc.stores.transaction, homeState, client: svc.client, logger: svc.logger, users: svc.users, now: svc.now, outbox: svc.outbox, config: svc.config };
   reg.action(ACTION.homeSettings, handleHomeSettings(settings));
   reg.view(VIEW.settings, handleSettingsSubmit(settings));
 }

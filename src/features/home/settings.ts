@@ -4,6 +4,7 @@ import type { Services } from '../../services.js';
 import { trimInput } from '../../slack/inputText.js';
 import { openModal } from '../../slack/modals.js';
 import { objectOf, teamIdOf, viewInput } from '../../slack/values.js';
+import type { Stores } from '../../store/engine.js';
 import type { HomeStatePrefsStore } from '../../store/homeStateStore.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { auditWebhookUrlProblem } from '../audit/feed.js';
@@ -18,7 +19,11 @@ import { REMINDERS_ON, SETTINGS_INPUT, settingsModal } from './settingsViews.js'
  * from anyone else is ignored, never saved).
  */
 
-export type SettingsDeps = { settings: SettingsStore; homeState: HomeStatePrefsStore } & Pick<Services, 'client' | 'logger' | 'users' | 'now' | 'outbox' | 'config'>;
+/** `transaction`: the store's (`Stores.transaction`), so a person's and the workspace's settings are saved together. */
+export type SettingsDeps = { settings: SettingsStore; homeState: HomeStatePrefsStore; transaction: Stores['transaction'] } & Pick<
+  Services,
+  'client' | 'logger' | 'users' | 'now' | 'outbox' | 'config'
+>;
 
 /** The Home's Settings button: the modal, with the admin field for admins. */
 export const handleHomeSettings = (deps: SettingsDeps) =>
@@ -77,8 +82,11 @@ export const handleSettingsSubmit = (deps: SettingsDeps) =>
 
     const now = deps.now();
     try {
-      await deps.settings.saveUser(teamId, userId, { remindersEnabled, reminderHour }, now);
-      if (auditWebhookUrl !== undefined) await deps.settings.saveWorkspace(teamId, { auditWebhookUrl }, userId, now);
+      // One form, one save: the reminders and the webhook are stored together or not at all.
+      await deps.transaction(async ({ settings }) => {
+        await settings.saveUser(teamId, userId, { remindersEnabled, reminderHour }, now);
+        if (auditWebhookUrl !== undefined) await settings.saveWorkspace(teamId, { auditWebhookUrl }, userId, now);
+      });
     } catch (err) {
       deps.logger.error(`home: saving the settings of ${userId} (team ${teamId}) failed: ${describeError(err)}`);
       await ack({ response_action: 'errors', errors: { [SETTINGS_INPUT.hour.block]: 'Your settings could not be saved just now; please try again.' } });

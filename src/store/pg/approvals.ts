@@ -3,7 +3,7 @@ import { ForeignExecutionError, SCHEDULE_ACTOR, type Approval, type ApprovalsSto
 import type { Effect } from '../outbox.js';
 import type { ApprovalRow, ApproverRow, StepState } from '../schema.js';
 import { appendAuditPg } from './audit.js';
-import type { PgDb, PgQueries } from './db.js';
+import type { PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
 import { approvalApprovers, approvals } from './schema.js';
 
@@ -28,7 +28,7 @@ import { approvalApprovers, approvals } from './schema.js';
  */
 export class PgApprovalsRepository implements ApprovalsStore {
   constructor(
-    private readonly db: PgDb,
+    private readonly db: PgQueries,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Effect, Ended, SendOutcome } from '../outbox.js';
 import type { OutboxStore } from '../outboxStore.js';
 import type { OutboxRow } from '../schema.js';
-import type { PgDb, PgQueries } from './db.js';
+import type { PgQueries } from './db.js';
 import { outbox } from './schema.js';
 
 /**
@@ -75,7 +75,7 @@ function insertEffects(effects: { e: Effect; times: number }[], now: number, onC
  *   condition again on the row a concurrent claim left.
  */
 export class PgOutboxRepository implements OutboxStore {
-  constructor(private readonly db: PgDb) {}
+  constructor(private readonly db: PgQueries) {}
 
   async add(effects: readonly Effect[], now: number): Promise<void> {
     if (effects.length === 0) return;

@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { userSettingsOf, type SettingsStore, type UserSettings, type WorkspaceSettings } from '../settings.js';
-import type { PgDb } from './db.js';
+import type { PgQueries } from './db.js';
 import { userSettings, workspaceSettings } from './schema.js';
 
 /** `SettingsRepository` on PostgreSQL (../settings.ts documents the methods): the same single upserts. */
 export class PgSettingsRepository implements SettingsStore {
-  constructor(private readonly db: PgDb) {}
+  constructor(private readonly db: PgQueries) {}
 
   async user(teamId: string, userId: string): Promise<UserSettings> {
     const [row] = await this.db

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditRow, CommentRow, TaskRow } from '../schema.js';
 import { titleQuery } from '../searchText.js';
 import type { TaskListQuery, TaskMessage, TaskPage, TaskReader } from '../tasks.js';
-import type { PgDb, PgQueries } from './db.js';
+import type { PgQueries } from './db.js';
 import { auditLog, taskComments, taskMessages, tasks } from './schema.js';
 import { titleHolds, visibleToPg } from './search.js';
 
@@ -16,7 +16,7 @@ const OPEN_STEP = sql`${tasks.stepState} IN ('waiting', 'completing')`;
 
 /** The PostgreSQL tasks repository's queries (`PgTasksRepository` in ./tasks.ts): everything that only reads. */
 export class PgTaskReads {
-  constructor(protected readonly db: PgDb) {}
+  constructor(protected readonly db: PgQueries) {}
 
   async findById(teamId: string, id: number): Promise<TaskRow | undefined> {
     if (!isRowId(id)) return undefined;
