@@ -5,7 +5,7 @@ import { foldForSearch } from './searchText.js';
 import { taskComments, taskMessages, tasks, teamCounters, type CommentRow, type StepState, type TaskRow } from './schema.js';
 import { TaskReads } from './taskReads.js';
 import { SeriesDateTakenError } from './taskErrors.js';
-import { nextOccurrenceOf, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Transition } from './tasks.js';
+import { nextOccurrenceOf, type Deletion, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Reassigned, type Reassignment, type Transition } from './tasks.js';
 
 /**
  * The SQLite tasks repository's changes (`TasksRepository` in ./tasks.ts), each one `store.write`
@@ -201,14 +201,7 @@ export class TaskWrites extends TaskReads {
     });
   }
 
-  async assign(
-    teamId: string,
-    id: number,
-    actorId: string,
-    assigneeId: string,
-    at: number,
-    effects?: (t: { task: TaskRow; previousAssigneeId: string }) => Effect[],
-  ): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
+  async assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number, effects?: EffectsOf<Reassigned>): Promise<Reassignment | undefined> {
     return this.store.write((tx) => {
       const before = this.get(teamId, id);
       if (!before) return undefined;
@@ -280,13 +273,7 @@ export class TaskWrites extends TaskReads {
    * Deletes the task with its comments and card records (ON DELETE CASCADE) and returns what it
    * was, with its card messages (so they can be updated). The audit rows stay: the log is append-only.
    */
-  async delete(
-    teamId: string,
-    id: number,
-    actorId: string,
-    at: number,
-    effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
-  ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
+  async delete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<Deletion>): Promise<Deletion | undefined> {
     return this.store.write((tx) => {
       const task = this.get(teamId, id);
       if (!task) return undefined;

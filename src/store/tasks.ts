@@ -88,6 +88,19 @@ export interface Transition {
   changed: boolean;
 }
 
+/** A reassignment: the task as it is now, and whom it was assigned to before. */
+export interface Reassigned {
+  task: TaskRow;
+  previousAssigneeId: string;
+}
+/** `assign`'s outcome: a reassignment, or the task unchanged (already theirs). */
+export type Reassignment = Transition & Reassigned;
+/** A deletion's outcome: the task as it was, with the card messages that showed it. */
+export interface Deletion {
+  task: TaskRow;
+  messages: TaskMessage[];
+}
+
 /**
  * The SQLite tasks repository: the only SQL for tasks, its reads in ./taskReads.ts and its
  * changes in ./taskWrites.ts. Every method is one whole transaction (writes through

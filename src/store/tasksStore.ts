@@ -1,8 +1,8 @@
 import type { Effect } from './outbox.js';
 import type { AuditRow, CommentRow, StepState, TaskRow } from './schema.js';
-import type { EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
+import type { Deletion, EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Reassigned, Reassignment, Transition } from './tasks.js';
 
-export type { EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Transition } from './tasks.js';
+export type { Deletion, EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Reassigned, Reassignment, Transition } from './tasks.js';
 
 /**
  * The tasks store, whichever engine holds it: `TasksRepository` (SQLite, ./tasks.ts, which
@@ -16,23 +16,10 @@ export interface TasksStore {
   findByNumber(teamId: string, number: number): Promise<TaskRow | undefined>;
   findByExecutionId(teamId: string, functionExecutionId: string): Promise<TaskRow | undefined>;
   update(teamId: string, id: number, actorId: string, patch: TaskPatch, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined>;
-  assign(
-    teamId: string,
-    id: number,
-    actorId: string,
-    assigneeId: string,
-    at: number,
-    effects?: (t: { task: TaskRow; previousAssigneeId: string }) => Effect[],
-  ): Promise<(Transition & { previousAssigneeId: string }) | undefined>;
+  assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number, effects?: EffectsOf<Reassigned>): Promise<Reassignment | undefined>;
   complete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined>;
   reopen(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<TaskRow>): Promise<Transition | undefined>;
-  delete(
-    teamId: string,
-    id: number,
-    actorId: string,
-    at: number,
-    effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
-  ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined>;
+  delete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<Deletion>): Promise<Deletion | undefined>;
   /**
    * Creates the occurrence after `id` of its repeating series, once: nothing when `id` is gone or
    * no longer carries the rule (stopped, or its next occurrence was made); `plan` (run in the

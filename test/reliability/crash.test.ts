@@ -14,7 +14,7 @@ import { ACTION, FUNCTION } from '../../src/slack/ids.js';
 import { SlackDriver } from '../../src/sandbox/driver.js';
 import { FakeSlack, type FakeMessage } from '../../src/sandbox/fakeSlack.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
-import { freePort, startHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, killIfRunning, startHealthy, type RunningProcess } from '../support/process.js';
 import { taskFormValues } from '../modals/helpers.js';
 import { effectKeyOf, obligations, type StepCall } from '../support/crashObligations.js';
 
@@ -139,10 +139,7 @@ describe('crash safety: SIGKILL at random points while writing', () => {
     slack = new SlackDriver({ appUrl: `http://127.0.0.1:${port}/slack/events`, signingSecret: SIGNING_SECRET, fake, teamId: TEAM });
   });
   afterAll(async () => {
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
+    await killIfRunning(proc);
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });

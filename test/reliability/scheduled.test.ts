@@ -18,7 +18,7 @@ import { FakeSlack } from '../../src/sandbox/fakeSlack.js';
 import { effectKeyOf } from '../support/crashObligations.js';
 import { SIGNING_SECRET, TEAM } from '../support/harness.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';
-import { freePort, startHealthy, type RunningProcess } from '../support/process.js';
+import { freePort, killIfRunning, startHealthy, type RunningProcess } from '../support/process.js';
 
 const USERS = ['USCHED001', 'USCHED002', 'USCHED003'];
 const ROWS = 90;
@@ -65,10 +65,7 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
     };
   });
   afterAll(async () => {
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
+    await killIfRunning(proc);
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -64,3 +64,10 @@ export async function startHealthy(env: Record<string, string>, port: number, ti
   }
   return p;
 }
+
+/** SIGKILLs `proc` if it is still running and waits for it to be gone (a test's clean-up). */
+export async function killIfRunning(proc: RunningProcess | undefined): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGKILL');
+  await proc.exited;
+}

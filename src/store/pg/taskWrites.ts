@@ -3,7 +3,7 @@ import type { Effect } from '../outbox.js';
 import type { CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch } from '../searchText.js';
 import { SeriesDateTakenError } from '../taskErrors.js';
-import { nextOccurrenceOf, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Transition } from '../tasks.js';
+import { nextOccurrenceOf, type Deletion, type EffectsOf, type NewTask, type NextOccurrence, type TaskMessage, type TaskPatch, type Reassigned, type Reassignment, type Transition } from '../tasks.js';
 import { appendAuditPg } from './audit.js';
 import type { PgQueries } from './db.js';
 import { writeEffectsPg } from './outbox.js';
@@ -236,14 +236,7 @@ export class PgTaskWrites extends PgTaskReads {
     });
   }
 
-  async assign(
-    teamId: string,
-    id: number,
-    actorId: string,
-    assigneeId: string,
-    at: number,
-    effects?: (t: { task: TaskRow; previousAssigneeId: string }) => Effect[],
-  ): Promise<(Transition & { previousAssigneeId: string }) | undefined> {
+  async assign(teamId: string, id: number, actorId: string, assigneeId: string, at: number, effects?: EffectsOf<Reassigned>): Promise<Reassignment | undefined> {
     if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const before = await this.lock(tx, teamId, id);
@@ -302,13 +295,7 @@ export class PgTaskWrites extends PgTaskReads {
     });
   }
 
-  async delete(
-    teamId: string,
-    id: number,
-    actorId: string,
-    at: number,
-    effects?: (d: { task: TaskRow; messages: TaskMessage[] }) => Effect[],
-  ): Promise<{ task: TaskRow; messages: TaskMessage[] } | undefined> {
+  async delete(teamId: string, id: number, actorId: string, at: number, effects?: EffectsOf<Deletion>): Promise<Deletion | undefined> {
     if (!isRowId(id)) return undefined;
     return this.db.transaction(async (tx) => {
       const task = await this.lock(tx, teamId, id);
