@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, max, sql } from 'drizzle-orm';
 import { alias, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { DashboardStore } from './dashboardStore.js';
 import type { Db, Store } from './db.js';
 import { approvalApprovers, approvals, tasks, taskSearchShards, type HomeFilter, type Priority, type TaskStatus } from './schema.js';
-import { titleQuery } from './searchText.js';
+import { HIT_TITLE_CHARS, SHORT_QUERY_REACH, titleQuery } from './searchText.js';
 
 /**
  * The App Home's read model: read-only SQL over `tasks`, `approvals` and `approval_approvers`.
@@ -21,7 +21,7 @@ import { titleQuery } from './searchText.js';
  * | waiting on you      | approval_approvers_user_idx (team_id, user_id, approval_id) + approvals PK |
  * | search, 3+ letters  | tasks_fts (trigram), the workspace's rowid range, newest first; then the |
  * |                     | task by tasks_team_number_uq; stops at the limit                        |
- * | search, 1–2 letters | tasks_team_number_uq (team_id, number): newest first, stops at the limit |
+ * | search, 1–2 letters | tasks_team_number_uq (team_id, number): the newest 1,000, newest first      |
  *
  * "Assigned to me" is ordered by due date with undated tasks last. SQLite sorts NULL first and
  * `ORDER BY due_date IS NULL, …` would defeat the index, so the list is read as two index
@@ -87,6 +87,7 @@ export interface DashboardQuery {
 export interface TaskSearchHit {
   id: number;
   number: number;
+  /** The title's first `HIT_TITLE_CHARS` characters (all of a title that is not longer). */
   title: string;
   status: TaskStatus;
 }
@@ -99,7 +100,7 @@ export function dashboardTaskColumns<T extends Record<DashboardTaskField, unknow
 }
 
 const TASK = dashboardTaskColumns(tasks);
-const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
+const HIT = { id: tasks.id, number: tasks.number, title: sql<string>`substr(${tasks.title}, 1, ${sql.raw(String(HIT_TITLE_CHARS))})`.as('title'), status: tasks.status };
 
 /**
  * The title search index (FTS5, trigram; created by migrations/0006, not by drizzle-kit): a task
@@ -219,12 +220,19 @@ export function dashboardQueries(db: Db) {
       )
       .orderBy(desc(f.rowid))
       .limit(p.limit),
-    // One or two letters make no trigram: the workspace's rows newest first, until the limit (all
-    // of them when few match).
+    // One or two letters make no trigram: the workspace's newest SHORT_QUERY_REACH tasks, newest
+    // first, until the limit.
     searchShortTitle: db
       .select(HIT)
       .from(tasks)
-      .where(and(eq(tasks.teamId, p.teamId), sql`instr(${tasks.titleSearch}, ${p.text}) > 0`, visible))
+      .where(
+        and(
+          eq(tasks.teamId, p.teamId),
+          gt(tasks.number, sql`(${db.select({ n: max(tasks.number) }).from(tasks).where(eq(tasks.teamId, p.teamId))}) - ${sql.raw(String(SHORT_QUERY_REACH))}`),
+          sql`instr(${tasks.titleSearch}, ${p.text}) > 0`,
+          visible,
+        ),
+      )
       .orderBy(desc(tasks.number))
       .limit(p.limit),
     byNumber: db

@@ -62,6 +62,16 @@ export function foldForSearch(text: string): string {
     .trim();
 }
 
+/**
+ * How many of a workspace's newest tasks (by number) a query of one or two characters reads. Such
+ * a query makes no trigram, so no index can find it: it reads the workspace newest first, and only
+ * this far back (a title holding "qa" 5,000 tasks ago is found once a third character is typed).
+ */
+export const SHORT_QUERY_REACH = 1000;
+
+/** A search hit carries this many characters of its title at most: an option shows 75. */
+export const HIT_TITLE_CHARS = 200;
+
 /** A title query, ready for the store. */
 export interface TitleQuery {
   /** The folded query: a task matches when its `title_search` contains it. */

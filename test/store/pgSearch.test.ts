@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as schema from '../../src/store/pg/schema.js';
 import { RECENT_WALK, searchKeys, searchTasksPg, titleMatches } from '../../src/store/pg/search.js';
-import { foldForSearch } from '../../src/store/searchText.js';
+import { foldForSearch, HIT_TITLE_CHARS, SHORT_QUERY_REACH } from '../../src/store/searchText.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
 
 const T = 'T0SEARCH1';
@@ -103,7 +103,7 @@ for (const locale of ['C', 'C.UTF-8']) {
       expect(await found('e 🚀 p')).toEqual(['Release 🚀 party']); // a character outside the BMP in every key
     });
 
-    it('finds a piece in the middle of a word, and one or two letters', async () => {
+    it('finds a piece in the middle of a word, and one or two letters among the newest tasks', async () => {
       await add('Quarterly report');
       await add('Reporting lines');
       await add('Unrelated');
@@ -112,6 +112,26 @@ for (const locale of ['C', 'C.UTF-8']) {
       expect(await found('rl')).toEqual(['Quarterly report']);
       expect(await found('Q')).toEqual(['Quarterly report']);
       expect(await found('ö')).toEqual(['Reporting lines', 'Quarterly report']); // "o"
+    });
+
+    it("reads one or two letters in the workspace's newest 1,000 tasks only, as SQLite does; a third letter finds every task", async () => {
+      await add('QA-1 sign-off for the old release'); // #1
+      await db.execute(sql`
+        INSERT INTO tasks (team_id, number, title, title_search, assignee_id, creator_id, origin, created_at, updated_at)
+        SELECT ${T}, i + 1, 'Filler ' || i, 'filler ' || i, ${ANN}, ${ANN}, 'command', i, i FROM generate_series(1, ${SHORT_QUERY_REACH - 1}) AS i`);
+      numbers.set(T, SHORT_QUERY_REACH);
+      await add('QA-2 the new build'); // #1001: #2..#1001 are the newest 1,000
+      const numbersFound = async (query: string) => (await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, query, 100)).map((h) => h.number);
+      expect(await numbersFound('qa')).toEqual([1001]);
+      expect(await numbersFound('qa-')).toEqual([1001, 1]);
+      expect(await numbersFound('QA-1')).toEqual([1]);
+    });
+
+    it("gives a hit the title's first 200 characters (an option shows 75)", async () => {
+      const long = `Ünïcode 🚀 ${'x'.repeat(300)}`;
+      await add(long);
+      const [hit] = await searchTasksPg(db, { teamId: T, userId: ANN, guest: false }, 'ünï', 100);
+      expect(hit?.title).toBe([...long].slice(0, HIT_TITLE_CHARS).join(''));
     });
 
     it('takes %, _ and \\ literally; a query of punctuation or nothing finds what has it, and never throws', async () => {

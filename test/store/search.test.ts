@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DashboardReadModel } from '../../src/store/dashboard.js';
 import { MIGRATIONS_FOLDER, openStore, type Store } from '../../src/store/db.js';
-import { foldForSearch } from '../../src/store/searchText.js';
+import { foldForSearch, HIT_TITLE_CHARS, SHORT_QUERY_REACH } from '../../src/store/searchText.js';
 import { TasksRepository, type NewTask } from '../../src/store/tasks.js';
 
 const T = 'T0SEARCH1';
@@ -76,7 +76,7 @@ describe('title search', () => {
     expect(await found('会議')).toEqual(['東京タワー 会議']);
   });
 
-  it('finds a piece in the middle of a word, and one or two letters by reading the workspace', async () => {
+  it('finds a piece in the middle of a word, and one or two letters by reading the newest tasks', async () => {
     await add('Quarterly report');
     await add('Reporting lines');
     await add('Unrelated');
@@ -85,6 +85,25 @@ describe('title search', () => {
     expect(await found('rl')).toEqual(['Quarterly report']);
     expect(await found('Q')).toEqual(['Quarterly report']);
     expect(await found('ö')).toEqual(['Reporting lines', 'Quarterly report']); // "o"
+  });
+
+  it("reads one or two letters in the workspace's newest 1,000 tasks only; a third letter finds every task", async () => {
+    await add('QA-1 sign-off for the old release'); // #1
+    for (let i = 0; i < SHORT_QUERY_REACH - 1; i++) await add(`Filler ${i}`);
+    await add('QA-2 the new build'); // #1001: #2..#1001 are the newest 1,000
+    const home = async (query: string) => (await read.searchTasks({ teamId: T, ...member(ANN) }, query, 100)).map((h) => h.number);
+    expect(await home('qa')).toEqual([1001]);
+    expect(await home('qa-')).toEqual([1001, 1]);
+    expect(await home('QA-1')).toEqual([1]);
+    // A task's number still finds it, however old.
+    expect(await home('1')).toEqual(expect.arrayContaining([1]));
+  });
+
+  it("gives a hit the title's first 200 characters (an option shows 75)", async () => {
+    const long = `Ünïcode 🚀 ${'x'.repeat(300)}`;
+    await add(long);
+    const [hit] = await read.searchTasks({ teamId: T, ...member(ANN) }, 'ünï', 100);
+    expect(hit?.title).toBe([...long].slice(0, HIT_TITLE_CHARS).join('')); // characters, not UTF-16 units
   });
 
   it('takes %, _, \\ and FTS5 syntax literally; a query of punctuation or nothing finds what has it, and never throws', async () => {

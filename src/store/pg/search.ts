@@ -1,7 +1,7 @@
 import { and, count, desc, gt, lte, max, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { TaskSearchHit } from '../dashboard.js';
-import { titleQuery } from '../searchText.js';
+import { HIT_TITLE_CHARS, SHORT_QUERY_REACH, titleQuery } from '../searchText.js';
 import type { TaskReader } from '../tasks.js';
 import { tasks } from './schema.js';
 
@@ -23,8 +23,8 @@ import { tasks } from './schema.js';
  * 2. only when that found fewer than `limit` (a one-time condition PostgreSQL checks before it
  *    starts this part) are the older tasks holding the query's keys read through the index.
  * The recent part's tasks are all newer than the older part's, so the page is the newest matches.
- * One or two characters make no trigram: those queries read the workspace newest first until the
- * limit, as SQLite does.
+ * One or two characters make no trigram: those queries read the workspace's newest
+ * `SHORT_QUERY_REACH` tasks, newest first, as SQLite does.
  */
 
 /** How many of a workspace's newest tasks a search reads before it asks the index. */
@@ -71,7 +71,7 @@ export function titleHolds(teamId: string, folded: string): SQL {
   return keys.length === 0 ? holds : (and(holdsKeys(keys), holds) as SQL);
 }
 
-const HIT = { id: tasks.id, number: tasks.number, title: tasks.title, status: tasks.status };
+const HIT = { id: tasks.id, number: tasks.number, title: sql<string>`left(${tasks.title}, ${sql.raw(String(HIT_TITLE_CHARS))})`.as('title'), status: tasks.status };
 
 /** A title search's values: real ones, or drizzle placeholders for a statement prepared once. */
 interface TitleValues {
@@ -92,9 +92,11 @@ function visibleToValue(userId: unknown, guest: boolean): SQL {
 /** The title statement for a member or a guest, reading the search index (`indexed`) or not. */
 function titleStatement<S extends Record<string, unknown>>(db: NodePgDatabase<S>, guest: boolean, indexed: boolean, v: TitleValues) {
   const found = and(sql`${tasks.teamId} = ${v.teamId}`, sql`strpos(${tasks.titleSearch}, ${v.text}) > 0`, visibleToValue(v.userId, guest));
-  if (!indexed) return db.select(HIT).from(tasks).where(found).orderBy(desc(tasks.number)).limit(v.limit);
-
   const newest = db.select({ n: max(tasks.number) }).from(tasks).where(sql`${tasks.teamId} = ${v.teamId}`);
+  if (!indexed) {
+    const reach = sql`(${newest}) - ${sql.raw(String(SHORT_QUERY_REACH))}`;
+    return db.select(HIT).from(tasks).where(and(found, gt(tasks.number, reach))).orderBy(desc(tasks.number)).limit(v.limit);
+  }
   const edge = sql`(${newest}) - ${v.recentWalk}`;
   const recent = db
     .$with('recent')
