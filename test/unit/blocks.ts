@@ -3,9 +3,12 @@
 import { expect } from 'vitest';
 import { validateMessage, validateView } from '../../src/sandbox/blockKit.js';
 import type { Approval } from '../../src/store/approvals.js';
+import type { TaskRow } from '../../src/store/schema.js';
 
 type Obj = Record<string, unknown>;
 
+/** What an unexpected failure tells the user. */
+export const GENERIC_APOLOGY = 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
 export const NOW = Date.UTC(2025, 2, 10, 12);
 export const ANN = 'UANN00001';
 export const BOB = 'UBOB00002';
@@ -83,3 +86,34 @@ export function texts(blocks: readonly unknown[]): string[] {
 
 /** Each block's type, for checking a layout at a glance. */
 export const types = (blocks: readonly unknown[]): string[] => asObjs(blocks).map((b) => b['type'] as string);
+
+/** Task #12 ("Send the contract"), assigned to Ann, created by Bob, open, in no channel. */
+export function taskRow(over: Partial<TaskRow> = {}): TaskRow {
+  return {
+    id: 7,
+    teamId: 'T1',
+    number: 12,
+    title: 'Send the contract',
+    titleSearch: 'send the contract',
+    description: '',
+    status: 'open',
+    priority: 'normal',
+    assigneeId: ANN,
+    creatorId: BOB,
+    dueDate: null,
+    origin: 'command',
+    sourcePermalink: null,
+    channelId: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+    completedBy: null,
+    completedAt: null,
+    functionExecutionId: null,
+    stepState: 'none',
+    private: false,
+    repeatRule: null,
+    seriesId: null,
+    requestKey: null,
+    ...over,
+  };
+}

@@ -9,41 +9,12 @@ import { notAllowedError, type TaskService } from '../../src/features/tasks/serv
 import { NEW_TASK_FIELD, decodeStackMeta } from '../../src/features/tasks/views.js';
 import { ACTION, SHORTCUT, VIEW } from '../../src/slack/ids.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import { ANN, BOB, NOW, blockById, buttons, expectValidView } from './blocks.js';
+import { ANN, BOB, NOW, blockById, buttons, expectValidView, GENERIC_APOLOGY, taskRow } from './blocks.js';
 
 const CAT = 'UCAT00003';
-const GENERIC = 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
-
-/** Task #12, assigned to Ann, created by Bob. */
-function task(over: Partial<TaskRow> = {}): TaskRow {
-  return {
-    id: 7,
-    teamId: 'T1',
-    number: 12,
-    title: 'Send the contract',
-    titleSearch: 'send the contract',
-    description: '',
-    status: 'open',
-    priority: 'normal',
-    assigneeId: ANN,
-    creatorId: BOB,
-    dueDate: null,
-    origin: 'command',
-    sourcePermalink: null,
-    channelId: 'C1',
-    createdAt: NOW,
-    updatedAt: NOW,
-    completedBy: null,
-    completedAt: null,
-    functionExecutionId: null,
-    stepState: 'none',
-    private: false,
-    repeatRule: null,
-    seriesId: null,
-    requestKey: null,
-    ...over,
-  };
-}
+const GENERIC = GENERIC_APOLOGY;
+/** Task #12 of the fixtures, its card in channel C1. */
+const task = (over: Partial<TaskRow> = {}): TaskRow => taskRow({ channelId: 'C1', ...over });
 
 /** A failed Web API call as @slack/web-api throws it. */
 function slackError(code: string): Error {

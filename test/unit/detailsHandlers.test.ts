@@ -17,41 +17,11 @@ import { notAllowedError, type TaskService } from '../../src/features/tasks/serv
 import { COMMENT_FIELD, NEW_TASK_FIELD, decodeStackMeta, encodeStackMeta, type StackMeta } from '../../src/features/tasks/views.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import { ANN, BOB, NOW, buttons, expectValidView, texts } from './blocks.js';
+import { ANN, BOB, NOW, buttons, expectValidView, texts, GENERIC_APOLOGY, taskRow } from './blocks.js';
 
 const CAT = 'UCAT00003';
-const GENERIC = 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
-
-/** Task #12, assigned to Ann, created by Bob. */
-function task(over: Partial<TaskRow> = {}): TaskRow {
-  return {
-    id: 7,
-    teamId: 'T1',
-    number: 12,
-    title: 'Send the contract',
-    titleSearch: 'send the contract',
-    description: '',
-    status: 'open',
-    priority: 'normal',
-    assigneeId: ANN,
-    creatorId: BOB,
-    dueDate: null,
-    origin: 'command',
-    sourcePermalink: null,
-    channelId: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    completedBy: null,
-    completedAt: null,
-    functionExecutionId: null,
-    stepState: 'none',
-    private: false,
-    repeatRule: null,
-    seriesId: null,
-    requestKey: null,
-    ...over,
-  };
-}
+const GENERIC = GENERIC_APOLOGY;
+const task = taskRow;
 
 /** A failed Web API call as @slack/web-api throws it. */
 function slackError(code: string): Error {

@@ -12,11 +12,11 @@ import type { TaskService } from '../../src/features/tasks/service.js';
 import { messageUpdateEffect } from '../../src/outbox/kinds.js';
 import { ACTION } from '../../src/slack/ids.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import { ANN, BOB, NOW, blockById, expectValidView } from './blocks.js';
+import { ANN, BOB, NOW, blockById, expectValidView, GENERIC_APOLOGY } from './blocks.js';
 
 const TEAM = 'T1';
 const DM = { channel: 'D1', ts: '1741608000.000100' };
-const APOLOGY = 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
+const APOLOGY = GENERIC_APOLOGY;
 const logger = () => ({ debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() });
 const task = { id: 7, teamId: TEAM, number: 12, title: 'Send the contract', assigneeId: ANN, creatorId: BOB, status: 'open', dueDate: '2025-03-10' } as TaskRow;
 

@@ -9,12 +9,12 @@ import type { TaskService } from '../../src/features/tasks/service.js';
 import { STEP_LOOKUP_BUDGET_MS, handleCompleteTaskStep, handleCreateTaskStep } from '../../src/features/tasks/steps.js';
 import { stepEffect } from '../../src/outbox/kinds.js';
 import type { TaskRow } from '../../src/store/schema.js';
-import { ANN, BOB } from './blocks.js';
+import { ANN, BOB, GENERIC_APOLOGY } from './blocks.js';
 
 const TEAM = 'T1';
 const BOT = 'UTASKLANE';
 const EXEC = 'Fx0001';
-const APOLOGY = 'Sorry, something went wrong on our side. Nothing you entered was lost; please try again.';
+const APOLOGY = GENERIC_APOLOGY;
 
 /** A function_executed event in its envelope, as Slack posts it (team_id and the authorization agree). */
 function executed(callbackId: string, inputs: Record<string, unknown>) {

@@ -20,38 +20,9 @@ import {
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { noticeModal } from '../../src/slack/views.js';
 import type { CommentRow, TaskRow } from '../../src/store/schema.js';
-import { ANN, BOB, NOW, blockById, buttons, expectValidMessage, expectValidView, texts, types } from './blocks.js';
+import { ANN, BOB, NOW, blockById, buttons, expectValidMessage, expectValidView, texts, types, taskRow } from './blocks.js';
 
-function task(over: Partial<TaskRow> = {}): TaskRow {
-  return {
-    id: 7,
-    teamId: 'T1',
-    number: 12,
-    title: 'Send the contract',
-    titleSearch: 'send the contract',
-    description: '',
-    status: 'open',
-    priority: 'normal',
-    assigneeId: ANN,
-    creatorId: BOB,
-    dueDate: null,
-    origin: 'command',
-    sourcePermalink: null,
-    channelId: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    completedBy: null,
-    completedAt: null,
-    functionExecutionId: null,
-    stepState: 'none',
-    private: false,
-    repeatRule: null,
-    seriesId: null,
-    requestKey: null,
-    ...over,
-  };
-}
-
+const task = taskRow;
 /** Escapes to five times its length: the longest text a title or comment can become. */
 const hostile = (n: number): string => '<&>'.repeat(Math.ceil(n / 3)).slice(0, n);
 const longTask = task({ number: 10 ** 12, title: hostile(3000), description: hostile(3000), sourcePermalink: 'https://x.slack.com/archives/C1/p1' });
