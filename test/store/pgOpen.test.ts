@@ -1,7 +1,10 @@
 // Opening the PostgreSQL store (store/pg/open.ts) on the suite's real server: migrated, the pool
 // sized and the statement timeout enforced as configured.
 import { expect, it } from 'vitest';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import * as schema from '../../src/store/pg/schema.js';
 import { openPgStore } from '../../src/store/pg/open.js';
+import { searchTasksPg } from '../../src/store/pg/search.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';
 
 describePostgres('opening the PostgreSQL store', () => {
@@ -23,6 +26,26 @@ describePostgres('opening the PostgreSQL store', () => {
       await store.close();
     }
     expect(await store.ping()).toBe(false);
+  });
+
+  it("plans each run of the search's prepared statements for its own values, never one generic plan", async () => {
+    const store = await openPgStore(database.url, { poolSize: 2, statementTimeoutMs: 0 });
+    // One connection, held: the statements and the count of their plans are per session.
+    const client = await store.pool.connect();
+    try {
+      const reader = { teamId: 'T1', userId: 'U1', guest: false };
+      const db = drizzle(client, { schema });
+      // A run of one kind of query, then another: where PostgreSQL would settle on a generic plan.
+      for (let i = 0; i < 12; i++) await searchTasksPg(db, reader, i < 8 ? 'rev' : 'launch plan', 100);
+      const { rows } = await client.query<{ generic: string; custom: string }>(
+        "SELECT sum(generic_plans) AS generic, sum(custom_plans) AS custom FROM pg_prepared_statements WHERE name LIKE 'tasklane_title_search%'",
+      );
+      expect(Number(rows[0]?.custom)).toBe(12);
+      expect(Number(rows[0]?.generic)).toBe(0);
+    } finally {
+      client.release();
+      await store.close();
+    }
   });
 
   it('a second store on the same database (another instance) opens without migrating again', async () => {

@@ -31,6 +31,11 @@ export async function openPgStore(url: string, o: PgStoreOptions, onError: (mess
     max: o.poolSize,
     statement_timeout: o.statementTimeoutMs,
     application_name: 'tasklane',
+    // The search's statements are prepared once per connection (search.ts). One statement serves
+    // a common word and a rare phrase, whose best plans differ; after five runs PostgreSQL may
+    // settle on one generic plan, which made a rare phrase three times slower. Each run is planned
+    // for its own values instead. Only named statements are affected: the others are planned per run anyway.
+    options: '-c plan_cache_mode=force_custom_plan',
   });
   pool.on('error', (err) => onError(`PostgreSQL connection lost: ${err.message}`));
   try {
