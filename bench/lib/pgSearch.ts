@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
+import { pgPoolConfig } from '../../src/store/pg/open.js';
 import * as schema from '../../src/store/pg/schema.js';
 import { searchTasksPg } from '../../src/store/pg/search.js';
 
@@ -97,7 +98,7 @@ export async function timePgSearches(
   rounds: number,
   pick: (xs: readonly string[]) => string,
 ): Promise<{ all: number[]; byQuery: Map<string, number[]> }> {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = new pg.Pool(pgPoolConfig(url, { poolSize: 2, statementTimeoutMs: 0 })); // as the app connects
   const db = drizzle(pool, { schema });
   try {
     for (const q of queries) await searchTasksPg(db, reader, q, 100);

@@ -26,17 +26,7 @@ export interface PgStore {
  * the pool's `error` event and replaced on next use, instead of crashing the process.
  */
 export async function openPgStore(url: string, o: PgStoreOptions, onError: (message: string) => void = () => {}): Promise<PgStore> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: o.poolSize,
-    statement_timeout: o.statementTimeoutMs,
-    application_name: 'tasklane',
-    // The search's statements are prepared once per connection (search.ts). One statement serves
-    // a common word and a rare phrase, whose best plans differ; after five runs PostgreSQL may
-    // settle on one generic plan, which made a rare phrase three times slower. Each run is planned
-    // for its own values instead. Only named statements are affected: the others are planned per run anyway.
-    options: '-c plan_cache_mode=force_custom_plan',
-  });
+  const pool = new pg.Pool(pgPoolConfig(url, o));
   pool.on('error', (err) => onError(`PostgreSQL connection lost: ${err.message}`));
   try {
     await migratePostgres(pool);
@@ -62,5 +52,20 @@ export async function openPgStore(url: string, o: PgStoreOptions, onError: (mess
       closed = true;
       await pool.end();
     },
+  };
+}
+
+/** The pool's settings for `url`: the app's, and the bench's that times its statements. */
+export function pgPoolConfig(url: string, o: PgStoreOptions): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max: o.poolSize,
+    statement_timeout: o.statementTimeoutMs,
+    application_name: 'tasklane',
+    // The search's statements are prepared once per connection (search.ts). One statement serves
+    // a common word and a rare phrase, whose best plans differ; after five runs PostgreSQL may
+    // settle on one generic plan, which made a rare phrase three times slower. Each run is planned
+    // for its own values instead. Only named statements are affected: the others are planned per run anyway.
+    options: '-c plan_cache_mode=force_custom_plan',
   };
 }
