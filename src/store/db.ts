@@ -180,6 +180,11 @@ function narrowToOwner(file: string): void {
   }
 }
 
+/** When waiting for the write lock ends (set at the first try that finds it held). */
+interface Deadline {
+  at?: number;
+}
+
 /**
  * The turns of one connection while async transactions (`Store.transaction`) are about: one
  * holds the connection at a time, in the order they were asked for, and any other call made
@@ -283,32 +288,38 @@ export class WriteLock {
   }
 
   private acquire(me: number): boolean {
-    let deadline: number | undefined;
+    const deadline: Deadline = {};
     for (;;) {
-      const holder = Atomics.compareExchange(this.cell, 0, 0, me);
-      if (holder === 0) return true;
-      deadline ??= Date.now() + this.maxWaitMs;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
+      const turn = this.take(me, deadline);
+      if (typeof turn === 'boolean') return turn;
       Atomics.add(this.cell, 1, 1);
-      Atomics.wait(this.cell, 0, holder, left);
+      Atomics.wait(this.cell, 0, turn.holder, turn.left);
       Atomics.sub(this.cell, 1, 1);
     }
   }
 
   private async acquireAsync(me: number): Promise<boolean> {
-    let deadline: number | undefined;
+    const deadline: Deadline = {};
     for (;;) {
-      const holder = Atomics.compareExchange(this.cell, 0, 0, me);
-      if (holder === 0) return true;
-      deadline ??= Date.now() + this.maxWaitMs;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
+      const turn = this.take(me, deadline);
+      if (typeof turn === 'boolean') return turn;
       Atomics.add(this.cell, 1, 1);
-      const waited = Atomics.waitAsync(this.cell, 0, holder, left);
+      const waited = Atomics.waitAsync(this.cell, 0, turn.holder, turn.left);
       if (waited.async) await waited.value;
       Atomics.sub(this.cell, 1, 1);
     }
+  }
+
+  /**
+   * One try at the lock: true when taken; false when it has been waited for `maxWaitMs` (from the
+   * first try, kept in `deadline`); else whom to wait for, and for how long at most.
+   */
+  private take(me: number, deadline: Deadline): boolean | { holder: number; left: number } {
+    const holder = Atomics.compareExchange(this.cell, 0, 0, me);
+    if (holder === 0) return true;
+    deadline.at ??= Date.now() + this.maxWaitMs;
+    const left = deadline.at - Date.now();
+    return left <= 0 ? false : { holder, left };
   }
 
   private release(holder: number): void {

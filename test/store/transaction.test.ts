@@ -3,18 +3,16 @@
 // one connection serves the whole process, such transactions stay serialised, and nobody else on
 // the connection joins or reads one while it is open.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { messageEffect } from '../../src/outbox/kinds.js';
-import { openStore, type Store } from '../../src/store/db.js';
+import type { Store } from '../../src/store/db.js';
 import { openStores, sqliteStores, type Stores } from '../../src/store/engine.js';
 import { DEFAULT_USER_SETTINGS } from '../../src/store/settings.js';
 import { startWorkerModule } from '../../src/workerThread.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';
+import { useSqliteFileStore } from '../support/sqliteStore.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const URL_T1 = 'https://hooks.slack.com/services/T1/B1/secret';
@@ -79,17 +77,12 @@ function contract(current: () => Stores): void {
 }
 
 describe('transactions that await, on SQLite', () => {
-  let dir: string;
+  const sqlite = useSqliteFileStore();
   let store: Store;
   let stores: Stores;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tasklane-tx-'));
-    store = openStore(join(dir, 'db.sqlite'));
+    store = sqlite.store;
     stores = sqliteStores(store);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   contract(() => stores);
