@@ -62,10 +62,9 @@ export function pgPoolConfig(url: string, o: PgStoreOptions): pg.PoolConfig {
     max: o.poolSize,
     statement_timeout: o.statementTimeoutMs,
     application_name: 'tasklane',
-    // The search's statements are prepared once per connection (search.ts). One statement serves
-    // a common word and a rare phrase, whose best plans differ; after five runs PostgreSQL may
-    // settle on one generic plan, which made a rare phrase three times slower. Each run is planned
-    // for its own values instead. Only named statements are affected: the others are planned per run anyway.
-    options: '-c plan_cache_mode=force_custom_plan',
+    // The search's statements, prepared once per connection (search.ts), are written so that one
+    // plan serves any values; that plan is made once, not again for every search (0.5–0.9 ms
+    // each). Only named statements are affected: the others are planned per run anyway.
+    options: '-c plan_cache_mode=force_generic_plan',
   };
 }
