@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { appendAudit } from './audit.js';
-import { writeEffects, type Effect } from './outbox.js';
+import { writeEffects } from './outbox.js';
 import { foldForSearch } from './searchText.js';
 import { taskComments, taskMessages, tasks, teamCounters, type CommentRow, type StepState, type TaskRow } from './schema.js';
 import { TaskReads } from './taskReads.js';

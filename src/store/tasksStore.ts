@@ -1,4 +1,3 @@
-import type { Effect } from './outbox.js';
 import type { AuditRow, CommentRow, StepState, TaskRow } from './schema.js';
 import type { Deletion, EffectsOf, NewTask, NextOccurrence, TaskListQuery, TaskMessage, TaskPage, TaskPatch, TaskReader, Reassigned, Reassignment, Transition } from './tasks.js';
 

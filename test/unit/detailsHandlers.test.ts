@@ -16,7 +16,6 @@ import {
 import { notAllowedError, type TaskService } from '../../src/features/tasks/service.js';
 import { COMMENT_FIELD, NEW_TASK_FIELD, decodeStackMeta, encodeStackMeta, type StackMeta } from '../../src/features/tasks/views.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
-import type { TaskRow } from '../../src/store/schema.js';
 import { ANN, BOB, NOW, buttons, expectValidView, texts, GENERIC_APOLOGY, taskRow } from './blocks.js';
 
 const CAT = 'UCAT00003';

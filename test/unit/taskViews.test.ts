@@ -19,7 +19,7 @@ import {
 } from '../../src/features/tasks/views.js';
 import { ACTION, VIEW } from '../../src/slack/ids.js';
 import { noticeModal } from '../../src/slack/views.js';
-import type { CommentRow, TaskRow } from '../../src/store/schema.js';
+import type { CommentRow } from '../../src/store/schema.js';
 import { ANN, BOB, NOW, blockById, buttons, expectValidMessage, expectValidView, texts, types, taskRow } from './blocks.js';
 
 const task = taskRow;

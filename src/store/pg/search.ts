@@ -1,4 +1,4 @@
-import { and, count, desc, gt, lte, max, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, count, desc, gt, max, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { TaskSearchHit } from '../dashboard.js';
 import { HIT_TITLE_CHARS, SHORT_QUERY_REACH, titleQuery } from '../searchText.js';

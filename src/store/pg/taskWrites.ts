@@ -1,5 +1,4 @@
 import { and, eq, getTableColumns, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Effect } from '../outbox.js';
 import type { CommentRow, StepState, TaskRow } from '../schema.js';
 import { foldForSearch } from '../searchText.js';
 import { SeriesDateTakenError } from '../taskErrors.js';
