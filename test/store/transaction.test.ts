@@ -59,13 +59,16 @@ function contract(current: () => Stores): void {
   });
 
   it('keeps a change made by another caller meanwhile apart from it', async () => {
+    const started = gate();
     const inside = gate();
     const running = stores().transaction(async (s) => {
       await s.settings.saveUser('T3', 'U1', { remindersEnabled: false, reminderHour: 6 }, 1_000);
+      started.open();
       await inside.wait;
       throw new Error('abandoned');
     });
     // Another request's change, made while the transaction is open: not rolled back with it.
+    await started.wait;
     const other = stores().settings.saveUser('T3', 'U2', { remindersEnabled: false, reminderHour: 5 }, 1_000);
     await sleep(20);
     inside.open();
