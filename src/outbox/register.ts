@@ -17,10 +17,11 @@ import type { Outbox } from './sender.js';
  */
 export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory; auditWebhookUrl?: string | undefined }): void {
   const users = deps.users ?? new UserDirectory(deps.client, undefined, deps.now);
+  const auditFeed = { everyWorkspace: Boolean(deps.auditWebhookUrl) };
   registerCommonKinds(outbox, stores);
-  registerTaskKinds(outbox, stores.tasks, deps.now);
+  registerTaskKinds(outbox, stores.tasks, deps.now, auditFeed);
   registerReminderKinds(outbox, { stores, users });
-  registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(), deps.now);
+  registerApprovalKinds(outbox, stores.approvals, new ApprovalEffects(auditFeed), deps.now);
   registerHomeKind(outbox, {
     client: deps.client,
     dashboard: stores.dashboard,

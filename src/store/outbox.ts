@@ -1,6 +1,6 @@
-import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Store } from './db.js';
-import { homeState, outbox, taskMessages, type OutboxRow } from './schema.js';
+import { homeState, outbox, taskMessages, workspaceSettings, type OutboxRow } from './schema.js';
 
 /**
  * One effect of a change, as the code that makes the change describes it. Written with
@@ -32,9 +32,10 @@ export interface Effect {
  * What an effect may depend on in the store at the moment it is written, checked by the writer in
  * the change's transaction on either engine (so the code deciding on effects never reads the store):
  * - `homeOpenedSince`: the target user opened their App Home at or after this time (ms);
- * - `taskHasCards`: this task of the effect's workspace has at least one card in Slack.
+ * - `taskHasCards`: this task of the effect's workspace has at least one card in Slack;
+ * - `auditFeedSet`: the effect's workspace has saved an audit webhook URL.
  */
-export type EffectCondition = { homeOpenedSince: number } | { taskHasCards: number };
+export type EffectCondition = { homeOpenedSince: number } | { taskHasCards: number } | { auditFeedSet: true };
 
 /**
  * Writes effects in the caller's transaction (call it inside `store.write`): a new key becomes a
@@ -91,10 +92,18 @@ export function writeEffects(store: Pick<Store, 'prepared'>, effects: readonly E
       .limit(1)
       .prepare(),
   );
+  const feedSet = store.prepared('outbox.onlyIf.auditFeedSet', (db) =>
+    db
+      .select({ teamId: workspaceSettings.teamId })
+      .from(workspaceSettings)
+      .where(and(eq(workspaceSettings.teamId, sql.placeholder('teamId')), isNotNull(workspaceSettings.auditWebhookUrl)))
+      .prepare(),
+  );
   const holds = (e: Effect): boolean => {
     const c = e.onlyIf;
     if (c === undefined) return true;
     if ('homeOpenedSince' in c) return homeOpened.get({ teamId: e.teamId, userId: e.target, since: c.homeOpenedSince }) !== undefined;
+    if ('auditFeedSet' in c) return feedSet.get({ teamId: e.teamId }) !== undefined;
     return hasCards.get({ taskId: c.taskHasCards, teamId: e.teamId }) !== undefined;
   };
   for (const e of effects) {

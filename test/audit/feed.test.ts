@@ -102,11 +102,16 @@ describe('audit feed', () => {
     expect(fake.webhookPosts(envUrl)).toHaveLength(0);
   });
 
-  it('with no feed configured anywhere, the event is skipped, not failed', async () => {
+  it('with no feed configured anywhere, no event is kept; once an admin saves a webhook, the next decision is posted', async () => {
     const { t, fake } = await start({ envFeed: false });
     await approveOne(t);
     expect(fake.webhookPosts()).toHaveLength(0);
-    expect(await auditRows(t)).toEqual([expect.objectContaining({ state: 'done', result: 'skipped: no audit feed' })]);
+    expect(await auditRows(t)).toEqual([]);
+    const own = fake.webhookUrl('own');
+    await t.stores.settings.saveWorkspace(TEAM, { auditWebhookUrl: own }, ADMIN, t.services.now());
+    await approveOne(t);
+    expect(fake.webhookPosts(own)).toHaveLength(1);
+    expect(await auditRows(t)).toEqual([expect.objectContaining({ state: 'done' })]);
   });
 
   it('a webhook answering 500 is tried again and the event posted once', async () => {

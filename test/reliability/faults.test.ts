@@ -236,7 +236,7 @@ describe('request_approval step: DMs to approvers', () => {
           workflowExecutionId: exec.workflowExecutionId,
           actorId: CAROL,
         },
-        (a) => new ApprovalEffects().requested(a, Date.now()),
+        (a) => new ApprovalEffects({ everyWorkspace: false }).requested(a, Date.now()),
       );
       approvalId = approval.id;
       const leased = new OutboxRepository(store).claim('sender-of-a-dead-process', Date.now(), 200, 100);

@@ -305,7 +305,7 @@ describe('events are handled at least once', () => {
     await t.stop();
     const store = openStore(t.dbPath);
     const { task } = await new TasksRepository(store).create({ teamId: TEAM, title: 'Crash-time card', assigneeId: BOB, creatorId: ANN, origin: 'command' }, Date.now(), (row) =>
-      new TaskEffects().created(row, Date.now()),
+      new TaskEffects({ everyWorkspace: false }).created(row, Date.now()),
     );
     new OutboxRepository(store).claim('a-dead-sender', Date.now(), 60_000, 100);
     store.close();

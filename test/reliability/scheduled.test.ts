@@ -96,7 +96,7 @@ function scheduledUnderKills(databaseUrl: (dir: string) => string): void {
       const createdAt = t0 + 2_000 + Math.floor(rand() * 5_000) - HOUR_MS;
       const { approval } = await stores.approvals.create(
         { teamId: TEAM, title: inputs.title, details: '', requesterId: null, approverIds: [USERS[0]!], origin: 'workflow', functionExecutionId: executionId, workflowExecutionId: `Wx${executionId}`, actorId: 'workflow', expireAfterHours: 1 },
-        (a) => new ApprovalEffects().scheduled({ ...a, createdAt }),
+        (a) => new ApprovalEffects({ everyWorkspace: false }).scheduled({ ...a, createdAt }),
       );
       await setCreatedAt(stores, approval.id, createdAt);
     }

@@ -15,6 +15,9 @@ import { PgHomeStateRepository } from '../../src/store/pg/homeState.js';
 import { PgTasksRepository } from '../../src/store/pg/tasks.js';
 import { TasksRepository } from '../../src/store/tasks.js';
 import type { TasksStore } from '../../src/store/tasksStore.js';
+import { PgSettingsRepository } from '../../src/store/pg/settings.js';
+import { SettingsRepository, type SettingsStore } from '../../src/store/settings.js';
+import { auditEffect } from '../../src/features/audit/feed.js';
 import { useSqliteFileStore } from '../support/sqliteStore.js';
 import { describePostgres, useMigratedPool } from '../support/postgres.js';
 
@@ -28,6 +31,7 @@ interface Engine {
   failingChange(effects: Effect[], now: number, error: Error): Promise<void>;
   tasks: TasksStore;
   homeState: HomeStatePrefsStore;
+  settings: SettingsStore;
 }
 
 function sqliteEngine(store: Store): Engine {
@@ -35,6 +39,7 @@ function sqliteEngine(store: Store): Engine {
     repo: sqliteOutboxStore(new OutboxRepository(store)),
     tasks: new TasksRepository(store),
     homeState: sqliteHomeStateStore(new HomeStateRepository(store), store),
+    settings: new SettingsRepository(store),
     failingChange: async (effects, now, error) =>
       store.write(() => {
         writeEffects(store, effects, now);
@@ -48,6 +53,7 @@ function pgEngine(db: PgDb): Engine {
     repo: new PgOutboxRepository(db),
     tasks: new PgTasksRepository(db),
     homeState: new PgHomeStateRepository(db),
+    settings: new PgSettingsRepository(db),
     failingChange: async (effects, now, error) =>
       db.transaction(async (tx) => {
         await writeEffectsPg(tx, effects, now);
@@ -237,6 +243,16 @@ function contract(current: () => Engine): void {
       7_000,
     );
     expect((await repo().all()).map((r) => r.key).sort()).toEqual(['home:T1:U1', 'plain', `task:${task.id}:cards:T1`].sort());
+  });
+
+  it('writes an audit event only for a workspace with a saved webhook URL, unless every workspace has a feed', async () => {
+    await current().settings.saveWorkspace('T1', { auditWebhookUrl: 'https://hooks.slack.com/services/T1/B1/x' }, 'UADMIN', 1_000);
+    await current().settings.saveWorkspace('T3', { auditWebhookUrl: null }, 'UADMIN', 1_000); // cleared
+    const event = (teamId: string) => ({ key: `approval:1:decided:${teamId}`, teamId, text: 'decided' });
+    await repo().add(['T1', 'T2', 'T3'].map((t) => auditEffect(event(t), { everyWorkspace: false })), 2_000);
+    expect((await repo().all()).map((r) => r.key)).toEqual(['audit:approval:1:decided:T1']);
+    await repo().add(['T2', 'T3'].map((t) => auditEffect(event(t), { everyWorkspace: true })), 2_000);
+    expect((await repo().all()).map((r) => r.key).sort()).toEqual(['audit:approval:1:decided:T1', 'audit:approval:1:decided:T2', 'audit:approval:1:decided:T3']);
   });
 
   it('tells whether a workspace has an effect of a kind still to send', async () => {

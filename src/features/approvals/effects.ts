@@ -78,6 +78,9 @@ export const expireKey = (a: Pick<Approval, 'id'>) => `approval:${a.id}:expire`;
 export const cardKey = (a: Pick<Approval, 'id'>, userId: string) => `approval:${a.id}:card:${userId}`;
 
 export class ApprovalEffects {
+  /** `auditFeed.everyWorkspace`: `AUDIT_WEBHOOK_URL` is set, so every workspace's events are kept. */
+  constructor(private readonly auditFeed: { everyWorkspace: boolean }) {}
+
   /** A new request: a card for every approver. */
   requested(a: Approval, now: number): Effect[] {
     return [...a.approvers.map((p) => cardEffect(a, p.userId)), ...this.homes(a, now), ...this.scheduled(a)];
@@ -137,7 +140,7 @@ export class ApprovalEffects {
         }),
       );
     }
-    effects.push(auditEffect(approvalAuditEvent(a)));
+    effects.push(auditEffect(approvalAuditEvent(a), this.auditFeed));
     return [...effects, ...this.homes(a, now)];
   }
 

@@ -24,11 +24,12 @@ export { stepOutputs } from './effects.js';
 /** The approvals feature's one entry point: requesting (request.ts), deciding (decide.ts), recovery (recovery.ts). */
 export class ApprovalService {
   readonly repo: ApprovalsStore;
-  readonly effects = new ApprovalEffects();
+  readonly effects: ApprovalEffects;
   private readonly ctx: ApprovalContext;
 
   constructor(svc: Services) {
     this.repo = svc.stores.approvals;
+    this.effects = new ApprovalEffects({ everyWorkspace: Boolean(svc.config.auditWebhookUrl) });
     this.ctx = { repo: this.repo, effects: this.effects, svc };
   }
 

@@ -33,8 +33,20 @@ export interface AuditEvent {
   link?: { channel: string; ts: string } | { taskId: number };
 }
 
-export function auditEffect(e: AuditEvent): Effect {
-  return { key: `audit:${e.key}`, teamId: e.teamId, kind: AUDIT_KIND, target: e.teamId, payload: { text: e.text, ...(e.link ? { link: e.link } : {}) } };
+/**
+ * The event as an outbox effect. Without a feed for every workspace (`AUDIT_WEBHOOK_URL`,
+ * `everyWorkspace`), it is written only for a workspace whose admin saved a webhook URL: an event
+ * no feed would take is not kept.
+ */
+export function auditEffect(e: AuditEvent, feed: { everyWorkspace: boolean }): Effect {
+  return {
+    key: `audit:${e.key}`,
+    teamId: e.teamId,
+    kind: AUDIT_KIND,
+    target: e.teamId,
+    payload: { text: e.text, ...(e.link ? { link: e.link } : {}) },
+    ...(feed.everyWorkspace ? {} : { onlyIf: { auditFeedSet: true } }),
+  };
 }
 
 /** A pasted URL longer than this is not a webhook URL (they are about 80 characters). */

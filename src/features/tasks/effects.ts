@@ -86,6 +86,9 @@ type FailureNoticeRecipient = string | undefined;
  * condition the writer checks there (`Effect.onlyIf`).
  */
 export class TaskEffects {
+  /** `auditFeed.everyWorkspace`: `AUDIT_WEBHOOK_URL` is set, so every workspace's events are kept. */
+  constructor(private readonly auditFeed: { everyWorkspace: boolean }) {}
+
   created(task: TaskRow, now: number, opts: { tell?: FailureNoticeRecipient; thread?: { channelId: string; ts: string; threadTs?: string } } = {}): Effect[] {
     const label = taskLabel(task);
     const notify = (text: string): Notify | undefined => (opts.tell ? { userId: opts.tell, text: `${label} was saved, but ${text}` } : undefined);
@@ -126,7 +129,7 @@ export class TaskEffects {
     if (task.completedBy !== task.creatorId && task.origin !== 'workflow') {
       effects.push(messageEffect({ key: `task:${task.id}:completed:${task.completedAt ?? now}`, teamId: task.teamId, channel: task.creatorId, text: completedNoticeText(task) }));
     }
-    if (task.origin === 'workflow') effects.push(auditEffect(taskCompletedAuditEvent(task)));
+    if (task.origin === 'workflow') effects.push(auditEffect(taskCompletedAuditEvent(task), this.auditFeed));
     if (task.repeatRule) effects.push({ key: `task:${task.id}:next`, teamId: task.teamId, kind: TASK_KIND.next, target: String(task.id), payload: { taskId: task.id } });
     return [...effects, ...this.homes(task, now, task.completedBy)];
   }
@@ -234,8 +237,8 @@ function cardEffect(task: TaskRow, channel: string, kind: TaskMessageKind, intro
 }
 
 /** The task kinds' senders: render from the store as it is when sent. */
-export function registerTaskKinds(outbox: Outbox, repo: TasksStore, now: () => number): void {
-  const effects = new TaskEffects();
+export function registerTaskKinds(outbox: Outbox, repo: TasksStore, now: () => number, auditFeed: { everyWorkspace: boolean }): void {
+  const effects = new TaskEffects(auditFeed);
 
   // A repeating task's next occurrence: made once, due on the rule's next day after this one's
   // (moved forward to today when that is past), with the card a new task gets.

@@ -168,10 +168,11 @@ export function notAllowedError(task: TaskRow, verb: 'edit' | 'reassign' | 'comp
 
 export class TaskService {
   readonly repo: TasksStore;
-  readonly effects = new TaskEffects();
+  readonly effects: TaskEffects;
 
   constructor(private readonly svc: Services) {
     this.repo = svc.stores.tasks;
+    this.effects = new TaskEffects({ everyWorkspace: Boolean(svc.config.auditWebhookUrl) });
   }
 
   // ------------------------------------------------------------ changes

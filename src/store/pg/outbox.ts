@@ -51,13 +51,15 @@ function insertEffects(effects: { e: Effect; times: number }[], now: number, onC
     const c = e.onlyIf;
     const homeSince = c !== undefined && 'homeOpenedSince' in c ? c.homeOpenedSince : null;
     const taskId = c !== undefined && 'taskHasCards' in c ? c.taskHasCards : null;
-    return sql`(${e.key}::text, ${e.teamId}::text, ${e.kind}::text, ${e.target}::text, ${JSON.stringify(e.payload ?? {})}::text, ${e.notBefore ?? now}::bigint, ${e.spacingMs ?? 0}::integer, ${homeSince}::bigint, ${taskId}::bigint, ${times - 1}::integer)`;
+    const feed = c !== undefined && 'auditFeedSet' in c;
+    return sql`(${e.key}::text, ${e.teamId}::text, ${e.kind}::text, ${e.target}::text, ${JSON.stringify(e.payload ?? {})}::text, ${e.notBefore ?? now}::bigint, ${e.spacingMs ?? 0}::integer, ${homeSince}::bigint, ${taskId}::bigint, ${feed}::boolean, ${times - 1}::integer)`;
   });
   return sql`INSERT INTO outbox (key, team_id, kind, target, payload, next_attempt_at, spacing_ms, generation, created_at, updated_at)
     SELECT v.key, v.team_id, v.kind, v.target, v.payload, v.due, v.spacing, v.generation, ${now}::bigint, ${now}::bigint
-    FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(key, team_id, kind, target, payload, due, spacing, home_since, task_id, generation)
+    FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(key, team_id, kind, target, payload, due, spacing, home_since, task_id, feed, generation)
     WHERE (v.home_since IS NULL OR EXISTS (SELECT 1 FROM home_state h WHERE h.team_id = v.team_id AND h.user_id = v.target AND h.updated_at >= v.home_since))
       AND (v.task_id IS NULL OR EXISTS (SELECT 1 FROM task_messages m WHERE m.task_id = v.task_id AND m.team_id = v.team_id))
+      AND (NOT v.feed OR EXISTS (SELECT 1 FROM workspace_settings w WHERE w.team_id = v.team_id AND w.audit_webhook_url IS NOT NULL))
     ORDER BY v.key COLLATE "C"
     ON CONFLICT (key) ${onConflict}`;
 }
