@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { ApprovalEffects, registerApprovalKinds } from '../features/approvals/effects.js';
-import { registerAuditKind } from '../features/audit/feed.js';
+import { auditFeedFor, registerAuditKind } from '../features/audit/feed.js';
 import { registerHomeKind } from '../features/home/effects.js';
 import { registerTaskKinds } from '../features/tasks/effects.js';
 import { registerReminderKinds } from '../features/tasks/reminderKinds.js';
@@ -17,7 +17,7 @@ import type { Outbox } from './sender.js';
  */
 export function registerEffectKinds(outbox: Outbox, stores: Stores, deps: { client: WebClient; now: () => number; users?: UserDirectory; auditWebhookUrl?: string | undefined }): void {
   const users = deps.users ?? new UserDirectory(deps.client, undefined, deps.now);
-  const auditFeed = { everyWorkspace: Boolean(deps.auditWebhookUrl) };
+  const auditFeed = auditFeedFor(deps.auditWebhookUrl);
   registerCommonKinds(outbox, stores);
   registerTaskKinds(outbox, stores.tasks, deps.now, auditFeed);
   registerReminderKinds(outbox, { stores, users });

@@ -3,6 +3,7 @@ import type { Approval } from '../../store/approvals.js';
 import type { ApprovalsStore } from '../../store/approvalsStore.js';
 import type { ApprovalContext } from './context.js';
 import { decidable, decide, type DecisionRequest } from './decide.js';
+import { auditFeedFor } from '../audit/feed.js';
 import { ApprovalEffects } from './effects.js';
 import { ensureEffects } from './recovery.js';
 import { requestApproval, requestFromWorkflow, type WorkflowRequest, type WorkflowRequestResult } from './request.js';
@@ -29,7 +30,7 @@ export class ApprovalService {
 
   constructor(svc: Services) {
     this.repo = svc.stores.approvals;
-    this.effects = new ApprovalEffects({ everyWorkspace: Boolean(svc.config.auditWebhookUrl) });
+    this.effects = new ApprovalEffects(auditFeedFor(svc.config.auditWebhookUrl));
     this.ctx = { repo: this.repo, effects: this.effects, svc };
   }
 

@@ -33,6 +33,9 @@ export interface AuditEvent {
   link?: { channel: string; ts: string } | { taskId: number };
 }
 
+/** Which workspaces have a feed: all of them when `AUDIT_WEBHOOK_URL` (`defaultUrl`) is set. */
+export const auditFeedFor = (defaultUrl: string | undefined): { everyWorkspace: boolean } => ({ everyWorkspace: Boolean(defaultUrl) });
+
 /**
  * The event as an outbox effect. Without a feed for every workspace (`AUDIT_WEBHOOK_URL`,
  * `everyWorkspace`), it is written only for a workspace whose admin saved a webhook URL: an event

@@ -17,6 +17,7 @@ import type { Effect } from '../../store/outbox.js';
 import { COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX } from './limits.js';
 import { taskLabel } from './views.js';
 import { guestFrom, hingesOnGuest, isPrivateConversation, maySee, type Viewer } from './visibility.js';
+import { auditFeedFor } from '../audit/feed.js';
 
 /**
  * The rules for tasks (isolation, visibility, permissions) and the one API every surface calls:
@@ -172,7 +173,7 @@ export class TaskService {
 
   constructor(private readonly svc: Services) {
     this.repo = svc.stores.tasks;
-    this.effects = new TaskEffects({ everyWorkspace: Boolean(svc.config.auditWebhookUrl) });
+    this.effects = new TaskEffects(auditFeedFor(svc.config.auditWebhookUrl));
   }
 
   // ------------------------------------------------------------ changes
